@@ -1,0 +1,1 @@
+"""Budgets and the append-only ledger (issue 5). Imports org only."""

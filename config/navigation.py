@@ -1,0 +1,48 @@
+"""The main menu, by role. Each entry names the roles that may open its page; the page's view
+enforces the same roles on the server (tests/test_permissions.py checks both agree)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from org.roles import Role, has_role
+
+DIRECTORY_ROLES = frozenset(
+    {Role.IT_ADMIN, Role.FINANCE, Role.AUDITOR, Role.DEPARTMENT_HEAD, Role.SOFTWARE_ADMIN}
+)
+SYSTEM_ROLES = frozenset({Role.IT_ADMIN, Role.AUDITOR})
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One menu entry; ``roles`` None means every signed-in user."""
+
+    key: str
+    label: str | Promise
+    url_name: str
+    icon: str
+    roles: frozenset[str] | None = None
+    staff_only: bool = False
+
+    def visible_to(self, user: object) -> bool:
+        if not getattr(user, "is_authenticated", False):
+            return False
+        if self.staff_only:
+            return bool(getattr(user, "is_staff", False))
+        return self.roles is None or has_role(user, *self.roles)
+
+
+NAVIGATION: list[NavItem] = [
+    NavItem("home", _("Dashboard"), "home", "speedometer2"),
+    NavItem("departments", _("Departments"), "org:department-list", "diagram-3", DIRECTORY_ROLES),
+    NavItem("people", _("People"), "org:person-list", "people", DIRECTORY_ROLES),
+    NavItem("system", _("System status"), "system-status", "activity", SYSTEM_ROLES),
+    NavItem("admin", _("Administration"), "admin:index", "gear", staff_only=True),
+]
+
+
+def items_for(user: object) -> list[NavItem]:
+    return [item for item in NAVIGATION if item.visible_to(user)]

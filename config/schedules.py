@@ -1,0 +1,37 @@
+"""Every recurring job of Renewal Desk, in one list. ``manage.py sync_schedules`` makes the
+django-q2 ``Schedule`` table match it (start-up runs that right after ``migrate``).
+
+Cron expressions are evaluated by django-q2 in settings.TIME_ZONE (Asia/Shanghai by default).
+Functions are named as strings so this list imports none of the apps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Our schedules carry this prefix; sync_schedules removes prefixed rows no longer listed here and
+# leaves schedules an admin created by hand alone.
+PREFIX = "renewaldesk:"
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """One recurring job: what runs, and when."""
+
+    name: str
+    func: str
+    # "I" = every `minutes` minutes, "C" = cron (django-q2's Schedule.MINUTES / Schedule.CRON).
+    schedule_type: str
+    minutes: int | None = None
+    cron: str | None = None
+    kwargs: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return PREFIX + self.name
+
+
+SCHEDULES: list[ScheduleSpec] = [
+    # Every minute: proves the worker cluster is alive (shown on /healthz and the status page).
+    ScheduleSpec(name="heartbeat", func="org.tasks.heartbeat", schedule_type="I", minutes=1),
+]

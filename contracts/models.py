@@ -1,0 +1,1 @@
+"""Contracts and their documents (issue 7). Imports org, renewals."""

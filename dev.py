@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Renewal Desk developer entry point: needs only Python 3.11 (standard library) to start.
+
+    python3 dev.py start        # venv + install + database + migrate + schedules + demo data,
+                                # then the web server and the django-q2 cluster; Ctrl-C stops all
+    python3 dev.py test         # the whole suite: ruff, mypy, Django checks, migrations, pytest
+    python3 dev.py stop-db      # stop the private PostgreSQL of this checkout now
+    python3 dev.py lock         # re-resolve requirements*.lock from pyproject.toml
+
+Without DATABASE_URL a private PostgreSQL cluster in ./var/ is used (config/embedded_pg.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VENV_PY = VENV / "bin" / "python"
+LOCK = ROOT / "requirements-dev.lock"
+STAMP = VENV / ".renewaldesk-lock-sha256"
+
+# Debian packages the suite needs beyond pip, and a file that proves each is there.
+SYSTEM_PACKAGES = {
+    "start": {"libpango-1.0-0": "/usr/lib/x86_64-linux-gnu/libpango-1.0.so.0",
+              "libpangoft2-1.0-0": "/usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0"},
+    "test": {"libpango-1.0-0": "/usr/lib/x86_64-linux-gnu/libpango-1.0.so.0",
+             "libpangoft2-1.0-0": "/usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0",
+             "chromium": "/usr/bin/chromium",
+             "gettext": "/usr/bin/xgettext"},
+}
+
+
+def say(message: str) -> None:
+    print(f"\033[1m==> {message}\033[0m", flush=True)
+
+
+def run(cmd: list[str], **kwargs: object) -> None:
+    subprocess.run(cmd, check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
+
+
+# --- bootstrap (standard library only: runs under any python3) --------------------------------
+
+def find_python311() -> str:
+    if sys.version_info[:2] == (3, 11):
+        return sys.executable
+    for name in ("python3.11", "python3"):
+        path = shutil.which(name)
+        if path:
+            out = subprocess.run([path, "-c", "import sys; print(sys.version_info[:2] == (3, 11))"],
+                                 capture_output=True, text=True)
+            if out.stdout.strip() == "True":
+                return path
+    sys.exit("Renewal Desk needs Python 3.11: install it (python3.11 on PATH) and run again.")
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the locked dependencies when the lock changed."""
+    if not VENV_PY.exists():
+        say("creating the virtual environment in .venv")
+        run([find_python311(), "-m", "venv", str(VENV)])
+    digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == digest:
+        return
+    say("installing locked dependencies (requirements-dev.lock)")
+    run([str(VENV_PY), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+         "-r", str(LOCK)])
+    STAMP.write_text(digest)
+
+
+def ensure_system_packages(kind: str) -> None:
+    missing = [pkg for pkg, proof in SYSTEM_PACKAGES[kind].items() if not Path(proof).exists()]
+    if not missing:
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say(f"installing system packages: {' '.join(missing)}")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run(["apt-get", "update", "-qq"], env=env)
+        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
+        return
+    sys.exit(f"These system packages are missing: {' '.join(missing)}. Install them "
+             f"(e.g. `sudo apt-get install {' '.join(missing)}`) and run again.")
+
+
+def reexec_in_venv() -> None:
+    if Path(sys.prefix).resolve() != VENV.resolve():
+        os.execv(str(VENV_PY), [str(VENV_PY), str(Path(__file__).resolve()), *sys.argv[1:]])
+
+
+# --- inside the venv ---------------------------------------------------------------------------
+
+def database_env() -> None:
+    """Start (or join) the private cluster unless DATABASE_URL is set; make sure the database exists."""
+    sys.path.insert(0, str(ROOT))
+    if os.environ.get("DATABASE_URL"):
+        ensure_database(os.environ["DATABASE_URL"])
+        return
+    from config import embedded_pg
+
+    try:
+        conn = embedded_pg.acquire()  # this process holds a lease until it exits
+    except embedded_pg.EmbeddedPostgresError as exc:
+        sys.exit(str(exc))
+    say(f"PostgreSQL (private cluster in var/, socket {conn.socket_dir})")
+
+
+def ensure_database(url: str) -> None:
+    """Create the database named in DATABASE_URL if the server lacks it."""
+    import environ
+    import psycopg
+
+    cfg = environ.Env.db_url_config(url)
+    params = {"host": cfg.get("HOST") or None, "port": cfg.get("PORT") or None,
+              "user": cfg.get("USER") or None, "password": cfg.get("PASSWORD") or None}
+    try:
+        with psycopg.connect(dbname="postgres", autocommit=True, connect_timeout=10, **params) as pg:
+            if not pg.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]).fetchone():
+                say(f"creating database {cfg['NAME']}")
+                pg.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+    except psycopg.Error as exc:
+        sys.exit(f"Cannot reach the PostgreSQL server in DATABASE_URL: {exc}")
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    run([str(VENV_PY), "manage.py", *args], env=env)
+
+
+class Children:
+    """Child processes, each in its own process group so that stopping it stops its workers too."""
+
+    def __init__(self) -> None:
+        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+        self.procs.append((name, proc))
+
+    def first_exit(self) -> tuple[str, int] | None:
+        for name, proc in self.procs:
+            if proc.poll() is not None:
+                return name, proc.returncode
+        return None
+
+    def stop(self, grace: float = 20.0) -> None:
+        for _, proc in self.procs:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGINT)
+        deadline = time.monotonic() + grace
+        for _, proc in self.procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        for _, proc in self.procs:
+            # Anything left in the group (a stuck worker, a reloader child) is killed.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def cmd_start(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="dev.py start")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+    args = parser.parse_args(argv)
+
+    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true"),
+           "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONUNBUFFERED": "1"}
+    os.environ.update(env)
+    database_env()
+    manage("migrate", "--noinput", env=env)
+    manage("sync_schedules", env=env)
+    manage("seed_demo", env=env)
+    if env["DEBUG"].lower() in ("1", "true", "yes", "on"):
+        (ROOT / "var" / "staticfiles").mkdir(parents=True, exist_ok=True)
+    else:
+        manage("collectstatic", "--noinput", "-v", "0", env=env)
+
+    children = Children()
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    children.spawn("web", [str(VENV_PY), "manage.py", "runserver", f"{args.host}:{args.port}"], env)
+    children.spawn("worker", [str(VENV_PY), "manage.py", "qcluster"], env)
+    say(f"Renewal Desk is running at http://{args.host}:{args.port}/ (web server + django-q2 "
+        "cluster). Press Ctrl-C to stop both.")
+    exit_code = 0
+    try:
+        while not stopping:
+            ended = children.first_exit()
+            if ended:
+                print(f"{ended[0]} stopped unexpectedly (exit {ended[1]}); stopping the rest.",
+                      file=sys.stderr)
+                exit_code = 1
+                break
+            time.sleep(0.5)
+    finally:
+        say("stopping the web server and the worker")
+        children.stop()
+    say("stopped")
+    return exit_code
+
+
+def cmd_test(argv: list[str]) -> int:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test", "DEBUG": "true",
+           "PYTHONUNBUFFERED": "1"}
+    os.environ.update(env)
+    database_env()
+    py = str(VENV_PY)
+    steps: list[tuple[str, list[str]]] = [
+        ("ruff format", [py, "-m", "ruff", "format", "--check", "."]),
+        ("ruff lint", [py, "-m", "ruff", "check", "."]),
+        ("mypy", [py, "-m", "mypy", "."]),
+        ("django check", [py, "manage.py", "check", "--fail-level", "WARNING"]),
+        ("migrations check", [py, "manage.py", "makemigrations", "--check", "--dry-run"]),
+        ("pytest", [py, "-m", "pytest", *argv]),
+    ]
+    failed = []
+    for name, cmd in steps:
+        say(name)
+        started = time.monotonic()
+        code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+        print(f"    {name}: {'ok' if code == 0 else f'FAILED ({code})'} "
+              f"in {time.monotonic() - started:.1f}s", flush=True)
+        if code != 0:
+            failed.append(name)
+    if failed:
+        print(f"FAILED steps: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    say("all checks passed")
+    return 0
+
+
+def cmd_lock(_argv: list[str]) -> int:
+    for target, extra in (("requirements.lock", []), ("requirements-dev.lock", ["--extra", "dev"])):
+        run([str(VENV_PY), "-m", "piptools", "compile", "-q", "--strip-extras", "--no-emit-index-url",
+             "--no-emit-find-links", "--allow-unsafe", *extra, "-o", target, "pyproject.toml"])
+    return 0
+
+
+def cmd_stop_db(_argv: list[str]) -> int:
+    sys.path.insert(0, str(ROOT))
+    from config import embedded_pg
+
+    print("stopped" if embedded_pg.stop() else "not running")
+    return 0
+
+
+COMMANDS = {"start": cmd_start, "test": cmd_test, "lock": cmd_lock, "stop-db": cmd_stop_db}
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__)
+        return 2
+    command = sys.argv[1]
+    if command in ("start", "test"):
+        ensure_system_packages(command)
+    if command != "lock" or not VENV_PY.exists():
+        ensure_venv()
+    reexec_in_venv()
+    return COMMANDS[command](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Roles are Django groups with fixed names; this module is the only place that spells them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from org.models import User
+
+
+class Role(models.TextChoices):
+    IT_ADMIN = "it_admin", _("IT admin")
+    FINANCE = "finance", _("Finance")
+    DEPARTMENT_HEAD = "department_head", _("Department head")
+    SOFTWARE_ADMIN = "software_admin", _("Department software admin")
+    AUDITOR = "auditor", _("Auditor")
+
+
+# Roles whose holders see every department (the others see only the departments they are
+# assigned to, and those departments' sub-departments).
+SEE_ALL_ROLES = frozenset({Role.IT_ADMIN, Role.FINANCE, Role.AUDITOR})
+# Roles whose holders may change inventory data of every department.
+MANAGE_ALL_ROLES = frozenset({Role.IT_ADMIN})
+
+
+def roles_of(user: User | object) -> frozenset[str]:
+    """The role names a user holds, read once per user object (one query, then cached)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_role_cache", None)
+    if cached is None:
+        if getattr(user, "is_superuser", False):
+            cached = frozenset(Role.values)
+        else:
+            names = user.groups.values_list("name", flat=True)  # type: ignore[attr-defined]
+            cached = frozenset(name for name in names if name in Role.values)
+        user._role_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def has_role(user: User | object, *roles: str) -> bool:
+    """True when the user holds at least one of ``roles``."""
+    return bool(roles_of(user) & set(roles))

@@ -1,0 +1,92 @@
+"""Which departments a user may see or act for. Every view, export and API call asks here.
+
+IT admins, finance and auditors see every department; department heads and software admins see
+the departments they are assigned to and all their sub-departments. Acting (changing inventory
+data) is narrower: IT admins everywhere, heads and software admins in their own subtree, auditors
+and finance nowhere.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+
+from org.models import Department
+from org.roles import MANAGE_ALL_ROLES, SEE_ALL_ROLES, Role, roles_of
+
+if TYPE_CHECKING:
+    from org.models import User
+
+# The departments a user is assigned to (as head and/or software admin), plus every department
+# below them, in one recursive query.
+_SUBTREE_SQL = """
+WITH RECURSIVE subtree(id) AS (
+    SELECT department_id FROM org_department_heads WHERE user_id = %s AND %s
+    UNION
+    SELECT department_id FROM org_department_software_admins WHERE user_id = %s AND %s
+    UNION
+    SELECT d.id FROM org_department d JOIN subtree s ON d.parent_id = s.id
+)
+SELECT id FROM subtree
+"""
+
+
+def _assigned_subtree(user: User, *, as_head: bool, as_admin: bool) -> QuerySet[Department]:
+    return Department.objects.filter(
+        pk__in=RawSQL(_SUBTREE_SQL, [user.pk, as_head, user.pk, as_admin])
+    )
+
+
+def visible_departments(user: User | object) -> QuerySet[Department]:
+    """Departments whose data the user may read."""
+    roles = roles_of(user)
+    if roles & SEE_ALL_ROLES:
+        return Department.objects.all()
+    as_head = Role.DEPARTMENT_HEAD in roles
+    as_admin = Role.SOFTWARE_ADMIN in roles
+    if not (as_head or as_admin):
+        return Department.objects.none()
+    return _assigned_subtree(user, as_head=as_head, as_admin=as_admin)  # type: ignore[arg-type]
+
+
+def managed_departments(user: User | object) -> QuerySet[Department]:
+    """Departments whose inventory data (seats, usage, people) the user may change."""
+    roles = roles_of(user)
+    if roles & MANAGE_ALL_ROLES:
+        return Department.objects.all()
+    as_head = Role.DEPARTMENT_HEAD in roles
+    as_admin = Role.SOFTWARE_ADMIN in roles
+    if not (as_head or as_admin):
+        return Department.objects.none()
+    return _assigned_subtree(user, as_head=as_head, as_admin=as_admin)  # type: ignore[arg-type]
+
+
+def headed_departments(user: User | object) -> QuerySet[Department]:
+    """Departments the user heads (with sub-departments): where they approve as department head."""
+    if Role.DEPARTMENT_HEAD not in roles_of(user):
+        return Department.objects.none()
+    return _assigned_subtree(user, as_head=True, as_admin=False)  # type: ignore[arg-type]
+
+
+def can_view_department(user: User | object, department: Department) -> bool:
+    return visible_departments(user).filter(pk=department.pk).exists()
+
+
+def can_manage_department(user: User | object, department: Department) -> bool:
+    return managed_departments(user).filter(pk=department.pk).exists()
+
+
+def get_department_for(user: User | object, pk: int) -> Department:
+    """The department ``pk`` if the user may see it; 404 otherwise (never reveals it exists)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(visible_departments(user), pk=pk)
+
+
+def require_any_role(user: User | object, *roles: str) -> None:
+    """Raise PermissionDenied unless the user holds one of ``roles``."""
+    if not roles_of(user) & set(roles):
+        raise PermissionDenied

@@ -1,0 +1,127 @@
+"""Writes to the organisation data. Views, commands, imports and the API all come through here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from org.models import Department, Person, User
+from org.roles import Role
+
+
+def roles_ensure() -> None:
+    """Create the role groups if they are missing (idempotent)."""
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+
+
+@transaction.atomic
+def department_upsert(
+    *, code: str, name: str, parent: Department | None = None, is_active: bool = True
+) -> Department:
+    """Create or update the department with this code."""
+    department = Department.objects.select_for_update().filter(code=code).first()
+    if department is None:
+        department = Department(code=code)
+    department.name = name
+    department.parent = parent
+    department.is_active = is_active
+    department.full_clean()
+    department.save()
+    return department
+
+
+@transaction.atomic
+def person_upsert(
+    *,
+    employee_no: str,
+    name: str,
+    department: Department,
+    email: str = "",
+    status: str = Person.Status.ACTIVE,
+    left_on: dt.date | None = None,
+    user: User | None = None,
+) -> tuple[Person, bool]:
+    """Create or update the person with this employee number; returns (person, changed)."""
+    person = Person.objects.select_for_update().filter(employee_no=employee_no).first()
+    created = person is None
+    if person is None:
+        person = Person(employee_no=employee_no)
+    before = (person.name, person.email, person.department_id, person.status, person.left_on, person.user_id)
+    person.name = name
+    person.email = email
+    person.department = department
+    person.status = status
+    person.left_on = left_on if status == Person.Status.LEFT else None
+    if user is not None:
+        person.user = user
+    after = (person.name, person.email, person.department_id, person.status, person.left_on, person.user_id)
+    if created or before != after:
+        person.full_clean()
+        person.save()
+        return person, True
+    return person, False
+
+
+@transaction.atomic
+def person_mark_left(*, person: Person, left_on: dt.date) -> Person:
+    """Record that a person left the company; their seats then show up as a security finding."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    person.status = Person.Status.LEFT
+    person.left_on = left_on
+    person.full_clean()
+    person.save(update_fields=["status", "left_on", "updated_at"])
+    return person
+
+
+@transaction.atomic
+def user_upsert(
+    *,
+    username: str,
+    display_name: str,
+    email: str = "",
+    roles: Iterable[str] = (),
+    password: str | None = None,
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    language: str = "",
+) -> tuple[User, bool]:
+    """Create the user if missing (setting ``password`` only then) and make their roles exactly ``roles``."""
+    user, created = User.objects.select_for_update().get_or_create(
+        username=username,
+        defaults={"display_name": display_name, "email": email, "language": language},
+    )
+    if created and password:
+        user.set_password(password)
+    user.display_name = display_name
+    user.email = email
+    user.is_staff = is_staff or is_superuser
+    user.is_superuser = is_superuser
+    user.full_clean(exclude=["password"])
+    user.save()
+    user_set_roles(user=user, roles=roles)
+    return user, created
+
+
+def user_set_roles(*, user: User, roles: Iterable[str]) -> None:
+    """Make the user's role groups exactly ``roles`` (other groups are left alone)."""
+    wanted = set(roles)
+    unknown = wanted - set(Role.values)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+    roles_ensure()
+    role_groups = Group.objects.filter(name__in=Role.values)
+    user.groups.remove(*[g for g in role_groups if g.name not in wanted])
+    user.groups.add(*[g for g in role_groups if g.name in wanted])
+    if hasattr(user, "_role_cache"):
+        del user._role_cache
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Remember the user's interface language (also used for the e-mails they receive)."""
+    user.language = language
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["language"])

@@ -1,0 +1,77 @@
+"""Fixtures every test can use: a cast of users per role over a small organisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from org import services
+from org.models import Department, User
+from org.roles import Role
+from tests.factories import DepartmentFactory, UserFactory
+
+
+@dataclass
+class Cast:
+    """Two departments A and B (A has a sub-department), and one user per role."""
+
+    dept_a: Department
+    dept_a_child: Department
+    dept_b: Department
+    it_admin: User
+    finance: User
+    head_a: User
+    head_b: User
+    software_admin: User
+    auditor: User
+    employee: User
+
+    def users(self) -> dict[str, User | None]:
+        return {
+            "anonymous": None,
+            "employee": self.employee,
+            "it_admin": self.it_admin,
+            "finance": self.finance,
+            "head_a": self.head_a,
+            "head_b": self.head_b,
+            "software_admin": self.software_admin,
+            "auditor": self.auditor,
+        }
+
+
+def make_user(username: str, *roles: str, **extra: object) -> User:
+    user = UserFactory(username=username, **extra)
+    services.user_set_roles(user=user, roles=roles)
+    return user
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    dept_a = DepartmentFactory(code="a", name="研发中心 A")
+    dept_a_child = DepartmentFactory(code="a-qa", name="测试部 A-QA", parent=dept_a)
+    dept_b = DepartmentFactory(code="b", name="市场部 B")
+    head_a = make_user("head_a", Role.DEPARTMENT_HEAD)
+    head_b = make_user("head_b", Role.DEPARTMENT_HEAD)
+    software_admin = make_user("swadmin_a", Role.SOFTWARE_ADMIN)
+    dept_a.heads.add(head_a)
+    dept_b.heads.add(head_b)
+    dept_a.software_admins.add(software_admin)
+    return Cast(
+        dept_a=dept_a,
+        dept_a_child=dept_a_child,
+        dept_b=dept_b,
+        it_admin=make_user("it_admin", Role.IT_ADMIN, is_staff=True, is_superuser=True),
+        finance=make_user("finance", Role.FINANCE),
+        head_a=head_a,
+        head_b=head_b,
+        software_admin=software_admin,
+        auditor=make_user("auditor", Role.AUDITOR),
+        employee=make_user("employee"),
+    )
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: object, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Uploaded files of a test go to a fresh temporary folder."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")  # type: ignore[attr-defined]
