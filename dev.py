@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -30,12 +31,16 @@ STAMP = VENV / ".renewaldesk-lock-sha256"
 
 # Debian packages the suite needs beyond pip, and a file that proves each is there.
 SYSTEM_PACKAGES = {
-    "start": {"libpango-1.0-0": "/usr/lib/x86_64-linux-gnu/libpango-1.0.so.0",
-              "libpangoft2-1.0-0": "/usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0"},
-    "test": {"libpango-1.0-0": "/usr/lib/x86_64-linux-gnu/libpango-1.0.so.0",
-             "libpangoft2-1.0-0": "/usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0",
-             "chromium": "/usr/bin/chromium",
-             "gettext": "/usr/bin/xgettext"},
+    "start": {
+        "libpango-1.0-0": "/usr/lib/x86_64-linux-gnu/libpango-1.0.so.0",
+        "libpangoft2-1.0-0": "/usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0",
+    },
+    "test": {
+        "libpango-1.0-0": "/usr/lib/x86_64-linux-gnu/libpango-1.0.so.0",
+        "libpangoft2-1.0-0": "/usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0",
+        "chromium": "/usr/bin/chromium",
+        "gettext": "/usr/bin/xgettext",
+    },
 }
 
 
@@ -49,14 +54,18 @@ def run(cmd: list[str], **kwargs: object) -> None:
 
 # --- bootstrap (standard library only: runs under any python3) --------------------------------
 
+
 def find_python311() -> str:
     if sys.version_info[:2] == (3, 11):
         return sys.executable
     for name in ("python3.11", "python3"):
         path = shutil.which(name)
         if path:
-            out = subprocess.run([path, "-c", "import sys; print(sys.version_info[:2] == (3, 11))"],
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                [path, "-c", "import sys; print(sys.version_info[:2] == (3, 11))"],
+                capture_output=True,
+                text=True,
+            )
             if out.stdout.strip() == "True":
                 return path
     sys.exit("Renewal Desk needs Python 3.11: install it (python3.11 on PATH) and run again.")
@@ -71,8 +80,9 @@ def ensure_venv() -> None:
     if STAMP.exists() and STAMP.read_text() == digest:
         return
     say("installing locked dependencies (requirements-dev.lock)")
-    run([str(VENV_PY), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-         "-r", str(LOCK)])
+    run(
+        [str(VENV_PY), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", str(LOCK)]
+    )
     STAMP.write_text(digest)
 
 
@@ -86,8 +96,10 @@ def ensure_system_packages(kind: str) -> None:
         run(["apt-get", "update", "-qq"], env=env)
         run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
         return
-    sys.exit(f"These system packages are missing: {' '.join(missing)}. Install them "
-             f"(e.g. `sudo apt-get install {' '.join(missing)}`) and run again.")
+    sys.exit(
+        f"These system packages are missing: {' '.join(missing)}. Install them "
+        f"(e.g. `sudo apt-get install {' '.join(missing)}`) and run again."
+    )
 
 
 def reexec_in_venv() -> None:
@@ -96,6 +108,7 @@ def reexec_in_venv() -> None:
 
 
 # --- inside the venv ---------------------------------------------------------------------------
+
 
 def database_env() -> None:
     """Start (or join) the private cluster unless DATABASE_URL is set; make sure the database exists."""
@@ -118,11 +131,19 @@ def ensure_database(url: str) -> None:
     import psycopg
 
     cfg = environ.Env.db_url_config(url)
-    params = {"host": cfg.get("HOST") or None, "port": cfg.get("PORT") or None,
-              "user": cfg.get("USER") or None, "password": cfg.get("PASSWORD") or None}
+    params: dict[str, Any] = {
+        "host": cfg.get("HOST") or None,
+        "port": cfg.get("PORT") or None,
+        "user": cfg.get("USER") or None,
+        "password": cfg.get("PASSWORD") or None,
+    }
     try:
-        with psycopg.connect(dbname="postgres", autocommit=True, connect_timeout=10, **params) as pg:
-            if not pg.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]).fetchone():
+        with psycopg.connect(
+            dbname="postgres", autocommit=True, connect_timeout=10, **params
+        ) as pg:
+            if not pg.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]
+            ).fetchone():
                 say(f"creating database {cfg['NAME']}")
                 pg.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
     except psycopg.Error as exc:
@@ -174,8 +195,12 @@ def cmd_start(argv: list[str]) -> int:
     parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
     args = parser.parse_args(argv)
 
-    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true"),
-           "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DEBUG": os.environ.get("DEBUG", "true"),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONUNBUFFERED": "1",
+    }
     os.environ.update(env)
     database_env()
     manage("migrate", "--noinput", env=env)
@@ -197,15 +222,19 @@ def cmd_start(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     children.spawn("web", [str(VENV_PY), "manage.py", "runserver", f"{args.host}:{args.port}"], env)
     children.spawn("worker", [str(VENV_PY), "manage.py", "qcluster"], env)
-    say(f"Renewal Desk is running at http://{args.host}:{args.port}/ (web server + django-q2 "
-        "cluster). Press Ctrl-C to stop both.")
+    say(
+        f"Renewal Desk is running at http://{args.host}:{args.port}/ (web server + django-q2 "
+        "cluster). Press Ctrl-C to stop both."
+    )
     exit_code = 0
     try:
         while not stopping:
             ended = children.first_exit()
             if ended:
-                print(f"{ended[0]} stopped unexpectedly (exit {ended[1]}); stopping the rest.",
-                      file=sys.stderr)
+                print(
+                    f"{ended[0]} stopped unexpectedly (exit {ended[1]}); stopping the rest.",
+                    file=sys.stderr,
+                )
                 exit_code = 1
                 break
             time.sleep(0.5)
@@ -217,8 +246,12 @@ def cmd_start(argv: list[str]) -> int:
 
 
 def cmd_test(argv: list[str]) -> int:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test", "DEBUG": "true",
-           "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "DEBUG": "true",
+        "PYTHONUNBUFFERED": "1",
+    }
     os.environ.update(env)
     database_env()
     py = str(VENV_PY)
@@ -235,8 +268,11 @@ def cmd_test(argv: list[str]) -> int:
         say(name)
         started = time.monotonic()
         code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
-        print(f"    {name}: {'ok' if code == 0 else f'FAILED ({code})'} "
-              f"in {time.monotonic() - started:.1f}s", flush=True)
+        print(
+            f"    {name}: {'ok' if code == 0 else f'FAILED ({code})'} "
+            f"in {time.monotonic() - started:.1f}s",
+            flush=True,
+        )
         if code != 0:
             failed.append(name)
     if failed:
@@ -248,8 +284,23 @@ def cmd_test(argv: list[str]) -> int:
 
 def cmd_lock(_argv: list[str]) -> int:
     for target, extra in (("requirements.lock", []), ("requirements-dev.lock", ["--extra", "dev"])):
-        run([str(VENV_PY), "-m", "piptools", "compile", "-q", "--strip-extras", "--no-emit-index-url",
-             "--no-emit-find-links", "--allow-unsafe", *extra, "-o", target, "pyproject.toml"])
+        run(
+            [
+                str(VENV_PY),
+                "-m",
+                "piptools",
+                "compile",
+                "-q",
+                "--strip-extras",
+                "--no-emit-index-url",
+                "--no-emit-find-links",
+                "--allow-unsafe",
+                *extra,
+                "-o",
+                target,
+                "pyproject.toml",
+            ]
+        )
     return 0
 
 

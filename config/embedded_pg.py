@@ -70,9 +70,8 @@ class Connection:
         }
 
     def url(self, name: str | None = None) -> str:
-        from urllib.parse import quote
-
-        return f"postgres://{self.user}@{quote(str(self.socket_dir), safe='')}:{self.port}/{name or self.name}"
+        """A DATABASE_URL for this cluster (django-environ reads a leading-slash path as a socket dir)."""
+        return f"postgres://{self.user}@/{self.socket_dir}/{name or self.name}"
 
 
 def find_bin_dir() -> Path:
@@ -113,7 +112,14 @@ def _run_as() -> str | None:
         pwd.getpwnam(SYSTEM_USER)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SYSTEM_USER,
+            ],
             check=True,
             capture_output=True,
         )
@@ -148,7 +154,8 @@ def _pg(bin_dir: Path, tool: str, args: list[str], user: str | None, timeout: in
     if result.returncode != 0:
         log_tail = LOG_FILE.read_text(errors="replace")[-2000:] if LOG_FILE.exists() else ""
         raise EmbeddedPostgresError(
-            f"{tool} failed ({result.returncode}):\n{result.stdout.strip()}\n{log_tail}\n" + HOW_TO_FIX
+            f"{tool} failed ({result.returncode}):\n{result.stdout.strip()}\n{log_tail}\n"
+            + HOW_TO_FIX
         )
 
 
@@ -188,7 +195,15 @@ def _ensure_running(bin_dir: Path, user: str | None) -> Path:
         _pg(
             bin_dir,
             "initdb",
-            ["-D", str(PGDATA), "-U", DB_USER, "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"],
+            [
+                "-D",
+                str(PGDATA),
+                "-U",
+                DB_USER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ],
             user,
             timeout=180,
         )
@@ -205,14 +220,25 @@ def _ensure_running(bin_dir: Path, user: str | None) -> Path:
             # corrupts data and makes the test suite noticeably faster.
             "-c synchronous_commit=off -c max_connections=200"
         )
-        _pg(bin_dir, "pg_ctl", ["-D", str(PGDATA), "-l", str(LOG_FILE), "-o", options, "-w", "-t", "60", "start"], user)
+        _pg(
+            bin_dir,
+            "pg_ctl",
+            ["-D", str(PGDATA), "-l", str(LOG_FILE), "-o", options, "-w", "-t", "60", "start"],
+            user,
+        )
     return sock
 
 
 def _ensure_database(conn: Connection) -> None:
     import psycopg
 
-    with psycopg.connect(host=str(conn.socket_dir), port=conn.port, user=conn.user, dbname="postgres", autocommit=True) as pg:
+    with psycopg.connect(
+        host=str(conn.socket_dir),
+        port=conn.port,
+        user=conn.user,
+        dbname="postgres",
+        autocommit=True,
+    ) as pg:
         exists = pg.execute("SELECT 1 FROM pg_database WHERE datname = %s", [conn.name]).fetchone()
         if not exists:
             pg.execute(f'CREATE DATABASE "{conn.name}"')
@@ -255,7 +281,13 @@ def acquire() -> Connection:
         (LEASE_DIR / str(me.pid)).write_text(f"{me.pid} {me.create_time()}")
     _held = conn
     owner = os.getpid()
-    atexit.register(lambda: os.getpid() == owner and release())
+
+    def _release_at_exit() -> None:
+        # A forked child inherits this hook; only the process that took the lease releases it.
+        if os.getpid() == owner:
+            release()
+
+    atexit.register(_release_at_exit)
     return conn
 
 

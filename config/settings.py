@@ -18,7 +18,7 @@ if not SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. With DEBUG=false Renewal Desk refuses to start without one: set "
         "SECRET_KEY to a long random value (for example the output of "
-        "`python -c \"import secrets; print(secrets.token_urlsafe(50))\"`), or set DEBUG=true for "
+        '`python -c "import secrets; print(secrets.token_urlsafe(50))"`), or set DEBUG=true for '
         "local development."
     )
 
@@ -139,7 +139,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Uploaded contract files live outside the web root and are only served by permission-checked
 # views; nothing under MEDIA_ROOT has a public URL.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
-MEDIA_URL = None
+# No URL pattern serves this prefix; it only exists because Django's test live server expects one.
+MEDIA_URL = "/_private-media-not-served/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -160,7 +161,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Cache -----------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -189,7 +192,9 @@ else:
 
 # --- Security --------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SECURE_PROXY_SSL_HEADER", default=False) else None
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if env.bool("SECURE_PROXY_SSL_HEADER", default=False)
+    else None
 )
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # The load balancer probes /healthz over plain HTTP.
@@ -235,4 +240,3 @@ LOGGING = {
 # How long without a heartbeat before /healthz calls the background worker stale.
 WORKER_STALE_AFTER_SECONDS = env.int("WORKER_STALE_AFTER_SECONDS", default=300)
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="renewal-demo-2026")
-

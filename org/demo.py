@@ -63,22 +63,32 @@ def person_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + given
 
 
+@dataclass(frozen=True)
+class DemoPerson:
+    employee_no: str
+    name: str
+    email: str
+    department: str
+    status: str
+    left_on: dt.date | None
+
+
 def people_for(
     department_code: str, start_no: int, count: int, rng: random.Random, today: dt.date
-) -> list[dict[str, object]]:
+) -> list[DemoPerson]:
     """``count`` people for one department; about 1 in 30 has left in the last year."""
     rows = []
     for i in range(count):
         no = start_no + i
         left = rng.random() < 1 / 30
         rows.append(
-            {
-                "employee_no": f"E{no:05d}",
-                "name": person_name(rng),
-                "email": f"e{no:05d}@{EMAIL_DOMAIN}",
-                "department": department_code,
-                "status": "left" if left else "active",
-                "left_on": today - dt.timedelta(days=rng.randint(5, 330)) if left else None,
-            }
+            DemoPerson(
+                employee_no=f"E{no:05d}",
+                name=person_name(rng),
+                email=f"e{no:05d}@{EMAIL_DOMAIN}",
+                department=department_code,
+                status="left" if left else "active",
+                left_on=today - dt.timedelta(days=rng.randint(5, 330)) if left else None,
+            )
         )
     return rows

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from org.models import Person
+from org.models import Department, Person
 from org.scoping import visible_departments
 
 
@@ -14,7 +14,10 @@ class PersonFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     department = forms.ModelChoiceField(
-        label=_("Department"), queryset=None, required=False, empty_label=_("All departments")
+        label=_("Department"),
+        queryset=Department.objects.none(),
+        required=False,
+        empty_label=_("All departments"),
     )
     status = forms.ChoiceField(
         label=_("Status"),
@@ -24,4 +27,6 @@ class PersonFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: object, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = visible_departments(user).order_by("code")  # type: ignore[attr-defined]
+        department = self.fields["department"]
+        assert isinstance(department, forms.ModelChoiceField)
+        department.queryset = visible_departments(user).order_by("code")

@@ -129,7 +129,10 @@ class Person(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="person_left_on_matches_status",
-                condition=(Q(status="left", left_on__isnull=False) | Q(status="active", left_on__isnull=True)),
+                condition=(
+                    Q(status="left", left_on__isnull=False)
+                    | Q(status="active", left_on__isnull=True)
+                ),
                 violation_error_message=_(
                     "A person who left needs a leaving date; an active person has none."
                 ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -26,21 +26,21 @@ SEE_ALL_ROLES = frozenset({Role.IT_ADMIN, Role.FINANCE, Role.AUDITOR})
 MANAGE_ALL_ROLES = frozenset({Role.IT_ADMIN})
 
 
-def roles_of(user: User | object) -> frozenset[str]:
+def roles_of(user: User | Any) -> frozenset[str]:
     """The role names a user holds, read once per user object (one query, then cached)."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    cached = getattr(user, "_role_cache", None)
+    cached: frozenset[str] | None = getattr(user, "_role_cache", None)
     if cached is None:
         if getattr(user, "is_superuser", False):
             cached = frozenset(Role.values)
         else:
-            names = user.groups.values_list("name", flat=True)  # type: ignore[attr-defined]
+            names = user.groups.values_list("name", flat=True)
             cached = frozenset(name for name in names if name in Role.values)
-        user._role_cache = cached  # type: ignore[attr-defined]
+        setattr(user, "_role_cache", cached)  # noqa: B010 - a per-object cache, not a model field
     return cached
 
 
-def has_role(user: User | object, *roles: str) -> bool:
+def has_role(user: User | Any, *roles: str) -> bool:
     """True when the user holds at least one of ``roles``."""
     return bool(roles_of(user) & set(roles))

@@ -50,7 +50,14 @@ def person_upsert(
     created = person is None
     if person is None:
         person = Person(employee_no=employee_no)
-    before = (person.name, person.email, person.department_id, person.status, person.left_on, person.user_id)
+    before = (
+        person.name,
+        person.email,
+        person.department_id,
+        person.status,
+        person.left_on,
+        person.user_id,
+    )
     person.name = name
     person.email = email
     person.department = department
@@ -58,7 +65,14 @@ def person_upsert(
     person.left_on = left_on if status == Person.Status.LEFT else None
     if user is not None:
         person.user = user
-    after = (person.name, person.email, person.department_id, person.status, person.left_on, person.user_id)
+    after = (
+        person.name,
+        person.email,
+        person.department_id,
+        person.status,
+        person.left_on,
+        person.user_id,
+    )
     if created or before != after:
         person.full_clean()
         person.save()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -26,9 +27,9 @@ class LoginView(auth_views.LoginView):
 
     redirect_authenticated_user = True
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
-        language = form.get_user().language
+        language = getattr(form.get_user(), "language", "")
         if language and check_for_language(language):
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME,
@@ -46,7 +47,7 @@ def switch_language(request: HttpRequest) -> HttpResponse:
     language = request.POST.get("language", "")
     if request.user.is_authenticated and check_for_language(language):
         if language in dict(settings.LANGUAGES):
-            services.user_set_language(user=request.user, language=language)  # type: ignore[arg-type]
+            services.user_set_language(user=request.user, language=language)
     return response
 
 

@@ -41,16 +41,16 @@ class Cast:
 
 
 def make_user(username: str, *roles: str, **extra: object) -> User:
-    user = UserFactory(username=username, **extra)
+    user = UserFactory.create(username=username, **extra)
     services.user_set_roles(user=user, roles=roles)
     return user
 
 
 @pytest.fixture
 def cast(db: None) -> Cast:
-    dept_a = DepartmentFactory(code="a", name="研发中心 A")
-    dept_a_child = DepartmentFactory(code="a-qa", name="测试部 A-QA", parent=dept_a)
-    dept_b = DepartmentFactory(code="b", name="市场部 B")
+    dept_a = DepartmentFactory.create(code="a", name="研发中心 A")
+    dept_a_child = DepartmentFactory.create(code="a-qa", name="测试部 A-QA", parent=dept_a)
+    dept_b = DepartmentFactory.create(code="b", name="市场部 B")
     head_a = make_user("head_a", Role.DEPARTMENT_HEAD)
     head_b = make_user("head_b", Role.DEPARTMENT_HEAD)
     software_admin = make_user("swadmin_a", Role.SOFTWARE_ADMIN)

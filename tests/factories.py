@@ -10,7 +10,7 @@ from org.models import Department, Person, User
 PASSWORD = "correct horse battery staple"
 
 
-class UserFactory(DjangoModelFactory):
+class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -22,7 +22,7 @@ class UserFactory(DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
-class DepartmentFactory(DjangoModelFactory):
+class DepartmentFactory(DjangoModelFactory[Department]):
     class Meta:
         model = Department
 
@@ -30,7 +30,7 @@ class DepartmentFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"部门{n}")
 
 
-class PersonFactory(DjangoModelFactory):
+class PersonFactory(DjangoModelFactory[Person]):
     class Meta:
         model = Person
 

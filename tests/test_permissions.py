@@ -12,7 +12,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import Cast
 
-ROLES = ["anonymous", "employee", "it_admin", "finance", "head_a", "head_b", "software_admin", "auditor"]
+ROLES = [
+    "anonymous",
+    "employee",
+    "it_admin",
+    "finance",
+    "head_a",
+    "head_b",
+    "software_admin",
+    "auditor",
+]
 LOGIN = 302  # anonymous users are sent to the login page
 SIGNED_IN = {r: 200 for r in ROLES if r != "anonymous"}
 DIRECTORY = {"employee": 403, **{r: 200 for r in ROLES if r not in ("anonymous", "employee")}}
@@ -38,7 +47,9 @@ MATRIX: dict[str, Row] = {
     "logout": Row({r: 302 for r in ROLES}, method="post"),
     "password_change": Row({"anonymous": LOGIN, **SIGNED_IN}),
     "password_change_done": Row({"anonymous": LOGIN, **SIGNED_IN}),
-    "set-language": Row({r: 302 for r in ROLES}, method="post", data={"language": "en", "next": "/"}),
+    "set-language": Row(
+        {r: 302 for r in ROLES}, method="post", data={"language": "en", "next": "/"}
+    ),
     "org:department-list": Row({"anonymous": LOGIN, **DIRECTORY}),
     "org:person-list": Row({"anonymous": LOGIN, **DIRECTORY}),
     # Department A: its head and software admin see it, the head of B gets 404 (not 403: the
@@ -84,7 +95,11 @@ def test_matrix(name: str, cast: Cast) -> None:
         response = getattr(client, row.method)(url, row.data)
         if response.status_code != row.expect[role]:
             failures.append(f"{role}: {response.status_code} (expected {row.expect[role]})")
-        if response.status_code == LOGIN and role == "anonymous" and name not in ("logout", "set-language"):
+        if (
+            response.status_code == LOGIN
+            and role == "anonymous"
+            and name not in ("logout", "set-language")
+        ):
             assert response["Location"].startswith(reverse("login")), name
     assert not failures, f"{name} {url}: " + "; ".join(failures)
 

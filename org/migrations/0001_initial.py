@@ -9,89 +9,258 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('display_name', models.CharField(blank=True, max_length=150, verbose_name='display name')),
-                ('language', models.CharField(blank=True, choices=[('zh-hans', '简体中文'), ('en', 'English')], help_text='Language of the interface and of e-mails sent to this user.', max_length=10, verbose_name='language')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "display_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="display name"),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        blank=True,
+                        choices=[("zh-hans", "简体中文"), ("en", "English")],
+                        help_text="Language of the interface and of e-mails sent to this user.",
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Department',
+            name="Department",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('code', models.SlugField(help_text='Short unique code, e.g. RD or FIN.', max_length=30, unique=True, verbose_name='code')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('heads', models.ManyToManyField(blank=True, related_name='headed_departments', to=settings.AUTH_USER_MODEL, verbose_name='department heads')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='org.department', verbose_name='parent department')),
-                ('software_admins', models.ManyToManyField(blank=True, related_name='administered_departments', to=settings.AUTH_USER_MODEL, verbose_name='software admins')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "code",
+                    models.SlugField(
+                        help_text="Short unique code, e.g. RD or FIN.",
+                        max_length=30,
+                        unique=True,
+                        verbose_name="code",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "heads",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="headed_departments",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="department heads",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="org.department",
+                        verbose_name="parent department",
+                    ),
+                ),
+                (
+                    "software_admins",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="administered_departments",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="software admins",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'department',
-                'verbose_name_plural': 'departments',
-                'ordering': ['code'],
+                "verbose_name": "department",
+                "verbose_name_plural": "departments",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('employee_no', models.CharField(max_length=40, unique=True, verbose_name='employee no.')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('left', 'Left')], default='active', max_length=10, verbose_name='status')),
-                ('left_on', models.DateField(blank=True, null=True, verbose_name='left on')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='people', to='org.department', verbose_name='department')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='person', to=settings.AUTH_USER_MODEL, verbose_name='user account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "employee_no",
+                    models.CharField(max_length=40, unique=True, verbose_name="employee no."),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("left", "Left")],
+                        default="active",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("left_on", models.DateField(blank=True, null=True, verbose_name="left on")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="people",
+                        to="org.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="person",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'person',
-                'verbose_name_plural': 'people',
-                'ordering': ['employee_no'],
+                "verbose_name": "person",
+                "verbose_name_plural": "people",
+                "ordering": ["employee_no"],
             },
         ),
         migrations.AddConstraint(
-            model_name='department',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('pk')), _negated=True), name='department_not_own_parent', violation_error_message='A department cannot be its own parent.'),
+            model_name="department",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("pk")), _negated=True),
+                name="department_not_own_parent",
+                violation_error_message="A department cannot be its own parent.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['department', 'status'], name='person_dept_status_idx'),
+            model_name="person",
+            index=models.Index(fields=["department", "status"], name="person_dept_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('left_on__isnull', False), ('status', 'left')), models.Q(('left_on__isnull', True), ('status', 'active')), _connector='OR'), name='person_left_on_matches_status', violation_error_message='A person who left needs a leaving date; an active person has none.'),
+            model_name="person",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("left_on__isnull", False), ("status", "left")),
+                    models.Q(("left_on__isnull", True), ("status", "active")),
+                    _connector="OR",
+                ),
+                name="person_left_on_matches_status",
+                violation_error_message="A person who left needs a leaving date; an active person has none.",
+            ),
         ),
     ]

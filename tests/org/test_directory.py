@@ -20,14 +20,14 @@ def signed_in(user: object) -> Client:
 
 
 def test_head_sees_only_own_people(cast: Cast) -> None:
-    mine = PersonFactory(name="甲乙", department=cast.dept_a_child)
-    theirs = PersonFactory(name="丙丁", department=cast.dept_b)
+    mine = PersonFactory.create(name="甲乙", department=cast.dept_a_child)
+    theirs = PersonFactory.create(name="丙丁", department=cast.dept_b)
     html = signed_in(cast.head_a).get(reverse("org:person-list")).content.decode()
     assert mine.name in html and theirs.name not in html
 
 
 def test_head_cannot_filter_their_way_into_another_department(cast: Cast) -> None:
-    theirs = PersonFactory(name="丙丁", department=cast.dept_b)
+    theirs = PersonFactory.create(name="丙丁", department=cast.dept_b)
     response = signed_in(cast.head_a).get(
         reverse("org:person-list"), {"department": cast.dept_b.pk}
     )
@@ -36,8 +36,10 @@ def test_head_cannot_filter_their_way_into_another_department(cast: Cast) -> Non
 
 
 def test_person_filters(cast: Cast) -> None:
-    PersonFactory(name="留下的人", department=cast.dept_a)
-    PersonFactory(name="离开的人", department=cast.dept_a, status="left", left_on="2026-05-01")
+    PersonFactory.create(name="留下的人", department=cast.dept_a)
+    PersonFactory.create(
+        name="离开的人", department=cast.dept_a, status="left", left_on="2026-05-01"
+    )
     client = signed_in(cast.it_admin)
     html = client.get(reverse("org:person-list"), {"status": "left"}).content.decode()
     assert "离开的人" in html and "留下的人" not in html
@@ -55,7 +57,7 @@ def test_bad_filters_do_not_break_the_page(cast: Cast, params: dict[str, str]) -
 
 def test_department_list_shows_counts_and_heads(cast: Cast) -> None:
     PersonFactory.create_batch(3, department=cast.dept_a)
-    PersonFactory(department=cast.dept_a, status=Person.Status.LEFT, left_on="2026-01-01")
+    PersonFactory.create(department=cast.dept_a, status=Person.Status.LEFT, left_on="2026-01-01")
     response = signed_in(cast.finance).get(reverse("org:department-list"))
     rows = {d.code: d for d in response.context["departments"]}
     assert rows["a"].active_people == 3 and rows["a"].left_people == 1
@@ -64,7 +66,7 @@ def test_department_list_shows_counts_and_heads(cast: Cast) -> None:
 
 def _populate(n_departments: int, people_each: int) -> None:
     for _ in range(n_departments):
-        dept = DepartmentFactory()
+        dept = DepartmentFactory.create()
         PersonFactory.create_batch(people_each, department=dept)
 
 

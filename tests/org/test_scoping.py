@@ -27,7 +27,7 @@ def test_head_sees_own_department_and_its_sub_departments_only(cast: Cast) -> No
 
 
 def test_sub_departments_are_found_at_any_depth(cast: Cast) -> None:
-    grandchild = DepartmentFactory(code="a-qa-auto", parent=cast.dept_a_child)
+    grandchild = DepartmentFactory.create(code="a-qa-auto", parent=cast.dept_a_child)
     assert grandchild.code in codes(scoping.visible_departments(cast.head_a))
     assert grandchild.code not in codes(scoping.visible_departments(cast.head_b))
 
@@ -46,7 +46,7 @@ def test_assignment_without_the_role_grants_nothing(cast: Cast) -> None:
 
 def test_role_without_assignment_grants_nothing(db: None) -> None:
     lonely_head = make_user("lonely", Role.DEPARTMENT_HEAD)
-    DepartmentFactory()
+    DepartmentFactory.create()
     assert codes(scoping.visible_departments(lonely_head)) == set()
 
 
@@ -66,7 +66,9 @@ def test_only_it_admin_manages_everywhere(cast: Cast) -> None:
 
 
 def test_headed_departments_ignore_software_admin_assignments(cast: Cast) -> None:
-    services.user_set_roles(user=cast.software_admin, roles=[Role.SOFTWARE_ADMIN, Role.DEPARTMENT_HEAD])
+    services.user_set_roles(
+        user=cast.software_admin, roles=[Role.SOFTWARE_ADMIN, Role.DEPARTMENT_HEAD]
+    )
     assert codes(scoping.headed_departments(cast.software_admin)) == set()
     assert codes(scoping.headed_departments(cast.head_a)) == {"a", "a-qa"}
 
@@ -88,7 +90,9 @@ def test_superuser_holds_every_role(db: None) -> None:
     assert has_role(root, Role.AUDITOR, Role.FINANCE)
 
 
-def test_role_lookup_is_cached_per_user_object(cast: Cast, django_assert_num_queries: object) -> None:
+def test_role_lookup_is_cached_per_user_object(
+    cast: Cast, django_assert_num_queries: object
+) -> None:
     user = type(cast.head_a).objects.get(pk=cast.head_a.pk)
     with django_assert_num_queries(1):  # type: ignore[operator]
         for _ in range(5):

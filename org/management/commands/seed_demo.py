@@ -33,15 +33,15 @@ class Command(BaseCommand):
         next_no = 1
         for spec in demo.DEPARTMENTS:
             for row in demo.people_for(spec.code, next_no, spec.headcount, rng, today):
-                if Person.objects.filter(employee_no=row["employee_no"]).exists():
+                if Person.objects.filter(employee_no=row.employee_no).exists():
                     continue  # keep whatever the demo user changed since
                 _, was_changed = services.person_upsert(
-                    employee_no=str(row["employee_no"]),
-                    name=str(row["name"]),
-                    email=str(row["email"]),
+                    employee_no=row.employee_no,
+                    name=row.name,
+                    email=row.email,
                     department=departments[spec.code],
-                    status=str(row["status"]),
-                    left_on=row["left_on"],  # type: ignore[arg-type]
+                    status=row.status,
+                    left_on=row.left_on,
                 )
                 changed += was_changed
             next_no += spec.headcount

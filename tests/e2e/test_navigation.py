@@ -1,0 +1,111 @@
+"""Each role signs in through the real login page and sees exactly its menu, in both languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Cast
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# What each role's menu holds (the keys of config.navigation.NAVIGATION).
+EXPECTED_MENU = {
+    "it_admin": ["home", "departments", "people", "system", "admin"],
+    "finance": ["home", "departments", "people"],
+    "head_a": ["home", "departments", "people"],
+    "head_b": ["home", "departments", "people"],
+    "software_admin": ["home", "departments", "people"],
+    "auditor": ["home", "departments", "people", "system"],
+    "employee": ["home"],
+}
+LABELS = {
+    "zh-hans": {
+        "home": "仪表盘",
+        "departments": "部门",
+        "people": "人员",
+        "system": "系统状态",
+        "admin": "后台管理",
+    },
+    "en": {
+        "home": "Dashboard",
+        "departments": "Departments",
+        "people": "People",
+        "system": "System status",
+        "admin": "Administration",
+    },
+}
+SIGN_IN = {"zh-hans": "登录", "en": "Sign in"}
+
+
+def sign_in(page: object, base: str, username: str, language: str) -> None:
+    page.goto(base + "/accounts/login/")  # type: ignore[attr-defined]
+    if language == "en":
+        page.select_option("#language-select", "en")  # type: ignore[attr-defined]
+        page.wait_for_selector('html[lang="en"]')  # type: ignore[attr-defined]
+    page.get_by_role("button", name=SIGN_IN[language]).wait_for()  # type: ignore[attr-defined]
+    page.fill("#id_username", username)  # type: ignore[attr-defined]
+    page.fill("#id_password", PASSWORD)  # type: ignore[attr-defined]
+    page.get_by_role("button", name=SIGN_IN[language]).click()  # type: ignore[attr-defined]
+    page.wait_for_selector("[data-testid=main-nav]")  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_each_role_sees_its_menu(
+    page: object, live_server: object, cast: Cast, language: str
+) -> None:
+    base = live_server.url  # type: ignore[attr-defined]
+    for role, keys in EXPECTED_MENU.items():
+        user = getattr(cast, role)
+        sign_in(page, base, user.username, language)
+        assert page.get_attribute("html", "lang") == language  # type: ignore[attr-defined]
+        links = page.locator("[data-testid=main-nav] a[data-nav]")  # type: ignore[attr-defined]
+        assert [links.nth(i).get_attribute("data-nav") for i in range(links.count())] == keys, role
+        assert [links.nth(i).inner_text().strip() for i in range(links.count())] == [
+            LABELS[language][k] for k in keys
+        ], role
+        # Every menu entry opens (no 403/500 behind a visible link).
+        for key in keys:
+            if key == "admin":
+                continue
+            page.locator(f"[data-nav={key}]").click()  # type: ignore[attr-defined]
+            page.wait_for_load_state()  # type: ignore[attr-defined]
+            assert page.locator("h1").count() >= 1  # type: ignore[attr-defined]
+            assert "403" not in page.title() and "500" not in page.title()  # type: ignore[attr-defined]
+        page.get_by_test_id("user-menu").click()  # type: ignore[attr-defined]
+        page.get_by_test_id("logout").click()  # type: ignore[attr-defined]
+        page.wait_for_selector("#id_username")  # type: ignore[attr-defined]
+
+
+def test_a_department_head_cannot_open_another_department_by_url(
+    page: object, live_server: object, cast: Cast, console_errors: list[str]
+) -> None:
+    base = live_server.url  # type: ignore[attr-defined]
+    sign_in(page, base, cast.head_a.username, "zh-hans")
+    response = page.goto(f"{base}/org/departments/{cast.dept_b.pk}/")  # type: ignore[attr-defined]
+    assert response.status == 404
+    assert cast.dept_b.name not in page.content()  # type: ignore[attr-defined]
+    assert console_errors == [
+        "Failed to load resource: the server responded with a status of 404 (Not Found)"
+    ]
+    console_errors.clear()
+    response = page.goto(f"{base}/org/departments/{cast.dept_a.pk}/")  # type: ignore[attr-defined]
+    assert response.status == 200
+    assert cast.dept_a.name in page.inner_text("h1")  # type: ignore[attr-defined]
+
+
+def test_the_dashboard_shows_real_counts_and_the_font_is_ours(
+    page: object, live_server: object, cast: Cast
+) -> None:
+    from tests.factories import PersonFactory
+
+    PersonFactory.create_batch(4, department=cast.dept_a)
+    PersonFactory.create(department=cast.dept_b, status="left", left_on="2026-10-01")
+    base = live_server.url  # type: ignore[attr-defined]
+    sign_in(page, base, cast.it_admin.username, "zh-hans")
+    assert page.inner_text("[data-testid=count-people-active]") == "4"  # type: ignore[attr-defined]
+    assert page.inner_text("[data-testid=count-people-left]") == "1"  # type: ignore[attr-defined]
+    assert page.inner_text("[data-testid=count-departments]") == "3"  # type: ignore[attr-defined]
+    family = page.evaluate("getComputedStyle(document.body).fontFamily")  # type: ignore[attr-defined]
+    assert "Noto Sans SC" in family
+    page.screenshot(path=str(__import__("pathlib").Path("var") / "e2e-dashboard.png"))  # type: ignore[attr-defined]

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from org.models import Department, Person, User
+from org.roles import Role
+from org.scoping import visible_departments
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_demo_company_has_departments_people_and_a_user_per_role(settings: object) -> None:
+    output = seed()
+    assert 8 <= Department.objects.count() <= 10
+    assert 140 <= Person.objects.count() <= 170
+    assert Person.objects.filter(status=Person.Status.LEFT).exists()
+    roles = {u.username: set(u.groups.values_list("name", flat=True)) for u in User.objects.all()}
+    assert set().union(*roles.values()) == set(Role.values)  # every role has a demo user
+    assert roles["employee"] == set()
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password(settings.DEMO_PASSWORD)  # type: ignore[attr-defined]
+    assert settings.DEMO_PASSWORD in output  # type: ignore[attr-defined]
+    for username in (
+        "admin",
+        "finance",
+        "head_rd",
+        "head_mkt",
+        "swadmin_rd",
+        "auditor",
+        "employee",
+    ):
+        assert username in output
+
+
+def test_seed_is_idempotent_and_keeps_changes() -> None:
+    seed()
+    counts = (Department.objects.count(), Person.objects.count(), User.objects.count())
+    changed_password = User.objects.get(username="finance")
+    changed_password.set_password("my own secret 123")
+    changed_password.save()
+    output = seed()
+    assert (Department.objects.count(), Person.objects.count(), User.objects.count()) == counts
+    assert "(0 added now)" in output
+    assert User.objects.get(username="finance").check_password("my own secret 123")
+
+
+def test_demo_heads_are_scoped_to_their_departments() -> None:
+    seed()
+    head_rd = User.objects.get(username="head_rd")
+    assert set(visible_departments(head_rd).values_list("code", flat=True)) == {"rd", "rd-qa"}
+    head_mkt = User.objects.get(username="head_mkt")
+    assert set(visible_departments(head_mkt).values_list("code", flat=True)) == {"mkt"}
