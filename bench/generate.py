@@ -32,6 +32,9 @@ def generate_org(*, departments: int, people: int, seed: int) -> None:
     today = dt.date(2026, 11, 26)  # fixed, so that a seed always gives the same rows
     with transaction.atomic():
         with connection.cursor() as cursor:
+            # Deferred foreign-key checks of earlier writes in this transaction must run before
+            # TRUNCATE may proceed.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(
                 "TRUNCATE org_person, org_department_heads, "
                 "org_department_software_admins, org_department RESTART IDENTITY CASCADE"
