@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import check_for_language
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
@@ -15,7 +16,6 @@ from django.views.i18n import set_language
 from config.navigation import DIRECTORY_ROLES
 from org import selectors, services
 from org.forms import PersonFilterForm
-from org.models import Person
 from org.permissions import role_required
 from org.scoping import get_department_for
 
@@ -91,8 +91,10 @@ def person_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "org/person_list.html",
-        {"form": form, "page": page, "querystring": query.urlencode(), "Status": Person.Status},
-    )
+    context = {"form": form, "page": page, "querystring": query.urlencode()}
+    # The filter form and the pager update the table in place through htmx; a plain request
+    # (no JavaScript, a bookmarked URL) gets the whole page.
+    template = "org/person_table.html" if request.htmx else "org/person_list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))  # the two answers must not share a cache entry
+    return response

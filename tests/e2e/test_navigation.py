@@ -109,3 +109,25 @@ def test_the_dashboard_shows_real_counts_and_the_font_is_ours(
     family = page.evaluate("getComputedStyle(document.body).fontFamily")  # type: ignore[attr-defined]
     assert "Noto Sans SC" in family
     page.screenshot(path=str(__import__("pathlib").Path("var") / "e2e-dashboard.png"))  # type: ignore[attr-defined]
+
+
+def test_people_search_updates_the_table_in_place(
+    page: object, live_server: object, cast: Cast
+) -> None:
+    from tests.factories import PersonFactory
+
+    PersonFactory.create(name="欧阳娜娜", department=cast.dept_a)
+    PersonFactory.create(name="司马光", department=cast.dept_a)
+    base = live_server.url  # type: ignore[attr-defined]
+    sign_in(page, base, cast.head_a.username, "zh-hans")
+    page.goto(base + "/org/people/")  # type: ignore[attr-defined]
+    table = page.get_by_test_id("person-table")  # type: ignore[attr-defined]
+    assert "司马光" in table.inner_text()
+    page.evaluate("window.notReloaded = true")  # type: ignore[attr-defined]
+    page.fill("input[name=q]", "欧阳")  # type: ignore[attr-defined]
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("person-table")).not_to_contain_text("司马光")  # type: ignore[attr-defined]
+    assert "欧阳娜娜" in page.get_by_test_id("person-table").inner_text()  # type: ignore[attr-defined]
+    assert page.evaluate("window.notReloaded") is True  # type: ignore[attr-defined]
+    assert "q=%E6%AC%A7%E9%98%B3" in page.url  # type: ignore[attr-defined]

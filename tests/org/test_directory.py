@@ -85,3 +85,14 @@ def test_query_count_does_not_grow_with_data(
     _populate(30, 10)
     with django_assert_max_num_queries(len(small.captured_queries)):  # type: ignore[operator]
         assert client.get(reverse(url_name)).status_code == 200
+
+
+def test_htmx_filter_requests_get_only_the_table(cast: Cast) -> None:
+    PersonFactory.create(name="局部刷新", department=cast.dept_a)
+    client = signed_in(cast.it_admin)
+    response = client.get(reverse("org:person-list"), {"q": "局部"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert "局部刷新" in html and "<html" not in html and 'data-testid="person-table"' in html
+    assert "HX-Request" in response["Vary"]
+    full = client.get(reverse("org:person-list"), {"q": "局部"}).content.decode()
+    assert "<html" in full and "局部刷新" in full
