@@ -34,6 +34,13 @@ def department_upsert(
     return department
 
 
+_PERSON_FIELDS = ("name", "email", "department_id", "status", "left_on", "user_id")
+
+
+def _person_fields(person: Person) -> tuple[object, ...]:
+    return tuple(getattr(person, field) for field in _PERSON_FIELDS)
+
+
 @transaction.atomic
 def person_upsert(
     *,
@@ -50,14 +57,7 @@ def person_upsert(
     created = person is None
     if person is None:
         person = Person(employee_no=employee_no)
-    before = (
-        person.name,
-        person.email,
-        person.department_id,
-        person.status,
-        person.left_on,
-        person.user_id,
-    )
+    before = _person_fields(person)
     person.name = name
     person.email = email
     person.department = department
@@ -65,15 +65,7 @@ def person_upsert(
     person.left_on = left_on if status == Person.Status.LEFT else None
     if user is not None:
         person.user = user
-    after = (
-        person.name,
-        person.email,
-        person.department_id,
-        person.status,
-        person.left_on,
-        person.user_id,
-    )
-    if created or before != after:
+    if created or before != _person_fields(person):
         person.full_clean()
         person.save()
         return person, True

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
 from config.navigation import DIRECTORY_ROLES
+from config.types import HtmxHttpRequest
 from org import selectors, services
 from org.forms import PersonFilterForm
 from org.permissions import role_required
@@ -79,7 +80,7 @@ def department_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @role_required(*DIRECTORY_ROLES)
-def person_list(request: HttpRequest) -> HttpResponse:
+def person_list(request: HtmxHttpRequest) -> HttpResponse:
     form = PersonFilterForm(request.GET or None, user=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
     people = selectors.person_list(
