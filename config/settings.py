@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "django_filters",
+    "django_tables2",
     "django_q",
     "django_htmx",
     "crispy_forms",
@@ -105,6 +108,9 @@ else:
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A second connection to the same database, outside the transaction of a long job, so that the
+# job's progress is visible to the page polling it before the job commits.
+DATABASES["progress"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ------------------------------------------------------------------------------------
@@ -240,3 +246,14 @@ LOGGING = {
 # How long without a heartbeat before /healthz calls the background worker stale.
 WORKER_STALE_AFTER_SECONDS = env.int("WORKER_STALE_AFTER_SECONDS", default=300)
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="renewal-demo-2026")
+# A seat with no activity for this many days is idle.
+IDLE_AFTER_DAYS = env.int("IDLE_AFTER_DAYS", default=60)
+# A module whose active users stay under this share of its seats ...
+UNDERUSE_PERCENT = env.int("UNDERUSE_PERCENT", default=30)
+# ... for this many consecutive complete months is flagged for downgrade or cancellation.
+UNDERUSE_MONTHS = env.int("UNDERUSE_MONTHS", default=3)
+# Uploads (CSV/XLSX imports) larger than this are refused before they are stored.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# Files larger than this are checked and imported by a background worker (with a progress bar).
+IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=512 * 1024)
+DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import factory
 from factory.django import DjangoModelFactory
 
 from org.models import Department, Person, User
+from renewals.models import Module, Seat, Subscription, Vendor
 
 PASSWORD = "correct horse battery staple"
 
@@ -38,3 +42,44 @@ class PersonFactory(DjangoModelFactory[Person]):
     name = factory.Sequence(lambda n: f"员工{n}")
     email = factory.LazyAttribute(lambda p: f"{p.employee_no.lower()}@example.test")
     department = factory.SubFactory(DepartmentFactory)
+
+
+class VendorFactory(DjangoModelFactory[Vendor]):
+    class Meta:
+        model = Vendor
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Vendor {n}")
+
+
+class SubscriptionFactory(DjangoModelFactory[Subscription]):
+    class Meta:
+        model = Subscription
+
+    ref = factory.Sequence(lambda n: f"SUB-{n:04d}")
+    vendor = factory.SubFactory(VendorFactory)
+    product = factory.Sequence(lambda n: f"Product {n}")
+    department = factory.SubFactory(DepartmentFactory)
+    seats_purchased = 10
+    unit_price = Decimal("1000.00")
+    currency = "CNY"
+    billing_cycle = "annual"
+    term_start = dt.date(2026, 1, 1)
+    term_end = dt.date(2026, 12, 31)
+
+
+class ModuleFactory(DjangoModelFactory[Module]):
+    class Meta:
+        model = Module
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    name = factory.Sequence(lambda n: f"Module {n}")
+
+
+class SeatFactory(DjangoModelFactory[Seat]):
+    class Meta:
+        model = Seat
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    person = factory.SubFactory(PersonFactory)
+    assigned_on = dt.date(2026, 1, 1)

@@ -1,0 +1,281 @@
+"""Checking staged rows in SQL and writing them with set-based upserts.
+
+All functions take a DB-API cursor inside the caller's transaction; the staging table
+``import_stage`` (see reader.load_stage) disappears when that transaction ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from renewals.imports.reader import Header
+from renewals.imports.specs import ImportSpec, render
+
+MAX_ERRORS_KEPT = 500
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    total_rows: int
+    error_count: int
+    errors: list[dict[str, Any]]  # {"line", "column", "code", "value"}; line = spreadsheet row
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def check_rows(
+    cursor: Any, *, spec: ImportSpec, header: Header, depts: list[int], base: str
+) -> CheckResult:
+    """Every error of every row, in one pass per kind of check (no per-row round trips)."""
+    present = [col for col in spec.columns if col.name in header.present]
+    per_cell = []
+    for col in present:
+        whens = " ".join(f"WHEN {cond} THEN {_sql_text(code)}" for code, cond in col.checks())
+        empty = _sql_text("required") if col.required else "NULL"
+        per_cell.append(
+            f"({_sql_text(col.name)}, CASE WHEN {col.cell} IS NULL THEN {empty} {whens} END, "
+            f"left({col.cell}, 100), 0)"
+        )
+    parts = [
+        "SELECT s.line, v.col, v.code, v.val, v.prio FROM import_stage s CROSS JOIN LATERAL "
+        f"(VALUES {', '.join(per_cell)}) v(col, code, val, prio) WHERE v.code IS NOT NULL"
+    ]
+    for check in spec.checks:
+        if check.column not in header.present or any(n not in header.present for n in check.needs):
+            continue
+        cell = spec.cell(check.column)
+        where = render(spec, check.where, header)
+        parts.append(
+            f"SELECT s.line, {_sql_text(check.column)}, {_sql_text(check.code)}, left({cell}, 100), 1 "
+            f"FROM import_stage s WHERE {cell} IS NOT NULL AND ({where})"
+        )
+    key_cells = ", ".join(
+        spec.cell(name) if name in header.present else "NULL" for name in spec.key
+    )
+    parts.append(
+        f"SELECT d.line, {_sql_text(spec.key[-1])}, 'duplicate_row', NULL, 2 FROM "
+        f"(SELECT s.line, count(*) OVER (PARTITION BY {key_cells}) AS n FROM import_stage s) d "
+        "WHERE d.n > 1"
+    )
+    cursor.execute(
+        "CREATE TEMPORARY TABLE import_errors ON COMMIT DROP AS "
+        "SELECT DISTINCT ON (line, col) line, col, code, val FROM ("
+        + " UNION ALL ".join(parts)
+        + ") e ORDER BY line, col, prio",
+        {"depts": depts, "base": base},
+    )
+    cursor.execute(
+        "SELECT (SELECT count(*) FROM import_stage), (SELECT count(*) FROM import_errors)"
+    )
+    total, error_count = cursor.fetchone()
+    cursor.execute(
+        "SELECT line, col, code, val FROM import_errors ORDER BY line, col LIMIT %s",
+        [MAX_ERRORS_KEPT],
+    )
+    errors = [
+        {"line": line + 1, "column": col, "code": code, "value": val}
+        for line, col, code, val in cursor.fetchall()
+    ]
+    cursor.execute("DROP TABLE import_errors")
+    return CheckResult(total_rows=total, error_count=error_count, errors=errors)
+
+
+def sample_rows(
+    cursor: Any, *, spec: ImportSpec, header: Header, limit: int = 10
+) -> list[dict[str, Any]]:
+    """The first rows as they will be read (typed), for the preview."""
+    present = [col for col in spec.columns if col.name in header.present]
+    cursor.execute(
+        f"SELECT {', '.join(col.cell for col in present)} FROM import_stage s ORDER BY line LIMIT %s",
+        [limit],
+    )
+    return [dict(zip([col.name for col in present], row, strict=True)) for row in cursor.fetchall()]
+
+
+def _counted(cursor: Any, sql: str, params: dict[str, Any], total: int) -> dict[str, int]:
+    """Run an INSERT … ON CONFLICT … RETURNING (xmax = 0) and count created/updated/unchanged."""
+    cursor.execute(
+        f"WITH w AS ({sql} RETURNING (xmax = 0) AS created) "
+        "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM w",
+        params,
+    )
+    created, updated = cursor.fetchone()
+    return {"created": created, "updated": updated, "unchanged": total - created - updated}
+
+
+def _set_changed(table: str, columns: list[str]) -> str:
+    """SET a = EXCLUDED.a, … WHERE (table.a, …) IS DISTINCT FROM (EXCLUDED.a, …)."""
+    sets = ", ".join(f"{col} = EXCLUDED.{col}" for col in columns)
+    old = ", ".join(f"{table}.{col}" for col in columns)
+    new = ", ".join(f"EXCLUDED.{col}" for col in columns)
+    return f"{sets} WHERE ({old}) IS DISTINCT FROM ({new})"
+
+
+def apply_rows(
+    cursor: Any, *, spec: ImportSpec, header: Header, total: int, base: str
+) -> dict[str, int]:
+    """Write the checked rows; returns counts of created, updated and unchanged records."""
+    v: dict[str, str] = {col.name: col.value() for col in spec.columns if col.name in header.present}
+    has = header.present
+    params = {"base": base}
+
+    def pick(name: str, existing: str, default: str) -> str:
+        # A column missing from the file keeps what is stored (or the default for new rows).
+        return v[name] if name in has else f"coalesce({existing}, {default})"
+
+    if spec.kind == "usage":
+        sql = (
+            "INSERT INTO renewals_monthlyusage (subscription_id, module_id, month, active_users, "
+            "tasks_created, tasks_completed) "
+            f"SELECT x.id, mo.id, {v['month']}, {v['active_users']}, "
+            f"{v.get('tasks_created', 'NULL')}, {v.get('tasks_completed', 'NULL')} "
+            "FROM import_stage s JOIN renewals_subscription x ON x.ref = "
+            + spec.cell("subscription")
+            + " "
+            "LEFT JOIN renewals_module mo ON mo.subscription_id = x.id AND mo.name = "
+            + (spec.cell("module") if "module" in has else "NULL")
+            + " "
+            "ON CONFLICT ON CONSTRAINT usage_one_per_month DO UPDATE SET "
+            + _set_changed(
+                "renewals_monthlyusage", ["active_users", "tasks_created", "tasks_completed"]
+            )
+        )
+        return _counted(cursor, sql, params, total)
+
+    if spec.kind == "people":
+        if "status" in has:
+            status = v["status"]
+        elif "left_on" in has:  # an HR export without a status column: a leaving date means left
+            status = f"CASE WHEN {v['left_on']} IS NOT NULL THEN 'left' ELSE 'active' END"
+        else:
+            status = "coalesce(p.status, 'active')"
+        left_on = f"CASE WHEN ({status}) = 'left' THEN {v.get('left_on', 'p.left_on')} END"
+        sql = (
+            "INSERT INTO org_person AS target (employee_no, name, email, department_id, status, left_on, "
+            "created_at, updated_at) "
+            f"SELECT {v['employee_no']}, {v['name']}, coalesce({v.get('email', 'p.email')}, ''), d.id, "
+            f"{status}, {left_on}, now(), now() FROM import_stage s "
+            f"JOIN org_department d ON lower(d.code) = lower({v['department']}) "
+            f"LEFT JOIN org_person p ON p.employee_no = {v['employee_no']} "
+            "ON CONFLICT (employee_no) DO UPDATE SET updated_at = now(), "
+            + _set_changed("target", ["name", "email", "department_id", "status", "left_on"])
+        )
+        return _counted(cursor, sql, params, total)
+
+    if spec.kind == "subscriptions":
+        cursor.execute(
+            "INSERT INTO renewals_vendor (name, website, contacts, notes, created_at) "
+            f"SELECT DISTINCT {v['vendor']}, '', '', '', now() FROM import_stage s "
+            "ON CONFLICT (name) DO NOTHING"
+        )
+        tags = (
+            f"coalesce(array_remove(regexp_split_to_array({v['tags']}, '\\s*[;,；，]\\s*'), ''), '{{}}')"
+            if "tags" in has
+            else "coalesce(x.tags, '{}')"
+        )
+        sql = (
+            "INSERT INTO renewals_subscription AS target (ref, vendor_id, product, edition, department_id, "
+            "owner_id, seats_purchased, unit_price, currency, billing_cycle, term_start, term_end, "
+            "auto_renew, notice_period_days, status, tags, notes, created_at, updated_at) "
+            f"SELECT {v['ref']}, vd.id, {v['product']}, {pick('edition', 'x.edition', chr(39) * 2)}, d.id, "
+            f"{'u.id' if 'owner' in has else 'x.owner_id'}, {v['seats']}, {v['unit_price']}, "
+            f"{pick('currency', 'x.currency', '%(base)s')}, {pick('billing_cycle', 'x.billing_cycle', chr(39) + 'annual' + chr(39))}, "
+            f"{v['term_start']}, {v['term_end']}, {pick('auto_renew', 'x.auto_renew', 'false')}, "
+            f"{pick('notice_period_days', 'x.notice_period_days', '30')}, "
+            f"{pick('status', 'x.status', chr(39) + 'active' + chr(39))}, {tags}, "
+            f"{pick('notes', 'x.notes', chr(39) * 2)}, now(), now() "
+            f"FROM import_stage s JOIN renewals_vendor vd ON vd.name = {v['vendor']} "
+            f"JOIN org_department d ON lower(d.code) = lower({v['department']}) "
+            f"LEFT JOIN renewals_subscription x ON x.ref = {v['ref']} "
+            + (f"LEFT JOIN org_user u ON u.username = {v['owner']} " if "owner" in has else "")
+            + "ON CONFLICT (ref) DO UPDATE SET updated_at = now(), "
+            + _set_changed(
+                "target",
+                [
+                    "vendor_id",
+                    "product",
+                    "edition",
+                    "department_id",
+                    "owner_id",
+                    "seats_purchased",
+                    "unit_price",
+                    "currency",
+                    "billing_cycle",
+                    "term_start",
+                    "term_end",
+                    "auto_renew",
+                    "notice_period_days",
+                    "status",
+                    "tags",
+                    "notes",
+                ],
+            )
+        )
+        return _counted(cursor, sql, params, total)
+
+    if spec.kind == "seats":
+        sql = (
+            "INSERT INTO renewals_seat AS target (subscription_id, person_id, account, assigned_on, "
+            "revoked_on, last_active_on) "
+            f"SELECT x.id, p.id, {pick('account', 'st.account', chr(39) * 2)}, {v['assigned_on']}, "
+            f"{v['revoked_on'] if 'revoked_on' in has else 'st.revoked_on'}, "
+            f"{v['last_active_on'] if 'last_active_on' in has else 'st.last_active_on'} "
+            f"FROM import_stage s JOIN renewals_subscription x ON x.ref = {v['subscription']} "
+            f"JOIN org_person p ON p.employee_no = {v['employee_no']} "
+            "LEFT JOIN renewals_seat st ON st.subscription_id = x.id AND st.person_id = p.id "
+            f"AND st.assigned_on = {v['assigned_on']} "
+            "ON CONFLICT ON CONSTRAINT seat_unique_assignment DO UPDATE SET "
+            + _set_changed("target", ["account", "revoked_on", "last_active_on"])
+        )
+        counts = _counted(cursor, sql, params, total)
+        if "modules" in has:
+            counts["modules_changed"] = _sync_seat_modules(cursor, v)
+        return counts
+
+    if spec.kind == "activity":
+        seat_match = render(spec, "{seat_match}", header).replace(
+            "SELECT st.id", "SELECT st.id, s.line", 1
+        )
+        cursor.execute(
+            f"WITH w AS (UPDATE renewals_seat target SET last_active_on = m.day FROM ("
+            f"SELECT DISTINCT ON (st.id) st.id, {v['last_active_on']} AS day FROM import_stage s "
+            f"JOIN LATERAL ({seat_match}) st ON true ORDER BY st.id, {v['last_active_on']} DESC"
+            ") m WHERE target.id = m.id AND target.last_active_on IS DISTINCT FROM m.day RETURNING 1) "
+            "SELECT count(*) FROM w"
+        )
+        (updated,) = cursor.fetchone()
+        return {"created": 0, "updated": updated, "unchanged": total - updated}
+
+    raise ValueError(f"unknown import kind {spec.kind}")
+
+
+def _sync_seat_modules(cursor: Any, v: dict[str, str]) -> int:
+    """Make each seat's modules exactly those listed in its row."""
+    wanted = (
+        "SELECT st.id AS seat_id, mo.id AS module_id FROM import_stage s "
+        f"JOIN renewals_subscription x ON x.ref = {v['subscription']} "
+        f"JOIN org_person p ON p.employee_no = {v['employee_no']} "
+        f"JOIN renewals_seat st ON st.subscription_id = x.id AND st.person_id = p.id AND st.assigned_on = {v['assigned_on']} "
+        f"JOIN LATERAL regexp_split_to_table(coalesce({v['modules']}, ''), '\\s*[;,；，]\\s*') m(name) ON btrim(m.name) <> '' "
+        "JOIN renewals_module mo ON mo.subscription_id = x.id AND mo.name = btrim(m.name)"
+    )
+    seats = (
+        "SELECT st.id FROM import_stage s "
+        f"JOIN renewals_subscription x ON x.ref = {v['subscription']} "
+        f"JOIN org_person p ON p.employee_no = {v['employee_no']} "
+        f"JOIN renewals_seat st ON st.subscription_id = x.id AND st.person_id = p.id AND st.assigned_on = {v['assigned_on']}"
+    )
+    cursor.execute(
+        f"WITH d AS (DELETE FROM renewals_seat_modules sm WHERE sm.seat_id IN ({seats}) "
+        f"AND (sm.seat_id, sm.module_id) NOT IN ({wanted}) RETURNING 1) SELECT count(*) FROM d"
+    )
+    (removed,) = cursor.fetchone()
+    cursor.execute(
+        f"WITH i AS (INSERT INTO renewals_seat_modules (seat_id, module_id) {wanted} "
+        "ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM i"
+    )
+    (added,) = cursor.fetchone()
+    return removed + added

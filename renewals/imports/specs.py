@@ -1,0 +1,313 @@
+"""What each kind of import contains, how its rows are checked against the database, and how
+the checked rows are written (set-based upserts keyed by natural keys, so a re-import of the
+same file changes nothing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from renewals.imports.columns import Column
+from renewals.imports.reader import Header
+
+BILLING = {
+    "monthly": "monthly", "月付": "monthly", "月": "monthly",
+    "quarterly": "quarterly", "季付": "quarterly", "季": "quarterly",
+    "annual": "annual", "yearly": "annual", "年付": "annual", "年": "annual",
+    "multi_year": "multi_year", "multi-year": "multi_year", "多年": "multi_year",
+    "perpetual": "perpetual", "永久": "perpetual", "买断": "perpetual",
+}  # fmt: skip
+SUB_STATUS = {
+    "active": "active", "使用中": "active", "有效": "active",
+    "renewing": "renewing", "续费中": "renewing",
+    "expired": "expired", "已过期": "expired",
+    "cancelled": "cancelled", "canceled": "cancelled", "已取消": "cancelled",
+}  # fmt: skip
+PERSON_STATUS = {
+    "active": "active", "在职": "active", "正式": "active", "试用": "active",
+    "left": "left", "离职": "left", "已离职": "left", "resigned": "left", "terminated": "left",
+}  # fmt: skip
+
+
+def c(name: str, kind: str = "text", *aliases: str, **extra: Any) -> Column:
+    return Column(name=name, kind=kind, aliases=aliases, **extra)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A row-level check against the database: rows matching ``where`` get ``code`` on ``column``."""
+
+    column: str
+    code: str
+    where: str
+    needs: tuple[str, ...] = ()  # only when these columns are in the file
+
+
+@dataclass(frozen=True)
+class ImportSpec:
+    kind: str
+    columns: list[Column]
+    key: tuple[str, ...]
+    checks: list[Check] = field(default_factory=list)
+
+    def column(self, name: str) -> Column:
+        return next(col for col in self.columns if col.name == name)
+
+    def cell(self, name: str) -> str:
+        return self.column(name).cell
+
+    def value(self, name: str) -> str:
+        return self.column(name).value()
+
+
+# ---------------------------------------------------------------------------------------------
+SUBSCRIPTIONS = ImportSpec(
+    kind="subscriptions",
+    columns=[
+        c("ref", "text", "reference", "编号", "订阅编号", max_length=30),
+        c("vendor", "text", "供应商", "厂商", max_length=120),
+        c("product", "text", "产品", max_length=120),
+        c("edition", "text", "plan", "版本", required=False, max_length=80),
+        c("department", "text", "department_code", "部门", "部门编码", max_length=30),
+        c("owner", "text", "负责人", required=False, max_length=150),
+        c("seats", "int", "seats_purchased", "席位", "席位数", "账号数"),
+        c("unit_price", "decimal", "price", "单价"),
+        c("currency", "currency", "币种", "货币", required=False),
+        c("billing_cycle", "choice", "计费周期", "付费周期", required=False, choices=BILLING),
+        c("term_start", "date", "start", "开始日期", "起始日期"),
+        c("term_end", "date", "end", "结束日期", "到期日期", "到期日"),
+        c("auto_renew", "bool", "自动续费", required=False),
+        c(
+            "notice_period_days",
+            "int",
+            "notice_days",
+            "notice_period",
+            "通知期",
+            "提前通知天数",
+            required=False,
+            max_value=3650,
+        ),
+        c("status", "choice", "状态", required=False, choices=SUB_STATUS),
+        c("tags", "text", "标签", required=False, max_length=400),
+        c("notes", "text", "备注", required=False, max_length=4000),
+    ],
+    key=("ref",),
+    checks=[
+        Check(
+            "department",
+            "unknown_department",
+            "NOT EXISTS (SELECT 1 FROM org_department d WHERE lower(d.code) = lower({department}))",
+        ),
+        Check(
+            "department",
+            "department_not_allowed",
+            "EXISTS (SELECT 1 FROM org_department d WHERE lower(d.code) = lower({department}) "
+            "AND NOT d.id = ANY(%(depts)s))",
+        ),
+        Check(
+            "ref",
+            "department_not_allowed",
+            "EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {ref} "
+            "AND NOT x.department_id = ANY(%(depts)s))",
+        ),
+        Check(
+            "owner",
+            "unknown_user",
+            "NOT EXISTS (SELECT 1 FROM org_user u WHERE u.username = {owner})",
+            needs=("owner",),
+        ),
+        Check(
+            "currency",
+            "unknown_currency",
+            "upper({currency}) <> %(base)s AND NOT EXISTS "
+            "(SELECT 1 FROM renewals_currencyrate r WHERE r.currency = upper({currency}))",
+            needs=("currency",),
+        ),
+        Check(
+            "term_end",
+            "end_before_start",
+            "renewals_parse_date({term_end}) <= renewals_parse_date({term_start})",
+        ),
+        Check(
+            "product",
+            "duplicate_product",
+            "EXISTS (SELECT 1 FROM renewals_subscription x JOIN renewals_vendor v ON v.id = x.vendor_id "
+            "JOIN org_department d ON d.id = x.department_id WHERE v.name = {vendor} "
+            "AND x.product = {product} AND lower(d.code) = lower({department}) AND x.ref <> {ref})",
+        ),
+    ],
+)
+
+PEOPLE = ImportSpec(
+    kind="people",
+    columns=[
+        c("employee_no", "text", "employee_number", "工号", "员工编号", max_length=40),
+        c("name", "text", "姓名", max_length=100),
+        c("email", "email", "e_mail", "邮箱", "电子邮箱", required=False, max_length=254),
+        c("department", "text", "department_code", "部门", "部门编码", max_length=30),
+        c("status", "choice", "状态", "在职状态", required=False, choices=PERSON_STATUS),
+        c("left_on", "date", "leaving_date", "离职日期", required=False),
+    ],
+    key=("employee_no",),
+    checks=[
+        Check(
+            "department",
+            "unknown_department",
+            "NOT EXISTS (SELECT 1 FROM org_department d WHERE lower(d.code) = lower({department}))",
+        ),
+        Check(
+            "department",
+            "department_not_allowed",
+            "EXISTS (SELECT 1 FROM org_department d WHERE lower(d.code) = lower({department}) "
+            "AND NOT d.id = ANY(%(depts)s))",
+        ),
+        Check(
+            "employee_no",
+            "person_not_allowed",
+            "EXISTS (SELECT 1 FROM org_person p WHERE p.employee_no = {employee_no} "
+            "AND NOT p.department_id = ANY(%(depts)s))",
+        ),
+        Check(
+            "left_on",
+            "left_needs_date",
+            "{status_value} = 'left' AND {left_on} IS NULL",
+            needs=("status",),
+        ),
+    ],
+)
+
+SEATS = ImportSpec(
+    kind="seats",
+    columns=[
+        c("subscription", "text", "subscription_ref", "ref", "订阅编号", "订阅", max_length=30),
+        c("employee_no", "text", "工号", "员工编号", max_length=40),
+        c("account", "text", "login", "账号", required=False, max_length=150),
+        c("modules", "text", "模块", required=False, max_length=1000),
+        c("assigned_on", "date", "分配日期", "开通日期"),
+        c("revoked_on", "date", "回收日期", "停用日期", required=False),
+        c("last_active_on", "date", "last_active", "最近活跃", "最后活跃日期", required=False),
+    ],
+    key=("subscription", "employee_no", "assigned_on"),
+    checks=[
+        Check(
+            "subscription",
+            "unknown_subscription",
+            "NOT EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {subscription})",
+        ),
+        Check(
+            "subscription",
+            "department_not_allowed",
+            "EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {subscription} "
+            "AND NOT x.department_id = ANY(%(depts)s))",
+        ),
+        Check(
+            "employee_no",
+            "unknown_person",
+            "NOT EXISTS (SELECT 1 FROM org_person p WHERE p.employee_no = {employee_no})",
+        ),
+        Check(
+            "modules",
+            "unknown_module",
+            "EXISTS (SELECT 1 FROM regexp_split_to_table({modules}, '\\s*[;,；，]\\s*') m(name) "
+            "WHERE btrim(m.name) <> '' AND NOT EXISTS (SELECT 1 FROM renewals_module mo "
+            "JOIN renewals_subscription x ON x.id = mo.subscription_id "
+            "WHERE x.ref = {subscription} AND mo.name = btrim(m.name)))",
+            needs=("modules",),
+        ),
+        Check(
+            "revoked_on",
+            "revoked_before_assigned",
+            "renewals_parse_date({revoked_on}) < renewals_parse_date({assigned_on})",
+            needs=("revoked_on",),
+        ),
+        Check(
+            "employee_no",
+            "already_holds_seat",
+            "{revoked_on_value} IS NULL AND EXISTS (SELECT 1 FROM renewals_seat st "
+            "JOIN renewals_subscription x ON x.id = st.subscription_id "
+            "JOIN org_person p ON p.id = st.person_id WHERE x.ref = {subscription} "
+            "AND p.employee_no = {employee_no} AND st.revoked_on IS NULL "
+            "AND st.assigned_on <> renewals_parse_date({assigned_on}))",
+        ),
+    ],
+)
+
+USAGE = ImportSpec(
+    kind="usage",
+    columns=[
+        c("subscription", "text", "subscription_ref", "ref", "订阅编号", "订阅", max_length=30),
+        c("module", "text", "模块", required=False, max_length=80),
+        c("month", "month", "月份"),
+        c("active_users", "int", "active", "活跃用户", "活跃用户数"),
+        c("tasks_created", "int", "新建任务", "创建任务数", required=False),
+        c("tasks_completed", "int", "完成任务", "完成任务数", required=False),
+    ],
+    key=("subscription", "module", "month"),
+    checks=[
+        Check(
+            "subscription",
+            "unknown_subscription",
+            "NOT EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {subscription})",
+        ),
+        Check(
+            "subscription",
+            "department_not_allowed",
+            "EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {subscription} "
+            "AND NOT x.department_id = ANY(%(depts)s))",
+        ),
+        Check(
+            "module",
+            "unknown_module",
+            "{module} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM renewals_module mo "
+            "JOIN renewals_subscription x ON x.id = mo.subscription_id "
+            "WHERE x.ref = {subscription} AND mo.name = {module})",
+            needs=("module",),
+        ),
+    ],
+)
+
+ACTIVITY = ImportSpec(
+    kind="activity",
+    columns=[
+        c("subscription", "text", "subscription_ref", "ref", "订阅编号", "订阅", max_length=30),
+        c("account", "text", "employee_no", "email", "login", "账号", "工号", max_length=254),
+        c("last_active_on", "date", "last_active", "最近活跃", "最后活跃日期"),
+    ],
+    key=("subscription", "account"),
+    checks=[
+        Check(
+            "subscription",
+            "unknown_subscription",
+            "NOT EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {subscription})",
+        ),
+        Check(
+            "subscription",
+            "department_not_allowed",
+            "EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {subscription} "
+            "AND NOT x.department_id = ANY(%(depts)s))",
+        ),
+        Check("account", "unknown_seat", "NOT EXISTS (" + "{seat_match}" + ")"),
+    ],
+)
+
+SPECS: dict[str, ImportSpec] = {
+    spec.kind: spec for spec in (SUBSCRIPTIONS, PEOPLE, SEATS, USAGE, ACTIVITY)
+}
+
+# The active seat an activity row refers to: by employee number, e-mail or the tool's login.
+SEAT_MATCH = (
+    "SELECT st.id FROM renewals_seat st JOIN renewals_subscription x ON x.id = st.subscription_id "
+    "JOIN org_person p ON p.id = st.person_id WHERE x.ref = {subscription} AND st.revoked_on IS NULL "
+    "AND (p.employee_no = {account} OR lower(p.email) = lower({account}) OR st.account = {account})"
+)
+
+
+def render(spec: ImportSpec, sql: str, header: Header) -> str:
+    """Fill ``{column}`` (cell text), ``{column_value}`` (typed value) and helpers into ``sql``."""
+    names: dict[str, str] = {}
+    for col in spec.columns:
+        present = col.name in header.present
+        names[col.name] = col.cell if present else "NULL"
+        names[f"{col.name}_value"] = col.value() if present else "NULL"
+    names["seat_match"] = SEAT_MATCH.format(**names) if spec.kind == "activity" else ""
+    return sql.format(**names)

@@ -1,0 +1,22 @@
+"""Renewals models, split by concern; import them from here."""
+
+from renewals.models.imports import ImportJob
+from renewals.models.subscriptions import (
+    CurrencyRate,
+    Module,
+    Subscription,
+    SubscriptionTerm,
+    Vendor,
+)
+from renewals.models.usage import MonthlyUsage, Seat
+
+__all__ = [
+    "CurrencyRate",
+    "ImportJob",
+    "Module",
+    "MonthlyUsage",
+    "Seat",
+    "Subscription",
+    "SubscriptionTerm",
+    "Vendor",
+]

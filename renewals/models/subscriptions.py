@@ -1,0 +1,302 @@
+"""What the company pays for: vendors, subscriptions, their modules and past terms."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import ExpressionWrapper, F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+
+
+class CurrencyRate(models.Model):
+    """How many units of the base currency (CNY) one unit of ``currency`` was worth from a date."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    rate_to_base = models.DecimalField(_("rate to base currency"), max_digits=14, decimal_places=6)
+    valid_from = models.DateField(_("valid from"))
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "valid_from"],
+                name="rate_one_per_currency_and_day",
+                violation_error_message=_("There is already a rate for this currency on this day."),
+            ),
+            models.CheckConstraint(
+                name="rate_positive",
+                condition=Q(rate_to_base__gt=0),
+                violation_error_message=_("An exchange rate must be positive."),
+            ),
+            models.CheckConstraint(
+                name="rate_currency_code",
+                condition=Q(currency__regex=CURRENCY_PATTERN),
+                violation_error_message=_("Use a three-letter ISO currency code, e.g. USD."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate_to_base} ({self.valid_from:%Y-%m-%d})"
+
+
+class Vendor(models.Model):
+    """A company that sells us software."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    website = models.URLField(_("website"), blank=True)
+    contacts = models.TextField(
+        _("contacts"), blank=True, help_text=_("Account manager, phone, e-mail.")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("vendor")
+        verbose_name_plural = _("vendors")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("renewals:vendor-detail", args=[self.pk])
+
+
+class BillingCycle(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    ANNUAL = "annual", _("Annual")
+    MULTI_YEAR = "multi_year", _("Multi-year")
+    PERPETUAL = "perpetual", _("Perpetual with maintenance")
+
+
+class Subscription(models.Model):
+    """One product bought by one department, with its current term.
+
+    ``unit_price`` is per seat and per billing period: per month for monthly, per quarter for
+    quarterly, per year for annual and for perpetual licences' maintenance, and per term for
+    multi-year contracts. Past terms are kept in SubscriptionTerm.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        RENEWING = "renewing", _("Renewing")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ref = models.CharField(
+        _("reference"),
+        max_length=30,
+        unique=True,
+        help_text=_("Short unique reference used in imports, e.g. SUB-0042."),
+    )
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    product = models.CharField(_("product"), max_length=120)
+    edition = models.CharField(_("edition / plan"), max_length=80, blank=True)
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="subscriptions",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_subscriptions",
+    )
+    seats_purchased = models.PositiveIntegerField(_("seats purchased"))
+    unit_price = models.DecimalField(
+        _("unit price"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Per seat and per billing period (per term for multi-year contracts)."),
+    )
+    currency = models.CharField(_("currency"), max_length=3, default=settings.BASE_CURRENCY)
+    billing_cycle = models.CharField(
+        _("billing cycle"), max_length=12, choices=BillingCycle.choices, default=BillingCycle.ANNUAL
+    )
+    term_start = models.DateField(_("term start"))
+    term_end = models.DateField(_("term end"))
+    auto_renew = models.BooleanField(_("auto-renews"), default=False)
+    notice_period_days = models.PositiveSmallIntegerField(
+        _("notice period (days)"),
+        default=30,
+        help_text=_("Days before the term end by which a cancellation must reach the vendor."),
+    )
+    # The last day a cancellation can reach the vendor; stored by PostgreSQL so that alerts,
+    # filters and sorting use it in SQL.
+    cancellation_deadline = models.GeneratedField(
+        expression=ExpressionWrapper(
+            F("term_end") - F("notice_period_days"), output_field=models.DateField()
+        ),
+        output_field=models.DateField(),
+        db_persist=True,
+        verbose_name=_("cancellation deadline"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    tags = ArrayField(
+        models.CharField(max_length=40), verbose_name=_("tags"), default=list, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["term_end", "ref"]
+        constraints = [
+            models.CheckConstraint(
+                name="subscription_term_end_after_start",
+                condition=Q(term_end__gt=F("term_start")),
+                violation_error_message=_("The term must end after it starts."),
+            ),
+            models.CheckConstraint(
+                name="subscription_price_not_negative",
+                condition=Q(unit_price__gte=0),
+                violation_error_message=_("The unit price cannot be negative."),
+            ),
+            models.CheckConstraint(
+                name="subscription_currency_code",
+                condition=Q(currency__regex=CURRENCY_PATTERN),
+                violation_error_message=_("Use a three-letter ISO currency code, e.g. USD."),
+            ),
+            models.UniqueConstraint(
+                fields=["department", "vendor", "product"],
+                name="subscription_one_per_product_and_department",
+                violation_error_message=_(
+                    "This department already has a subscription to this product."
+                ),
+            ),
+        ]
+        indexes = [
+            # The renewal window filter and the alert sweep read term ends and deadlines.
+            models.Index(fields=["term_end"], name="subscription_term_end_idx"),
+            models.Index(fields=["cancellation_deadline"], name="subscription_deadline_idx"),
+            # Department-scoped list pages.
+            models.Index(fields=["department", "status"], name="subscription_dept_status_idx"),
+            GinIndex(fields=["tags"], name="subscription_tags_idx"),
+        ]
+
+    def __str__(self) -> str:
+        edition = f" {self.edition}" if self.edition else ""
+        return f"{self.vendor} {self.product}{edition} ({self.department})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("renewals:subscription-detail", args=[self.pk])
+
+    @property
+    def computed_cancellation_deadline(self) -> dt.date:
+        """The deadline before the row is saved (the stored column is filled in by PostgreSQL)."""
+        return self.term_end - dt.timedelta(days=self.notice_period_days)
+
+
+class Module(models.Model):
+    """An add-on of a subscription (Gantt, mobile, automation …), priced per seat when charged."""
+
+    subscription = models.ForeignKey(
+        Subscription,
+        verbose_name=_("subscription"),
+        on_delete=models.CASCADE,
+        related_name="modules",
+    )
+    name = models.CharField(_("name"), max_length=80)
+    unit_price = models.DecimalField(
+        _("unit price"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Per seat and billing period, in the subscription's currency; empty if included."
+        ),
+    )
+    licensed_seats = models.PositiveIntegerField(
+        _("licensed seats"),
+        null=True,
+        blank=True,
+        help_text=_("Empty means every seat of the subscription has the module."),
+    )
+
+    class Meta:
+        verbose_name = _("module")
+        verbose_name_plural = _("modules")
+        ordering = ["subscription", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "name"],
+                name="module_unique_name",
+                violation_error_message=_("This subscription already has a module of that name."),
+            ),
+            models.CheckConstraint(
+                name="module_price_not_negative",
+                condition=Q(unit_price__gte=0) | Q(unit_price__isnull=True),
+                violation_error_message=_("The unit price cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubscriptionTerm(models.Model):
+    """A past term of a subscription: what was bought and what was actually paid."""
+
+    subscription = models.ForeignKey(
+        Subscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="terms"
+    )
+    term_start = models.DateField(_("term start"))
+    term_end = models.DateField(_("term end"))
+    seats = models.PositiveIntegerField(_("seats"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    actual_amount = models.DecimalField(
+        _("actual amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    # The rate used when the amount was paid, so later rate changes do not rewrite history.
+    rate_to_base = models.DecimalField(
+        _("rate to base currency"), max_digits=14, decimal_places=6, default=1
+    )
+    order_ref = models.CharField(_("order / invoice no."), max_length=80, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("past term")
+        verbose_name_plural = _("past terms")
+        ordering = ["subscription", "-term_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "term_start"], name="term_unique_start"
+            ),
+            models.CheckConstraint(
+                name="term_end_after_start",
+                condition=Q(term_end__gt=F("term_start")),
+                violation_error_message=_("The term must end after it starts."),
+            ),
+            models.CheckConstraint(
+                name="term_amounts_not_negative",
+                condition=Q(unit_price__gte=0)
+                & (Q(actual_amount__gte=0) | Q(actual_amount__isnull=True))
+                & Q(rate_to_base__gt=0),
+                violation_error_message=_("Prices and amounts cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id}: {self.term_start} – {self.term_end}"

@@ -1,0 +1,1 @@
+"""Read queries shared by pages, reports, exports and the API."""

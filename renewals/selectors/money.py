@@ -1,0 +1,106 @@
+"""SQL expressions for money: yearly cost of a subscription in the base currency.
+
+All arithmetic stays in PostgreSQL ``numeric`` (Decimal in Python); nothing is a float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    DecimalField,
+    Expression,
+    F,
+    Func,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from renewals.models import CurrencyRate, Module
+
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+RATIO = DecimalField(max_digits=18, decimal_places=6)
+CENT = Decimal("0.01")
+
+
+def cents(amount: Decimal | None) -> Decimal | None:
+    """Round to 2 places, half up (the rounding every amount shown or stored uses)."""
+    return None if amount is None else amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class PeriodsPerYear(Func):
+    """How many billing periods fit in a year for a subscription row.
+
+    monthly 12, quarterly 4, annual and perpetual maintenance 1, multi-year 365 / term days
+    (its unit price covers the whole term).
+    """
+
+    output_field = RATIO
+
+    def __init__(self, prefix: str = "", **extra: Any) -> None:
+        super().__init__(
+            F(f"{prefix}billing_cycle"), F(f"{prefix}term_start"), F(f"{prefix}term_end"), **extra
+        )
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        (cycle, cp), (start, sp), (end, ep) = (
+            compiler.compile(e) for e in self.get_source_expressions()
+        )
+        sql = (
+            f"(CASE {cycle} WHEN 'monthly' THEN 12.0 WHEN 'quarterly' THEN 4.0 "
+            f"WHEN 'multi_year' THEN 365.0 / GREATEST({end} - {start}, 1) ELSE 1.0 END)"
+        )
+        return sql, [*cp, *ep, *sp]
+
+
+def rate_to_base(*, currency_ref: str = "currency", on: dt.date) -> Expression:
+    """The latest exchange rate of the row's currency on ``on``; 1 for the base currency and
+    NULL when no rate is known (the page then says so instead of guessing)."""
+    latest = (
+        CurrencyRate.objects.filter(currency=OuterRef(currency_ref), valid_from__lte=on)
+        .order_by("-valid_from")
+        .values("rate_to_base")[:1]
+    )
+    return Case(
+        When(**{currency_ref: settings.BASE_CURRENCY}, then=Value(Decimal(1))),
+        default=Subquery(latest, output_field=RATIO),
+        output_field=RATIO,
+    )
+
+
+def modules_cost_per_period() -> Subquery:
+    """Sum over a subscription's priced modules of price × licensed seats, per billing period."""
+    per_module = (
+        Module.objects.filter(subscription=OuterRef("pk"), unit_price__isnull=False)
+        .order_by()
+        .values("subscription")
+        .annotate(
+            total=Sum(
+                F("unit_price") * Coalesce("licensed_seats", OuterRef("seats_purchased")),
+                output_field=MONEY,
+            )
+        )
+        .values("total")
+    )
+    return Subquery(per_module, output_field=MONEY)
+
+
+def annual_cost_base(*, on: dt.date) -> Expression:
+    """Yearly cost in the base currency of a subscription row: seats, modules, exchange rate."""
+    per_period = F("seats_purchased") * F("unit_price") + Coalesce(
+        modules_cost_per_period(), Value(Decimal(0)), output_field=MONEY
+    )
+    return Func(
+        per_period * PeriodsPerYear() * rate_to_base(on=on),
+        Value(2),
+        function="ROUND",
+        output_field=MONEY,
+    )

@@ -1,0 +1,130 @@
+"""Subscriptions with their seat, usage and cost figures, scoped to what a user may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Round
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from org.scoping import managed_departments, visible_departments
+from renewals.models import MonthlyUsage, Seat, Subscription, Vendor
+from renewals.selectors.money import MONEY, PeriodsPerYear, annual_cost_base, rate_to_base
+
+
+def idle_cutoff(today: dt.date | None = None) -> dt.date:
+    """Seats whose last activity (or assignment, if never active) is before this day are idle."""
+    return (today or timezone.localdate()) - dt.timedelta(days=settings.IDLE_AFTER_DAYS)
+
+
+def _count_seats(condition: Q) -> Subquery:
+    seats = (
+        Seat.objects.filter(condition, subscription=OuterRef("pk"), revoked_on__isnull=True)
+        .order_by()
+        .values("subscription")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Subquery(seats, output_field=IntegerField())
+
+
+def _latest_usage(field: str) -> Subquery:
+    rows = MonthlyUsage.objects.filter(subscription=OuterRef("pk"), module__isnull=True).order_by(
+        "-month"
+    )
+    return Subquery(rows.values(field)[:1])
+
+
+def with_figures(
+    queryset: QuerySet[Subscription], *, today: dt.date | None = None
+) -> QuerySet[Subscription]:
+    """Annotate seats used/idle/departed, latest usage, utilisation and costs (no extra queries)."""
+    today = today or timezone.localdate()
+    cutoff = idle_cutoff(today)
+    return queryset.annotate(
+        used_seats=Coalesce(_count_seats(Q()), 0),
+        idle_seats=Coalesce(
+            _count_seats(
+                Q(last_active_on__lt=cutoff)
+                | Q(last_active_on__isnull=True, assigned_on__lt=cutoff)
+            ),
+            0,
+        ),
+        departed_holders=Coalesce(_count_seats(Q(person__status="left")), 0),
+        active_users=_latest_usage("active_users"),
+        usage_month=_latest_usage("month"),
+        annual_cost=annual_cost_base(on=today),
+        seat_annual_cost=ExpressionWrapper(
+            F("unit_price") * PeriodsPerYear() * rate_to_base(on=today), output_field=MONEY
+        ),
+    ).annotate(
+        free_seats=F("seats_purchased") - F("used_seats"),
+        utilisation=Case(
+            When(seats_purchased=0, then=Value(None)),
+            default=Round(
+                ExpressionWrapper(
+                    F("active_users") * Value(100.0) / F("seats_purchased"),
+                    output_field=DecimalField(max_digits=9, decimal_places=2),
+                ),
+                1,
+            ),
+            output_field=DecimalField(max_digits=9, decimal_places=1),
+        ),
+        monthly_cost_per_active_user=Case(
+            When(Q(active_users__isnull=True) | Q(active_users=0), then=Value(None)),
+            default=Round(
+                ExpressionWrapper(
+                    F("annual_cost") / Value(12) / F("active_users"), output_field=MONEY
+                ),
+                2,
+            ),
+            output_field=MONEY,
+        ),
+    )
+
+
+def subscription_list(*, user: Any, today: dt.date | None = None) -> QuerySet[Subscription]:
+    """Subscriptions of the departments the user may see, with figures, ready for a table."""
+    return with_figures(
+        Subscription.objects.filter(department__in=visible_departments(user)).select_related(
+            "vendor", "department", "owner"
+        ),
+        today=today,
+    )
+
+
+def get_subscription_for(user: Any, pk: int) -> Subscription:
+    """The subscription if the user may see it (404 otherwise), with its figures."""
+    return get_object_or_404(subscription_list(user=user), pk=pk)
+
+
+def get_subscription_to_manage(user: Any, pk: int) -> Subscription:
+    """The subscription if the user may change its department's data (404 otherwise)."""
+    return get_object_or_404(
+        Subscription.objects.filter(department__in=managed_departments(user)), pk=pk
+    )
+
+
+def vendor_list(*, user: Any) -> QuerySet[Vendor]:
+    """Vendors with how many of the user's visible subscriptions each has."""
+    visible = Q(subscriptions__department__in=visible_departments(user))
+    return Vendor.objects.annotate(
+        subscription_count=Count("subscriptions", filter=visible)
+    ).order_by("name")

@@ -1,0 +1,268 @@
+"""Usage analytics: idle seats, departed holders, module under-use, trends and recommendations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from org.scoping import visible_departments
+from renewals.models import Module, MonthlyUsage, Seat, Subscription
+from renewals.selectors.money import MONEY, PeriodsPerYear, cents, rate_to_base
+from renewals.selectors.subscriptions import idle_cutoff
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def last_complete_months(today: dt.date, count: int) -> list[dt.date]:
+    """The ``count`` calendar months before the current one, oldest first."""
+    current = month_start(today)
+    return [add_months(current, -i) for i in range(count, 0, -1)]
+
+
+def seats_of(subscription: Subscription, *, today: dt.date | None = None) -> QuerySet[Seat]:
+    """Active seats of a subscription with idle and departed flags (2 queries with modules)."""
+    cutoff = idle_cutoff(today)
+    return (
+        Seat.objects.filter(subscription=subscription, revoked_on__isnull=True)
+        .select_related("person", "person__department")
+        .prefetch_related(Prefetch("modules", queryset=Module.objects.order_by("name")))
+        .annotate(
+            is_idle=Case(
+                When(
+                    Q(last_active_on__lt=cutoff)
+                    | Q(last_active_on__isnull=True, assigned_on__lt=cutoff),
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+            is_departed=Case(
+                When(person__status="left", then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+        .order_by("-is_departed", "-is_idle", "person__name")
+    )
+
+
+@dataclass(frozen=True)
+class UsagePoint:
+    month: dt.date
+    active_users: int | None
+    seats: int
+    tasks_completed: int | None
+
+    @property
+    def utilisation(self) -> Decimal | None:
+        if self.active_users is None or not self.seats:
+            return None
+        return (Decimal(self.active_users) * 100 / self.seats).quantize(Decimal("0.1"))
+
+
+def usage_trend(
+    subscription: Subscription, *, months: int = 12, today: dt.date | None = None
+) -> dict[str, list[UsagePoint]]:
+    """Monthly utilisation for the subscription ("" key) and each module, last ``months`` months."""
+    today = today or timezone.localdate()
+    window = last_complete_months(today, months - 1) + [month_start(today)]
+    modules = {m.pk: m for m in subscription.modules.all()}
+    rows = MonthlyUsage.objects.filter(subscription=subscription, month__gte=window[0]).values_list(
+        "module_id", "month", "active_users", "tasks_completed"
+    )
+    found: dict[tuple[int | None, dt.date], tuple[int, int | None]] = {
+        (module_id, month): (active, done) for module_id, month, active, done in rows
+    }
+    series: dict[str, list[UsagePoint]] = {}
+    for key, module in [(None, None), *modules.items()]:
+        seats = (module.licensed_seats if module else None) or subscription.seats_purchased
+        points = []
+        for month in window:
+            active, done = found.get((key, month), (None, None))
+            points.append(UsagePoint(month, active, seats, done))
+        series[module.name if module else ""] = points
+    return series
+
+
+@dataclass(frozen=True)
+class UnderusedModule:
+    """A module under the threshold for the last N complete months, and what dropping it saves."""
+
+    module_id: int
+    module: str
+    subscription_id: int
+    subscription: str
+    department: str
+    seats: int
+    max_active: int
+    yearly_cost: Decimal | None
+
+    @property
+    def right_size_saving(self) -> Decimal | None:
+        """Saving if the module kept only as many seats as were ever active in the window."""
+        if self.yearly_cost is None or not self.seats:
+            return None
+        return cents(self.yearly_cost * (self.seats - self.max_active) / self.seats)
+
+
+def underused_modules(
+    subscriptions: QuerySet[Subscription], *, today: dt.date | None = None
+) -> list[UnderusedModule]:
+    """Modules used by fewer than UNDERUSE_PERCENT of their seats in each of the last
+    UNDERUSE_MONTHS complete months (a month without data clears the flag). One query."""
+    today = today or timezone.localdate()
+    months = last_complete_months(today, settings.UNDERUSE_MONTHS)
+    seats = Coalesce("module__licensed_seats", "subscription__seats_purchased")
+    under = Q(
+        active_users__lt=ExpressionWrapper(
+            seats * Value(settings.UNDERUSE_PERCENT) / Value(100.0),
+            output_field=DecimalField(max_digits=12, decimal_places=2),
+        )
+    )
+    rows = (
+        MonthlyUsage.objects.filter(
+            subscription__in=subscriptions, module__isnull=False, month__in=months
+        )
+        .order_by()
+        .values(
+            "module_id",
+            "module__name",
+            "subscription_id",
+            "subscription__vendor__name",
+            "subscription__product",
+            "subscription__department__name",
+        )
+        .annotate(
+            months_seen=Count("pk"),
+            months_under=Count("pk", filter=under),
+            max_active=Max("active_users"),
+            module_seats=Max(seats),
+            yearly_cost=Max(
+                ExpressionWrapper(
+                    F("module__unit_price")
+                    * seats
+                    * PeriodsPerYear(prefix="subscription__")
+                    * rate_to_base(currency_ref="subscription__currency", on=today),
+                    output_field=MONEY,
+                )
+            ),
+        )
+        .filter(months_seen=len(months), months_under=len(months))
+        .order_by("-yearly_cost", "module__name")
+    )
+    return [
+        UnderusedModule(
+            module_id=r["module_id"],
+            module=r["module__name"],
+            subscription_id=r["subscription_id"],
+            subscription=f"{r['subscription__vendor__name']} {r['subscription__product']}",
+            department=r["subscription__department__name"],
+            seats=r["module_seats"],
+            max_active=r["max_active"],
+            yearly_cost=cents(r["yearly_cost"]),
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    kind: str  # "drop_module", "reclaim_idle", "revoke_departed"
+    text: str
+    yearly_saving: Decimal | None
+
+
+def recommendations(
+    subscription: Subscription, *, today: dt.date | None = None
+) -> list[Recommendation]:
+    """What to change at renewal, with the yearly saving in the base currency where it is known.
+
+    ``subscription`` must come from ``with_figures`` (it reads idle_seats, annual_cost …).
+    """
+    result = []
+    for module in underused_modules(Subscription.objects.filter(pk=subscription.pk), today=today):
+        result.append(
+            Recommendation(
+                "drop_module",
+                _(
+                    "Module %(module)s: at most %(active)s of %(seats)s seats active in each of the "
+                    "last %(months)s months. Drop it, or keep only %(active)s seats."
+                )
+                % {
+                    "module": module.module,
+                    "active": module.max_active,
+                    "seats": module.seats,
+                    "months": settings.UNDERUSE_MONTHS,
+                },
+                module.yearly_cost,
+            )
+        )
+    idle = getattr(subscription, "idle_seats", 0) or 0
+    if idle:
+        seat_cost = getattr(subscription, "seat_annual_cost", None)
+        result.append(
+            Recommendation(
+                "reclaim_idle",
+                _(
+                    "%(n)s seats idle for %(days)s days or more: reclaim them or buy fewer at renewal."
+                )
+                % {"n": idle, "days": settings.IDLE_AFTER_DAYS},
+                cents(seat_cost * idle) if seat_cost is not None else None,
+            )
+        )
+    departed = getattr(subscription, "departed_holders", 0) or 0
+    if departed:
+        result.append(
+            Recommendation(
+                "revoke_departed",
+                _(
+                    "%(n)s people who left the company still hold seats: revoke them now (security risk)."
+                )
+                % {"n": departed},
+                None,
+            )
+        )
+    return result
+
+
+def departed_holders(*, user: Any) -> QuerySet[Seat]:
+    """Active seats held by people who left, in the departments the user may see."""
+    return (
+        Seat.objects.filter(
+            revoked_on__isnull=True,
+            person__status="left",
+            subscription__department__in=visible_departments(user),
+        )
+        .select_related(
+            "person", "subscription", "subscription__vendor", "subscription__department"
+        )
+        .order_by("person__left_on")
+    )
