@@ -14,6 +14,7 @@ DIRECTORY_ROLES = frozenset(
     {Role.IT_ADMIN, Role.FINANCE, Role.AUDITOR, Role.DEPARTMENT_HEAD, Role.SOFTWARE_ADMIN}
 )
 SYSTEM_ROLES = frozenset({Role.IT_ADMIN, Role.AUDITOR})
+IMPORT_ROLES = frozenset({Role.IT_ADMIN, Role.SOFTWARE_ADMIN})
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,16 @@ class NavItem:
 
 NAVIGATION: list[NavItem] = [
     NavItem("home", _("Dashboard"), "home", "speedometer2"),
+    NavItem(
+        "subscriptions", _("Subscriptions"), "renewals:subscription-list", "boxes", DIRECTORY_ROLES
+    ),
+    NavItem(
+        "findings", _("Findings"), "renewals:findings", "exclamation-triangle", DIRECTORY_ROLES
+    ),
+    NavItem("vendors", _("Vendors"), "renewals:vendor-list", "shop", DIRECTORY_ROLES),
     NavItem("departments", _("Departments"), "org:department-list", "diagram-3", DIRECTORY_ROLES),
     NavItem("people", _("People"), "org:person-list", "people", DIRECTORY_ROLES),
+    NavItem("imports", _("Imports"), "renewals:import-list", "upload", IMPORT_ROLES),
     NavItem("system", _("System status"), "system-status", "activity", SYSTEM_ROLES),
     NavItem("admin", _("Administration"), "admin:index", "gear", staff_only=True),
 ]

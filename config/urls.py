@@ -23,5 +23,6 @@ urlpatterns = [
     ),
     path("i18n/setlang/", org_views.switch_language, name="set-language"),
     path("org/", include("org.urls")),
+    path("", include("renewals.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -42,6 +42,9 @@ ERROR_MESSAGES = {
     "unknown_subscription": _("No subscription with this reference."),
     "unknown_person": _("No person with this employee number."),
     "unknown_module": _("This subscription has no module of this name."),
+    "bad_module_list": _(
+        "List modules as name or name=price, separated by semicolons (e.g. Gantt;Automation=120.00)."
+    ),
     "revoked_before_assigned": _("A seat cannot be revoked before it was assigned."),
     "unknown_seat": _("No active seat of this subscription for this account."),
 }

@@ -118,13 +118,18 @@ def apply_rows(
     cursor: Any, *, spec: ImportSpec, header: Header, total: int, base: str
 ) -> dict[str, int]:
     """Write the checked rows; returns counts of created, updated and unchanged records."""
-    v: dict[str, str] = {col.name: col.value() for col in spec.columns if col.name in header.present}
+    v: dict[str, str] = {
+        col.name: col.value() for col in spec.columns if col.name in header.present
+    }
     has = header.present
     params = {"base": base}
 
     def pick(name: str, existing: str, default: str) -> str:
-        # A column missing from the file keeps what is stored (or the default for new rows).
-        return v[name] if name in has else f"coalesce({existing}, {default})"
+        # An optional column missing from the file, or an empty cell, keeps what is stored
+        # (or takes the default for a new record).
+        if name in has:
+            return f"coalesce({v[name]}, {existing}, {default})"
+        return f"coalesce({existing}, {default})"
 
     if spec.kind == "usage":
         sql = (
@@ -214,7 +219,10 @@ def apply_rows(
                 ],
             )
         )
-        return _counted(cursor, sql, params, total)
+        counts = _counted(cursor, sql, params, total)
+        if "modules" in has:
+            counts["modules_changed"] = _upsert_modules(cursor, v)
+        return counts
 
     if spec.kind == "seats":
         sql = (
@@ -250,6 +258,23 @@ def apply_rows(
         return {"created": 0, "updated": updated, "unchanged": total - updated}
 
     raise ValueError(f"unknown import kind {spec.kind}")
+
+
+def _upsert_modules(cursor: Any, v: dict[str, str]) -> int:
+    """Add the listed modules of each subscription and update their prices (never removes)."""
+    cursor.execute(
+        "WITH w AS (INSERT INTO renewals_module AS target (subscription_id, name, unit_price) "
+        "SELECT DISTINCT ON (x.id, btrim(split_part(m.item, '=', 1))) x.id, btrim(split_part(m.item, '=', 1)), "
+        "nullif(btrim(split_part(m.item, '=', 2)), '')::numeric FROM import_stage s "
+        f"JOIN renewals_subscription x ON x.ref = {v['ref']} "
+        rf"JOIN LATERAL regexp_split_to_table(coalesce({v['modules']}, ''), '\s*[;；]\s*') m(item) "
+        "ON btrim(m.item) <> '' "
+        "ON CONFLICT (subscription_id, name) DO UPDATE SET "
+        + _set_changed("target", ["unit_price"])
+        + " RETURNING 1) SELECT count(*) FROM w"
+    )
+    (changed,) = cursor.fetchone()
+    return int(changed)
 
 
 def _sync_seat_modules(cursor: Any, v: dict[str, str]) -> int:

@@ -90,9 +90,17 @@ SUBSCRIPTIONS = ImportSpec(
         c("status", "choice", "状态", required=False, choices=SUB_STATUS),
         c("tags", "text", "标签", required=False, max_length=400),
         c("notes", "text", "备注", required=False, max_length=4000),
+        c("modules", "text", "模块", required=False, max_length=2000),
     ],
     key=("ref",),
     checks=[
+        Check(
+            "modules",
+            "bad_module_list",
+            r"EXISTS (SELECT 1 FROM regexp_split_to_table({modules}, '\s*[;；]\s*') m(item) "
+            "WHERE btrim(m.item) <> '' AND btrim(m.item) !~ '^[^=]{{1,80}}(=[0-9]{{1,10}}([.][0-9]{{1,2}})?)?$')",
+            needs=("modules",),
+        ),
         Check(
             "department",
             "unknown_department",

@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from org.scoping import visible_departments
 from renewals.models import Module, MonthlyUsage, Seat, Subscription
@@ -231,8 +232,10 @@ def recommendations(
         result.append(
             Recommendation(
                 "reclaim_idle",
-                _(
-                    "%(n)s seats idle for %(days)s days or more: reclaim them or buy fewer at renewal."
+                ngettext(
+                    "%(n)s seat idle for %(days)s days or more: reclaim it or buy fewer at renewal.",
+                    "%(n)s seats idle for %(days)s days or more: reclaim them or buy fewer at renewal.",
+                    idle,
                 )
                 % {"n": idle, "days": settings.IDLE_AFTER_DAYS},
                 cents(seat_cost * idle) if seat_cost is not None else None,
@@ -243,8 +246,10 @@ def recommendations(
         result.append(
             Recommendation(
                 "revoke_departed",
-                _(
-                    "%(n)s people who left the company still hold seats: revoke them now (security risk)."
+                ngettext(
+                    "%(n)s person who left the company still holds a seat: revoke it now (security risk).",
+                    "%(n)s people who left the company still hold seats: revoke them now (security risk).",
+                    departed,
                 )
                 % {"n": departed},
                 None,

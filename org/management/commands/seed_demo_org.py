@@ -1,4 +1,4 @@
-"""Load the demo company (idempotent: running it again changes nothing that exists)."""
+"""Load the demo organisation: departments, people, one user per role (idempotent)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from renewals.views import imports, inventory
+
+app_name = "renewals"
+urlpatterns = [
+    path("subscriptions/", inventory.subscription_list, name="subscription-list"),
+    path("subscriptions/<int:pk>/", inventory.subscription_detail, name="subscription-detail"),
+    path("vendors/", inventory.vendor_list, name="vendor-list"),
+    path("vendors/<int:pk>/", inventory.vendor_detail, name="vendor-detail"),
+    path("people/<int:pk>/", inventory.person_detail, name="person-detail"),
+    path("findings/", inventory.findings, name="findings"),
+    path("imports/", imports.import_list, name="import-list"),
+    path("imports/<uuid:pk>/", imports.import_detail, name="import-detail"),
+    path("imports/<uuid:pk>/commit/", imports.import_commit, name="import-commit"),
+    path("imports/<uuid:pk>/cancel/", imports.import_cancel, name="import-cancel"),
+    path("imports/templates/<slug:kind>.csv", imports.import_template, name="import-template"),
+]

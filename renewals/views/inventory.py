@@ -1,0 +1,195 @@
+"""Inventory pages: subscriptions, vendors, a person's seats, findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from django_tables2 import RequestConfig
+
+from config.navigation import DIRECTORY_ROLES
+from org.models import Person
+from org.permissions import role_required
+from org.scoping import visible_departments
+from renewals.exports import SafeTableExport
+from renewals.filters import SubscriptionFilter
+from renewals.models import Subscription, SubscriptionTerm
+from renewals.selectors import subscriptions as subs
+from renewals.selectors import usage
+from renewals.selectors.money import cents
+from renewals.tables import SubscriptionTable, VendorTable
+
+PAGE_SIZE = 50
+
+
+@require_GET
+@role_required(*DIRECTORY_ROLES)
+def subscription_list(request: HttpRequest) -> HttpResponse:
+    queryset = subs.subscription_list(user=request.user)
+    filterset = SubscriptionFilter(request.GET or None, queryset=queryset, user=request.user)
+    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    table = SubscriptionTable(rows)
+    export_format = request.GET.get("_export")
+    if export_format in ("csv", "xlsx"):
+        RequestConfig(request, paginate=False).configure(table)
+        stamp = timezone.localdate().isoformat()
+        return SafeTableExport(export_format, table).response(
+            f"subscriptions-{stamp}.{export_format}"
+        )
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    query = request.GET.copy()
+    for key in ("page", "_export"):
+        query.pop(key, None)
+    return render(
+        request,
+        "renewals/subscription_list.html",
+        {"filter": filterset, "table": table, "querystring": query.urlencode()},
+    )
+
+
+def _term_history(subscription: Subscription) -> list[dict[str, Any]]:
+    """Current term first, then every past term, each with its cost in the base currency."""
+    current = {
+        "term_start": subscription.term_start,
+        "term_end": subscription.term_end,
+        "seats": subscription.seats_purchased,
+        "unit_price": subscription.unit_price,
+        "currency": subscription.currency,
+        "amount": getattr(subscription, "annual_cost", None),
+        "actual": None,
+        "current": True,
+    }
+    past = [
+        {
+            "term_start": t.term_start,
+            "term_end": t.term_end,
+            "seats": t.seats,
+            "unit_price": t.unit_price,
+            "currency": t.currency,
+            "amount": None,
+            "actual": cents(t.actual_amount * t.rate_to_base)
+            if t.actual_amount is not None
+            else None,
+            "current": False,
+            "order_ref": t.order_ref,
+        }
+        for t in SubscriptionTerm.objects.filter(subscription=subscription).order_by("-term_start")
+    ]
+    return [current, *past]
+
+
+def _deadlines(subscription: Subscription, today: dt.date) -> list[dict[str, Any]]:
+    dates = [("term_end", subscription.term_end)]
+    if subscription.auto_renew:
+        dates.append(("cancel_by", subscription.cancellation_deadline))
+    return [
+        {
+            "label": label,
+            "date": day,
+            "days": (day - today).days,
+            "abs_days": abs((day - today).days),
+        }
+        for label, day in sorted(dates, key=lambda item: item[1])
+    ]
+
+
+@require_GET
+@role_required(*DIRECTORY_ROLES)
+def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    subscription = subs.get_subscription_for(request.user, pk)
+    today = timezone.localdate()
+    trend = usage.usage_trend(subscription, today=today)
+    chart = {
+        "labels": [p.month.strftime("%Y-%m") for p in next(iter(trend.values()))],
+        "series": [
+            # Percentages as decimal strings; the chart script parses them for drawing only.
+            {
+                "name": name,
+                "values": [
+                    str(p.utilisation) if p.utilisation is not None else None for p in points
+                ],
+            }
+            for name, points in trend.items()
+        ],
+    }
+    recommendations = usage.recommendations(subscription, today=today)
+    return render(
+        request,
+        "renewals/subscription_detail.html",
+        {
+            "subscription": subscription,
+            "seats": usage.seats_of(subscription, today=today),
+            "modules": subscription.modules.annotate(
+                holder_count=Count("holders", filter=Q(holders__revoked_on__isnull=True))
+            ),
+            "terms": _term_history(subscription),
+            "trend": trend,
+            "chart": chart,
+            "recommendations": recommendations,
+            "deadlines": _deadlines(subscription, today),
+            "total_saving": sum((r.yearly_saving or 0 for r in recommendations), start=Decimal(0)),
+        },
+    )
+
+
+@require_GET
+@role_required(*DIRECTORY_ROLES)
+def vendor_list(request: HttpRequest) -> HttpResponse:
+    table = VendorTable(subs.vendor_list(user=request.user))
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    return render(request, "renewals/vendor_list.html", {"table": table})
+
+
+@require_GET
+@role_required(*DIRECTORY_ROLES)
+def vendor_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    vendor = get_object_or_404(subs.vendor_list(user=request.user), pk=pk)
+    table = SubscriptionTable(subs.subscription_list(user=request.user).filter(vendor=vendor))
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    return render(request, "renewals/vendor_detail.html", {"vendor": vendor, "table": table})
+
+
+@require_GET
+@role_required(*DIRECTORY_ROLES)
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(
+        Person.objects.filter(department__in=visible_departments(request.user)).select_related(
+            "department"
+        ),
+        pk=pk,
+    )
+    cutoff = subs.idle_cutoff()
+    seats = (
+        person.seats.select_related(
+            "subscription", "subscription__vendor", "subscription__department"
+        )
+        .prefetch_related("modules")
+        .order_by("revoked_on", "subscription__ref")
+    )
+    return render(
+        request,
+        "renewals/person_detail.html",
+        {"person": person, "seats": seats, "idle_cutoff": cutoff},
+    )
+
+
+@require_GET
+@role_required(*DIRECTORY_ROLES)
+def findings(request: HttpRequest) -> HttpResponse:
+    visible = Subscription.objects.filter(department__in=visible_departments(request.user))
+    underused = usage.underused_modules(visible)
+    return render(
+        request,
+        "renewals/findings.html",
+        {
+            "departed": usage.departed_holders(user=request.user),
+            "underused": underused,
+            "underused_total": sum((m.yearly_cost or 0 for m in underused), start=Decimal(0)),
+        },
+    )
