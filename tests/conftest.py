@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from org import services
-from org.models import Department, User
+from org.models import Department, Person, User
 from org.roles import Role
-from tests.factories import DepartmentFactory, UserFactory
+from renewals.models import ImportJob, Subscription
+from tests.factories import DepartmentFactory, PersonFactory, SubscriptionFactory, UserFactory
 
 
 @dataclass
@@ -26,6 +28,9 @@ class Cast:
     software_admin: User
     auditor: User
     employee: User
+    person_a: Person
+    subscription_a: Subscription
+    import_job: ImportJob
 
     def users(self) -> dict[str, User | None]:
         return {
@@ -57,6 +62,12 @@ def cast(db: None) -> Cast:
     dept_a.heads.add(head_a)
     dept_b.heads.add(head_b)
     dept_a.software_admins.add(software_admin)
+    person_a = PersonFactory.create(department=dept_a, name="甲员工")
+    subscription_a = SubscriptionFactory.create(department=dept_a, ref="A-1")
+    import_job = ImportJob.objects.create(
+        kind="usage", status="ready", created_by=software_admin, original_name="u.csv",
+        stored_name="nothing.csv", file_format="csv", size=1, sha256="0" * 64,
+    )  # fmt: skip
     return Cast(
         dept_a=dept_a,
         dept_a_child=dept_a_child,
@@ -68,6 +79,9 @@ def cast(db: None) -> Cast:
         software_admin=software_admin,
         auditor=make_user("auditor", Role.AUDITOR),
         employee=make_user("employee"),
+        person_a=person_a,
+        subscription_a=subscription_a,
+        import_job=import_job,
     )
 
 
@@ -75,3 +89,13 @@ def cast(db: None) -> Cast:
 def _media_root(settings: object, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Uploaded files of a test go to a fresh temporary folder."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _close_progress_connection() -> Iterator[None]:
+    """Jobs report progress through a second connection; close it so the test database can be
+    dropped at the end of the run."""
+    yield
+    from django.db import connections
+
+    connections["progress"].close()

@@ -25,6 +25,7 @@ ROLES = [
 LOGIN = 302  # anonymous users are sent to the login page
 SIGNED_IN = {r: 200 for r in ROLES if r != "anonymous"}
 DIRECTORY = {"employee": 403, **{r: 200 for r in ROLES if r not in ("anonymous", "employee")}}
+IMPORTERS = {r: 403 for r in ROLES if r != "anonymous"} | {"it_admin": 200, "software_admin": 200}
 
 
 @dataclass
@@ -56,6 +57,39 @@ MATRIX: dict[str, Row] = {
     # page does not even reveal that the department exists).
     "org:department-detail": Row(
         {"anonymous": LOGIN, **DIRECTORY, "head_b": 404}, kwargs=lambda c: {"pk": c.dept_a.pk}
+    ),
+    "renewals:subscription-list": Row({"anonymous": LOGIN, **DIRECTORY}),
+    "renewals:subscription-detail": Row(
+        {"anonymous": LOGIN, **DIRECTORY, "head_b": 404},
+        kwargs=lambda c: {"pk": c.subscription_a.pk},
+    ),
+    "renewals:vendor-list": Row({"anonymous": LOGIN, **DIRECTORY}),
+    # Head B sees no subscription of the vendor, so the vendor is not there for them.
+    "renewals:vendor-detail": Row(
+        {"anonymous": LOGIN, **DIRECTORY, "head_b": 404},
+        kwargs=lambda c: {"pk": c.subscription_a.vendor_id},
+    ),
+    "renewals:person-detail": Row(
+        {"anonymous": LOGIN, **DIRECTORY, "head_b": 404}, kwargs=lambda c: {"pk": c.person_a.pk}
+    ),
+    "renewals:findings": Row({"anonymous": LOGIN, **DIRECTORY}),
+    "renewals:import-list": Row({"anonymous": LOGIN, **IMPORTERS}),
+    "renewals:import-template": Row(
+        {"anonymous": LOGIN, **IMPORTERS}, kwargs=lambda c: {"kind": "usage"}
+    ),
+    # Only the uploader (here the software admin) and IT admins see an import.
+    "renewals:import-detail": Row(
+        {"anonymous": LOGIN, **IMPORTERS}, kwargs=lambda c: {"pk": c.import_job.pk}
+    ),
+    "renewals:import-commit": Row(
+        {"anonymous": LOGIN, **IMPORTERS, "software_admin": 302, "it_admin": 302},
+        method="post",
+        kwargs=lambda c: {"pk": c.import_job.pk},
+    ),
+    "renewals:import-cancel": Row(
+        {"anonymous": LOGIN, **IMPORTERS, "software_admin": 302, "it_admin": 302},
+        method="post",
+        kwargs=lambda c: {"pk": c.import_job.pk},
     ),
 }
 

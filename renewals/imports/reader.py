@@ -13,7 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as _
 
 from renewals.imports.columns import Column, normalise_header
 
@@ -25,15 +26,22 @@ COPY_CHUNK = 1024 * 1024
 
 
 class FileProblem(Exception):
-    """The file as a whole cannot be imported; ``message`` says why in the user's language."""
+    """The file as a whole cannot be imported. ``message`` is the untranslated text (stored as
+    is, so that each reader sees it in their own language); ``text()`` translates it now."""
 
-    def __init__(self, message: Any, **params: Any) -> None:
-        super().__init__(str(message))
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message)
         self.message = message
         self.params = params
 
     def text(self) -> str:
-        return str(self.message) % self.params if self.params else str(self.message)
+        return translate(self.message, self.params)
+
+
+def translate(message: str, params: dict[str, Any]) -> str:
+    """A stored untranslated message, in the current language."""
+    text = gettext(message)
+    return text % params if params else text
 
 
 @dataclass(frozen=True)

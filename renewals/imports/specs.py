@@ -175,12 +175,7 @@ PEOPLE = ImportSpec(
             "EXISTS (SELECT 1 FROM org_person p WHERE p.employee_no = {employee_no} "
             "AND NOT p.department_id = ANY(%(depts)s))",
         ),
-        Check(
-            "left_on",
-            "left_needs_date",
-            "{status_value} = 'left' AND {left_on} IS NULL",
-            needs=("status",),
-        ),
+        Check("status", "left_needs_date", "{status_value} = 'left' AND {left_on} IS NULL"),
     ],
 )
 

@@ -55,7 +55,10 @@ class ImportJob(models.Model):
     # {"created": n, "updated": n, "unchanged": n} after a commit; a sample of rows before.
     summary = models.JSONField(default=dict, blank=True)
     progress = models.PositiveSmallIntegerField(_("progress %"), default=0)
+    # Why the whole file failed: an untranslated message and its parameters, shown to each reader
+    # in their own language (see failure_text).
     failure = models.TextField(_("failure"), blank=True)
+    failure_params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
@@ -86,3 +89,9 @@ class ImportJob(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status in self.RUNNING
+
+    @property
+    def failure_text(self) -> str:
+        from renewals.imports.reader import translate
+
+        return translate(self.failure, self.failure_params) if self.failure else ""

@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce, Round
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from org.roles import SEE_ALL_ROLES, roles_of
 from org.scoping import managed_departments, visible_departments
 from renewals.models import MonthlyUsage, Seat, Subscription, Vendor
 from renewals.selectors.money import MONEY, PeriodsPerYear, annual_cost_base, rate_to_base
@@ -125,6 +126,8 @@ def get_subscription_to_manage(user: Any, pk: int) -> Subscription:
 def vendor_list(*, user: Any) -> QuerySet[Vendor]:
     """Vendors with how many of the user's visible subscriptions each has."""
     visible = Q(subscriptions__department__in=visible_departments(user))
-    return Vendor.objects.annotate(
-        subscription_count=Count("subscriptions", filter=visible)
-    ).order_by("name")
+    vendors = Vendor.objects.annotate(subscription_count=Count("subscriptions", filter=visible))
+    if not roles_of(user) & SEE_ALL_ROLES:
+        # A department head sees the vendors their departments buy from, not the whole list.
+        vendors = vendors.filter(subscription_count__gt=0)
+    return vendors.order_by("name")

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from org.roles import Role, has_role
 from org.scoping import managed_departments
@@ -179,7 +179,7 @@ def _check_in_transaction(job: ImportJob, cursor: Any) -> tuple[Any, Any]:
         base=settings.BASE_CURRENCY,
     )
     if result.total_rows == 0:
-        raise FileProblem(gettext_lazy("The file has a header but no data rows."))
+        raise FileProblem(gettext_noop("The file has a header but no data rows."))
     return header, result
 
 
@@ -202,7 +202,7 @@ def import_check(*, job_id: str, background: bool = False) -> ImportJob | None:
     except _Rollback:
         pass
     except FileProblem as problem:
-        return _finish(job, ImportJob.Status.INVALID, failure=problem.text())
+        return _finish(job, ImportJob.Status.INVALID, failure=problem)
     except Exception as exc:  # noqa: BLE001 - any database error becomes a readable failure
         return _finish(job, ImportJob.Status.INVALID, failure=_describe(exc))
     result = outcome["result"]
@@ -267,7 +267,7 @@ def import_run_commit(*, job_id: str, background: bool = False) -> ImportJob | N
     except _Rollback:
         return _finish(job, ImportJob.Status.INVALID)
     except FileProblem as problem:
-        return _finish(job, ImportJob.Status.FAILED, failure=problem.text())
+        return _finish(job, ImportJob.Status.FAILED, failure=problem)
     except Exception as exc:  # noqa: BLE001 - rolled back; the user sees why
         logger.exception("import %s failed", job.pk)
         return _finish(job, ImportJob.Status.FAILED, failure=_describe(exc))
@@ -296,12 +296,13 @@ def _finish(
     job: ImportJob,
     status: str,
     *,
-    failure: str = "",
+    failure: FileProblem | None = None,
     keep_file: bool = False,
     finished: bool = True,
 ) -> ImportJob:
     job.status = status
-    job.failure = failure
+    job.failure = failure.message if failure else ""
+    job.failure_params = failure.params if failure else {}
     job.progress = 100
     if finished:
         job.finished_at = timezone.now()
@@ -311,13 +312,17 @@ def _finish(
     return job
 
 
-def _describe(exc: Exception) -> str:
-    """A database error as a sentence; COPY errors name the row they happened on."""
+def _describe(exc: Exception) -> FileProblem:
+    """A database error as a message; COPY errors name the row they happened on."""
     diag = getattr(exc, "diag", None) or getattr(getattr(exc, "__cause__", None), "diag", None)
-    if diag is not None and getattr(diag, "context", None) and "COPY" in (diag.context or ""):
-        line = (diag.context or "").rsplit("line", 1)[-1].split(":")[0].strip()
-        return _("The file could not be read near row %(row)s: %(reason)s") % {
-            "row": int(line) + 1 if line.isdigit() else line,
-            "reason": diag.message_primary,
-        }
-    return _("The import failed: %(reason)s") % {"reason": str(exc).splitlines()[0][:300]}
+    context = getattr(diag, "context", None) or ""
+    if diag is not None and "COPY" in context:
+        line = context.rsplit("line", 1)[-1].split(":")[0].strip()
+        return FileProblem(
+            gettext_noop("The file could not be read near row %(row)s: %(reason)s"),
+            row=int(line) + 1 if line.isdigit() else line,
+            reason=diag.message_primary or "",
+        )
+    return FileProblem(
+        gettext_noop("The import failed: %(reason)s"), reason=str(exc).splitlines()[0][:300]
+    )

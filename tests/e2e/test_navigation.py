@@ -10,31 +10,28 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # What each role's menu holds (the keys of config.navigation.NAVIGATION).
+INVENTORY = ["subscriptions", "findings", "vendors", "departments", "people"]
 EXPECTED_MENU = {
-    "it_admin": ["home", "departments", "people", "system", "admin"],
-    "finance": ["home", "departments", "people"],
-    "head_a": ["home", "departments", "people"],
-    "head_b": ["home", "departments", "people"],
-    "software_admin": ["home", "departments", "people"],
-    "auditor": ["home", "departments", "people", "system"],
+    "it_admin": ["home", *INVENTORY, "imports", "system", "admin"],
+    "finance": ["home", *INVENTORY],
+    "head_a": ["home", *INVENTORY],
+    "head_b": ["home", *INVENTORY],
+    "software_admin": ["home", *INVENTORY, "imports"],
+    "auditor": ["home", *INVENTORY, "system"],
     "employee": ["home"],
 }
 LABELS = {
     "zh-hans": {
-        "home": "仪表盘",
-        "departments": "部门",
-        "people": "人员",
-        "system": "系统状态",
+        "home": "仪表盘", "subscriptions": "订阅", "findings": "风险发现", "vendors": "供应商",
+        "departments": "部门", "people": "人员", "imports": "数据导入", "system": "系统状态",
         "admin": "后台管理",
     },
     "en": {
-        "home": "Dashboard",
-        "departments": "Departments",
-        "people": "People",
-        "system": "System status",
-        "admin": "Administration",
+        "home": "Dashboard", "subscriptions": "Subscriptions", "findings": "Findings",
+        "vendors": "Vendors", "departments": "Departments", "people": "People",
+        "imports": "Imports", "system": "System status", "admin": "Administration",
     },
-}
+}  # fmt: skip
 SIGN_IN = {"zh-hans": "登录", "en": "Sign in"}
 
 
@@ -103,7 +100,7 @@ def test_the_dashboard_shows_real_counts_and_the_font_is_ours(
     PersonFactory.create(department=cast.dept_b, status="left", left_on="2026-10-01")
     base = live_server.url  # type: ignore[attr-defined]
     sign_in(page, base, cast.it_admin.username, "zh-hans")
-    assert page.inner_text("[data-testid=count-people-active]") == "4"  # type: ignore[attr-defined]
+    assert page.inner_text("[data-testid=count-people-active]") == "5"  # type: ignore[attr-defined]
     assert page.inner_text("[data-testid=count-people-left]") == "1"  # type: ignore[attr-defined]
     assert page.inner_text("[data-testid=count-departments]") == "3"  # type: ignore[attr-defined]
     family = page.evaluate("getComputedStyle(document.body).fontFamily")  # type: ignore[attr-defined]

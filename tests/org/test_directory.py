@@ -60,7 +60,7 @@ def test_department_list_shows_counts_and_heads(cast: Cast) -> None:
     PersonFactory.create(department=cast.dept_a, status=Person.Status.LEFT, left_on="2026-01-01")
     response = signed_in(cast.finance).get(reverse("org:department-list"))
     rows = {d.code: d for d in response.context["departments"]}
-    assert rows["a"].active_people == 3 and rows["a"].left_people == 1
+    assert rows["a"].active_people == 4 and rows["a"].left_people == 1  # 3 + the cast's person_a
     assert list(rows["a"].heads.all()) == [cast.head_a]
 
 

@@ -37,7 +37,7 @@ class Command(BaseCommand):
                 job = imports.import_commit(user=admin, job=job)
             if job.status != ImportJob.Status.DONE:
                 raise CommandError(
-                    f"demo {kind} import ended {job.status}: {job.failure or job.errors[:3]}"
+                    f"demo {kind} import ended {job.status}: {job.failure_text or job.errors[:3]}"
                 )
             s = job.summary
             self.stdout.write(
