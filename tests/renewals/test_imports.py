@@ -150,9 +150,8 @@ def test_seats_and_activity_imports(cast: Cast, inventory: Inventory) -> None:
 def test_xlsx_with_shuffled_upper_case_headers_and_excel_dates(
     cast: Cast, inventory: Inventory
 ) -> None:
-    content = xlsx(
-        [["ACTIVE_USERS", "Month", "SUBSCRIPTION"], [5, dt.datetime(2026, 8, 1), "JIRA-A"]]
-    )
+    excel_date = dt.datetime(2026, 8, 1)  # noqa: DTZ001 - Excel date cells are naive
+    content = xlsx([["ACTIVE_USERS", "Month", "SUBSCRIPTION"], [5, excel_date, "JIRA-A"]])
     job = run(cast.it_admin, "usage", content, "usage.xlsx")
     assert job.status == "done"
     assert MonthlyUsage.objects.get().month == dt.date(2026, 8, 1)
