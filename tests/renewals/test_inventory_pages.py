@@ -1,0 +1,231 @@
+"""Subscription list (filters, scoping, exports), detail, vendors, people, findings; query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from renewals.models import MonthlyUsage, Subscription
+from tests.conftest import Cast
+from tests.factories import ModuleFactory, PersonFactory, SeatFactory, SubscriptionFactory
+from tests.renewals.conftest import Inventory
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user: object) -> Client:
+    client = Client()
+    client.force_login(user)  # type: ignore[arg-type]
+    return client
+
+
+def refs(response: object) -> set[str]:
+    return {row.record.ref for row in response.context["table"].page.object_list}  # type: ignore[attr-defined]
+
+
+def test_head_sees_only_their_departments(cast: Cast, inventory: Inventory) -> None:
+    assert refs(signed_in(cast.head_a).get(reverse("renewals:subscription-list"))) == {
+        "JIRA-A",
+        "A-1",
+    }
+    assert refs(signed_in(cast.head_b).get(reverse("renewals:subscription-list"))) == {"FEISHU-B"}
+    assert refs(signed_in(cast.auditor).get(reverse("renewals:subscription-list"))) == {
+        "JIRA-A",
+        "A-1",
+        "FEISHU-B",
+    }
+    detail = reverse("renewals:subscription-detail", args=[inventory.feishu_b.pk])
+    assert signed_in(cast.head_a).get(detail).status_code == 404
+    export = (
+        signed_in(cast.head_a)
+        .get(reverse("renewals:subscription-list") + "?_export=csv")
+        .content.decode("utf-8-sig")
+    )
+    assert "JIRA-A" in export and "FEISHU-B" not in export
+
+
+def test_filters(cast: Cast, inventory: Inventory) -> None:
+    today = timezone.localdate()
+    soon = SubscriptionFactory.create(
+        ref="SOON",
+        department=cast.dept_a,
+        term_start=today - dt.timedelta(days=300),
+        term_end=today + dt.timedelta(days=20),
+    )
+    SeatFactory.create(subscription=soon, last_active_on=today - dt.timedelta(days=200))
+    client = signed_in(cast.it_admin)
+    url = reverse("renewals:subscription-list")
+    assert refs(client.get(url, {"renews_within": "30"})) == {"SOON"}
+    assert refs(client.get(url, {"idle_at_least": "1"})) == {"SOON"}
+    assert refs(client.get(url, {"auto_renew": "true"})) == {"JIRA-A"}
+    assert refs(client.get(url, {"department": cast.dept_b.pk})) == {"FEISHU-B"}
+    assert refs(client.get(url, {"vendor": inventory.jira.vendor_id})) == {"JIRA-A"}
+    assert refs(client.get(url, {"q": "飞书"})) == {"FEISHU-B"}
+    assert refs(client.get(url, {"status": "active"})) == {"JIRA-A", "A-1", "FEISHU-B", "SOON"}
+
+
+def test_a_head_cannot_filter_into_another_department(cast: Cast, inventory: Inventory) -> None:
+    response = signed_in(cast.head_a).get(
+        reverse("renewals:subscription-list"), {"department": cast.dept_b.pk}
+    )
+    assert response.status_code == 200 and "FEISHU-B" not in refs(response)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"idle_at_least": "-5"}, {"idle_at_least": "x"}, {"renews_within": "9999"}, {"department": "';--"},
+     {"page": "99999"}, {"sort": "nonexistent"}, {"q": "x" * 5000}, {"_export": "pdf"}],
+)  # fmt: skip
+def test_bad_parameters_never_break_the_list(
+    cast: Cast, inventory: Inventory, params: dict[str, str]
+) -> None:
+    assert (
+        signed_in(cast.it_admin).get(reverse("renewals:subscription-list"), params).status_code
+        == 200
+    )
+
+
+def test_exports_escape_formulas_and_open_in_a_spreadsheet(
+    cast: Cast, inventory: Inventory
+) -> None:
+    SubscriptionFactory.create(
+        ref="EVIL",
+        product='=HYPERLINK("http://evil","x")',
+        edition="+cmd|' /C calc'!A0",
+        department=cast.dept_a,
+    )
+    client = signed_in(cast.it_admin)
+    response = client.get(reverse("renewals:subscription-list"), {"_export": "xlsx"})
+    assert response["Content-Disposition"].startswith("attachment;")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = {row[0]: row for row in sheet.iter_rows(values_only=True)}
+    evil = rows["EVIL"]
+    assert '\'=HYPERLINK("http://evil","x")' in evil and "'+cmd|' /C calc'!A0" in evil
+    assert all(
+        not (isinstance(v, str) and v.startswith(("=", "+", "@")))
+        for row in rows.values()
+        for v in row
+    )
+    csv = client.get(reverse("renewals:subscription-list"), {"_export": "csv"}).content.decode(
+        "utf-8-sig"
+    )
+    assert "'=HYPERLINK" in csv and "\n=HYPERLINK" not in csv and ",=HYPERLINK" not in csv
+
+
+def test_detail_shows_idle_departed_underused_and_history(cast: Cast, inventory: Inventory) -> None:
+    today = timezone.localdate()
+    leaver = PersonFactory.create(
+        name="离职者", department=cast.dept_a, status="left", left_on=today - dt.timedelta(days=30)
+    )
+    SeatFactory.create(subscription=inventory.jira, person=leaver, last_active_on=today)
+    SeatFactory.create(
+        subscription=inventory.jira,
+        person=PersonFactory.create(name="闲人", department=cast.dept_a),
+        last_active_on=today - dt.timedelta(days=120),
+    )
+    first = today.replace(day=1)
+    for back in (1, 2, 3):
+        month = (first - dt.timedelta(days=28 * back)).replace(day=1)
+        MonthlyUsage.objects.create(
+            subscription=inventory.jira, module=inventory.gantt, month=month, active_users=1
+        )
+    inventory.jira.terms.create(
+        term_start=dt.date(2025, 3, 1),
+        term_end=dt.date(2026, 2, 28),
+        seats=12,
+        unit_price=Decimal("7.50"),
+        currency="USD",
+        actual_amount=Decimal("1080.00"),
+        rate_to_base=Decimal("7.1"),
+        order_ref="PO-2025-17",
+    )
+    html = (
+        signed_in(cast.head_a)
+        .get(reverse("renewals:subscription-detail", args=[inventory.jira.pk]))
+        .content.decode()
+    )
+    assert "离职者" in html and "闲人" in html
+    assert 'data-testid="departed-count">1<' in html and 'data-testid="idle-count">1<' in html
+    assert "Gantt" in html and "1728.00" in html  # the under-used module's yearly saving
+    assert "PO-2025-17" in html and "7668.00" in html  # last term, paid 1080 USD x 7.1
+    assert "usage-chart-data" in html
+
+
+def test_person_page_lists_their_seats_and_is_scoped(cast: Cast, inventory: Inventory) -> None:
+    SeatFactory.create(subscription=inventory.jira, person=cast.person_a)
+    html = (
+        signed_in(cast.head_a)
+        .get(reverse("renewals:person-detail", args=[cast.person_a.pk]))
+        .content.decode()
+    )
+    assert "JIRA-A" in html
+    assert (
+        signed_in(cast.head_b)
+        .get(reverse("renewals:person-detail", args=[cast.person_a.pk]))
+        .status_code
+        == 404
+    )
+
+
+def test_findings_are_scoped(cast: Cast, inventory: Inventory) -> None:
+    leaver = PersonFactory.create(
+        name="走了的人", department=cast.dept_b, status="left", left_on=dt.date(2026, 1, 1)
+    )
+    SeatFactory.create(subscription=inventory.feishu_b, person=leaver)
+    assert "走了的人" in signed_in(cast.head_b).get(reverse("renewals:findings")).content.decode()
+    assert (
+        "走了的人" not in signed_in(cast.head_a).get(reverse("renewals:findings")).content.decode()
+    )
+
+
+def _grow(cast: Cast, n: int) -> None:
+    for i in range(n):
+        sub = SubscriptionFactory.create(department=cast.dept_a if i % 2 else cast.dept_b)
+        module = ModuleFactory.create(subscription=sub, unit_price=Decimal("1.00"))
+        SeatFactory.create(subscription=sub, person=PersonFactory.create(department=sub.department))
+        MonthlyUsage.objects.create(subscription=sub, month=dt.date(2026, 10, 1), active_users=1)
+        MonthlyUsage.objects.create(
+            subscription=sub, module=module, month=dt.date(2026, 10, 1), active_users=1
+        )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "renewals:subscription-list",
+        "renewals:vendor-list",
+        "renewals:findings",
+        "subscription-detail",
+    ],
+)
+def test_query_count_is_the_same_at_10_and_at_many_subscriptions(
+    cast: Cast, inventory: Inventory, url: str, django_assert_max_num_queries: object
+) -> None:
+    client = signed_in(cast.it_admin)
+    _grow(cast, 10)
+    SeatFactory.create(subscription=inventory.jira, person=cast.person_a)
+    target = (
+        reverse("renewals:subscription-detail", args=[inventory.jira.pk])
+        if url == "subscription-detail"
+        else reverse(url)
+    )
+    client.get(target)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(target).status_code == 200
+    _grow(cast, 60)
+    for _ in range(20):
+        SeatFactory.create(
+            subscription=inventory.jira, person=PersonFactory.create(department=cast.dept_a)
+        )
+    with django_assert_max_num_queries(len(small.captured_queries)):  # type: ignore[operator]
+        assert client.get(target).status_code == 200
+    assert Subscription.objects.count() > 70
