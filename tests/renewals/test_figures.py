@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
@@ -21,8 +22,13 @@ pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 26)
 
 
-def figures(sub: Subscription) -> Subscription:
+def figures(sub: Subscription) -> Any:
+    """The subscription with its annotated figures (typed Any: they are query annotations)."""
     return subs.with_figures(Subscription.objects.filter(pk=sub.pk), today=TODAY).get()
+
+
+def listed(user: object, pk: int) -> Any:
+    return subs.subscription_list(user=user).get(pk=pk)
 
 
 def test_idle_means_no_activity_for_60_days(cast: Cast, inventory: Inventory) -> None:
@@ -40,7 +46,7 @@ def test_idle_means_no_activity_for_60_days(cast: Cast, inventory: Inventory) ->
     )  # revoked: not counted at all
     f = figures(jira)
     assert (f.used_seats, f.idle_seats, f.free_seats) == (4, 2, 6)
-    flags = {s.pk: s.is_idle for s in usage.seats_of(jira, today=TODAY)}
+    flags = {s.pk: getattr(s, "is_idle") for s in usage.seats_of(jira, today=TODAY)}  # noqa: B009
     assert sorted(flags.values()) == [False, False, True, True]
 
 
@@ -119,11 +125,11 @@ def test_utilisation_and_cost_per_active_user_use_the_latest_month(
     assert f.monthly_cost_per_active_user == Decimal("180.00")  # 8640 / 12 / 4
 
 
-def _module_usage(module: object, values: list[int], months: list[dt.date]) -> None:
+def _module_usage(module: Module, values: list[int], months: list[dt.date]) -> None:
     for month, active in zip(months, values, strict=True):
         MonthlyUsage.objects.create(
             subscription=module.subscription, module=module, month=month, active_users=active
-        )  # type: ignore[attr-defined]
+        )
 
 
 AUG, SEP, OCT = dt.date(2026, 8, 1), dt.date(2026, 9, 1), dt.date(2026, 10, 1)
@@ -241,6 +247,6 @@ def test_dates_follow_the_configured_time_zone(cast: Cast, inventory: Inventory)
     SeatFactory.create(subscription=inventory.jira, last_active_on=dt.date(2026, 9, 26))
     # 2026-11-25 16:30 UTC is already 2026-11-26 00:30 in Shanghai: 61 days -> idle.
     with time_machine.travel(dt.datetime(2026, 11, 25, 16, 30, tzinfo=dt.UTC)):
-        assert subs.subscription_list(user=cast.it_admin).get(pk=inventory.jira.pk).idle_seats == 1
+        assert listed(cast.it_admin, inventory.jira.pk).idle_seats == 1
     with time_machine.travel(dt.datetime(2026, 11, 25, 15, 30, tzinfo=dt.UTC)):  # 23:30 the 25th
-        assert subs.subscription_list(user=cast.it_admin).get(pk=inventory.jira.pk).idle_seats == 0
+        assert listed(cast.it_admin, inventory.jira.pk).idle_seats == 0
