@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 
-from renewals.models import CurrencyRate, MonthlyUsage, Subscription
+from renewals.models import CurrencyRate, Module, MonthlyUsage, Subscription
 from renewals.selectors import subscriptions as subs
 from renewals.selectors import usage
 from tests.conftest import Cast
