@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import ExpressionWrapper, F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 
@@ -88,10 +89,10 @@ class Subscription(models.Model):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        RENEWING = "renewing", _("Renewing")
-        EXPIRED = "expired", _("Expired")
-        CANCELLED = "cancelled", _("Cancelled")
+        ACTIVE = "active", pgettext_lazy("subscription status", "Active")
+        RENEWING = "renewing", pgettext_lazy("subscription status", "Renewing")
+        EXPIRED = "expired", pgettext_lazy("subscription status", "Expired")
+        CANCELLED = "cancelled", pgettext_lazy("subscription status", "Cancelled")
 
     ref = models.CharField(
         _("reference"),

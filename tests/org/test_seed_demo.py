@@ -8,6 +8,8 @@ from django.core.management import call_command
 from org.models import Department, Person, User
 from org.roles import Role
 from org.scoping import visible_departments
+from renewals.models import MonthlyUsage, Seat, Subscription
+from renewals.selectors import usage
 
 pytestmark = pytest.mark.django_db
 
@@ -41,15 +43,42 @@ def test_demo_company_has_departments_people_and_a_user_per_role(settings: objec
         assert username in output
 
 
+def test_demo_inventory_shows_idle_seats_an_underused_module_and_two_leavers() -> None:
+    seed()
+    assert 55 <= Subscription.objects.count() <= 65
+    assert {"飞书项目", "Jira Software", "Asana", "ClickUp", "Teambition", "Tower", "禅道"} <= set(
+        Subscription.objects.values_list("product", flat=True)
+    )
+    assert MonthlyUsage.objects.filter(module__isnull=True).values("month").distinct().count() == 12
+    leavers = Seat.objects.filter(revoked_on__isnull=True, person__status="left")
+    assert leavers.values("person").distinct().count() == 2
+    underused = usage.underused_modules(Subscription.objects.all())
+    assert [(m.module, m.department) for m in underused] == [("Advanced Roadmaps", "研发中心")]
+    assert underused[0].yearly_cost and underused[0].yearly_cost > 0
+    from renewals.selectors.subscriptions import with_figures
+
+    assert sum(s.idle_seats for s in with_figures(Subscription.objects.all())) > 10  # type: ignore[attr-defined]
+
+
 def test_seed_is_idempotent_and_keeps_changes() -> None:
     seed()
-    counts = (Department.objects.count(), Person.objects.count(), User.objects.count())
+    counts = (
+        Department.objects.count(),
+        Person.objects.count(),
+        User.objects.count(),
+        Seat.objects.count(),
+    )
     changed_password = User.objects.get(username="finance")
     changed_password.set_password("my own secret 123")
     changed_password.save()
     output = seed()
-    assert (Department.objects.count(), Person.objects.count(), User.objects.count()) == counts
-    assert "(0 added now)" in output
+    assert (
+        Department.objects.count(),
+        Person.objects.count(),
+        User.objects.count(),
+        Seat.objects.count(),
+    ) == counts
+    assert "(0 added now)" in output and "(0 new, 0 changed)" in output
     assert User.objects.get(username="finance").check_password("my own secret 123")
 
 

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from renewals.models import (
+    CurrencyRate,
+    ImportJob,
+    Module,
+    MonthlyUsage,
+    Seat,
+    Subscription,
+    SubscriptionTerm,
+    Vendor,
+)
+
+
+@admin.register(Vendor)
+class VendorAdmin(admin.ModelAdmin):
+    list_display = ("name", "website")
+    search_fields = ("name",)
+
+
+class ModuleInline(admin.TabularInline):
+    model = Module
+    extra = 0
+
+
+class TermInline(admin.TabularInline):
+    model = SubscriptionTerm
+    extra = 0
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = (
+        "ref",
+        "vendor",
+        "product",
+        "edition",
+        "department",
+        "seats_purchased",
+        "term_end",
+        "status",
+    )
+    list_filter = ("status", "billing_cycle", "auto_renew", "department")
+    search_fields = ("ref", "product", "vendor__name")
+    list_select_related = ("vendor", "department")
+    autocomplete_fields = ("vendor", "department", "owner")
+    readonly_fields = ("cancellation_deadline",)
+    inlines = [ModuleInline, TermInline]
+
+
+@admin.register(Seat)
+class SeatAdmin(admin.ModelAdmin):
+    list_display = ("subscription", "person", "assigned_on", "revoked_on", "last_active_on")
+    list_filter = ("revoked_on",)
+    search_fields = ("subscription__ref", "person__name", "person__employee_no", "account")
+    list_select_related = ("subscription", "person")
+    autocomplete_fields = ("subscription", "person")
+    filter_horizontal = ("modules",)
+
+
+@admin.register(MonthlyUsage)
+class MonthlyUsageAdmin(admin.ModelAdmin):
+    list_display = ("subscription", "module", "month", "active_users", "tasks_completed")
+    list_filter = ("month",)
+    search_fields = ("subscription__ref",)
+    list_select_related = ("subscription", "module")
+    raw_id_fields = ("subscription", "module")
+
+
+@admin.register(CurrencyRate)
+class CurrencyRateAdmin(admin.ModelAdmin):
+    list_display = ("currency", "rate_to_base", "valid_from")
+    list_filter = ("currency",)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "kind",
+        "original_name",
+        "created_by",
+        "status",
+        "total_rows",
+        "error_count",
+    )
+    list_filter = ("kind", "status")
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False  # imports are made by uploading a file on the Imports page
