@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from renewals.models import Subscription, Vendor
@@ -56,13 +55,8 @@ class SubscriptionTable(tables.Table):
             "data-testid": "subscription-table",
         }
         order_by = ("term_end",)
+        template_name = "renewals/subscription_table.html"
         empty_text = _("No subscriptions match.")
-
-    def render_idle_seats(self, value: int) -> Any:
-        return format_html('<span class="badge text-bg-warning">{}</span>', value) if value else "0"
-
-    def render_departed_holders(self, value: int) -> Any:
-        return format_html('<span class="badge text-bg-danger">{}</span>', value) if value else "0"
 
     def render_status(self, record: Subscription) -> str:
         return str(record.get_status_display())

@@ -49,6 +49,11 @@ ERROR_MESSAGES = {
     "unknown_seat": _("No active seat of this subscription for this account."),
 }
 
+# Always-valid ISO dates and months (days up to 28, so no month can overflow); a fast path that
+# avoids calling the parsing functions for the usual case.
+ISO_DATE = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"
+ISO_MONTH = "^[0-9]{4}-(0[1-9]|1[0-2])$"
+
 TRUE_WORDS = ("yes", "y", "true", "t", "1", "是", "对")
 FALSE_WORDS = ("no", "n", "false", "f", "0", "否", "不")
 
@@ -87,9 +92,22 @@ class Column:
             "choices": ", ".join(sorted(set(self.choices.values()))),
         }
 
-    def checks(self) -> list[tuple[str, str]]:
-        """(error code, SQL condition that is true for a bad non-empty cell), first match wins."""
-        c = self.cell
+    def fast_accept(self, c: str) -> str | None:
+        """A cheap condition true for the usual valid cell, tried before the detailed checks."""
+        if self.kind == "int" and self.max_value >= 999_999_999:
+            return f"{c} ~ '^[0-9]{{1,9}}$'"
+        if self.kind == "month":
+            return f"{c} ~ '{ISO_MONTH}'"
+        if self.kind == "date":
+            return f"{c} ~ '{ISO_DATE}'"
+        return None
+
+    def checks(self, cell: str | None = None) -> list[tuple[str, str]]:
+        """(error code, SQL condition that is true for a bad non-empty cell), first match wins.
+
+        ``cell`` is the SQL of the trimmed cell (default: trimmed from the staging table).
+        """
+        c = cell or self.cell
         checks: list[tuple[str, str]] = [("formula", f"left({c}, 1) = '='")]
         if self.kind in ("text", "email"):
             checks.append(("too_long", f"char_length({c}) > {self.max_length}"))
@@ -116,9 +134,13 @@ class Column:
                 ("too_many_decimals", f"length(split_part({c}, '.', 2)) > 2"),
             ]
         elif self.kind == "date":
-            checks.append(("not_a_date", f"renewals_parse_date({c}) IS NULL"))
+            checks.append(
+                ("not_a_date", f"{c} !~ '{ISO_DATE}' AND renewals_parse_date({c}) IS NULL")
+            )
         elif self.kind == "month":
-            checks.append(("not_a_month", f"renewals_parse_month({c}) IS NULL"))
+            checks.append(
+                ("not_a_month", f"{c} !~ '{ISO_MONTH}' AND renewals_parse_month({c}) IS NULL")
+            )
         elif self.kind == "bool":
             words = _sql_list(TRUE_WORDS + FALSE_WORDS)
             checks.append(("not_a_boolean", f"lower({c}) NOT IN ({words})"))
@@ -137,10 +159,13 @@ class Column:
             return f"({c})::bigint"
         if self.kind == "decimal":
             return f"({c})::numeric"
+        # The common ISO forms are cast directly; the SQL functions handle every other format.
         if self.kind == "date":
-            return f"renewals_parse_date({c})"
+            return (
+                f"(CASE WHEN {c} ~ '{ISO_DATE}' THEN ({c})::date ELSE renewals_parse_date({c}) END)"
+            )
         if self.kind == "month":
-            return f"renewals_parse_month({c})"
+            return f"(CASE WHEN {c} ~ '{ISO_MONTH}' THEN ({c} || '-01')::date ELSE renewals_parse_month({c}) END)"
         if self.kind == "bool":
             return f"(lower({c}) IN ({_sql_list(TRUE_WORDS)}))"
         if self.kind == "choice":

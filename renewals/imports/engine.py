@@ -31,17 +31,27 @@ def check_rows(
 ) -> CheckResult:
     """Every error of every row, in one pass per kind of check (no per-row round trips)."""
     present = [col for col in spec.columns if col.name in header.present]
-    per_cell = []
-    for col in present:
-        whens = " ".join(f"WHEN {cond} THEN {_sql_text(code)}" for code, cond in col.checks())
-        empty = _sql_text("required") if col.required else "NULL"
-        per_cell.append(
-            f"({_sql_text(col.name)}, CASE WHEN {col.cell} IS NULL THEN {empty} {whens} END, "
-            f"left({col.cell}, 100), 0)"
+    # One pass over the staged rows computes an error code (or NULL) per cell, on cells trimmed
+    # once (OFFSET 0 keeps PostgreSQL from recomputing them in every test); only rows with an
+    # error are then unfolded into one row per error.
+    trimmed = ", ".join(f"{col.cell} AS t{i}" for i, col in enumerate(present))
+    codes, unfold, any_error = [], [], []
+    for i, col in enumerate(present):
+        cell = f"t.t{i}"
+        accept = col.fast_accept(cell)
+        whens = (f"WHEN {accept} THEN NULL " if accept else "") + " ".join(
+            f"WHEN {cond} THEN {_sql_text(code)}" for code, cond in col.checks(cell)
         )
+        empty = _sql_text("required") if col.required else "NULL"
+        codes.append(f"CASE WHEN {cell} IS NULL THEN {empty} {whens} END AS e{i}, {cell} AS v{i}")
+        unfold.append(f"({_sql_text(col.name)}, c.e{i}, left(c.v{i}, 100), 0)")
+        any_error.append(f"c.e{i} IS NOT NULL")
     parts = [
-        "SELECT s.line, v.col, v.code, v.val, v.prio FROM import_stage s CROSS JOIN LATERAL "
-        f"(VALUES {', '.join(per_cell)}) v(col, code, val, prio) WHERE v.code IS NOT NULL"
+        "SELECT c.line, v.col, v.code, v.val, v.prio FROM (SELECT t.line, "
+        + ", ".join(codes)
+        + f" FROM (SELECT s.line, {trimmed} FROM import_stage s OFFSET 0) t OFFSET 0) c "
+        f"CROSS JOIN LATERAL (VALUES {', '.join(unfold)}) v(col, code, val, prio) "
+        f"WHERE ({' OR '.join(any_error)}) AND v.code IS NOT NULL"
     ]
     for check in spec.checks:
         if check.column not in header.present or any(n not in header.present for n in check.needs):
@@ -52,13 +62,15 @@ def check_rows(
             f"SELECT s.line, {_sql_text(check.column)}, {_sql_text(check.code)}, left({cell}, 100), 1 "
             f"FROM import_stage s WHERE {cell} IS NOT NULL AND ({where})"
         )
-    key_cells = ", ".join(
-        spec.cell(name) if name in header.present else "NULL" for name in spec.key
-    )
+    # Duplicate natural keys: group (a hash aggregate), then find the rows of repeated keys.
+    keys = [
+        f"coalesce({spec.cell(name)}, '')" if name in header.present else "''" for name in spec.key
+    ]
     parts.append(
-        f"SELECT d.line, {_sql_text(spec.key[-1])}, 'duplicate_row', NULL, 2 FROM "
-        f"(SELECT s.line, count(*) OVER (PARTITION BY {key_cells}) AS n FROM import_stage s) d "
-        "WHERE d.n > 1"
+        f"SELECT s.line, {_sql_text(spec.key[-1])}, 'duplicate_row', NULL, 2 FROM import_stage s "
+        f"JOIN (SELECT {', '.join(f'{k} AS k{i}' for i, k in enumerate(keys))} FROM import_stage s "
+        f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))} HAVING count(*) > 1) d ON "
+        + " AND ".join(f"d.k{i} = {k}" for i, k in enumerate(keys))
     )
     cursor.execute(
         "CREATE TEMPORARY TABLE import_errors ON COMMIT DROP AS "
@@ -132,23 +144,7 @@ def apply_rows(
         return f"coalesce({existing}, {default})"
 
     if spec.kind == "usage":
-        sql = (
-            "INSERT INTO renewals_monthlyusage (subscription_id, module_id, month, active_users, "
-            "tasks_created, tasks_completed) "
-            f"SELECT x.id, mo.id, {v['month']}, {v['active_users']}, "
-            f"{v.get('tasks_created', 'NULL')}, {v.get('tasks_completed', 'NULL')} "
-            "FROM import_stage s JOIN renewals_subscription x ON x.ref = "
-            + spec.cell("subscription")
-            + " "
-            "LEFT JOIN renewals_module mo ON mo.subscription_id = x.id AND mo.name = "
-            + (spec.cell("module") if "module" in has else "NULL")
-            + " "
-            "ON CONFLICT ON CONSTRAINT usage_one_per_month DO UPDATE SET "
-            + _set_changed(
-                "renewals_monthlyusage", ["active_users", "tasks_created", "tasks_completed"]
-            )
-        )
-        return _counted(cursor, sql, params, total)
+        return _apply_usage(cursor, spec=spec, header=header, v=v, total=total)
 
     if spec.kind == "people":
         if "status" in has:
@@ -258,6 +254,43 @@ def apply_rows(
         return {"created": 0, "updated": updated, "unchanged": total - updated}
 
     raise ValueError(f"unknown import kind {spec.kind}")
+
+
+def _apply_usage(
+    cursor: Any, *, spec: ImportSpec, header: Header, v: dict[str, str], total: int
+) -> dict[str, int]:
+    """Usage files run to millions of rows: UPDATE the changed rows and INSERT the new ones as two
+    set operations (much faster than INSERT … ON CONFLICT, which inserts speculatively row by row),
+    holding a lock that keeps other writers of usage out until the import commits."""
+    cursor.execute("LOCK TABLE renewals_monthlyusage IN SHARE ROW EXCLUSIVE MODE")
+    module = spec.cell("module") if "module" in header.present else "NULL"
+    # Each row with the id of the usage row it updates, if any. Matching happens here, before
+    # anything is written: a NOT EXISTS inside the INSERT would rescan the growing table.
+    cursor.execute(
+        "CREATE TEMPORARY TABLE import_rows ON COMMIT DROP AS "
+        f"SELECT u.id AS existing, x.id AS sid, mo.id AS mid, {v['month']} AS month, "
+        f"({v['active_users']})::integer AS active, "
+        f"({v.get('tasks_created', 'NULL')})::integer AS created, "
+        f"({v.get('tasks_completed', 'NULL')})::integer AS completed "
+        f"FROM import_stage s JOIN renewals_subscription x ON x.ref = {spec.cell('subscription')} "
+        f"LEFT JOIN renewals_module mo ON mo.subscription_id = x.id AND mo.name = {module} "
+        "LEFT JOIN renewals_monthlyusage u ON u.subscription_id = x.id "
+        f"AND coalesce(u.module_id, 0) = coalesce(mo.id, 0) AND u.month = {v['month']}"
+    )
+    cursor.execute(
+        "UPDATE renewals_monthlyusage u SET active_users = r.active, tasks_created = r.created, "
+        "tasks_completed = r.completed FROM import_rows r WHERE u.id = r.existing AND "
+        "(u.active_users, u.tasks_created, u.tasks_completed) IS DISTINCT FROM (r.active, r.created, r.completed)"
+    )
+    updated = cursor.rowcount
+    cursor.execute(
+        "INSERT INTO renewals_monthlyusage (subscription_id, module_id, month, active_users, "
+        "tasks_created, tasks_completed) SELECT r.sid, r.mid, r.month, r.active, r.created, r.completed "
+        "FROM import_rows r WHERE r.existing IS NULL"
+    )
+    created = cursor.rowcount
+    cursor.execute("DROP TABLE import_rows")
+    return {"created": created, "updated": updated, "unchanged": total - created - updated}
 
 
 def _upsert_modules(cursor: Any, v: dict[str, str]) -> int:

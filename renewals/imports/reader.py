@@ -202,6 +202,7 @@ def load_stage(
                 copy.write(body[start : start + COPY_CHUNK])
                 if progress:
                     progress(min(1.0, (start + COPY_CHUNK) / max(len(body), 1)))
+        cursor.execute("ANALYZE import_stage")  # the checks' join plans need the row count
         return header
     rows = xlsx_rows(path)
     first = next(rows, None)
@@ -218,6 +219,7 @@ def load_stage(
                     raise FileProblem(_("A row has more values than there are column names."))
                 cells = cells[:width]
             copy.write_row(cells + [None] * (width - len(cells)))
+    cursor.execute("ANALYZE import_stage")
     return header
 
 

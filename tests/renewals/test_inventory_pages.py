@@ -229,3 +229,32 @@ def test_query_count_is_the_same_at_10_and_at_many_subscriptions(
     with django_assert_max_num_queries(len(small.captured_queries)):  # type: ignore[operator]
         assert client.get(target).status_code == 200
     assert Subscription.objects.count() > 70
+
+
+def test_list_query_count_is_identical_at_10_and_10000_subscriptions(cast: Cast) -> None:
+    from renewals.models import Vendor
+
+    vendor = Vendor.objects.create(name="Bulk")
+
+    def add(start: int, end: int) -> None:
+        Subscription.objects.bulk_create(
+            Subscription(
+                ref=f"BULK-{i:05d}", vendor=vendor, product=f"P{i}", department=cast.dept_a if i % 2 else cast.dept_b,
+                seats_purchased=5, unit_price=Decimal("10.00"), currency="CNY", billing_cycle="annual",
+                term_start=dt.date(2026, 1, 1), term_end=dt.date(2026, 12, 31),
+            )
+            for i in range(start, end)
+        )  # fmt: skip
+
+    client = signed_in(cast.it_admin)
+    url = reverse("renewals:subscription-list")
+    add(0, 9)  # with the cast's A-1: 10 subscriptions
+    client.get(url)
+    with CaptureQueriesContext(connection) as at_10:
+        response = client.get(url, {"sort": "-annual_cost"})
+    assert len(response.context["table"].page.object_list) == 10
+    add(9, 9999)
+    with CaptureQueriesContext(connection) as at_10000:
+        response = client.get(url, {"sort": "-annual_cost"})
+    assert response.context["table"].paginator.count == 10000
+    assert len(at_10.captured_queries) == len(at_10000.captured_queries)
