@@ -448,7 +448,8 @@ def test_a_file_over_the_default_50_mb_limit_is_refused(cast: Cast, inventory: I
     row = b"JIRA-A,2026-09,1\n"
     content = b"subscription,month,active_users\n" + row * (51 * 1024 * 1024 // len(row))
     response = client.post(
-        reverse("renewals:import-list"), {"kind": "usage", "file": SimpleUploadedFile("big.csv", content)}
+        reverse("renewals:import-list"),
+        {"kind": "usage", "file": SimpleUploadedFile("big.csv", content)},
     )
     assert response.status_code == 400 and "50 MB" in response.content.decode()
     assert ImportJob.objects.count() == 1 and stored_files() == []
