@@ -60,6 +60,36 @@ class ImportSpec:
         return self.column(name).value()
 
 
+# Rows that name a department by its code: it must exist and be one the importer may change.
+DEPARTMENT_CHECKS = (
+    Check(
+        "department",
+        "unknown_department",
+        "NOT EXISTS (SELECT 1 FROM org_department d WHERE lower(d.code) = lower({department}))",
+    ),
+    Check(
+        "department",
+        "department_not_allowed",
+        "EXISTS (SELECT 1 FROM org_department d WHERE lower(d.code) = lower({department}) "
+        "AND NOT d.id = ANY(%(depts)s))",
+    ),
+)
+
+# Rows that name a subscription by its reference: it must exist and be one the importer may change.
+SUBSCRIPTION_CHECKS = (
+    Check(
+        "subscription",
+        "unknown_subscription",
+        "NOT EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {subscription})",
+    ),
+    Check(
+        "subscription",
+        "department_not_allowed",
+        "EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {subscription} "
+        "AND NOT x.department_id = ANY(%(depts)s))",
+    ),
+)
+
 # ---------------------------------------------------------------------------------------------
 SUBSCRIPTIONS = ImportSpec(
     kind="subscriptions",
@@ -101,17 +131,7 @@ SUBSCRIPTIONS = ImportSpec(
             "WHERE btrim(m.item) <> '' AND btrim(m.item) !~ '^[^=]{{1,80}}(=[0-9]{{1,10}}([.][0-9]{{1,2}})?)?$')",
             needs=("modules",),
         ),
-        Check(
-            "department",
-            "unknown_department",
-            "NOT EXISTS (SELECT 1 FROM org_department d WHERE lower(d.code) = lower({department}))",
-        ),
-        Check(
-            "department",
-            "department_not_allowed",
-            "EXISTS (SELECT 1 FROM org_department d WHERE lower(d.code) = lower({department}) "
-            "AND NOT d.id = ANY(%(depts)s))",
-        ),
+        *DEPARTMENT_CHECKS,
         Check(
             "ref",
             "department_not_allowed",
@@ -158,17 +178,7 @@ PEOPLE = ImportSpec(
     ],
     key=("employee_no",),
     checks=[
-        Check(
-            "department",
-            "unknown_department",
-            "NOT EXISTS (SELECT 1 FROM org_department d WHERE lower(d.code) = lower({department}))",
-        ),
-        Check(
-            "department",
-            "department_not_allowed",
-            "EXISTS (SELECT 1 FROM org_department d WHERE lower(d.code) = lower({department}) "
-            "AND NOT d.id = ANY(%(depts)s))",
-        ),
+        *DEPARTMENT_CHECKS,
         Check(
             "employee_no",
             "person_not_allowed",
@@ -192,17 +202,7 @@ SEATS = ImportSpec(
     ],
     key=("subscription", "employee_no", "assigned_on"),
     checks=[
-        Check(
-            "subscription",
-            "unknown_subscription",
-            "NOT EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {subscription})",
-        ),
-        Check(
-            "subscription",
-            "department_not_allowed",
-            "EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {subscription} "
-            "AND NOT x.department_id = ANY(%(depts)s))",
-        ),
+        *SUBSCRIPTION_CHECKS,
         Check(
             "employee_no",
             "unknown_person",
@@ -247,17 +247,7 @@ USAGE = ImportSpec(
     ],
     key=("subscription", "module", "month"),
     checks=[
-        Check(
-            "subscription",
-            "unknown_subscription",
-            "NOT EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {subscription})",
-        ),
-        Check(
-            "subscription",
-            "department_not_allowed",
-            "EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {subscription} "
-            "AND NOT x.department_id = ANY(%(depts)s))",
-        ),
+        *SUBSCRIPTION_CHECKS,
         Check(
             "module",
             "unknown_module",
@@ -278,17 +268,7 @@ ACTIVITY = ImportSpec(
     ],
     key=("subscription", "account"),
     checks=[
-        Check(
-            "subscription",
-            "unknown_subscription",
-            "NOT EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {subscription})",
-        ),
-        Check(
-            "subscription",
-            "department_not_allowed",
-            "EXISTS (SELECT 1 FROM renewals_subscription x WHERE x.ref = {subscription} "
-            "AND NOT x.department_id = ANY(%(depts)s))",
-        ),
+        *SUBSCRIPTION_CHECKS,
         Check("account", "unknown_seat", "NOT EXISTS (" + "{seat_match}" + ")"),
     ],
 )
