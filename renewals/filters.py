@@ -25,13 +25,17 @@ WINDOWS = [
 
 class SubscriptionFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search", max_length=100)
-    department = django_filters.ModelChoiceFilter(label=_("Department"), queryset=None)
-    vendor = django_filters.ModelChoiceFilter(
-        label=_("Vendor"), queryset=Vendor.objects.order_by("name")
+    department = django_filters.ModelChoiceFilter(
+        label=_("Department"), queryset=None, empty_label=_("All departments")
     )
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Subscription.Status.choices)
+    vendor = django_filters.ModelChoiceFilter(
+        label=_("Vendor"), queryset=Vendor.objects.order_by("name"), empty_label=_("All vendors")
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=Subscription.Status.choices, empty_label=_("Any status")
+    )
     renews_within = django_filters.ChoiceFilter(
-        label=_("Renews within"), choices=WINDOWS, method="filter_window"
+        label=_("Renews within"), choices=WINDOWS, method="filter_window", empty_label=_("Any time")
     )
     auto_renew = django_filters.BooleanFilter(
         label=_("Auto-renews"),

@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from renewals.models import Subscription, Vendor
+from renewals.selectors.subscriptions import figure_expression
+
+
+def _order(queryset: QuerySet[Subscription], name: str, descending: bool) -> QuerySet[Subscription]:
+    expression = figure_expression(name)
+    ordered = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+    return queryset.order_by(ordered, "pk")
 
 
 class SubscriptionTable(tables.Table):
@@ -57,6 +65,22 @@ class SubscriptionTable(tables.Table):
         order_by = ("term_end",)
         template_name = "renewals/subscription_table.html"
         empty_text = _("No subscriptions match.")
+
+    # Derived figures are Python properties; sorting by them uses their SQL form.
+    def order_annual_cost(
+        self, queryset: QuerySet[Subscription], is_descending: bool
+    ) -> tuple[QuerySet[Subscription], bool]:
+        return _order(queryset, "annual_cost", is_descending), True
+
+    def order_utilisation(
+        self, queryset: QuerySet[Subscription], is_descending: bool
+    ) -> tuple[QuerySet[Subscription], bool]:
+        return _order(queryset, "utilisation", is_descending), True
+
+    def order_monthly_cost_per_active_user(
+        self, queryset: QuerySet[Subscription], is_descending: bool
+    ) -> tuple[QuerySet[Subscription], bool]:
+        return _order(queryset, "monthly_cost_per_active_user", is_descending), True
 
     def render_status(self, record: Subscription) -> str:
         return str(record.get_status_display())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
+CENT = Decimal("0.01")
 
 
 class CurrencyRate(models.Model):
@@ -201,6 +203,49 @@ class Subscription(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("renewals:subscription-detail", args=[self.pk])
+
+    # --- Figures: on subscriptions loaded through selectors.subscriptions.with_figures, which
+    # annotates used_seats, idle_seats, departed_holders, active_users, usage_month, modules_cost,
+    # rate and periods. Elsewhere they are None.
+
+    @property
+    def free_seats(self) -> int | None:
+        used = getattr(self, "used_seats", None)
+        return None if used is None else self.seats_purchased - used
+
+    @property
+    def annual_cost(self) -> Decimal | None:
+        """Yearly cost in the base currency: seats and priced modules, cycle, exchange rate."""
+        rate, periods = getattr(self, "rate", None), getattr(self, "periods", None)
+        if rate is None or periods is None:
+            return None
+        per_period = self.seats_purchased * self.unit_price + getattr(self, "modules_cost", 0)
+        return (per_period * periods * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    @property
+    def seat_annual_cost(self) -> Decimal | None:
+        """What one seat costs a year in the base currency (the saving of reclaiming it)."""
+        rate, periods = getattr(self, "rate", None), getattr(self, "periods", None)
+        if rate is None or periods is None:
+            return None
+        return (self.unit_price * periods * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    @property
+    def utilisation(self) -> Decimal | None:
+        """Active users of the latest month as a percentage of seats purchased (1 place)."""
+        active = getattr(self, "active_users", None)
+        if active is None or not self.seats_purchased:
+            return None
+        return (Decimal(active) * 100 / self.seats_purchased).quantize(
+            Decimal("0.1"), ROUND_HALF_UP
+        )
+
+    @property
+    def monthly_cost_per_active_user(self) -> Decimal | None:
+        active, annual = getattr(self, "active_users", None), self.annual_cost
+        if not active or annual is None:
+            return None
+        return (annual / 12 / active).quantize(CENT, rounding=ROUND_HALF_UP)
 
     @property
     def computed_cancellation_deadline(self) -> dt.date:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -20,14 +21,20 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Coalesce, NullIf
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from org.roles import SEE_ALL_ROLES, roles_of
 from org.scoping import managed_departments, visible_departments
 from renewals.models import MonthlyUsage, Seat, Subscription, Vendor
-from renewals.selectors.money import MONEY, PeriodsPerYear, annual_cost_base, rate_to_base
+from renewals.selectors.money import (
+    MONEY,
+    PeriodsPerYear,
+    annual_cost_base,
+    modules_cost_per_period,
+    rate_to_base,
+)
 
 
 def idle_cutoff(today: dt.date | None = None) -> dt.date:
@@ -56,7 +63,14 @@ def _latest_usage(field: str) -> Subquery:
 def with_figures(
     queryset: QuerySet[Subscription], *, today: dt.date | None = None
 ) -> QuerySet[Subscription]:
-    """Annotate seats used/idle/departed, latest usage, utilisation and costs (no extra queries)."""
+    """Annotate what the figures need: seats used/idle/departed, the latest usage, the modules'
+    price, the exchange rate and billing periods per year; one subquery each, per row.
+
+    The figures derived from these (yearly cost, utilisation, cost per active user, free seats)
+    are computed in Python by the Subscription properties: annotating them as SQL would repeat
+    every subquery they are built from in each expression (PostgreSQL does not share them).
+    ``order_by_figure`` gives the SQL form for sorting.
+    """
     today = today or timezone.localdate()
     cutoff = idle_cutoff(today)
     return queryset.annotate(
@@ -71,34 +85,30 @@ def with_figures(
         departed_holders=Coalesce(_count_seats(Q(person__status="left")), 0),
         active_users=_latest_usage("active_users"),
         usage_month=_latest_usage("month"),
-        annual_cost=annual_cost_base(on=today),
-        seat_annual_cost=ExpressionWrapper(
-            F("unit_price") * PeriodsPerYear() * rate_to_base(on=today), output_field=MONEY
-        ),
-    ).annotate(
-        free_seats=F("seats_purchased") - F("used_seats"),
-        utilisation=Case(
-            When(seats_purchased=0, then=Value(None)),
-            default=Round(
-                ExpressionWrapper(
-                    F("active_users") * Value(100.0) / F("seats_purchased"),
-                    output_field=DecimalField(max_digits=9, decimal_places=2),
-                ),
-                1,
-            ),
-            output_field=DecimalField(max_digits=9, decimal_places=1),
-        ),
-        monthly_cost_per_active_user=Case(
-            When(Q(active_users__isnull=True) | Q(active_users=0), then=Value(None)),
-            default=Round(
-                ExpressionWrapper(
-                    F("annual_cost") / Value(12) / F("active_users"), output_field=MONEY
-                ),
-                2,
-            ),
-            output_field=MONEY,
-        ),
+        modules_cost=Coalesce(modules_cost_per_period(), Value(Decimal(0)), output_field=MONEY),
+        rate=rate_to_base(on=today),
+        periods=PeriodsPerYear(),
     )
+
+
+def figure_expression(name: str, *, today: dt.date | None = None) -> Any:
+    """The SQL form of a derived figure, for sorting a list by it."""
+    today = today or timezone.localdate()
+    annual = annual_cost_base(on=today)
+    if name == "annual_cost":
+        return annual
+    if name == "utilisation":
+        return Case(
+            When(seats_purchased=0, then=Value(None)),
+            default=ExpressionWrapper(
+                _latest_usage("active_users") * Value(100.0) / F("seats_purchased"),
+                output_field=DecimalField(max_digits=9, decimal_places=2),
+            ),
+        )
+    if name == "monthly_cost_per_active_user":
+        active = _latest_usage("active_users")
+        return ExpressionWrapper(annual / Value(12) / NullIf(active, Value(0)), output_field=MONEY)
+    raise ValueError(name)
 
 
 def subscription_list(*, user: Any, today: dt.date | None = None) -> QuerySet[Subscription]:

@@ -228,7 +228,7 @@ def recommendations(
         )
     idle = getattr(subscription, "idle_seats", 0) or 0
     if idle:
-        seat_cost = getattr(subscription, "seat_annual_cost", None)
+        seat_cost = subscription.seat_annual_cost
         result.append(
             Recommendation(
                 "reclaim_idle",

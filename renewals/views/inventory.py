@@ -61,7 +61,7 @@ def _term_history(subscription: Subscription) -> list[dict[str, Any]]:
         "seats": subscription.seats_purchased,
         "unit_price": subscription.unit_price,
         "currency": subscription.currency,
-        "amount": getattr(subscription, "annual_cost", None),
+        "amount": subscription.annual_cost,
         "actual": None,
         "current": True,
     }

@@ -258,3 +258,26 @@ def test_list_query_count_is_identical_at_10_and_10000_subscriptions(cast: Cast)
         response = client.get(url, {"sort": "-annual_cost"})
     assert response.context["table"].paginator.count == 10000
     assert len(at_10.captured_queries) == len(at_10000.captured_queries)
+
+
+@pytest.mark.parametrize("column", ["annual_cost", "utilisation", "monthly_cost_per_active_user"])
+def test_sorting_by_derived_figures(cast: Cast, inventory: Inventory, column: str) -> None:
+    cheap = SubscriptionFactory.create(
+        ref="CHEAP", department=cast.dept_a, unit_price=Decimal("1.00")
+    )
+    for sub, active in ((cheap, 9), (inventory.jira, 2)):
+        MonthlyUsage.objects.create(
+            subscription=sub, month=dt.date(2026, 10, 1), active_users=active
+        )
+    client = signed_in(cast.it_admin)
+    url = reverse("renewals:subscription-list")
+
+    def figures(sort: str) -> list[object]:
+        rows = client.get(url, {"sort": sort}).context["table"].page.object_list
+        return [getattr(row.record, column) for row in rows]
+
+    for sort, descending in ((column, False), (f"-{column}", True)):
+        values = figures(sort)
+        known = [v for v in values if v is not None]
+        assert len(known) >= 2 and known == sorted(known, reverse=descending)  # type: ignore[type-var]
+        assert values[: len(known)] == known  # empty figures last either way
