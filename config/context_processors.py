@@ -9,4 +9,13 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     """The menu entries the current user may open, and which one is current."""
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match else None
-    return {"nav_items": items_for(request.user), "nav_current": current}
+    unread = 0
+    if request.user.is_authenticated:
+        from renewals.models import Notification
+
+        unread = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
+    return {
+        "nav_items": items_for(request.user),
+        "nav_current": current,
+        "unread_notifications": unread,
+    }

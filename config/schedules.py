@@ -34,4 +34,13 @@ class ScheduleSpec:
 SCHEDULES: list[ScheduleSpec] = [
     # Every minute: proves the worker cluster is alive (shown on /healthz and the status page).
     ScheduleSpec(name="heartbeat", func="org.tasks.heartbeat", schedule_type="I", minutes=1),
+    # 08:00 every day (TIME_ZONE): record the renewal alerts due today and send them. Missed
+    # days need no replay: the sweep itself sends the most urgent alert that was missed.
+    ScheduleSpec(
+        name="alert-sweep", func="renewals.tasks.sweep_alerts", schedule_type="C", cron="0 8 * * *"
+    ),
+    # Every 5 minutes: retry failed deliveries whose back-off has passed.
+    ScheduleSpec(
+        name="alert-delivery", func="renewals.tasks.deliver_alerts", schedule_type="I", minutes=5
+    ),
 ]

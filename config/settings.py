@@ -256,4 +256,12 @@ UNDERUSE_MONTHS = env.int("UNDERUSE_MONTHS", default=3)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # Files larger than this are checked and imported by a background worker (with a progress bar).
 IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=512 * 1024)
+# Alerts go out this many days before a term end (and before the cancellation deadline of an
+# auto-renewing subscription) ...
+ALERT_THRESHOLDS: list[int] = env.list("ALERT_THRESHOLDS", cast=int, default=[60, 30, 7])
+# ... and from this many days on (and at expiry) the department head is told too.
+ALERT_ESCALATE_AT_DAYS = env.int("ALERT_ESCALATE_AT_DAYS", default=7)
+# Failed deliveries are retried with exponential back-off (base seconds, with jitter) up to:
+ALERT_MAX_ATTEMPTS = env.int("ALERT_MAX_ATTEMPTS", default=5)
+ALERT_RETRY_BASE_SECONDS = env.int("ALERT_RETRY_BASE_SECONDS", default=60)
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"

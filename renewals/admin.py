@@ -3,10 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 
 from renewals.models import (
+    AlertDelivery,
     CurrencyRate,
     ImportJob,
     Module,
     MonthlyUsage,
+    Notification,
     Seat,
     Subscription,
     SubscriptionTerm,
@@ -91,3 +93,41 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: object) -> bool:
         return False  # imports are made by uploading a file on the Imports page
+
+
+@admin.register(AlertDelivery)
+class AlertDeliveryAdmin(admin.ModelAdmin):
+    """All deliveries with their status, attempts and errors (failed ones are the dead letters)."""
+
+    list_display = (
+        "due_on",
+        "subscription",
+        "kind",
+        "threshold",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "last_error",
+    )
+    list_filter = ("status", "channel", "kind")
+    search_fields = ("subscription__ref", "recipient__username", "last_error")
+    list_select_related = ("subscription", "recipient")
+    readonly_fields = [f.name for f in AlertDelivery._meta.fields]
+    actions = ["resend"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    @admin.action(description="Send again (failed deliveries)")
+    def resend(self, request: object, queryset: object) -> None:
+        queryset.filter(status=AlertDelivery.Status.FAILED).update(  # type: ignore[attr-defined]
+            status=AlertDelivery.Status.PENDING, attempts=0, next_attempt_at=None
+        )
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "title", "read_at")
+    list_select_related = ("user",)
+    search_fields = ("title", "user__username")

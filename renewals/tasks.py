@@ -16,3 +16,20 @@ def import_check(job_id: str, *, background: bool = True) -> str | None:
 def import_commit(job_id: str, *, background: bool = True) -> str | None:
     job = imports.import_run_commit(job_id=job_id, background=background)
     return job.status if job else None
+
+
+def sweep_alerts() -> str:
+    """Daily: record the alerts due today, then send them."""
+    from renewals.services import alerts
+
+    result = alerts.alerts_sweep()
+    sent = alerts.alerts_deliver()
+    return f"{result.pending} due, {result.skipped} skipped, {sent} sent"
+
+
+def deliver_alerts() -> str:
+    """Every few minutes: retries whose back-off has passed, and deliveries a dead worker left."""
+    from renewals.services import alerts
+
+    released = alerts.alerts_release_stuck()
+    return f"{released} released, {alerts.alerts_deliver()} sent"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from renewals.views import imports, inventory
+from renewals.views import imports, inventory, notifications
 
 app_name = "renewals"
 urlpatterns = [
@@ -10,6 +10,11 @@ urlpatterns = [
     path("vendors/<int:pk>/", inventory.vendor_detail, name="vendor-detail"),
     path("people/<int:pk>/", inventory.person_detail, name="person-detail"),
     path("findings/", inventory.findings, name="findings"),
+    path("notifications/", notifications.notification_list, name="notification-list"),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification-read"),
+    path(
+        "notifications/read-all/", notifications.notification_read_all, name="notification-read-all"
+    ),
     path("imports/", imports.import_list, name="import-list"),
     path("imports/<uuid:pk>/", imports.import_detail, name="import-detail"),
     path("imports/<uuid:pk>/commit/", imports.import_commit, name="import-commit"),

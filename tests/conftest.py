@@ -10,7 +10,7 @@ import pytest
 from org import services
 from org.models import Department, Person, User
 from org.roles import Role
-from renewals.models import ImportJob, Subscription
+from renewals.models import ImportJob, Notification, Subscription
 from tests.factories import DepartmentFactory, PersonFactory, SubscriptionFactory, UserFactory
 
 
@@ -31,6 +31,7 @@ class Cast:
     person_a: Person
     subscription_a: Subscription
     import_job: ImportJob
+    notification: Notification
 
     def users(self) -> dict[str, User | None]:
         return {
@@ -68,6 +69,7 @@ def cast(db: None) -> Cast:
         kind="usage", status="ready", created_by=software_admin, original_name="u.csv",
         stored_name="nothing.csv", file_format="csv", size=1, sha256="0" * 64,
     )  # fmt: skip
+    notification = Notification.objects.create(user=head_a, title="提醒", url="/")
     return Cast(
         dept_a=dept_a,
         dept_a_child=dept_a_child,
@@ -82,6 +84,7 @@ def cast(db: None) -> Cast:
         person_a=person_a,
         subscription_a=subscription_a,
         import_job=import_job,
+        notification=notification,
     )
 
 

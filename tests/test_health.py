@@ -81,10 +81,10 @@ def test_sync_schedules_repairs_changed_rows_removes_ours_and_keeps_manual_ones(
     Schedule.objects.create(name=PREFIX + "heartbeat", func="org.tasks.heartbeat")  # duplicate
     manual = Schedule.objects.create(name="made by hand", func="org.tasks.heartbeat")
     call_command("sync_schedules")
-    ours = Schedule.objects.filter(name__startswith=PREFIX)
-    assert [(s.name, s.func, s.minutes) for s in ours] == [
-        (PREFIX + "heartbeat", "org.tasks.heartbeat", 1)
-    ]
+    ours = Schedule.objects.filter(name__startswith=PREFIX).order_by("name")
+    assert [(s.name, s.func, s.minutes) for s in ours] == sorted(
+        (spec.full_name, spec.func, spec.minutes) for spec in SCHEDULES
+    )
     assert Schedule.objects.filter(pk=manual.pk).exists()
 
 

@@ -73,6 +73,14 @@ MATRIX: dict[str, Row] = {
         {"anonymous": LOGIN, **DIRECTORY, "head_b": 404}, kwargs=lambda c: {"pk": c.person_a.pk}
     ),
     "renewals:findings": Row({"anonymous": LOGIN, **DIRECTORY}),
+    "renewals:notification-list": Row({"anonymous": LOGIN, **SIGNED_IN}),
+    "renewals:notification-read-all": Row({r: 302 for r in ROLES}, method="post"),
+    # Only the owner (head A) may open a notification; anyone else gets 404.
+    "renewals:notification-read": Row(
+        {r: 404 for r in ROLES} | {"anonymous": LOGIN, "head_a": 302},
+        method="post",
+        kwargs=lambda c: {"pk": c.notification.pk},
+    ),
     "renewals:import-list": Row({"anonymous": LOGIN, **IMPORTERS}),
     "renewals:import-template": Row(
         {"anonymous": LOGIN, **IMPORTERS}, kwargs=lambda c: {"kind": "usage"}

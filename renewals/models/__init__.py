@@ -1,5 +1,6 @@
 """Renewals models, split by concern; import them from here."""
 
+from renewals.models.alerts import AlertDelivery, AlertKind, Notification
 from renewals.models.imports import ImportJob
 from renewals.models.subscriptions import (
     CurrencyRate,
@@ -11,6 +12,9 @@ from renewals.models.subscriptions import (
 from renewals.models.usage import MonthlyUsage, Seat
 
 __all__ = [
+    "AlertDelivery",
+    "AlertKind",
+    "Notification",
     "CurrencyRate",
     "ImportJob",
     "Module",

@@ -153,6 +153,15 @@ class Subscription(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
+    alert_thresholds = ArrayField(
+        models.PositiveSmallIntegerField(),
+        verbose_name=_("alert days"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Days before the term end (and the cancellation deadline) to alert; empty uses the defaults."
+        ),
+    )
     tags = ArrayField(
         models.CharField(max_length=40), verbose_name=_("tags"), default=list, blank=True
     )

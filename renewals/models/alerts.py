@@ -1,0 +1,112 @@
+"""Renewal alerts: what is due to whom by which channel, each sent exactly once; and the in-app
+notification centre."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class AlertKind(models.TextChoices):
+    TERM_END = "term_end", _("Term ends")
+    CANCELLATION = "cancellation", _("Cancellation deadline")
+    EXPIRED = "expired", _("Expired without renewal")
+
+
+class AlertDelivery(models.Model):
+    """One alert (subscription, term end, kind, threshold) for one recipient on one channel.
+
+    The unique key is the whole promise: a second sweep, a concurrent sweep or a catch-up sweep
+    inserts nothing new (ON CONFLICT DO NOTHING). A new term has another term end, so it gets
+    fresh alerts.
+    """
+
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", _("In-app")
+        EMAIL = "email", _("E-mail")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped (a more urgent alert went out)")
+
+    subscription = models.ForeignKey(
+        "renewals.Subscription", verbose_name=_("subscription"), on_delete=models.CASCADE,
+        related_name="alert_deliveries",
+    )  # fmt: skip
+    term_end = models.DateField(_("term end"))
+    kind = models.CharField(_("kind"), max_length=12, choices=AlertKind.choices)
+    # Days before the date the alert counts down to (0 for "expired").
+    threshold = models.PositiveSmallIntegerField(_("days before"))
+    due_on = models.DateField(_("due on"))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE,
+        related_name="alert_deliveries",
+    )  # fmt: skip
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert delivery")
+        verbose_name_plural = _("alert deliveries")
+        ordering = ["-due_on", "subscription", "kind", "threshold"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "term_end", "kind", "threshold", "channel", "recipient"],
+                name="alert_delivery_once",
+            ),
+        ]
+        indexes = [
+            # The delivery worker claims pending rows whose time has come.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="alert_delivery_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} {self.kind} {self.threshold}d → {self.recipient_id} ({self.channel})"
+
+
+class Notification(models.Model):
+    """A message in a user's in-app notification centre."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+        related_name="notifications",
+    )  # fmt: skip
+    subscription = models.ForeignKey(
+        "renewals.Subscription", verbose_name=_("subscription"), null=True, blank=True,
+        on_delete=models.CASCADE, related_name="notifications",
+    )  # fmt: skip
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        indexes = [
+            # The unread badge on every page counts these.
+            models.Index(
+                fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,52 @@
+"""The in-app notification centre: every signed-in user has one."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from org.models import User
+from renewals.models import Notification
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (the views are login_required)."""
+    return cast(User, request.user)
+
+
+@require_GET
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    notifications = Notification.objects.filter(user=_user(request)).select_related("subscription")
+    page = Paginator(notifications, 30).get_page(request.GET.get("page"))
+    return render(request, "renewals/notification_list.html", {"page": page, "querystring": ""})
+
+
+@require_POST
+@login_required
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one of the user's own notifications read and follow its link."""
+    notification = get_object_or_404(Notification, pk=pk, user=_user(request))
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    target = notification.url
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    return redirect(target or "renewals:notification-list")
+
+
+@require_POST
+@login_required
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    Notification.objects.filter(user=_user(request), read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    return redirect("renewals:notification-list")
