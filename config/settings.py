@@ -264,4 +264,7 @@ ALERT_ESCALATE_AT_DAYS = env.int("ALERT_ESCALATE_AT_DAYS", default=7)
 # Failed deliveries are retried with exponential back-off (base seconds, with jitter) up to:
 ALERT_MAX_ATTEMPTS = env.int("ALERT_MAX_ATTEMPTS", default=5)
 ALERT_RETRY_BASE_SECONDS = env.int("ALERT_RETRY_BASE_SECONDS", default=60)
+# Webhook hosts allowed despite resolving to a private address, and over plain http: an explicit
+# opt-out of the SSRF protection for a known intranet chat gateway (empty by default).
+WEBHOOK_ALLOWED_HOSTS: list[str] = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"

@@ -15,6 +15,37 @@ class AlertKind(models.TextChoices):
     EXPIRED = "expired", _("Expired without renewal")
 
 
+class ChatChannel(models.Model):
+    """A department's group chat robot (DingTalk, Feishu/Lark, WeCom, Slack or generic JSON)."""
+
+    class Kind(models.TextChoices):
+        DINGTALK = "dingtalk", _("DingTalk")
+        FEISHU = "feishu", _("Feishu / Lark")
+        WECOM = "wecom", _("WeCom")
+        SLACK = "slack", _("Slack")
+        GENERIC = "generic", _("Generic JSON webhook")
+
+    department = models.ForeignKey(
+        "org.Department", verbose_name=_("department"), on_delete=models.CASCADE,
+        related_name="chat_channels",
+    )  # fmt: skip
+    name = models.CharField(_("name"), max_length=80)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    url = models.URLField(_("webhook URL"), max_length=500)
+    # Write-only: never rendered back into a page, an export or a log line.
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("chat channel")
+        verbose_name_plural = _("chat channels")
+        ordering = ["department", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
 class AlertDelivery(models.Model):
     """One alert (subscription, term end, kind, threshold) for one recipient on one channel.
 
@@ -26,6 +57,7 @@ class AlertDelivery(models.Model):
     class Channel(models.TextChoices):
         IN_APP = "in_app", _("In-app")
         EMAIL = "email", _("E-mail")
+        CHAT = "chat", _("Chat")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -44,9 +76,14 @@ class AlertDelivery(models.Model):
     threshold = models.PositiveSmallIntegerField(_("days before"))
     due_on = models.DateField(_("due on"))
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # A person for in-app and e-mail deliveries; a chat channel for chat ones.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE,
-        related_name="alert_deliveries",
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), null=True, blank=True,
+        on_delete=models.CASCADE, related_name="alert_deliveries",
+    )  # fmt: skip
+    chat_channel = models.ForeignKey(
+        ChatChannel, verbose_name=_("chat channel"), null=True, blank=True,
+        on_delete=models.CASCADE, related_name="deliveries",
     )  # fmt: skip
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
@@ -63,8 +100,24 @@ class AlertDelivery(models.Model):
         ordering = ["-due_on", "subscription", "kind", "threshold"]
         constraints = [
             models.UniqueConstraint(
-                fields=["subscription", "term_end", "kind", "threshold", "channel", "recipient"],
+                fields=[
+                    "subscription",
+                    "term_end",
+                    "kind",
+                    "threshold",
+                    "channel",
+                    "recipient",
+                    "chat_channel",
+                ],
                 name="alert_delivery_once",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                name="alert_delivery_has_one_target",
+                condition=(
+                    Q(channel="chat", recipient__isnull=True, chat_channel__isnull=False)
+                    | (~Q(channel="chat") & Q(recipient__isnull=False, chat_channel__isnull=True))
+                ),
             ),
         ]
         indexes = [

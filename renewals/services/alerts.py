@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from org.models import User
+from renewals import webhooks
 from renewals.models import AlertDelivery, Notification, Subscription
 from renewals.selectors.subscriptions import with_figures
 
@@ -71,11 +71,15 @@ recipients AS (
 ),
 inserted AS (
     INSERT INTO renewals_alertdelivery
-        (subscription_id, term_end, kind, threshold, due_on, channel, recipient_id, status,
-         attempts, next_attempt_at, last_error, created_at)
-    SELECT r.id, r.term_end, r.kind, r.threshold, r.due_on, c.channel, r.user_id,
+        (subscription_id, term_end, kind, threshold, due_on, channel, recipient_id,
+         chat_channel_id, status, attempts, next_attempt_at, last_error, created_at)
+    SELECT r.id, r.term_end, r.kind, r.threshold, r.due_on, c.channel, r.user_id, NULL,
            CASE WHEN r.most_urgent THEN 'pending' ELSE 'skipped' END, 0, %(now)s, '', %(now)s
     FROM recipients r CROSS JOIN (VALUES ('in_app'), ('email')) AS c(channel)
+    UNION ALL
+    SELECT r.id, r.term_end, r.kind, r.threshold, r.due_on, 'chat', NULL, ch.id,
+           CASE WHEN r.most_urgent THEN 'pending' ELSE 'skipped' END, 0, %(now)s, '', %(now)s
+    FROM ranked r JOIN renewals_chatchannel ch ON ch.department_id = r.department_id AND ch.is_active
     ON CONFLICT ON CONSTRAINT alert_delivery_once DO NOTHING
     RETURNING status
 )
@@ -131,7 +135,9 @@ def alerts_deliver(*, limit: int = 500) -> int:
     """Send pending deliveries (batch after batch) and return how many were sent."""
     sent = 0
     while ids := _claim(limit):
-        deliveries = AlertDelivery.objects.select_related("recipient").filter(pk__in=ids)
+        deliveries = AlertDelivery.objects.select_related("recipient", "chat_channel").filter(
+            pk__in=ids
+        )
         subscriptions = {
             s.pk: s
             for s in with_figures(
@@ -158,13 +164,16 @@ def _message(delivery: AlertDelivery, subscription: Subscription) -> dict[str, o
 
 
 def _deliver_one(delivery: AlertDelivery, subscription: Subscription) -> int:
-    recipient: User = delivery.recipient
-    language = recipient.language or settings.LANGUAGE_CODE
+    recipient = delivery.recipient
+    language = (recipient.language if recipient else "") or settings.LANGUAGE_CODE
     context = _message(delivery, subscription)
     try:
         with translation.override(language):
             subject = render_to_string("renewals/email/alert-subject.txt", context).strip()
             text = render_to_string("renewals/email/alert-body.txt", context)
+            if delivery.channel == AlertDelivery.Channel.CHAT:
+                return _send_chat(delivery, subscription, subject, text, context)
+            assert recipient is not None  # in-app and e-mail deliveries always have one
             if delivery.channel == AlertDelivery.Channel.IN_APP:
                 with transaction.atomic():
                     # The notification and the "sent" mark commit together: exactly once.
@@ -191,6 +200,40 @@ def _deliver_one(delivery: AlertDelivery, subscription: Subscription) -> int:
     return 1
 
 
+def _send_chat(
+    delivery: AlertDelivery,
+    subscription: Subscription,
+    subject: str,
+    text: str,
+    context: dict[str, object],
+) -> int:
+    channel = delivery.chat_channel
+    assert channel is not None
+    message = webhooks.neutralise(f"{subject}\n{text}".strip())
+    url, body = webhooks.build_request(
+        channel.kind,
+        channel.url,
+        channel.secret,
+        message,
+        {
+            "subscription": subscription.ref,
+            "kind": delivery.kind,
+            "threshold": delivery.threshold,
+            "date": str(context["date"]),
+            "url": context["url"],
+        },
+    )
+    outcome = webhooks.post(url, body)
+    if outcome.ok:
+        _mark_sent(delivery)
+        return 1
+    if outcome.retry:
+        _retry_or_fail(delivery, outcome.error, retry_after=outcome.retry_after)
+    else:
+        _mark(delivery, AlertDelivery.Status.FAILED, outcome.error)
+    return 0
+
+
 def _mark_sent(delivery: AlertDelivery) -> None:
     AlertDelivery.objects.filter(pk=delivery.pk).update(
         status=AlertDelivery.Status.SENT, sent_at=timezone.now(), last_error=""
@@ -201,7 +244,9 @@ def _mark(delivery: AlertDelivery, status: str, error: str) -> None:
     AlertDelivery.objects.filter(pk=delivery.pk).update(status=status, last_error=error)
 
 
-def _retry_or_fail(delivery: AlertDelivery, error: str) -> None:
+def _retry_or_fail(
+    delivery: AlertDelivery, error: str, *, retry_after: float | None = None
+) -> None:
     """Back off exponentially with jitter; after ALERT_MAX_ATTEMPTS the delivery is failed (a
     visible dead letter with its error)."""
     attempts = delivery.attempts  # loaded after the claim, which counted this attempt
@@ -210,6 +255,8 @@ def _retry_or_fail(delivery: AlertDelivery, error: str) -> None:
         return
     delay = settings.ALERT_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
     delay = delay * (0.5 + random.random())  # noqa: S311 - jitter, not security
+    if retry_after is not None:  # the server said when (429 Retry-After): never earlier
+        delay = max(delay, retry_after)
     AlertDelivery.objects.filter(pk=delivery.pk).update(
         status=AlertDelivery.Status.PENDING,
         next_attempt_at=timezone.now() + dt.timedelta(seconds=delay),
