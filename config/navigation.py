@@ -48,6 +48,13 @@ NAVIGATION: list[NavItem] = [
     NavItem("departments", _("Departments"), "org:department-list", "diagram-3", DIRECTORY_ROLES),
     NavItem("people", _("People"), "org:person-list", "people", DIRECTORY_ROLES),
     NavItem("imports", _("Imports"), "renewals:import-list", "upload", IMPORT_ROLES),
+    NavItem(
+        "channels",
+        _("Chat channels"),
+        "renewals:channel-list",
+        "chat-dots",
+        frozenset({Role.IT_ADMIN}),
+    ),
     NavItem("system", _("System status"), "system-status", "activity", SYSTEM_ROLES),
     NavItem("admin", _("Administration"), "admin:index", "gear", staff_only=True),
 ]

@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from renewals.models import ImportJob
+from renewals.models import ChatChannel, ImportJob
 
 
 class ImportUploadForm(forms.Form):
@@ -31,3 +31,37 @@ class ImportUploadForm(forms.Form):
                 params={"limit": settings.IMPORT_MAX_BYTES // (1024 * 1024)},
             )
         return upload
+
+
+class ChatChannelForm(forms.ModelForm):
+    """A department's chat robot. The secret is write-only: left empty it keeps the stored one."""
+
+    url = forms.URLField(label=_("Webhook URL"), max_length=500, assume_scheme="https")
+    secret = forms.CharField(
+        label=_("Signing secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("DingTalk SEC… / Feishu secret. Never shown again; leave empty to keep it."),
+    )
+
+    class Meta:
+        model = ChatChannel
+        fields = ["department", "name", "kind", "url", "secret", "is_active"]
+
+    def clean_url(self) -> str:
+        from renewals.webhooks import UnsafeWebhook, check_url
+
+        url = self.cleaned_data["url"]
+        try:
+            check_url(url)
+        except UnsafeWebhook as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return url
+
+    def save(self, commit: bool = True) -> ChatChannel:
+        channel = super().save(commit=False)
+        if not self.cleaned_data.get("secret") and self.instance.pk:
+            channel.secret = ChatChannel.objects.only("secret").get(pk=self.instance.pk).secret
+        if commit:
+            channel.save()
+        return channel

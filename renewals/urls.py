@@ -1,6 +1,6 @@
 from django.urls import path
 
-from renewals.views import imports, inventory, notifications
+from renewals.views import channels, imports, inventory, notifications
 
 app_name = "renewals"
 urlpatterns = [
@@ -15,6 +15,10 @@ urlpatterns = [
     path(
         "notifications/read-all/", notifications.notification_read_all, name="notification-read-all"
     ),
+    path("channels/", channels.channel_list, name="channel-list"),
+    path("channels/add/", channels.channel_edit, name="channel-add"),
+    path("channels/<int:pk>/", channels.channel_edit, name="channel-edit"),
+    path("channels/<int:pk>/delete/", channels.channel_delete, name="channel-delete"),
     path("imports/", imports.import_list, name="import-list"),
     path("imports/<uuid:pk>/", imports.import_detail, name="import-detail"),
     path("imports/<uuid:pk>/commit/", imports.import_commit, name="import-commit"),

@@ -58,7 +58,7 @@ def check_url(url: str) -> Target:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, ValueError) as exc:
         raise UnsafeWebhook(_("The host name could not be resolved.")) from exc
-    addresses = [info[4][0] for info in infos]
+    addresses = [str(info[4][0]) for info in infos]
     if not allowed:
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%")[0])

@@ -10,7 +10,7 @@ import pytest
 from org import services
 from org.models import Department, Person, User
 from org.roles import Role
-from renewals.models import ImportJob, Notification, Subscription
+from renewals.models import ChatChannel, ImportJob, Notification, Subscription
 from tests.factories import DepartmentFactory, PersonFactory, SubscriptionFactory, UserFactory
 
 
@@ -32,6 +32,7 @@ class Cast:
     subscription_a: Subscription
     import_job: ImportJob
     notification: Notification
+    chat_channel: ChatChannel
 
     def users(self) -> dict[str, User | None]:
         return {
@@ -70,6 +71,10 @@ def cast(db: None) -> Cast:
         stored_name="nothing.csv", file_format="csv", size=1, sha256="0" * 64,
     )  # fmt: skip
     notification = Notification.objects.create(user=head_a, title="提醒", url="/")
+    chat_channel = ChatChannel.objects.create(
+        department=dept_b, name="市场部群", kind="slack", url="https://hooks.slack.com/services/T/B/x",
+        is_active=False,
+    )  # fmt: skip
     return Cast(
         dept_a=dept_a,
         dept_a_child=dept_a_child,
@@ -85,6 +90,7 @@ def cast(db: None) -> Cast:
         subscription_a=subscription_a,
         import_job=import_job,
         notification=notification,
+        chat_channel=chat_channel,
     )
 
 

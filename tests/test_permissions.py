@@ -81,6 +81,17 @@ MATRIX: dict[str, Row] = {
         method="post",
         kwargs=lambda c: {"pk": c.notification.pk},
     ),
+    "renewals:channel-list": Row({r: 403 for r in ROLES} | {"anonymous": LOGIN, "it_admin": 200}),
+    "renewals:channel-add": Row({r: 403 for r in ROLES} | {"anonymous": LOGIN, "it_admin": 200}),
+    "renewals:channel-edit": Row(
+        {r: 403 for r in ROLES} | {"anonymous": LOGIN, "it_admin": 200},
+        kwargs=lambda c: {"pk": c.chat_channel.pk},
+    ),
+    "renewals:channel-delete": Row(
+        {r: 403 for r in ROLES} | {"anonymous": LOGIN, "it_admin": 302},
+        method="post",
+        kwargs=lambda c: {"pk": c.chat_channel.pk},
+    ),
     "renewals:import-list": Row({"anonymous": LOGIN, **IMPORTERS}),
     "renewals:import-template": Row(
         {"anonymous": LOGIN, **IMPORTERS}, kwargs=lambda c: {"kind": "usage"}

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # What each role's menu holds (the keys of config.navigation.NAVIGATION).
 INVENTORY = ["subscriptions", "findings", "vendors", "departments", "people"]
 EXPECTED_MENU = {
-    "it_admin": ["home", *INVENTORY, "imports", "system", "admin"],
+    "it_admin": ["home", *INVENTORY, "imports", "channels", "system", "admin"],
     "finance": ["home", *INVENTORY],
     "head_a": ["home", *INVENTORY],
     "head_b": ["home", *INVENTORY],
@@ -23,13 +23,14 @@ EXPECTED_MENU = {
 LABELS = {
     "zh-hans": {
         "home": "仪表盘", "subscriptions": "订阅", "findings": "风险发现", "vendors": "供应商",
-        "departments": "部门", "people": "人员", "imports": "数据导入", "system": "系统状态",
+        "departments": "部门", "people": "人员", "imports": "数据导入", "channels": "群机器人", "system": "系统状态",
         "admin": "后台管理",
     },
     "en": {
         "home": "Dashboard", "subscriptions": "Subscriptions", "findings": "Findings",
         "vendors": "Vendors", "departments": "Departments", "people": "People",
-        "imports": "Imports", "system": "System status", "admin": "Administration",
+        "imports": "Imports", "channels": "Chat channels", "system": "System status",
+        "admin": "Administration",
     },
 }  # fmt: skip
 SIGN_IN = {"zh-hans": "登录", "en": "Sign in"}

@@ -194,4 +194,57 @@ def test_a_webhook_url_changed_to_an_internal_address_is_refused_when_sending(
     alerts.alerts_sweep(today=term_end - dt.timedelta(days=7))
     alerts.alerts_deliver()
     failed = AlertDelivery.objects.get(channel="chat", threshold=7)
-    assert failed.status == "failed" and "private" in failed.last_error
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):  # type: ignore[attr-defined]
+        expected = str(
+            webhooks._("Webhook URLs may not point at private, loopback or link-local addresses.")
+        )
+    assert (failed.status, failed.last_error) == ("failed", expected)
+
+
+@pytest.mark.django_db
+def test_channels_are_configured_by_it_admins_and_secrets_never_shown(
+    cast: Cast, settings: object
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # type: ignore[attr-defined]
+    client = Client()
+    client.force_login(cast.it_admin)
+    data = {"department": cast.dept_a.pk, "name": "研发群", "kind": "dingtalk",
+            "url": "http://127.0.0.1:9/robot/send?access_token=abc", "secret": "SECtopsecret", "is_active": "on"}  # fmt: skip
+    assert client.post(reverse("renewals:channel-add"), data).status_code == 302
+    channel = ChatChannel.objects.get(name="研发群")
+    assert channel.secret == "SECtopsecret"
+    edit = client.get(reverse("renewals:channel-edit", args=[channel.pk])).content.decode()
+    listing = client.get(reverse("renewals:channel-list")).content.decode()
+    assert "SECtopsecret" not in edit and "SECtopsecret" not in listing
+    client.post(
+        reverse("renewals:channel-edit", args=[channel.pk]),
+        {**data, "secret": "", "name": "研发大群"},
+    )
+    channel.refresh_from_db()
+    assert (channel.name, channel.secret) == ("研发大群", "SECtopsecret")  # empty secret keeps it
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", ["https://169.254.169.254/latest", "http://example.com/x", "https://a@10.0.0.1/"]
+)
+def test_an_unsafe_channel_url_is_refused_when_saved(
+    cast: Cast, url: str, settings: object
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    settings.WEBHOOK_ALLOWED_HOSTS = []  # type: ignore[attr-defined]
+    client = Client()
+    client.force_login(cast.it_admin)
+    response = client.post(
+        reverse("renewals:channel-add"),
+        {"department": cast.dept_a.pk, "name": "x", "kind": "slack", "url": url, "is_active": "on"},
+    )
+    assert response.status_code == 400 and not ChatChannel.objects.filter(name="x").exists()
+    assert response.context["form"].errors["url"]
