@@ -41,6 +41,7 @@ NAVIGATION: list[NavItem] = [
     NavItem(
         "subscriptions", _("Subscriptions"), "renewals:subscription-list", "boxes", DIRECTORY_ROLES
     ),
+    NavItem("calendar", _("Calendar"), "renewals:calendar", "calendar3", DIRECTORY_ROLES),
     NavItem(
         "findings", _("Findings"), "renewals:findings", "exclamation-triangle", DIRECTORY_ROLES
     ),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from renewals.views import channels, imports, inventory, notifications
+from renewals.views import calendar, channels, imports, inventory, notifications
 
 app_name = "renewals"
 urlpatterns = [
@@ -10,6 +10,10 @@ urlpatterns = [
     path("vendors/<int:pk>/", inventory.vendor_detail, name="vendor-detail"),
     path("people/<int:pk>/", inventory.person_detail, name="person-detail"),
     path("findings/", inventory.findings, name="findings"),
+    path("calendar/", calendar.calendar_month, name="calendar"),
+    path("calendar/feed/reset/", calendar.calendar_feed_reset, name="calendar-feed-reset"),
+    path("calendar/feed/revoke/", calendar.calendar_feed_revoke, name="calendar-feed-revoke"),
+    path("calendar/feed/<str:token>.ics", calendar.calendar_feed, name="calendar-feed"),
     path("notifications/", notifications.notification_list, name="notification-list"),
     path("notifications/<int:pk>/read/", notifications.notification_read, name="notification-read"),
     path(

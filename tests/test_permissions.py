@@ -73,6 +73,19 @@ MATRIX: dict[str, Row] = {
         {"anonymous": LOGIN, **DIRECTORY, "head_b": 404}, kwargs=lambda c: {"pk": c.person_a.pk}
     ),
     "renewals:findings": Row({"anonymous": LOGIN, **DIRECTORY}),
+    "renewals:calendar": Row({"anonymous": LOGIN, **DIRECTORY}),
+    "renewals:calendar-feed-reset": Row(
+        {"anonymous": LOGIN, **DIRECTORY, **{r: 302 for r in DIRECTORY if DIRECTORY[r] == 200}},
+        method="post",
+    ),
+    "renewals:calendar-feed-revoke": Row(
+        {"anonymous": LOGIN, **DIRECTORY, **{r: 302 for r in DIRECTORY if DIRECTORY[r] == 200}},
+        method="post",
+    ),
+    # The feed takes no session: the secret token is the credential; an unknown one is 404.
+    "renewals:calendar-feed": Row(
+        {r: 404 for r in ROLES}, kwargs=lambda c: {"token": "not-a-real-token"}
+    ),
     "renewals:notification-list": Row({"anonymous": LOGIN, **SIGNED_IN}),
     "renewals:notification-read-all": Row({r: 302 for r in ROLES}, method="post"),
     # Only the owner (head A) may open a notification; anyone else gets 404.

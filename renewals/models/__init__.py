@@ -1,6 +1,12 @@
 """Renewals models, split by concern; import them from here."""
 
-from renewals.models.alerts import AlertDelivery, AlertKind, ChatChannel, Notification
+from renewals.models.alerts import (
+    AlertDelivery,
+    AlertKind,
+    CalendarFeed,
+    ChatChannel,
+    Notification,
+)
 from renewals.models.imports import ImportJob
 from renewals.models.subscriptions import (
     CurrencyRate,
@@ -14,6 +20,7 @@ from renewals.models.usage import MonthlyUsage, Seat
 __all__ = [
     "AlertDelivery",
     "AlertKind",
+    "CalendarFeed",
     "ChatChannel",
     "Notification",
     "CurrencyRate",

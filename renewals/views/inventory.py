@@ -19,7 +19,7 @@ from org.permissions import role_required
 from org.scoping import visible_departments
 from renewals.exports import SafeTableExport
 from renewals.filters import SubscriptionFilter
-from renewals.models import Subscription, SubscriptionTerm
+from renewals.models import AlertDelivery, Subscription, SubscriptionTerm
 from renewals.selectors import subscriptions as subs
 from renewals.selectors import usage
 from renewals.selectors.money import cents
@@ -132,6 +132,9 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "trend": trend,
             "chart": chart,
             "recommendations": recommendations,
+            "alerts": AlertDelivery.objects.filter(subscription=subscription)
+            .select_related("recipient", "chat_channel")
+            .order_by("-due_on", "kind", "threshold", "channel")[:50],
             "deadlines": _deadlines(subscription, today),
             "total_saving": sum((r.yearly_saving or 0 for r in recommendations), start=Decimal(0)),
         },

@@ -10,7 +10,7 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # What each role's menu holds (the keys of config.navigation.NAVIGATION).
-INVENTORY = ["subscriptions", "findings", "vendors", "departments", "people"]
+INVENTORY = ["subscriptions", "calendar", "findings", "vendors", "departments", "people"]
 EXPECTED_MENU = {
     "it_admin": ["home", *INVENTORY, "imports", "channels", "system", "admin"],
     "finance": ["home", *INVENTORY],
@@ -22,12 +22,12 @@ EXPECTED_MENU = {
 }
 LABELS = {
     "zh-hans": {
-        "home": "仪表盘", "subscriptions": "订阅", "findings": "风险发现", "vendors": "供应商",
+        "home": "仪表盘", "subscriptions": "订阅", "calendar": "续费日历", "findings": "风险发现", "vendors": "供应商",
         "departments": "部门", "people": "人员", "imports": "数据导入", "channels": "群机器人", "system": "系统状态",
         "admin": "后台管理",
     },
     "en": {
-        "home": "Dashboard", "subscriptions": "Subscriptions", "findings": "Findings",
+        "home": "Dashboard", "subscriptions": "Subscriptions", "calendar": "Calendar", "findings": "Findings",
         "vendors": "Vendors", "departments": "Departments", "people": "People",
         "imports": "Imports", "channels": "Chat channels", "system": "System status",
         "admin": "Administration",

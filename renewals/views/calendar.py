@@ -1,0 +1,101 @@
+"""The renewal calendar (month list) and each user's secret, revocable iCal feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import cast
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from config.navigation import DIRECTORY_ROLES
+from org.models import User
+from org.permissions import role_required
+from org.scoping import visible_departments
+from renewals import calendar as cal
+from renewals.models import CalendarFeed
+from renewals.selectors.usage import add_months
+
+
+def _month(value: str | None) -> dt.date:
+    try:
+        return dt.datetime.strptime(value or "", "%Y-%m").date()  # noqa: DTZ007 - a month, no time
+    except ValueError:
+        return timezone.localdate().replace(day=1)
+
+
+@require_GET
+@role_required(*DIRECTORY_ROLES)
+def calendar_month(request: HttpRequest) -> HttpResponse:
+    month = _month(request.GET.get("month"))
+    departments = list(visible_departments(request.user).order_by("code"))
+    try:
+        department_id = int(request.GET.get("department") or 0) or None
+    except ValueError:
+        department_id = None
+    events = cal.events(
+        user=request.user, start=month, end=add_months(month, 1), department_id=department_id
+    )
+    feed = CalendarFeed.objects.filter(user=cast(User, request.user)).first()
+    feed_url = (
+        request.build_absolute_uri(reverse("renewals:calendar-feed", args=[feed.token]))
+        if feed
+        else ""
+    )
+    return render(
+        request,
+        "renewals/calendar.html",
+        {
+            "month": month,
+            "previous": add_months(month, -1),
+            "next": add_months(month, 1),
+            "events": events,
+            "departments": departments,
+            "department_id": department_id,
+            "feed_url": feed_url,
+        },
+    )
+
+
+@require_POST
+@role_required(*DIRECTORY_ROLES)
+def calendar_feed_reset(request: HttpRequest) -> HttpResponse:
+    """Create the user's feed address, or replace it (the old address stops working at once)."""
+    CalendarFeed.objects.update_or_create(
+        user=cast(User, request.user), defaults={"token": secrets.token_urlsafe(32)}
+    )
+    return redirect("renewals:calendar")
+
+
+@require_POST
+@role_required(*DIRECTORY_ROLES)
+def calendar_feed_revoke(request: HttpRequest) -> HttpResponse:
+    CalendarFeed.objects.filter(user=cast(User, request.user)).delete()
+    return redirect("renewals:calendar")
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """iCal for calendar apps: no session, the secret token is the credential; shows what its
+    owner may see, from a month ago to 13 months ahead."""
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(token=token, user__is_active=True)
+        .first()
+    )
+    if feed is None:
+        raise Http404
+    today = timezone.localdate()
+    events = cal.events(
+        user=feed.user, start=today - dt.timedelta(days=31), end=add_months(today, 13)
+    )
+    response = HttpResponse(
+        cal.ical(events, name="Renewal Desk"), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'inline; filename="renewals.ics"'
+    response["Cache-Control"] = "private, max-age=900"
+    return response
