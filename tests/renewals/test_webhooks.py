@@ -248,3 +248,10 @@ def test_an_unsafe_channel_url_is_refused_when_saved(
     )
     assert response.status_code == 400 and not ChatChannel.objects.filter(name="x").exists()
     assert response.context["form"].errors["url"]
+
+
+def test_a_redirect_to_an_internal_address_is_not_followed(receiver: str) -> None:
+    Receiver.script = [(302, {"Location": "http://169.254.169.254/latest/meta-data"})]
+    outcome = webhooks.post(receiver, b"{}")
+    assert (outcome.ok, outcome.retry, outcome.error) == (False, False, "HTTP 302")
+    assert len(Receiver.received) == 1  # one request, to the checked address only
