@@ -1,0 +1,235 @@
+"""Every write to budgets and the ledger. The renewal workflow calls budget_check, budget_commit,
+budget_release and budget_book_actual; finance's forms call the others.
+
+Each function that moves money locks the budget row first (SELECT … FOR UPDATE), so two
+commitments racing for the last money are serialised: the second sees the first's entry and is
+refused. Commitments, releases and actuals are idempotent by their reference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from budgets.models import Budget, LedgerEntry, new_group
+from budgets.money import MAX_AMOUNT, cents
+from budgets.selectors import Balance, balance
+
+K = LedgerEntry.Kind
+
+
+class BudgetExceeded(ValidationError):
+    """The amount does not fit the budget."""
+
+
+class Fit(StrEnum):
+    FITS = "fits"  # within what is available
+    NEEDS_RESERVE = "needs_reserve"  # fits only by using the reserve
+    DOES_NOT_FIT = "does_not_fit"
+
+
+def _locked(budget: Budget) -> Budget:
+    return Budget.objects.select_for_update().get(pk=budget.pk)
+
+
+def _amount(value: Decimal, *, allow_negative: bool = False) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValidationError(_("The amount must be a finite decimal number."))
+    value = cents(value)
+    if value == 0 or abs(value) > MAX_AMOUNT or (value < 0 and not allow_negative):
+        raise ValidationError(_("The amount must be a positive number of at most 12 digits."))
+    return value
+
+
+def _entry(
+    budget: Budget, kind: str, amount: Decimal, *, user: Any, memo: str, **extra: Any
+) -> LedgerEntry:
+    entry = LedgerEntry(
+        budget=budget, kind=kind, amount=amount, memo=memo, created_by=user, **extra
+    )
+    entry.full_clean(exclude=["group"])
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def budget_create(
+    *, department: Any, year: int, reserve_percent: Decimal = Decimal("15.00")
+) -> Budget:
+    budget = Budget(department=department, year=year, reserve_percent=reserve_percent)
+    budget.full_clean()
+    budget.save()
+    return budget
+
+
+def budget_for(*, department: Any, year: int) -> Budget:
+    """The department's budget for ``year``, created (with the default reserve) when missing."""
+    budget, _created = Budget.objects.get_or_create(department=department, year=year)
+    return budget
+
+
+@transaction.atomic
+def budget_allocate(
+    *, budget: Budget, amount: Decimal, user: Any, memo: str, category: str = ""
+) -> LedgerEntry:
+    budget = _locked(budget)
+    return _entry(budget, K.ALLOCATION, _amount(amount), user=user, memo=memo, category=category)
+
+
+@transaction.atomic
+def budget_adjust(*, budget: Budget, amount: Decimal, user: Any, memo: str) -> LedgerEntry:
+    """Re-forecast during the year: raise (positive) or cut (negative) the allocation."""
+    budget = _locked(budget)
+    amount = _amount(amount, allow_negative=True)
+    if amount < 0 and balance(budget).available + amount < 0:
+        raise BudgetExceeded(_("The cut is larger than what is still available."))
+    return _entry(budget, K.ADJUSTMENT, amount, user=user, memo=memo)
+
+
+@transaction.atomic
+def budget_transfer(
+    *, source: Budget, target: Budget, amount: Decimal, user: Any, memo: str
+) -> tuple[LedgerEntry, LedgerEntry]:
+    """Move allocation from one department's budget to another's: two entries or none."""
+    if source.pk == target.pk:
+        raise ValidationError(_("Choose two different budgets."))
+    amount = _amount(amount)
+    # Lock in id order so two opposite transfers cannot deadlock.
+    first, second = sorted([source, target], key=lambda b: b.pk)
+    _locked(first), _locked(second)
+    if balance(source).available < amount:
+        raise BudgetExceeded(_("The source budget does not have that much available."))
+    group = new_group()
+    out = _entry(source, K.TRANSFER, -amount, user=user, memo=memo, group=group)
+    into = _entry(target, K.TRANSFER, amount, user=user, memo=memo, group=group)
+    return out, into
+
+
+@transaction.atomic
+def budget_release_reserve(*, budget: Budget, amount: Decimal, user: Any, memo: str) -> LedgerEntry:
+    budget = _locked(budget)
+    amount = _amount(amount)
+    if amount > balance(budget).reserve:
+        raise BudgetExceeded(_("That is more than the reserve holds."))
+    return _entry(budget, K.RESERVE_RELEASE, amount, user=user, memo=memo)
+
+
+@transaction.atomic
+def budget_reverse(*, entry: LedgerEntry, user: Any, memo: str) -> LedgerEntry:
+    """Cancel an entry by a new one with the opposite amount (the ledger is never edited)."""
+    budget = _locked(entry.budget)
+    if entry.kind == K.REVERSAL:
+        raise ValidationError(
+            _("A reversal cannot itself be reversed; record a new entry instead.")
+        )
+    if LedgerEntry.objects.filter(reverses=entry).exists():
+        raise ValidationError(_("This entry has already been reversed."))
+    if entry.group:
+        raise ValidationError(_("Reverse a transfer by transferring back."))
+    return _entry(budget, K.REVERSAL, -entry.amount, user=user, memo=memo, reverses=entry)
+
+
+def budget_check(*, department: Any, amount: Decimal, year: int) -> Fit:
+    """Whether ``amount`` fits the department's budget for ``year`` (no lock, no write)."""
+    budget = Budget.objects.filter(department=department, year=year).first()
+    if budget is None:
+        return Fit.DOES_NOT_FIT
+    return _fit(balance(budget), amount)
+
+
+def _fit(current: Balance, amount: Decimal) -> Fit:
+    if amount <= current.available:
+        return Fit.FITS
+    if amount <= current.available + current.reserve:
+        return Fit.NEEDS_RESERVE
+    return Fit.DOES_NOT_FIT
+
+
+def _once(budget: Budget, kind: str, reference: str) -> LedgerEntry | None:
+    if not reference:
+        raise ValidationError(_("A reference to what caused the entry is required."))
+    return LedgerEntry.objects.filter(budget=budget, kind=kind, reference=reference).first()
+
+
+@transaction.atomic
+def budget_commit(
+    *,
+    department: Any,
+    year: int,
+    amount: Decimal,
+    reference: str,
+    user: Any,
+    memo: str,
+    use_reserve: bool = False,
+) -> LedgerEntry:
+    """Commit ``amount`` (e.g. an approved renewal). Refused when it does not fit; with
+    ``use_reserve`` (finance's explicit approval) it may eat into the reserve."""
+    budget = _locked(budget_for(department=department, year=year))
+    if existing := _once(budget, K.COMMITMENT, reference):
+        return existing  # a retried call
+    amount = _amount(amount)
+    fit = _fit(balance(budget), amount)
+    if fit == Fit.DOES_NOT_FIT or (fit == Fit.NEEDS_RESERVE and not use_reserve):
+        raise BudgetExceeded(_("The amount does not fit the budget."))
+    if fit == Fit.NEEDS_RESERVE:
+        needed = amount - balance(budget).available
+        _entry(budget, K.RESERVE_RELEASE, needed, user=user, memo=memo, reference="")
+    return _entry(budget, K.COMMITMENT, amount, user=user, memo=memo, reference=reference)
+
+
+@transaction.atomic
+def budget_release(
+    *, department: Any, year: int, reference: str, user: Any, memo: str
+) -> LedgerEntry | None:
+    """Give back what was committed under ``reference`` (rejected or cancelled). Idempotent."""
+    budget = _locked(budget_for(department=department, year=year))
+    commitment = LedgerEntry.objects.filter(
+        budget=budget, kind=K.COMMITMENT, reference=reference
+    ).first()
+    if commitment is None:
+        return None
+    if existing := _once(budget, K.COMMITMENT_RELEASE, reference):
+        return existing
+    return _entry(
+        budget, K.COMMITMENT_RELEASE, commitment.amount, user=user, memo=memo, reference=reference
+    )
+
+
+@transaction.atomic
+def budget_book_actual(
+    *, department: Any, year: int, amount: Decimal, reference: str, user: Any, memo: str
+) -> LedgerEntry:
+    """Book what was actually paid and release the commitment it replaces, together."""
+    budget = _locked(budget_for(department=department, year=year))
+    if existing := _once(budget, K.ACTUAL, reference):
+        return existing
+    commitment = LedgerEntry.objects.filter(
+        budget=budget, kind=K.COMMITMENT, reference=reference
+    ).first()
+    if (
+        commitment
+        and not LedgerEntry.objects.filter(
+            budget=budget, kind=K.COMMITMENT_RELEASE, reference=reference
+        ).exists()
+    ):
+        _entry(
+            budget,
+            K.COMMITMENT_RELEASE,
+            commitment.amount,
+            user=user,
+            memo=memo,
+            reference=reference,
+        )
+    return _entry(budget, K.ACTUAL, _amount(amount), user=user, memo=memo, reference=reference)
+
+
+def current_year(today: dt.date | None = None) -> int:
+    from django.utils import timezone
+
+    return (today or timezone.localdate()).year
