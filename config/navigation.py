@@ -15,6 +15,7 @@ DIRECTORY_ROLES = frozenset(
 )
 SYSTEM_ROLES = frozenset({Role.IT_ADMIN, Role.AUDITOR})
 IMPORT_ROLES = frozenset({Role.IT_ADMIN, Role.SOFTWARE_ADMIN})
+BUDGET_ROLES = frozenset({Role.FINANCE, Role.AUDITOR, Role.IT_ADMIN, Role.DEPARTMENT_HEAD})
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ NAVIGATION: list[NavItem] = [
         "findings", _("Findings"), "renewals:findings", "exclamation-triangle", DIRECTORY_ROLES
     ),
     NavItem("vendors", _("Vendors"), "renewals:vendor-list", "shop", DIRECTORY_ROLES),
+    NavItem("budgets", _("Budgets"), "budgets:overview", "cash-coin", BUDGET_ROLES),
     NavItem("departments", _("Departments"), "org:department-list", "diagram-3", DIRECTORY_ROLES),
     NavItem("people", _("People"), "org:person-list", "people", DIRECTORY_ROLES),
     NavItem("imports", _("Imports"), "renewals:import-list", "upload", IMPORT_ROLES),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from budgets.models import Budget, LedgerEntry
 from org import services
 from org.models import Department, Person, User
 from org.roles import Role
@@ -33,6 +34,8 @@ class Cast:
     import_job: ImportJob
     notification: Notification
     chat_channel: ChatChannel
+    budget_a: Budget
+    ledger_entry: LedgerEntry
 
     def users(self) -> dict[str, User | None]:
         return {
@@ -75,6 +78,10 @@ def cast(db: None) -> Cast:
         department=dept_b, name="市场部群", kind="slack", url="https://hooks.slack.com/services/T/B/x",
         is_active=False,
     )  # fmt: skip
+    budget_a = Budget.objects.create(department=dept_a, year=2027)
+    ledger_entry = LedgerEntry.objects.create(
+        budget=budget_a, kind="allocation", amount=100, memo="分配"
+    )
     return Cast(
         dept_a=dept_a,
         dept_a_child=dept_a_child,
@@ -91,6 +98,8 @@ def cast(db: None) -> Cast:
         import_job=import_job,
         notification=notification,
         chat_channel=chat_channel,
+        budget_a=budget_a,
+        ledger_entry=ledger_entry,
     )
 
 

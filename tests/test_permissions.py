@@ -25,6 +25,9 @@ ROLES = [
 LOGIN = 302  # anonymous users are sent to the login page
 SIGNED_IN = {r: 200 for r in ROLES if r != "anonymous"}
 DIRECTORY = {"employee": 403, **{r: 200 for r in ROLES if r not in ("anonymous", "employee")}}
+BUDGETS = {r: 403 for r in ROLES if r != "anonymous"} | {
+    r: 200 for r in ("finance", "auditor", "it_admin", "head_a", "head_b")
+}
 IMPORTERS = {r: 403 for r in ROLES if r != "anonymous"} | {"it_admin": 200, "software_admin": 200}
 
 
@@ -35,7 +38,7 @@ class Row:
     expect: dict[str, int]
     method: str = "get"
     kwargs: Callable[[Cast], dict[str, object]] = field(default=lambda c: {})
-    data: dict[str, str] = field(default_factory=dict)
+    data: Callable[[Cast], dict[str, str]] = field(default=lambda c: {})
 
 
 MATRIX: dict[str, Row] = {
@@ -49,7 +52,7 @@ MATRIX: dict[str, Row] = {
     "password_change": Row({"anonymous": LOGIN, **SIGNED_IN}),
     "password_change_done": Row({"anonymous": LOGIN, **SIGNED_IN}),
     "set-language": Row(
-        {r: 302 for r in ROLES}, method="post", data={"language": "en", "next": "/"}
+        {r: 302 for r in ROLES}, method="post", data=lambda c: {"language": "en", "next": "/"}
     ),
     "org:department-list": Row({"anonymous": LOGIN, **DIRECTORY}),
     "org:person-list": Row({"anonymous": LOGIN, **DIRECTORY}),
@@ -57,6 +60,28 @@ MATRIX: dict[str, Row] = {
     # page does not even reveal that the department exists).
     "org:department-detail": Row(
         {"anonymous": LOGIN, **DIRECTORY, "head_b": 404}, kwargs=lambda c: {"pk": c.dept_a.pk}
+    ),
+    "budgets:overview": Row({"anonymous": LOGIN, **BUDGETS}),
+    "budgets:budget-detail": Row(
+        {"anonymous": LOGIN, **BUDGETS, "head_b": 404}, kwargs=lambda c: {"pk": c.budget_a.pk}
+    ),
+    "budgets:budget-action": Row(
+        # The superuser IT admin holds every role, finance's included.
+        {r: 403 for r in ROLES} | {"anonymous": LOGIN, "finance": 302, "it_admin": 302},
+        method="post",
+        kwargs=lambda c: {"pk": c.budget_a.pk},
+        data=lambda c: {"action": "allocate", "amount": "1000", "memo": "追加"},
+    ),
+    "budgets:entry-reverse": Row(
+        {r: 403 for r in ROLES} | {"anonymous": LOGIN, "finance": 302, "it_admin": 302},
+        method="post",
+        kwargs=lambda c: {"pk": c.ledger_entry.pk},
+        data=lambda c: {"memo": "录错"},
+    ),
+    "budgets:budget-open": Row(
+        {r: 403 for r in ROLES} | {"anonymous": LOGIN, "finance": 302, "it_admin": 302},
+        method="post",
+        data=lambda c: {"department": str(c.dept_b.pk), "year": "2027"},
     ),
     "renewals:subscription-list": Row({"anonymous": LOGIN, **DIRECTORY}),
     "renewals:subscription-detail": Row(
@@ -158,7 +183,7 @@ def test_matrix(name: str, cast: Cast) -> None:
         client = Client()
         if user is not None:
             client.force_login(user)
-        response = getattr(client, row.method)(url, row.data)
+        response = getattr(client, row.method)(url, row.data(cast))
         if response.status_code != row.expect[role]:
             failures.append(f"{role}: {response.status_code} (expected {row.expect[role]})")
         if (

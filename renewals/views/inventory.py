@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
+from config.exports import SafeTableExport
 from config.navigation import DIRECTORY_ROLES
 from org.models import Person
 from org.permissions import role_required
 from org.scoping import visible_departments
-from renewals.exports import SafeTableExport
 from renewals.filters import SubscriptionFilter
 from renewals.models import AlertDelivery, Subscription, SubscriptionTerm
 from renewals.selectors import subscriptions as subs

@@ -10,25 +10,35 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # What each role's menu holds (the keys of config.navigation.NAVIGATION).
-INVENTORY = ["subscriptions", "calendar", "findings", "vendors", "departments", "people"]
+INVENTORY = ["subscriptions", "calendar", "findings", "vendors"]
+DIRECTORY = ["departments", "people"]
 EXPECTED_MENU = {
-    "it_admin": ["home", *INVENTORY, "imports", "channels", "system", "admin"],
-    "finance": ["home", *INVENTORY],
-    "head_a": ["home", *INVENTORY],
-    "head_b": ["home", *INVENTORY],
-    "software_admin": ["home", *INVENTORY, "imports"],
-    "auditor": ["home", *INVENTORY, "system"],
+    "it_admin": [
+        "home",
+        *INVENTORY,
+        "budgets",
+        *DIRECTORY,
+        "imports",
+        "channels",
+        "system",
+        "admin",
+    ],
+    "finance": ["home", *INVENTORY, "budgets", *DIRECTORY],
+    "head_a": ["home", *INVENTORY, "budgets", *DIRECTORY],
+    "head_b": ["home", *INVENTORY, "budgets", *DIRECTORY],
+    "software_admin": ["home", *INVENTORY, *DIRECTORY, "imports"],
+    "auditor": ["home", *INVENTORY, "budgets", *DIRECTORY, "system"],
     "employee": ["home"],
 }
 LABELS = {
     "zh-hans": {
-        "home": "仪表盘", "subscriptions": "订阅", "calendar": "续费日历", "findings": "风险发现", "vendors": "供应商",
+        "home": "仪表盘", "subscriptions": "订阅", "calendar": "续费日历", "findings": "风险发现", "vendors": "供应商", "budgets": "预算",
         "departments": "部门", "people": "人员", "imports": "数据导入", "channels": "群机器人", "system": "系统状态",
         "admin": "后台管理",
     },
     "en": {
         "home": "Dashboard", "subscriptions": "Subscriptions", "calendar": "Calendar", "findings": "Findings",
-        "vendors": "Vendors", "departments": "Departments", "people": "People",
+        "vendors": "Vendors", "budgets": "Budgets", "departments": "Departments", "people": "People",
         "imports": "Imports", "channels": "Chat channels", "system": "System status",
         "admin": "Administration",
     },

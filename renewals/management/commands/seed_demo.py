@@ -10,10 +10,17 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from org.models import User
+from budgets import services as budget_services
+from org.models import Department, User
 from renewals import demo
 from renewals.models import CurrencyRate, ImportJob
 from renewals.services import imports
+
+# Yearly IT software budget per demo department (CNY).
+DEMO_BUDGETS = {
+    "hq": "300000", "rd": "1200000", "rd-qa": "250000", "pmo": "260000", "mkt": "380000",
+    "sales": "900000", "fin": "300000", "hr": "150000", "it": "800000",
+}  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -43,3 +50,18 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"demo {kind}: {job.total_rows} rows ({s['created']} new, {s['updated']} changed)"
             )
+        self._budgets(today.year)
+
+    def _budgets(self, year: int) -> None:
+        """This year's budget for every demo department, allocated once by finance."""
+        finance = User.objects.get(username="finance")
+        opened = 0
+        for department in Department.objects.order_by("code"):
+            budget = budget_services.budget_for(department=department, year=year)
+            if not budget.entries.exists():
+                amount = Decimal(DEMO_BUDGETS.get(department.code, "200000"))
+                budget_services.budget_allocate(
+                    budget=budget, amount=amount, user=finance, memo=f"{year} 年度 IT 软件预算"
+                )
+                opened += 1
+        self.stdout.write(f"demo budgets {year}: {opened} allocated now")

@@ -1,0 +1,114 @@
+"""Budget pages: the overview (scoped, rolled up, fixed query count), a budget's ledger, and
+finance's actions through the forms, with bad amounts refused."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from budgets import services
+from budgets.models import LedgerEntry
+from budgets.selectors import balance
+from tests.conftest import Cast
+from tests.factories import DepartmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user: object) -> Client:
+    client = Client()
+    client.force_login(user)  # type: ignore[arg-type]
+    return client
+
+
+def test_overview_rolls_sub_departments_up_and_is_scoped(cast: Cast) -> None:
+    child = services.budget_for(department=cast.dept_a_child, year=2027)
+    services.budget_allocate(budget=child, amount=Decimal("50"), user=cast.finance, memo="m")
+    b = services.budget_for(department=cast.dept_b, year=2027)
+    services.budget_allocate(budget=b, amount=Decimal("7"), user=cast.finance, memo="m")
+    response = signed_in(cast.head_a).get(reverse("budgets:overview"), {"year": "2027"})
+    rows = {r["department"].code: r for r in response.context["rows"]}
+    assert set(rows) == {"a", "a-qa"}
+    assert rows["a"]["balance"].allocated == Decimal("150.00")  # 100 own + 50 of the sub-department
+    assert response.context["total"].allocated == Decimal("150.00")
+    everything = signed_in(cast.finance).get(reverse("budgets:overview"), {"year": "2027"}).context
+    assert everything["total"].allocated == Decimal("157.00")
+
+
+def test_overview_query_count_does_not_grow(
+    cast: Cast, django_assert_max_num_queries: object
+) -> None:
+    client = signed_in(cast.finance)
+    url = reverse("budgets:overview") + "?year=2027"
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        client.get(url)
+    for i in range(40):
+        budget = services.budget_for(
+            department=DepartmentFactory.create(parent=cast.dept_a if i % 3 else None), year=2027
+        )
+        services.budget_allocate(budget=budget, amount=Decimal(i + 1), user=cast.finance, memo="m")
+    with django_assert_max_num_queries(len(small.captured_queries)):  # type: ignore[operator]
+        client.get(url)
+
+
+def test_finance_allocates_transfers_and_reverses_through_the_page(cast: Cast) -> None:
+    client = signed_in(cast.finance)
+    budget_b = services.budget_for(department=cast.dept_b, year=2027)
+    action = reverse("budgets:budget-action", args=[cast.budget_a.pk])
+    client.post(
+        action, {"action": "allocate", "amount": "20000.50", "memo": "年度追加", "category": "saas"}
+    )
+    client.post(
+        action,
+        {"action": "transfer", "amount": "5000", "target": budget_b.pk, "memo": "调剂给市场部"},
+    )
+    wrong = LedgerEntry.objects.get(memo="年度追加")
+    client.post(reverse("budgets:entry-reverse", args=[wrong.pk]), {"memo": "金额录错"})
+    assert balance(cast.budget_a).allocated == Decimal("-4900.00")  # 100 - 5000 after the reversal
+    assert balance(budget_b).allocated == Decimal("5000.00")
+    page = client.get(cast.budget_a.get_absolute_url())
+    html = page.content.decode()
+    assert "金额录错" in html and "调剂给市场部" in html
+    running = [getattr(r.record, "running") for r in page.context["table"].page.object_list]  # noqa: B009
+    assert running[-1] == Decimal("-4900.00")
+    csv = client.get(cast.budget_a.get_absolute_url(), {"_export": "csv"}).content.decode(
+        "utf-8-sig"
+    )
+    assert "金额录错" in csv
+
+
+@pytest.mark.parametrize("amount", ["5e4", "1,000", "NaN", "-0", "1234567890123456789012345", "0"])
+def test_bad_amounts_are_refused_with_a_message_and_change_nothing(cast: Cast, amount: str) -> None:
+    client = signed_in(cast.finance)
+    before = LedgerEntry.objects.count()
+    response = client.post(
+        reverse("budgets:budget-action", args=[cast.budget_a.pk]),
+        {"action": "allocate", "amount": amount, "memo": "m"},
+        follow=True,
+    )
+    assert LedgerEntry.objects.count() == before
+    assert any(m.level_tag == "error" for m in response.context["messages"])
+
+
+def test_a_reason_is_required(cast: Cast) -> None:
+    client = signed_in(cast.finance)
+    before = LedgerEntry.objects.count()
+    client.post(
+        reverse("budgets:budget-action", args=[cast.budget_a.pk]),
+        {"action": "allocate", "amount": "10", "memo": ""},
+    )
+    client.post(reverse("budgets:entry-reverse", args=[cast.ledger_entry.pk]), {"memo": ""})
+    assert LedgerEntry.objects.count() == before
+
+
+def test_heads_read_only_their_own_budget(cast: Cast) -> None:
+    assert signed_in(cast.head_a).get(cast.budget_a.get_absolute_url()).status_code == 200
+    assert signed_in(cast.head_b).get(cast.budget_a.get_absolute_url()).status_code == 404
+    html = signed_in(cast.head_a).get(cast.budget_a.get_absolute_url()).content.decode()
+    assert 'data-testid="ledger-form"' not in html
