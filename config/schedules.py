@@ -39,6 +39,13 @@ SCHEDULES: list[ScheduleSpec] = [
     ScheduleSpec(
         name="alert-sweep", func="renewals.tasks.sweep_alerts", schedule_type="C", cron="0 8 * * *"
     ),
+    # 09:00 on the first day of each quarter: remind finance to review and re-forecast budgets.
+    ScheduleSpec(
+        name="budget-quarterly-review",
+        func="budgets.tasks.quarterly_review_reminder",
+        schedule_type="C",
+        cron="0 9 1 1,4,7,10 *",
+    ),
     # Every 5 minutes: retry failed deliveries whose back-off has passed.
     ScheduleSpec(
         name="alert-delivery", func="renewals.tasks.deliver_alerts", schedule_type="I", minutes=5

@@ -112,3 +112,47 @@ def test_heads_read_only_their_own_budget(cast: Cast) -> None:
     assert signed_in(cast.head_b).get(cast.budget_a.get_absolute_url()).status_code == 404
     html = signed_in(cast.head_a).get(cast.budget_a.get_absolute_url()).content.decode()
     assert 'data-testid="ledger-form"' not in html
+
+
+def test_a_reserve_outside_10_to_20_percent_is_flagged(cast: Cast) -> None:
+    client = signed_in(cast.finance)
+    assert (
+        'data-testid="reserve-warning"'
+        not in client.get(cast.budget_a.get_absolute_url()).content.decode()
+    )
+    cast.budget_a.reserve_percent = Decimal("25")
+    cast.budget_a.save()
+    assert (
+        'data-testid="reserve-warning"'
+        in client.get(cast.budget_a.get_absolute_url()).content.decode()
+    )
+
+
+def test_the_quarterly_review_reminder_reaches_finance(cast: Cast) -> None:
+    import datetime as dt
+
+    import time_machine
+    from django.core import mail
+    from django.core.management import call_command
+    from django.utils import timezone
+    from django_q.models import Schedule
+    from django_q.scheduler import scheduler
+
+    from config.schedules import PREFIX
+
+    cast.finance.email = "cfo@example.cn"
+    cast.finance.save()
+    call_command("sync_schedules")
+    reminder = Schedule.objects.get(name=PREFIX + "budget-quarterly-review")
+    assert (
+        timezone.localtime(reminder.next_run).day == 1
+        and timezone.localtime(reminder.next_run).hour == 9
+    )
+    Schedule.objects.filter(pk=reminder.pk).update(
+        next_run=timezone.now() - dt.timedelta(seconds=1)
+    )
+    with time_machine.travel(dt.datetime(2027, 1, 1, 1, 0, tzinfo=dt.UTC)):
+        scheduler()
+    # (Every schedule is due on that simulated date, so other mail goes out too.)
+    reviews = [m for m in mail.outbox if "季度预算复核" in m.subject]
+    assert [m.to for m in reviews] == [["cfo@example.cn"]] and "/budgets/" in reviews[0].body
