@@ -14,8 +14,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         from renewals.models import Notification
 
         unread = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
+    items = items_for(request.user)
     return {
-        "nav_items": items_for(request.user),
+        "nav_items": items,
+        "nav_manage": [item for item in items if item.manage],
         "nav_current": current,
         "unread_notifications": unread,
     }

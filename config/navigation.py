@@ -28,6 +28,8 @@ class NavItem:
     icon: str
     roles: frozenset[str] | None = None
     staff_only: bool = False
+    # Administrative pages sit in a "Manage" drop-down so the bar stays on one line.
+    manage: bool = False
 
     def visible_to(self, user: object) -> bool:
         if not getattr(user, "is_authenticated", False):
@@ -50,16 +52,17 @@ NAVIGATION: list[NavItem] = [
     NavItem("budgets", _("Budgets"), "budgets:overview", "cash-coin", BUDGET_ROLES),
     NavItem("departments", _("Departments"), "org:department-list", "diagram-3", DIRECTORY_ROLES),
     NavItem("people", _("People"), "org:person-list", "people", DIRECTORY_ROLES),
-    NavItem("imports", _("Imports"), "renewals:import-list", "upload", IMPORT_ROLES),
+    NavItem("imports", _("Imports"), "renewals:import-list", "upload", IMPORT_ROLES, manage=True),
     NavItem(
         "channels",
         _("Chat channels"),
         "renewals:channel-list",
         "chat-dots",
         frozenset({Role.IT_ADMIN}),
+        manage=True,
     ),
-    NavItem("system", _("System status"), "system-status", "activity", SYSTEM_ROLES),
-    NavItem("admin", _("Administration"), "admin:index", "gear", staff_only=True),
+    NavItem("system", _("System status"), "system-status", "activity", SYSTEM_ROLES, manage=True),
+    NavItem("admin", _("Administration"), "admin:index", "gear", staff_only=True, manage=True),
 ]
 
 
