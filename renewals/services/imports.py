@@ -119,7 +119,8 @@ def import_upload(*, user: Any, kind: str, upload: UploadedFile) -> ImportJob:
         target.unlink(missing_ok=True)
         raise
     _dispatch(job, "renewals.tasks.import_check")
-    return ImportJob.objects.get(pk=job.pk)
+    job.refresh_from_db()
+    return job
 
 
 def _dispatch(job: ImportJob, task: str) -> None:
