@@ -57,11 +57,3 @@ class ChatChannelForm(forms.ModelForm):
         except UnsafeWebhook as exc:
             raise forms.ValidationError(str(exc)) from None
         return url
-
-    def save(self, commit: bool = True) -> ChatChannel:
-        channel = super().save(commit=False)
-        if not self.cleaned_data.get("secret") and self.instance.pk:
-            channel.secret = ChatChannel.objects.only("secret").get(pk=self.instance.pk).secret
-        if commit:
-            channel.save()
-        return channel

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import cast
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,6 +18,7 @@ from org.scoping import visible_departments
 from renewals import calendar as cal
 from renewals.models import CalendarFeed
 from renewals.selectors.usage import add_months
+from renewals.services import notifications as notification_service
 
 
 def _month(value: str | None) -> dt.date:
@@ -65,16 +65,14 @@ def calendar_month(request: HttpRequest) -> HttpResponse:
 @role_required(*DIRECTORY_ROLES)
 def calendar_feed_reset(request: HttpRequest) -> HttpResponse:
     """Create the user's feed address, or replace it (the old address stops working at once)."""
-    CalendarFeed.objects.update_or_create(
-        user=cast(User, request.user), defaults={"token": secrets.token_urlsafe(32)}
-    )
+    notification_service.calendar_feed_reset(user=cast(User, request.user))
     return redirect("renewals:calendar")
 
 
 @require_POST
 @role_required(*DIRECTORY_ROLES)
 def calendar_feed_revoke(request: HttpRequest) -> HttpResponse:
-    CalendarFeed.objects.filter(user=cast(User, request.user)).delete()
+    notification_service.calendar_feed_revoke(user=cast(User, request.user))
     return redirect("renewals:calendar")
 
 

@@ -12,6 +12,7 @@ from org.permissions import role_required
 from org.roles import Role
 from renewals.forms import ChatChannelForm
 from renewals.models import ChatChannel
+from renewals.services import channels as service
 
 
 @require_GET
@@ -27,7 +28,7 @@ def channel_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     channel = get_object_or_404(ChatChannel, pk=pk) if pk else None
     form = ChatChannelForm(request.POST or None, instance=channel)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        service.chat_channel_save(channel=channel, data=form.cleaned_data)
         messages.success(request, _("Chat channel saved."))
         return redirect("renewals:channel-list")
     return render(
@@ -41,6 +42,6 @@ def channel_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_POST
 @role_required(Role.IT_ADMIN)
 def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(ChatChannel, pk=pk).delete()
+    service.chat_channel_delete(channel=get_object_or_404(ChatChannel, pk=pk))
     messages.success(request, _("Chat channel deleted."))
     return redirect("renewals:channel-list")

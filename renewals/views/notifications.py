@@ -8,12 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from org.models import User
 from renewals.models import Notification
+from renewals.services import notifications as service
 
 
 def _user(request: HttpRequest) -> User:
@@ -34,9 +34,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one of the user's own notifications read and follow its link."""
     notification = get_object_or_404(Notification, pk=pk, user=_user(request))
-    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    service.notification_mark_read(user=_user(request), notification=notification)
     target = notification.url
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = ""
@@ -46,7 +44,5 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def notification_read_all(request: HttpRequest) -> HttpResponse:
-    Notification.objects.filter(user=_user(request), read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    service.notification_mark_all_read(user=_user(request))
     return redirect("renewals:notification-list")
