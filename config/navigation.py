@@ -15,6 +15,7 @@ DIRECTORY_ROLES = frozenset(
 )
 SYSTEM_ROLES = frozenset({Role.IT_ADMIN, Role.AUDITOR})
 IMPORT_ROLES = frozenset({Role.IT_ADMIN, Role.SOFTWARE_ADMIN})
+APPROVER_ROLES = frozenset({Role.DEPARTMENT_HEAD, Role.FINANCE, Role.IT_ADMIN})
 BUDGET_ROLES = frozenset({Role.FINANCE, Role.AUDITOR, Role.IT_ADMIN, Role.DEPARTMENT_HEAD})
 
 
@@ -44,6 +45,10 @@ NAVIGATION: list[NavItem] = [
     NavItem(
         "subscriptions", _("Subscriptions"), "renewals:subscription-list", "boxes", DIRECTORY_ROLES
     ),
+    NavItem("requests", _("Renewals"), "renewals:request-list", "arrow-repeat", DIRECTORY_ROLES),
+    NavItem(
+        "approvals", _("Approvals"), "renewals:approval-inbox", "check2-square", APPROVER_ROLES
+    ),
     NavItem("calendar", _("Calendar"), "renewals:calendar", "calendar3", DIRECTORY_ROLES),
     NavItem(
         "findings", _("Findings"), "renewals:findings", "exclamation-triangle", DIRECTORY_ROLES
@@ -61,6 +66,14 @@ NAVIGATION: list[NavItem] = [
         frozenset({Role.IT_ADMIN}),
         manage=True,
     ),
+    NavItem(
+        "tiers",
+        _("Approval tiers"),
+        "renewals:tier-list",
+        "signpost-split",
+        DIRECTORY_ROLES,
+        manage=True,
+    ),  # fmt: skip
     NavItem("system", _("System status"), "system-status", "activity", SYSTEM_ROLES, manage=True),
     NavItem("admin", _("Administration"), "admin:index", "gear", staff_only=True, manage=True),
 ]

@@ -6,6 +6,8 @@ set explicitly once DEBUG is false, or start-up stops with a message saying so.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import BASE_DIR, env
@@ -264,6 +266,15 @@ ALERT_ESCALATE_AT_DAYS = env.int("ALERT_ESCALATE_AT_DAYS", default=7)
 # Failed deliveries are retried with exponential back-off (base seconds, with jitter) up to:
 ALERT_MAX_ATTEMPTS = env.int("ALERT_MAX_ATTEMPTS", default=5)
 ALERT_RETRY_BASE_SECONDS = env.int("ALERT_RETRY_BASE_SECONDS", default=60)
+# A renewal request whose amount does not fit the department's budget either gets a finance
+# approval step added ("finance_step", even below the finance tier) or cannot be submitted
+# ("refuse").
+APPROVAL_OVER_BUDGET = env.str("APPROVAL_OVER_BUDGET", default="finance_step")
+if APPROVAL_OVER_BUDGET not in ("finance_step", "refuse"):
+    raise ImproperlyConfigured('APPROVAL_OVER_BUDGET must be "finance_step" or "refuse".')
+# PDFs (assessment reports, briefings) are set in this font, built once from the vendored
+# Noto Sans SC web-font files into one TrueType file (see config/pdf.py).
+PDF_FONT_DIR = Path(env.str("PDF_FONT_DIR", default=str(BASE_DIR / "var" / "fonts")))
 # Webhook hosts allowed despite resolving to a private address, and over plain http: an explicit
 # opt-out of the SSRF protection for a known intranet chat gateway (empty by default).
 WEBHOOK_ALLOWED_HOSTS: list[str] = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])

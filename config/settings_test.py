@@ -22,3 +22,7 @@ STORAGES = {
 }
 # Tests never collect static files; whitenoise serves them from the finders.
 STATIC_ROOT = None
+# Two test runs against one server (two checkouts, or two people) each name their own test
+# database, e.g. TEST_DATABASE_NAME=test_renewaldesk_2.
+if _test_name := os.environ.get("TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"] = {**DATABASES["default"].get("TEST", {}), "NAME": _test_name}  # noqa: F405

@@ -21,10 +21,12 @@ def import_commit(job_id: str, *, background: bool = True) -> str | None:
 def sweep_alerts() -> str:
     """Daily: record the alerts due today, then send them."""
     from renewals.services import alerts
+    from renewals.services.requests import subscriptions_expire_ended
 
+    expired = subscriptions_expire_ended()
     result = alerts.alerts_sweep()
     sent = alerts.alerts_deliver()
-    return f"{result.pending} due, {result.skipped} skipped, {sent} sent"
+    return f"{expired} expired, {result.pending} due, {result.skipped} skipped, {sent} sent"
 
 
 def deliver_alerts() -> str:
@@ -33,3 +35,17 @@ def deliver_alerts() -> str:
 
     released = alerts.alerts_release_stuck()
     return f"{released} released, {alerts.alerts_deliver()} sent"
+
+
+def request_notify(request_id: int, event: str, actor_id: int | None) -> str:
+    """After a request changed: tell the requester, the next approvers and the chat channels."""
+    from renewals.services import notices
+
+    return notices.request_notify(request_id=request_id, event=event, actor_id=actor_id)
+
+
+def notify_seat_holders(request_id: int) -> str:
+    """After a renewal was executed: tell every seat holder that the service continues."""
+    from renewals.services.requests import seat_holders_notify
+
+    return f"{seat_holders_notify(request_id=request_id)} told"

@@ -1,11 +1,38 @@
 from django.urls import path
 
-from renewals.views import calendar, channels, imports, inventory, notifications
+from renewals.views import calendar, channels, imports, inventory, notifications, requests, tiers
 
 app_name = "renewals"
 urlpatterns = [
     path("subscriptions/", inventory.subscription_list, name="subscription-list"),
     path("subscriptions/<int:pk>/", inventory.subscription_detail, name="subscription-detail"),
+    path("subscriptions/<int:pk>/renew/", requests.request_create, name="request-create"),
+    path("requests/", requests.request_list, name="request-list"),
+    path("requests/<int:pk>/", requests.request_detail, name="request-detail"),
+    path("requests/<int:pk>/edit/", requests.request_edit, name="request-edit"),
+    path("requests/<int:pk>/quotes/add/", requests.quote_edit, name="quote-add"),
+    path("requests/<int:pk>/quotes/<int:quote_pk>/", requests.quote_edit, name="quote-edit"),
+    path(
+        "requests/<int:pk>/quotes/<int:quote_pk>/delete/",
+        requests.quote_delete,
+        name="quote-delete",
+    ),
+    path(
+        "requests/<int:pk>/quotes/<int:quote_pk>/choose/",
+        requests.quote_choose,
+        name="quote-choose",
+    ),
+    path("requests/<int:pk>/submit/", requests.request_submit, name="request-submit"),
+    path("requests/<int:pk>/decide/", requests.request_decide, name="request-decide"),
+    path("requests/<int:pk>/cancel/", requests.request_cancel, name="request-cancel"),
+    path("requests/<int:pk>/assess/", requests.request_assess, name="request-assess"),
+    path("requests/<int:pk>/execute/", requests.request_execute, name="request-execute"),
+    path("requests/<int:pk>/report.pdf", requests.request_pdf, name="request-pdf"),
+    path("approvals/", requests.approval_inbox, name="approval-inbox"),
+    path("approval-tiers/", tiers.tier_list, name="tier-list"),
+    path("approval-tiers/add/", tiers.tier_edit, name="tier-add"),
+    path("approval-tiers/<int:pk>/", tiers.tier_edit, name="tier-edit"),
+    path("approval-tiers/<int:pk>/delete/", tiers.tier_delete, name="tier-delete"),
     path("vendors/", inventory.vendor_list, name="vendor-list"),
     path("vendors/<int:pk>/", inventory.vendor_detail, name="vendor-detail"),
     path("people/<int:pk>/", inventory.person_detail, name="person-detail"),

@@ -12,6 +12,7 @@ from org import services
 from org.models import Department, Person, User
 from org.roles import Role
 from renewals.models import ChatChannel, ImportJob, Notification, Subscription
+from renewals.services.tiers import tiers_ensure_defaults
 from tests.factories import DepartmentFactory, PersonFactory, SubscriptionFactory, UserFactory
 
 
@@ -78,6 +79,7 @@ def cast(db: None) -> Cast:
         department=dept_b, name="市场部群", kind="slack", url="https://hooks.slack.com/services/T/B/x",
         is_active=False,
     )  # fmt: skip
+    tiers_ensure_defaults()  # a transactional test's flush removes what migrations installed
     budget_a = Budget.objects.create(department=dept_a, year=2027)
     ledger_entry = LedgerEntry.objects.create(
         budget=budget_a, kind="allocation", amount=100, memo="分配"

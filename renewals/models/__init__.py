@@ -7,7 +7,9 @@ from renewals.models.alerts import (
     ChatChannel,
     Notification,
 )
+from renewals.models.approvals import ApprovalStep, ApprovalTier
 from renewals.models.imports import ImportJob
+from renewals.models.requests import Assessment, Purpose, Quote, RenewalRequest, RequestEvent
 from renewals.models.subscriptions import (
     CurrencyRate,
     Module,
@@ -18,6 +20,13 @@ from renewals.models.subscriptions import (
 from renewals.models.usage import MonthlyUsage, Seat
 
 __all__ = [
+    "ApprovalStep",
+    "ApprovalTier",
+    "Assessment",
+    "Purpose",
+    "Quote",
+    "RenewalRequest",
+    "RequestEvent",
     "AlertDelivery",
     "AlertKind",
     "CalendarFeed",

@@ -65,6 +65,7 @@ class AlertDelivery(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped (a more urgent alert went out)")
+        STOPPED = "stopped", _("Stopped (the renewal was decided)")
 
     subscription = models.ForeignKey(
         "renewals.Subscription", verbose_name=_("subscription"), on_delete=models.CASCADE,

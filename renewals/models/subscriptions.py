@@ -153,6 +153,9 @@ class Subscription(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
+    # Set when a decision not to renew was approved: the subscription runs to its term end and
+    # then expires; no term-end or expiry alerts, only the cancellation deadline is reminded.
+    ends_at_term_end = models.BooleanField(_("ends at term end (not renewed)"), default=False)
     alert_thresholds = ArrayField(
         models.PositiveSmallIntegerField(),
         verbose_name=_("alert days"),
@@ -329,6 +332,8 @@ class SubscriptionTerm(models.Model):
         _("rate to base currency"), max_digits=14, decimal_places=6, default=1
     )
     order_ref = models.CharField(_("order / invoice no."), max_length=80, blank=True)
+    # What was bought in that term (vendor, product and edition may change at a renewal).
+    description = models.CharField(_("product"), max_length=255, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
 
     class Meta:

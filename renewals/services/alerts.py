@@ -18,21 +18,23 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from renewals import webhooks
-from renewals.models import AlertDelivery, Notification, Subscription
+from renewals.models import AlertDelivery, Notification, RenewalRequest, Subscription
 from renewals.selectors.subscriptions import with_figures
 
 logger = logging.getLogger(__name__)
 
 # Every (subscription, term end, kind, threshold) due on %(today)s, most urgent first within
 # its group; recipients are the owner, the department's software admins and the IT admins, plus
-# the department heads from the escalation threshold on (and at expiry).
+# the department heads from the escalation threshold on (and at expiry) when no renewal request is
+# under way. A subscription decided not to be renewed gets only its cancellation-deadline alerts.
 SWEEP_SQL = """
 WITH subs AS (
     SELECT s.id, s.term_end, s.cancellation_deadline, s.auto_renew, s.status,
-           s.department_id, s.owner_id,
+           s.department_id, s.owner_id, s.ends_at_term_end,
            CASE WHEN cardinality(s.alert_thresholds) > 0 THEN s.alert_thresholds
                 ELSE %(thresholds)s::integer[] END AS thresholds
     FROM renewals_subscription s
@@ -41,7 +43,8 @@ WITH subs AS (
 events AS (
     SELECT id, term_end, 'term_end' AS kind, t AS threshold, term_end - t AS due_on, department_id, owner_id
     FROM subs, unnest(thresholds) AS t
-    WHERE status IN ('active', 'renewing') AND term_end >= %(today)s AND term_end - %(today)s <= t
+    WHERE status IN ('active', 'renewing') AND NOT ends_at_term_end
+      AND term_end >= %(today)s AND term_end - %(today)s <= t
     UNION ALL
     SELECT id, term_end, 'cancellation', t, cancellation_deadline - t, department_id, owner_id
     FROM subs, unnest(thresholds) AS t
@@ -49,7 +52,7 @@ events AS (
       AND cancellation_deadline >= %(today)s AND cancellation_deadline - %(today)s <= t
     UNION ALL
     SELECT id, term_end, 'expired', 0, term_end, department_id, owner_id
-    FROM subs WHERE term_end < %(today)s
+    FROM subs WHERE term_end < %(today)s AND NOT ends_at_term_end
 ),
 ranked AS (
     SELECT e.*, threshold = min(threshold) OVER (PARTITION BY id, term_end, kind) AS most_urgent
@@ -66,6 +69,10 @@ recipients AS (
         UNION SELECT h.user_id FROM org_department_heads h
               WHERE h.department_id = r.department_id
                 AND (r.kind = 'expired' OR r.threshold <= %(escalate)s)
+                AND NOT EXISTS (
+                    SELECT 1 FROM renewals_renewalrequest rr
+                    WHERE rr.subscription_id = r.id AND rr.status = ANY(%(open)s)
+                )
     ) who ON true
     JOIN org_user u ON u.id = who.user_id AND u.is_active
 ),
@@ -104,6 +111,7 @@ def alerts_sweep(*, today: dt.date | None = None) -> SweepResult:
                 "today": today,
                 "thresholds": list(settings.ALERT_THRESHOLDS),
                 "escalate": settings.ALERT_ESCALATE_AT_DAYS,
+                "open": [str(status) for status in RenewalRequest.OPEN],
                 "now": timezone.now(),
             },
         )
@@ -159,7 +167,8 @@ def _message(delivery: AlertDelivery, subscription: Subscription) -> dict[str, o
         "date": date,
         # Counted from the day the alert fell due, or from today when it goes out late.
         "days_left": (date - max(timezone.localdate(), delivery.due_on)).days,
-        "url": settings.SITE_URL + subscription.get_absolute_url(),
+        # Straight to "start renewal request" (it opens the request under way if there is one).
+        "url": settings.SITE_URL + reverse("renewals:request-create", args=[subscription.pk]),
     }
 
 

@@ -1,0 +1,449 @@
+"""The renewal loop: a request with its evidence, vendor quotes, assessments and trail.
+
+A request moves draft → submitted → in approval → approved / rejected / returned → executed or
+cancelled. Its amount is frozen in the base currency when it is submitted (see
+services.requests); approvals live in models.approvals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from renewals.models.subscriptions import CURRENCY_PATTERN, BillingCycle
+
+CENT = Decimal("0.01")
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class Purpose(models.TextChoices):
+    KEEP = "keep", _("Keep as is")
+    SEATS = "seats", _("Add or remove seats")
+    MODULES = "modules", _("Add or drop modules")
+    EDITION = "edition", _("Upgrade or downgrade the edition")
+    SWITCH = "switch", _("Switch vendor")
+    CANCEL = "cancel", _("Cancel (do not renew)")
+
+
+class RenewalRequest(models.Model):
+    """Why and how one subscription should be renewed (or not), for approval."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", pgettext_lazy("request status", "Draft")
+        SUBMITTED = "submitted", pgettext_lazy("request status", "Submitted")
+        IN_APPROVAL = "in_approval", pgettext_lazy("request status", "In approval")
+        RETURNED = "returned", pgettext_lazy("request status", "Returned for changes")
+        APPROVED = "approved", pgettext_lazy("request status", "Approved")
+        REJECTED = "rejected", pgettext_lazy("request status", "Rejected")
+        EXECUTED = "executed", pgettext_lazy("request status", "Executed")
+        CANCELLED = "cancelled", pgettext_lazy("request status", "Cancelled")
+
+    # A subscription has at most one request under way (the escalation of alerts reads this).
+    OPEN = (
+        Status.DRAFT,
+        Status.SUBMITTED,
+        Status.IN_APPROVAL,
+        Status.RETURNED,
+        Status.APPROVED,
+    )
+    # Waiting for an approver.
+    DECIDING = (Status.SUBMITTED, Status.IN_APPROVAL)
+    # The requester may still change the request (a change while deciding re-routes it).
+    EDITABLE = (Status.DRAFT, Status.RETURNED, Status.SUBMITTED, Status.IN_APPROVAL)
+
+    subscription = models.ForeignKey(
+        "renewals.Subscription", verbose_name=_("subscription"), on_delete=models.PROTECT,
+        related_name="renewal_requests",
+    )  # fmt: skip
+    # Copied from the subscription when the request is opened and never changed afterwards:
+    # approvals and the budget are the department's.
+    department = models.ForeignKey(
+        "org.Department", verbose_name=_("department"), on_delete=models.PROTECT,
+        related_name="renewal_requests",
+    )  # fmt: skip
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT,
+        related_name="renewal_requests",
+    )  # fmt: skip
+    purpose = models.CharField(
+        _("purpose"), max_length=10, choices=Purpose.choices, default=Purpose.KEEP
+    )
+    justification = models.TextField(_("justification"), blank=True)
+    proposed_seats = models.PositiveIntegerField(_("proposed seats"))
+    proposed_modules = ArrayField(
+        models.CharField(max_length=80), verbose_name=_("proposed modules"), default=list,
+        blank=True,
+    )  # fmt: skip
+    proposed_edition = models.CharField(_("proposed edition / plan"), max_length=80, blank=True)
+    proposed_term_start = models.DateField(_("new term starts"))
+    proposed_term_end = models.DateField(_("new term ends"))
+    chosen_quote = models.OneToOneField(
+        "renewals.Quote", verbose_name=_("chosen quote"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="chosen_for",
+    )  # fmt: skip
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    # Frozen at submission: the amount of the chosen quote over the new term, its currency and
+    # rate, and the same in the base currency (what tiers and the budget use).
+    amount = models.DecimalField(
+        _("amount"), null=True, blank=True, max_digits=14, decimal_places=2
+    )
+    currency = models.CharField(_("currency"), max_length=3, default=settings.BASE_CURRENCY)
+    rate_to_base = models.DecimalField(
+        _("rate to base currency"), max_digits=14, decimal_places=6, default=Decimal(1)
+    )
+    amount_base = models.DecimalField(
+        _("amount in base currency"), null=True, blank=True, max_digits=14, decimal_places=2
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("budget year"), null=True, blank=True)
+    budget_fit = models.CharField(_("budget check"), max_length=16, blank=True)
+    # Increases each time the request is (re-)submitted; approval steps belong to one round.
+    round = models.PositiveSmallIntegerField(_("round"), default=0)
+    evidence = models.JSONField(_("usage evidence"), default=dict, blank=True)
+    # Execution.
+    order_ref = models.CharField(_("order / contract no."), max_length=80, blank=True)
+    fapiao_no = models.CharField(_("fapiao (invoice) no."), max_length=80, blank=True)
+    actual_amount = models.DecimalField(
+        _("actual amount"), null=True, blank=True, max_digits=14, decimal_places=2
+    )
+    actual_currency = models.CharField(_("actual currency"), max_length=3, blank=True)
+    actual_amount_base = models.DecimalField(
+        _("actual amount in base currency"), null=True, blank=True, max_digits=14, decimal_places=2
+    )
+    executed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("executed by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    executed_at = models.DateTimeField(_("executed"), null=True, blank=True)
+    holders_notified_at = models.DateTimeField(_("users told"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("renewal request")
+        verbose_name_plural = _("renewal requests")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription"],
+                condition=Q(
+                    status__in=["draft", "submitted", "in_approval", "returned", "approved"]
+                ),
+                name="request_one_open_per_subscription",
+                violation_error_message=_(
+                    "This subscription already has a renewal request under way."
+                ),
+            ),
+            models.CheckConstraint(
+                name="request_term_end_after_start",
+                condition=Q(proposed_term_end__gt=F("proposed_term_start")),
+                violation_error_message=_("The new term must end after it starts."),
+            ),
+            models.CheckConstraint(
+                name="request_amounts_not_negative",
+                condition=(Q(amount__gte=0) | Q(amount__isnull=True))
+                & (Q(amount_base__gte=0) | Q(amount_base__isnull=True))
+                & (Q(actual_amount__gte=0) | Q(actual_amount__isnull=True))
+                & Q(rate_to_base__gt=0),
+                violation_error_message=_("Amounts cannot be negative."),
+            ),
+            models.CheckConstraint(
+                name="request_frozen_when_submitted",
+                condition=Q(status__in=["draft", "cancelled"])
+                | Q(amount_base__isnull=False, round__gt=0),
+                violation_error_message=_("A submitted request has a frozen amount."),
+            ),
+            models.CheckConstraint(
+                name="request_executed_has_actual",
+                condition=~Q(status="executed") | Q(actual_amount_base__isnull=False),
+                violation_error_message=_("An executed renewal records the actual amount."),
+            ),
+        ]
+        indexes = [
+            # The request list filters by department and status.
+            models.Index(fields=["department", "status"], name="request_dept_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Renewal request #%(pk)s") % {"pk": self.pk}
+
+    def get_absolute_url(self) -> str:
+        return reverse("renewals:request-detail", args=[self.pk])
+
+    @property
+    def budget_reference(self) -> str:
+        """What ledger entries caused by this request point at (budgets never imports us)."""
+        return f"renewals.RenewalRequest:{self.pk}"
+
+    @property
+    def budget_year(self) -> int:
+        """The fiscal year whose budget the renewal is charged to: the year the new term starts."""
+        return self.fiscal_year or self.proposed_term_start.year
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    @property
+    def is_cancellation(self) -> bool:
+        return self.purpose == Purpose.CANCEL
+
+
+class Quote(models.Model):
+    """A vendor's offer for the renewal: the incumbent's, or an alternative's."""
+
+    request = models.ForeignKey(
+        RenewalRequest, verbose_name=_("renewal request"), on_delete=models.CASCADE,
+        related_name="quotes",
+    )  # fmt: skip
+    vendor_name = models.CharField(_("vendor"), max_length=120)
+    product = models.CharField(_("product"), max_length=120)
+    edition = models.CharField(_("edition / plan"), max_length=80, blank=True)
+    is_incumbent = models.BooleanField(_("incumbent"), default=False)
+    seats = models.PositiveIntegerField(_("seats"))
+    unit_price = models.DecimalField(
+        _("unit price"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Per seat and billing period (per term for multi-year contracts)."),
+    )
+    currency = models.CharField(_("currency"), max_length=3, default=settings.BASE_CURRENCY)
+    rate_to_base = models.DecimalField(
+        _("rate to base currency"), max_digits=14, decimal_places=6, default=Decimal(1)
+    )
+    billing_cycle = models.CharField(
+        _("billing cycle"), max_length=12, choices=BillingCycle.choices, default=BillingCycle.ANNUAL
+    )
+    term_months = models.PositiveSmallIntegerField(_("term (months)"), default=12)
+    discount_percent = models.DecimalField(
+        _("discount %"), max_digits=5, decimal_places=2, default=Decimal(0)
+    )
+    one_off_fees = models.DecimalField(
+        _("one-off fees"), max_digits=12, decimal_places=2, default=Decimal(0),
+        help_text=_("Set-up, migration, training: paid once, in the quote's currency."),
+    )  # fmt: skip
+    price_increase_cap_percent = models.DecimalField(
+        _("renewal price-increase cap %"), max_digits=5, decimal_places=2, null=True, blank=True,
+        help_text=_("The most the price may rise at each renewal; empty when the quote has none."),
+    )  # fmt: skip
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        ordering = ["request", "-is_incumbent", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="quote_figures_sane",
+                condition=Q(unit_price__gte=0)
+                & Q(one_off_fees__gte=0)
+                & Q(rate_to_base__gt=0)
+                & Q(discount_percent__gte=0, discount_percent__lt=100)
+                & Q(term_months__gte=1, term_months__lte=120)
+                & (
+                    Q(price_increase_cap_percent__isnull=True)
+                    | Q(price_increase_cap_percent__gte=0, price_increase_cap_percent__lte=100)
+                ),
+                violation_error_message=_(
+                    "Prices cannot be negative, discounts are below 100%% and terms last 1 to "
+                    "120 months."
+                ),
+            ),
+            models.CheckConstraint(
+                name="quote_currency_code",
+                condition=Q(currency__regex=CURRENCY_PATTERN),
+                violation_error_message=_("Use a three-letter ISO currency code, e.g. USD."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        edition = f" {self.edition}" if self.edition else ""
+        return f"{self.vendor_name} {self.product}{edition}"
+
+    # --- Normalised figures (base currency). Quotes differ in cycle, term, discount and caps;
+    # these put them on one scale: per seat per year, and the total over 1 and 3 years.
+
+    @property
+    def _discount(self) -> Decimal:
+        return 1 - self.discount_percent / 100
+
+    @property
+    def periods_in_term(self) -> Decimal:
+        """How many billing periods the quoted term holds (multi-year: the price covers it)."""
+        months = Decimal(self.term_months)
+        return {
+            BillingCycle.MONTHLY: months,
+            BillingCycle.QUARTERLY: months / 3,
+            BillingCycle.ANNUAL: months / 12,
+            BillingCycle.PERPETUAL: months / 12,
+        }.get(BillingCycle(self.billing_cycle), Decimal(1))
+
+    @property
+    def term_amount(self) -> Decimal:
+        """What the quoted term costs in the quote's currency: seats, discount, one-off fees."""
+        recurring = self.seats * self.unit_price * self.periods_in_term * self._discount
+        return _cents(recurring + self.one_off_fees)
+
+    @property
+    def term_amount_base(self) -> Decimal:
+        return _cents(self.term_amount * self.rate_to_base)
+
+    @property
+    def seat_year_base(self) -> Decimal:
+        """One seat for one year in the base currency, after discount (one-off fees excluded)."""
+        per_month = self.unit_price * self.periods_in_term / self.term_months
+        return _cents(per_month * 12 * self._discount * self.rate_to_base)
+
+    def total_base(self, years: int) -> Decimal:
+        """Cost over ``years`` in the base currency: the price may rise by the cap at each
+        renewal (the worst case the quote allows), one-off fees are paid once."""
+        cap = (self.price_increase_cap_percent or Decimal(0)) / 100
+        # Renewals happen at the end of each term; terms under a year still renew the price yearly.
+        term_years = max(self.term_months, 12) / 12
+        recurring = Decimal(0)
+        for year in range(years):
+            renewals = math.floor(year / term_years)
+            recurring += self.seats * self.seat_year_base * (1 + cap) ** renewals
+        return _cents(recurring + self.one_off_fees * self.rate_to_base)
+
+    @property
+    def total_1y_base(self) -> Decimal:
+        return self.total_base(1)
+
+    @property
+    def total_3y_base(self) -> Decimal:
+        return self.total_base(3)
+
+    def yearly_per_active_user(self, active_users: int | None) -> Decimal | None:
+        """Three-year average cost per year of each active user the quote can serve."""
+        if not active_users:
+            return None
+        served = min(self.seats, active_users)
+        if not served:
+            return None
+        return _cents(self.total_3y_base / 3 / served)
+
+
+class Assessment(models.Model):
+    """An assessment of the request from one side (IT, finance, project management)."""
+
+    class Perspective(models.TextChoices):
+        IT = "it", _("IT")
+        FINANCE = "finance", _("Finance")
+        PROJECT = "project", _("Project management")
+
+    class Recommendation(models.TextChoices):
+        RENEW = "renew", _("Renew as proposed")
+        CHANGE = "change", _("Renew with changes")
+        SWITCH = "switch", _("Switch to an alternative")
+        STOP = "stop", _("Do not renew")
+
+    request = models.ForeignKey(
+        RenewalRequest, verbose_name=_("renewal request"), on_delete=models.CASCADE,
+        related_name="assessments",
+    )  # fmt: skip
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    perspective = models.CharField(_("perspective"), max_length=10, choices=Perspective.choices)
+    recommendation = models.CharField(
+        _("recommendation"), max_length=10, choices=Recommendation.choices
+    )
+    comment = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        ordering = ["request", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_perspective_display()}: {self.get_recommendation_display()}"
+
+
+class RequestEvent(models.Model):
+    """One line of a request's trail: who did what, when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("opened the request")
+        EDITED = "edited", _("changed the request")
+        SUBMITTED = "submitted", _("submitted it for approval")
+        REROUTED = "rerouted", _("changed it during approval: earlier approvals no longer count")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        RETURNED = "returned", _("returned it for changes")
+        CANCELLED = "cancelled", _("cancelled the request")
+        EXECUTED = "executed", _("recorded the executed renewal")
+        ASSESSED = "assessed", _("added an assessment")
+        QUOTE = "quote", _("changed the quotes")
+
+    request = models.ForeignKey(
+        RenewalRequest, verbose_name=_("renewal request"), on_delete=models.CASCADE,
+        related_name="events",
+    )  # fmt: skip
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    kind = models.CharField(_("what"), max_length=10, choices=Kind.choices)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("request event")
+        verbose_name_plural = _("request events")
+        ordering = ["request", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.actor}: {self.get_kind_display()}"
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    total = day.year * 12 + day.month - 1 + months
+    year, month = divmod(total, 12)
+    month += 1
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)  # pragma: no cover - every month has at least 28 days
+
+
+def default_new_term(term_start: dt.date, term_end: dt.date) -> tuple[dt.date, dt.date]:
+    """The term after ``term_end`` with the same length: whole months when the current term is
+    whole months (2026-01-01–2026-12-31 renews as 2027-01-01–2027-12-31), else the same days."""
+    start = term_end + dt.timedelta(days=1)
+    months = (start.year - term_start.year) * 12 + start.month - term_start.month
+    if months > 0 and start.day == term_start.day:
+        return start, _add_months(start, months) - dt.timedelta(days=1)
+    return start, start + (term_end - term_start)
+
+
+def term_months(term_start: dt.date, term_end: dt.date) -> int:
+    """Whole months in a term (at least 1), rounding a few spare days to the nearest month."""
+    days = (term_end - term_start).days + 1
+    return max(1, min(120, round(days / (365.25 / 12))))
+
+
+def money_json(value: Decimal | None) -> Any:
+    """Decimals go into JSON evidence as strings (never floats)."""
+    return None if value is None else str(value)

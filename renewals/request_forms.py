@@ -1,0 +1,312 @@
+"""Forms of the renewal loop. Amounts are read strictly (digits, at most two decimals); fields a
+user may not set (status, amounts after submission, department, approvers) are not fields."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from renewals.models import ApprovalStep, ApprovalTier, Assessment, Purpose, Quote, RenewalRequest
+from renewals.models.approvals import APPROVER_ROLES
+from renewals.models.subscriptions import CURRENCY_PATTERN
+
+_MONEY = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
+_PERCENT = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
+_RATE = re.compile(r"^[0-9]{1,8}(\.[0-9]{1,6})?$")
+
+
+class MoneyField(forms.CharField):
+    """A non-negative amount: digits with at most two decimals (no 5e4, 1,000, NaN, -0 …)."""
+
+    def __init__(self, *, allow_zero: bool = True, **kwargs: Any) -> None:
+        self.allow_zero = allow_zero
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> Decimal | None:
+        text = (super().clean(value) or "").strip()
+        if not text:
+            return None
+        if not _MONEY.match(text):
+            raise forms.ValidationError(
+                _("Enter an amount in digits with at most two decimals, e.g. 12000 or 12000.50.")
+            )
+        amount = Decimal(text)
+        if not amount and not self.allow_zero:
+            raise forms.ValidationError(_("The amount cannot be zero."))
+        return amount
+
+
+class PercentField(forms.CharField):
+    def clean(self, value: Any) -> Decimal | None:
+        text = (super().clean(value) or "").strip()
+        if not text:
+            return None
+        if not _PERCENT.match(text) or Decimal(text) > 100:
+            raise forms.ValidationError(_("Enter a percentage between 0 and 100."))
+        return Decimal(text)
+
+
+class RateField(forms.CharField):
+    def clean(self, value: Any) -> Decimal | None:
+        text = (super().clean(value) or "").strip()
+        if not text:
+            return None
+        if not _RATE.match(text) or not Decimal(text):
+            raise forms.ValidationError(
+                _("Enter a positive exchange rate with at most six decimals, e.g. 7.1234.")
+            )
+        return Decimal(text)
+
+
+class CurrencyField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 3)
+        kwargs.setdefault("initial", settings.BASE_CURRENCY)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        code = (super().clean(value) or "").strip().upper()
+        if not re.match(CURRENCY_PATTERN, code):
+            raise forms.ValidationError(_("Use a three-letter ISO currency code, e.g. USD."))
+        return code
+
+
+class ModulesField(forms.CharField):
+    """Module names separated by commas (or the Chinese comma)."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def clean(self, value: Any) -> list[str]:
+        text = super().clean(value) or ""
+        names = [n.strip() for n in re.split(r"[,，、]", text) if n.strip()]
+        if any(len(n) > 80 for n in names) or len(names) > 50:
+            raise forms.ValidationError(_("At most 50 modules of at most 80 characters each."))
+        return list(dict.fromkeys(names))
+
+
+class StartRequestForm(forms.Form):
+    purpose = forms.ChoiceField(label=_("What is the renewal for?"), choices=Purpose.choices)
+    justification = forms.CharField(
+        label=_("Justification"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
+        required=False,
+    )  # fmt: skip
+
+
+class RequestForm(forms.ModelForm):
+    proposed_modules = ModulesField(
+        label=_("Proposed modules"), required=False, max_length=4000,
+        help_text=_("Separated by commas; modules left out are dropped at execution."),
+    )  # fmt: skip
+
+    class Meta:
+        model = RenewalRequest
+        fields = [
+            "purpose",
+            "justification",
+            "proposed_seats",
+            "proposed_modules",
+            "proposed_edition",
+            "proposed_term_start",
+            "proposed_term_end",
+        ]
+        widgets = {
+            "justification": forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
+            "proposed_term_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "proposed_term_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def clean_justification(self) -> str:
+        text: str = self.cleaned_data["justification"]
+        if len(text) > 5000:
+            raise forms.ValidationError(_("At most 5,000 characters."))
+        return text
+
+    def clean_proposed_seats(self) -> int:
+        seats: int = self.cleaned_data["proposed_seats"]
+        if seats > 1_000_000:
+            raise forms.ValidationError(_("At most 1,000,000 seats."))
+        return seats
+
+
+class QuoteForm(forms.ModelForm):
+    unit_price = MoneyField(label=_("Unit price"))
+    one_off_fees = MoneyField(label=_("One-off fees"), required=False)
+    currency = CurrencyField(label=_("Currency"))
+    rate_to_base = RateField(
+        label=_("Rate to CNY"), required=False,
+        help_text=_("Empty: the latest rate in the rates table."),
+    )  # fmt: skip
+    discount_percent = PercentField(label=_("Discount %"), required=False)
+    price_increase_cap_percent = PercentField(
+        label=_("Renewal price-increase cap %"), required=False
+    )
+
+    class Meta:
+        model = Quote
+        fields = [
+            "vendor_name",
+            "product",
+            "edition",
+            "seats",
+            "unit_price",
+            "currency",
+            "rate_to_base",
+            "billing_cycle",
+            "term_months",
+            "discount_percent",
+            "one_off_fees",
+            "price_increase_cap_percent",
+            "notes",
+        ]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def clean_seats(self) -> int:
+        seats: int = self.cleaned_data["seats"]
+        if seats > 1_000_000:
+            raise forms.ValidationError(_("At most 1,000,000 seats."))
+        return seats
+
+    def clean_term_months(self) -> int:
+        months: int = self.cleaned_data["term_months"]
+        if not 1 <= months <= 120:
+            raise forms.ValidationError(_("A term lasts 1 to 120 months."))
+        return months
+
+    def clean(self) -> dict[str, Any]:
+        from renewals.services.requests import current_rate
+
+        data = super().clean() or {}
+        if data.get("discount_percent") is None:
+            data["discount_percent"] = Decimal(0)
+        elif data["discount_percent"] >= 100:
+            self.add_error("discount_percent", _("A discount must be below 100%."))
+        if data.get("one_off_fees") is None:
+            data["one_off_fees"] = Decimal(0)
+        currency = data.get("currency")
+        if currency and data.get("rate_to_base") is None:
+            rate = current_rate(currency)
+            if rate is None:
+                self.add_error(
+                    "rate_to_base",
+                    _("No exchange rate for %(currency)s is known; enter the rate to CNY.")
+                    % {"currency": currency},
+                )
+            else:
+                data["rate_to_base"] = rate
+        if currency == settings.BASE_CURRENCY:
+            data["rate_to_base"] = Decimal(1)
+        return data
+
+
+class AssessmentForm(forms.Form):
+    perspective = forms.ChoiceField(label=_("As"), choices=Assessment.Perspective.choices)
+    recommendation = forms.ChoiceField(
+        label=_("Recommendation"), choices=Assessment.Recommendation.choices
+    )
+    comment = forms.CharField(
+        label=_("Assessment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+
+    def __init__(self, *args: Any, perspectives: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["perspective"].choices = [  # type: ignore[attr-defined]
+            (value, label)
+            for value, label in Assessment.Perspective.choices
+            if value in perspectives
+        ]
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=ApprovalStep.Decision.choices)
+    step = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+    comment = forms.CharField(
+        label=_("Comment"), required=False, max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )  # fmt: skip
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Why is it cancelled?"), max_length=1000)
+
+
+class ExecuteForm(forms.Form):
+    order_ref = forms.CharField(label=_("Order / contract no."), max_length=80)
+    fapiao_no = forms.CharField(label=_("Fapiao (invoice) no."), max_length=80, required=False)
+    actual_amount = MoneyField(label=_("Actual amount paid"))
+    actual_currency = CurrencyField(label=_("Currency"))
+    rate_to_base = RateField(label=_("Rate to CNY"), required=False)
+    term_start = forms.DateField(
+        label=_("New term starts"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    term_end = forms.DateField(
+        label=_("New term ends"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    seats = forms.IntegerField(label=_("Seats"), min_value=0, max_value=1_000_000)
+    edition = forms.CharField(label=_("Edition / plan"), max_length=80, required=False)
+    modules = ModulesField(label=_("Modules"), required=False, max_length=4000)
+
+    def clean(self) -> dict[str, Any]:
+        from renewals.services.requests import current_rate
+
+        data = super().clean() or {}
+        if data.get("actual_amount") is None and "actual_amount" not in self.errors:
+            self.add_error("actual_amount", _("This field is required."))
+        start, end = data.get("term_start"), data.get("term_end")
+        if start and end and end <= start:
+            self.add_error("term_end", _("The new term must end after it starts."))
+        currency = data.get("actual_currency")
+        if currency == settings.BASE_CURRENCY:
+            data["rate_to_base"] = Decimal(1)
+        elif currency and data.get("rate_to_base") is None:
+            rate = current_rate(currency)
+            if rate is None:
+                self.add_error(
+                    "rate_to_base",
+                    _("No exchange rate for %(currency)s is known; enter the rate to CNY.")
+                    % {"currency": currency},
+                )
+            data["rate_to_base"] = rate
+        return data
+
+
+ROLE_CHOICES = [("", "—"), *APPROVER_ROLES]
+
+
+class TierForm(forms.ModelForm):
+    """A tier with up to three approvers in order."""
+
+    min_amount = MoneyField(label=_("From (CNY, inclusive)"))
+    max_amount = MoneyField(
+        label=_("Up to (CNY, exclusive)"), required=False, help_text=_("Empty: no upper limit.")
+    )
+    approver_1 = forms.ChoiceField(label=_("First approver"), choices=APPROVER_ROLES)
+    approver_2 = forms.ChoiceField(label=_("Then"), choices=ROLE_CHOICES, required=False)
+    approver_3 = forms.ChoiceField(label=_("Then"), choices=ROLE_CHOICES, required=False)
+
+    class Meta:
+        model = ApprovalTier
+        fields = ["name", "min_amount", "max_amount"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        roles = list(self.instance.roles or []) if self.instance.pk else []
+        for number, role in enumerate(roles[:3], start=1):
+            self.fields[f"approver_{number}"].initial = role
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        roles = [data.get(f"approver_{n}") for n in (1, 2, 3)]
+        chosen = [r for r in roles if r]
+        if len(set(chosen)) != len(chosen):
+            raise forms.ValidationError(_("Each approver role may appear once per tier."))
+        self.instance.roles = chosen
+        return data

@@ -1,0 +1,181 @@
+"""Renewal requests as pages, the inbox, the PDF and the API read them: scoped to the user."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone, translation
+
+from org.roles import Role, roles_of
+from org.scoping import headed_departments, visible_departments
+from renewals.models import (
+    ApprovalStep,
+    ApprovalTier,
+    Quote,
+    RenewalRequest,
+    Subscription,
+)
+from renewals.models.requests import money_json
+from renewals.selectors.subscriptions import with_figures
+from renewals.selectors.usage import recommendations, underused_modules, usage_trend
+
+
+def request_list(*, user: Any) -> QuerySet[RenewalRequest]:
+    """Requests of the departments the user may see, ready for a table (fixed query count)."""
+    return (
+        RenewalRequest.objects.filter(department__in=visible_departments(user))
+        .select_related(
+            "subscription", "subscription__vendor", "department", "requested_by", "chosen_quote"
+        )
+        .prefetch_related(
+            Prefetch(
+                "steps",
+                queryset=ApprovalStep.objects.filter(status=ApprovalStep.Status.PENDING),
+                to_attr="pending_steps",
+            )
+        )
+    )
+
+
+def get_request_for(user: Any, pk: int) -> RenewalRequest:
+    """The request if the user may see it; 404 otherwise (never reveals that it exists)."""
+    return get_object_or_404(
+        RenewalRequest.objects.filter(department__in=visible_departments(user)).select_related(
+            "subscription",
+            "subscription__vendor",
+            "subscription__department",
+            "subscription__owner",
+            "department",
+            "requested_by",
+            "chosen_quote",
+        ),
+        pk=pk,
+    )
+
+
+def steps_awaiting(*, user: Any) -> QuerySet[ApprovalStep]:
+    """Pending steps this user may decide: their role, their department, not their own request,
+    and not a request they already signed in this round."""
+    roles = roles_of(user)
+    mine = Q(pk__in=[])
+    if Role.DEPARTMENT_HEAD in roles:
+        mine |= Q(role=Role.DEPARTMENT_HEAD, request__department__in=headed_departments(user))
+    for role in (Role.FINANCE, Role.IT_ADMIN):
+        if role in roles:
+            mine |= Q(role=role)
+    signed_earlier = ApprovalStep.objects.filter(
+        request=OuterRef("request"),
+        round=OuterRef("round"),
+        decided_by=user,
+        status=ApprovalStep.Status.APPROVED,
+    )
+    return (
+        ApprovalStep.objects.filter(mine, status=ApprovalStep.Status.PENDING)
+        .exclude(request__requested_by=user)
+        .filter(~Exists(signed_earlier))
+        .select_related(
+            "request",
+            "request__subscription",
+            "request__subscription__vendor",
+            "request__department",
+            "request__requested_by",
+        )
+        .order_by("request__submitted_at", "pk")
+    )
+
+
+def tier_for(amount_base: Decimal) -> ApprovalTier | None:
+    """The tier whose [from, up to) range holds ``amount_base``."""
+    return (
+        ApprovalTier.objects.filter(min_amount__lte=amount_base)
+        .filter(Q(max_amount__isnull=True) | Q(max_amount__gt=amount_base))
+        .first()
+    )
+
+
+def usage_evidence(subscription: Subscription, *, today: dt.date | None = None) -> dict[str, Any]:
+    """What the inventory says about the subscription, as JSON (frozen into a request when it is
+    submitted). Recommendations are kept in every interface language, so the frozen report reads
+    the same in both."""
+    today = today or timezone.localdate()
+    sub = (
+        with_figures(Subscription.objects.filter(pk=subscription.pk), today=today)
+        .select_related("vendor", "department")
+        .get()
+    )
+    texts: dict[str, list[dict[str, Any]]] = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            texts[language] = [
+                {"kind": r.kind, "text": str(r.text), "saving": money_json(r.yearly_saving)}
+                for r in recommendations(sub, today=today)
+            ]
+    trend = usage_trend(sub, months=12, today=today)
+    underused = {m.module for m in underused_modules(Subscription.objects.filter(pk=sub.pk))}
+    return {
+        "as_of": today.isoformat(),
+        "seats_purchased": sub.seats_purchased,
+        "used_seats": sub.used_seats,  # type: ignore[attr-defined]
+        "free_seats": sub.free_seats,
+        "idle_seats": sub.idle_seats,  # type: ignore[attr-defined]
+        "departed_holders": sub.departed_holders,  # type: ignore[attr-defined]
+        "active_users": sub.active_users,  # type: ignore[attr-defined]
+        "usage_month": sub.usage_month.isoformat() if sub.usage_month else None,  # type: ignore[attr-defined]
+        "utilisation": money_json(sub.utilisation),
+        "annual_cost": money_json(sub.annual_cost),
+        "monthly_cost_per_active_user": money_json(sub.monthly_cost_per_active_user),
+        "recommendations": texts,
+        "months": [p.month.isoformat() for p in trend[""]],
+        "series": [
+            {
+                "name": name,
+                "seats": points[-1].seats if points else None,
+                "active": [p.active_users for p in points],
+                "utilisation": [money_json(p.utilisation) for p in points],
+                "underused": name in underused,
+            }
+            for name, points in trend.items()
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class QuoteRow:
+    """A quote on the comparison scale, with the marks the page and the PDF show."""
+
+    quote: Quote
+    seat_year: Decimal
+    total_1y: Decimal
+    total_3y: Decimal
+    per_active_user: Decimal | None
+    cheapest: bool
+    best_value: bool
+    chosen: bool
+
+
+def quote_comparison(request: RenewalRequest, quotes: list[Quote]) -> list[QuoteRow]:
+    """Quotes side by side in the base currency; the cheapest over 3 years and the best value
+    per active user are marked (ties mark every quote that ties)."""
+    active = request.evidence.get("active_users") if request.evidence else None
+    rows = [(q, q.total_3y_base, q.yearly_per_active_user(active)) for q in quotes]
+    cheapest = min((total for _q, total, _v in rows), default=None)
+    best = min((v for _q, _t, v in rows if v is not None), default=None)
+    return [
+        QuoteRow(
+            quote=q,
+            seat_year=q.seat_year_base,
+            total_1y=q.total_1y_base,
+            total_3y=total,
+            per_active_user=value,
+            cheapest=len(rows) > 1 and total == cheapest,
+            best_value=len(rows) > 1 and value is not None and value == best,
+            chosen=q.pk == request.chosen_quote_id,
+        )
+        for q, total, value in rows
+    ]

@@ -1,0 +1,711 @@
+"""Every write of the renewal loop: open, change, quote, submit, decide, cancel, execute.
+
+Races are closed in the database: each action locks the request row (SELECT … FOR UPDATE) and
+re-reads its state under the lock, so a second click, a racing approver or a retried call sees
+the first one's result and is told "already decided". The final approval commits the budget and
+execution books the actual in the same transaction as the status change (budgets.services lock
+the budget row, so two requests cannot both take the last money). Notices go out from django-q2
+tasks queued on commit: a failed e-mail never undoes a decision, a rolled-back decision sends
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_q.tasks import async_task
+
+from budgets import services as budgets
+from org.models import Department, User
+from org.roles import Role, has_role
+from org.scoping import can_manage_department, headed_departments
+from renewals.models import (
+    AlertDelivery,
+    ApprovalStep,
+    Assessment,
+    CurrencyRate,
+    Module,
+    Purpose,
+    Quote,
+    RenewalRequest,
+    RequestEvent,
+    Subscription,
+    SubscriptionTerm,
+    Vendor,
+)
+from renewals.models.requests import default_new_term, term_months
+from renewals.selectors.requests import tier_for, usage_evidence
+
+S = RenewalRequest.Status
+STEP = ApprovalStep.Status
+CENT = Decimal("0.01")
+
+# What a request's fields may be set to through request_update (anything else is ignored:
+# status, amounts, department and approvers are never mass-assigned).
+EDITABLE_FIELDS = (
+    "purpose",
+    "justification",
+    "proposed_seats",
+    "proposed_modules",
+    "proposed_edition",
+    "proposed_term_start",
+    "proposed_term_end",
+)
+QUOTE_FIELDS = (
+    "vendor_name",
+    "product",
+    "edition",
+    "seats",
+    "unit_price",
+    "currency",
+    "rate_to_base",
+    "billing_cycle",
+    "term_months",
+    "discount_percent",
+    "one_off_fees",
+    "price_increase_cap_percent",
+    "notes",
+)
+
+
+class DecisionRefused(ValidationError):
+    """A decision that may not be taken; ``code`` says why (already_decided, own_request,
+    not_your_step, signed_earlier, budget, comment_required)."""
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def current_rate(currency: str, on: dt.date | None = None) -> Decimal | None:
+    """The latest known rate of ``currency`` to the base currency on ``on`` (None if unknown)."""
+    if currency == settings.BASE_CURRENCY:
+        return Decimal(1)
+    rate = (
+        CurrencyRate.objects.filter(currency=currency, valid_from__lte=on or timezone.localdate())
+        .order_by("-valid_from")
+        .values_list("rate_to_base", flat=True)
+        .first()
+    )
+    return rate
+
+
+def _event(request: RenewalRequest, user: User | None, kind: str, note: str = "") -> None:
+    RequestEvent.objects.create(request=request, actor=user, kind=kind, note=note)
+
+
+def _locked(request: RenewalRequest) -> RenewalRequest:
+    return RenewalRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def _notify_on_commit(request: RenewalRequest, event: str, actor: User | None) -> None:
+    pk, actor_pk = request.pk, actor.pk if actor else None
+    transaction.on_commit(
+        lambda: async_task(
+            "renewals.tasks.request_notify", pk, event, actor_pk, task_name=f"request-{pk}-{event}"
+        )
+    )
+
+
+def may_change(user: User, request: RenewalRequest) -> bool:
+    """Who may change a request: its requester, and whoever manages the department's data."""
+    return request.requested_by_id == user.pk or can_manage_department(user, request.department)
+
+
+def _require_change(user: User, request: RenewalRequest) -> None:
+    if not may_change(user, request):
+        raise PermissionDenied
+    if request.status not in RenewalRequest.EDITABLE:
+        raise ValidationError(_("This request can no longer be changed."))
+
+
+# --- Opening and editing ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_create(
+    *,
+    subscription: Subscription,
+    user: User,
+    purpose: str = Purpose.KEEP,
+    justification: str = "",
+) -> RenewalRequest:
+    """Open a draft for the subscription's next term, with the incumbent's quote filled in."""
+    if not can_manage_department(user, subscription.department):
+        raise PermissionDenied
+    # Lock the subscription so two people opening a request at once cannot both succeed.
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.status == Subscription.Status.CANCELLED:
+        raise ValidationError(_("This subscription is cancelled."))
+    if subscription.renewal_requests.filter(status__in=RenewalRequest.OPEN).exists():
+        raise ValidationError(_("This subscription already has a renewal request under way."))
+    start, end = default_new_term(subscription.term_start, subscription.term_end)
+    request = RenewalRequest(
+        subscription=subscription,
+        department_id=subscription.department_id,
+        requested_by=user,
+        purpose=purpose,
+        justification=justification,
+        proposed_seats=subscription.seats_purchased,
+        proposed_modules=list(subscription.modules.values_list("name", flat=True)),
+        proposed_edition=subscription.edition,
+        proposed_term_start=start,
+        proposed_term_end=end,
+        currency=subscription.currency,
+    )
+    request.full_clean()
+    request.save()
+    incumbent = Quote.objects.create(
+        request=request,
+        vendor_name=subscription.vendor.name,
+        product=subscription.product,
+        edition=subscription.edition,
+        is_incumbent=True,
+        seats=subscription.seats_purchased,
+        unit_price=subscription.unit_price,
+        currency=subscription.currency,
+        rate_to_base=current_rate(subscription.currency) or Decimal(1),
+        billing_cycle=subscription.billing_cycle,
+        term_months=term_months(start, end),
+        notes=_("Current price, from the inventory."),
+    )
+    request.chosen_quote = incumbent
+    request.save(update_fields=["chosen_quote"])
+    _event(request, user, RequestEvent.Kind.CREATED)
+    return request
+
+
+@transaction.atomic
+def request_update(*, request: RenewalRequest, user: User, data: dict[str, Any]) -> RenewalRequest:
+    """Change what the request proposes; during approval the change re-routes it (the earlier
+    approvals were given to something else)."""
+    request = _locked(request)
+    _require_change(user, request)
+    changed = [f for f in EDITABLE_FIELDS if f in data and getattr(request, f) != data[f]]
+    if not changed:
+        return request
+    for field in changed:
+        setattr(request, field, data[field])
+    request.full_clean(exclude=["chosen_quote"])
+    request.save()
+    _event(request, user, RequestEvent.Kind.EDITED, ", ".join(changed))
+    if request.status in RenewalRequest.DECIDING:
+        _route(request, user, rerouted=True)
+    return request
+
+
+@transaction.atomic
+def quote_save(
+    *, request: RenewalRequest, user: User, data: dict[str, Any], quote: Quote | None = None
+) -> Quote:
+    """Add or change a quote; changing the chosen one during approval re-routes the request."""
+    request = _locked(request)
+    _require_change(user, request)
+    if quote is None:
+        quote = Quote(request=request)
+    elif quote.request_id != request.pk:
+        raise PermissionDenied
+    before = {f: getattr(quote, f) for f in QUOTE_FIELDS}
+    for field in QUOTE_FIELDS:
+        if field in data:
+            setattr(quote, field, data[field])
+    quote.full_clean()
+    changed = quote.pk is None or any(getattr(quote, f) != v for f, v in before.items())
+    quote.save()
+    if request.chosen_quote_id is None:
+        request.chosen_quote = quote
+        request.save(update_fields=["chosen_quote", "updated_at"])
+    if changed:
+        _event(request, user, RequestEvent.Kind.QUOTE, str(quote))
+        if request.chosen_quote_id == quote.pk and request.status in RenewalRequest.DECIDING:
+            _route(request, user, rerouted=True)
+    return quote
+
+
+@transaction.atomic
+def quote_delete(*, request: RenewalRequest, user: User, quote: Quote) -> None:
+    request = _locked(request)
+    _require_change(user, request)
+    if quote.request_id != request.pk:
+        raise PermissionDenied
+    if quote.pk == request.chosen_quote_id and request.status in RenewalRequest.DECIDING:
+        raise ValidationError(_("Choose another quote before deleting the one under approval."))
+    quote.delete()
+    _event(request, user, RequestEvent.Kind.QUOTE, str(quote))
+
+
+@transaction.atomic
+def quote_choose(*, request: RenewalRequest, user: User, quote: Quote) -> RenewalRequest:
+    request = _locked(request)
+    _require_change(user, request)
+    if quote.request_id != request.pk:
+        raise PermissionDenied
+    if request.chosen_quote_id == quote.pk:
+        return request
+    request.chosen_quote = quote
+    request.save(update_fields=["chosen_quote", "updated_at"])
+    _event(request, user, RequestEvent.Kind.QUOTE, _("Chose %(quote)s") % {"quote": quote})
+    if request.status in RenewalRequest.DECIDING:
+        _route(request, user, rerouted=True)
+    return request
+
+
+@transaction.atomic
+def assessment_add(
+    *, request: RenewalRequest, user: User, perspective: str, recommendation: str, comment: str
+) -> Assessment:
+    """IT, finance and the project-management side each say what they recommend."""
+    request = _locked(request)
+    if perspective not in perspectives_for(user, request):
+        raise PermissionDenied
+    if request.status in (S.EXECUTED, S.CANCELLED, S.REJECTED):
+        raise ValidationError(_("This request is closed."))
+    assessment = Assessment(
+        request=request,
+        author=user,
+        perspective=perspective,
+        recommendation=recommendation,
+        comment=comment,
+    )
+    assessment.full_clean()
+    assessment.save()
+    _event(request, user, RequestEvent.Kind.ASSESSED, assessment.get_perspective_display())
+    return assessment
+
+
+def perspectives_for(user: User, request: RenewalRequest) -> list[str]:
+    """The sides a user may assess from: IT admins for IT, finance for finance, the department's
+    heads and software admins (and IT admins) for project management."""
+    result: list[str] = []
+    if has_role(user, Role.IT_ADMIN):
+        result.append(Assessment.Perspective.IT)
+    if has_role(user, Role.FINANCE):
+        result.append(Assessment.Perspective.FINANCE)
+    if can_manage_department(user, request.department):
+        result.append(Assessment.Perspective.PROJECT)
+    return result
+
+
+# --- Submission and routing ------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_submit(
+    *, request: RenewalRequest, user: User, today: dt.date | None = None
+) -> RenewalRequest:
+    """Freeze the evidence and the amount in the base currency, and create the approval steps
+    of the tier that amount falls in."""
+    request = _locked(request)
+    if not may_change(user, request):
+        raise PermissionDenied
+    if request.status not in (S.DRAFT, S.RETURNED):
+        raise ValidationError(_("Only a draft or a returned request can be submitted."))
+    _route(request, user, today=today)
+    return request
+
+
+def _freeze(request: RenewalRequest, today: dt.date | None) -> None:
+    if request.purpose == Purpose.CANCEL:
+        request.amount, request.amount_base = Decimal("0.00"), Decimal("0.00")
+        request.currency, request.rate_to_base = settings.BASE_CURRENCY, Decimal(1)
+    else:
+        quote = request.chosen_quote
+        if quote is None:
+            raise ValidationError(_("Choose the quote to approve first."))
+        request.amount, request.currency = quote.term_amount, quote.currency
+        request.rate_to_base, request.amount_base = quote.rate_to_base, quote.term_amount_base
+    request.fiscal_year = request.proposed_term_start.year
+    request.evidence = usage_evidence(request.subscription, today=today)
+
+
+def _route(
+    request: RenewalRequest, user: User, *, rerouted: bool = False, today: dt.date | None = None
+) -> None:
+    """(Re-)submit: supersede the current round's steps, freeze, create the new round's steps.
+    The caller holds the request's lock."""
+    request.steps.filter(round=request.round).exclude(
+        status__in=[STEP.REJECTED, STEP.RETURNED]
+    ).update(status=STEP.SUPERSEDED)
+    _freeze(request, today)
+    assert request.amount_base is not None
+    tier = tier_for(request.amount_base)
+    if tier is None:
+        raise ValidationError(
+            _("No approval tier covers %(amount)s %(currency)s; finance must configure the tiers.")
+            % {"amount": request.amount_base, "currency": settings.BASE_CURRENCY}
+        )
+    roles: list[tuple[str, bool]] = [(role, False) for role in tier.roles]
+    fit = budgets.Fit.FITS
+    if request.amount_base > 0:
+        fit = budgets.budget_check(
+            department=request.department, amount=request.amount_base, year=request.budget_year
+        )
+    request.budget_fit = fit.value
+    if fit != budgets.Fit.FITS:
+        if settings.APPROVAL_OVER_BUDGET == "refuse":
+            raise ValidationError(
+                _(
+                    "The amount does not fit the department's %(year)s budget; finance must add "
+                    "budget before this request can be submitted."
+                )
+                % {"year": request.fiscal_year}
+            )
+        if Role.FINANCE not in tier.roles:
+            roles.append((Role.FINANCE, True))
+    request.round += 1
+    request.status = S.SUBMITTED
+    request.submitted_at = timezone.now()
+    request.decided_at = None
+    request.full_clean(exclude=["chosen_quote"])
+    request.save()
+    ApprovalStep.objects.bulk_create(
+        ApprovalStep(
+            request=request,
+            round=request.round,
+            position=position,
+            role=role,
+            over_budget=over_budget,
+            status=STEP.PENDING if position == 1 else STEP.WAITING,
+        )
+        for position, (role, over_budget) in enumerate(roles, start=1)
+    )
+    kind = RequestEvent.Kind.REROUTED if rerouted else RequestEvent.Kind.SUBMITTED
+    _event(request, user, kind)
+    _notify_on_commit(request, "submitted", user)
+
+
+# --- Decisions -------------------------------------------------------------------------------
+
+
+def holds_step_role(user: User, role: str, department: Department) -> bool:
+    """Whether ``user`` may sign a step of ``role`` for ``department`` (heads: their own
+    departments and those below; finance and IT admins: every department)."""
+    if role == Role.DEPARTMENT_HEAD:
+        return headed_departments(user).filter(pk=department.pk).exists()
+    return has_role(user, role)
+
+
+@transaction.atomic
+def step_decide(
+    *,
+    request: RenewalRequest,
+    user: User,
+    decision: str,
+    comment: str = "",
+    step_id: int | None = None,
+) -> ApprovalStep:
+    """Approve, reject or return the request's pending step. ``step_id`` (what the approver
+    saw) makes a stale click fail instead of deciding the next step."""
+    request = _locked(request)  # the race between approvers ends here
+    step = request.steps.filter(status=STEP.PENDING).first()
+    if (
+        request.status not in RenewalRequest.DECIDING
+        or step is None
+        or (step_id is not None and step.pk != step_id)
+    ):
+        raise DecisionRefused(_("This step was already decided."), code="already_decided")
+    if request.requested_by_id == user.pk:
+        raise DecisionRefused(_("You cannot decide on your own request."), code="own_request")
+    if not holds_step_role(user, step.role, request.department):
+        raise DecisionRefused(
+            _("This step is for %(role)s of the department.") % {"role": step.get_role_display()},
+            code="not_your_step",
+        )
+    if request.steps.filter(round=request.round, decided_by=user, status=STEP.APPROVED).exists():
+        raise DecisionRefused(
+            _("You already signed an earlier step of this request; another person must sign."),
+            code="signed_earlier",
+        )
+    comment = comment.strip()
+    if decision != ApprovalStep.Decision.APPROVE and not comment:
+        raise DecisionRefused(
+            _("Say why in the comment when you reject or return a request."),
+            code="comment_required",
+        )
+    now = timezone.now()
+    step.status = {
+        ApprovalStep.Decision.APPROVE: STEP.APPROVED,
+        ApprovalStep.Decision.REJECT: STEP.REJECTED,
+        ApprovalStep.Decision.RETURN: STEP.RETURNED,
+    }[ApprovalStep.Decision(decision)]
+    step.decided_by, step.decided_at, step.comment = user, now, comment[:4000]
+    step.save()
+    waiting = request.steps.filter(round=request.round, status=STEP.WAITING)
+    if step.status == STEP.APPROVED:
+        following = waiting.order_by("position").first()
+        if following is not None:
+            following.status = STEP.PENDING
+            following.save(update_fields=["status"])
+            request.status = S.IN_APPROVAL
+            event = "approved_step"
+        else:
+            request.status, request.decided_at = S.APPROVED, now
+            _commit_budget(request, user)
+            if request.purpose == Purpose.CANCEL:
+                Subscription.objects.filter(pk=request.subscription_id).update(
+                    ends_at_term_end=True
+                )
+            event = "approved"
+        _event(request, user, RequestEvent.Kind.APPROVED, comment)
+    else:
+        waiting.update(status=STEP.SUPERSEDED)
+        request.status = S.REJECTED if step.status == STEP.REJECTED else S.RETURNED
+        request.decided_at = now if request.status == S.REJECTED else None
+        kind = (
+            RequestEvent.Kind.REJECTED
+            if request.status == S.REJECTED
+            else RequestEvent.Kind.RETURNED
+        )
+        _event(request, user, kind, comment)
+        event = request.status
+    request.save(update_fields=["status", "decided_at", "updated_at"])
+    _notify_on_commit(request, event, user)
+    return step
+
+
+def _commit_budget(request: RenewalRequest, user: User) -> None:
+    """Commit the frozen amount against the department's budget (final approval only). Finance's
+    signature in this round is the explicit approval to use the reserve."""
+    if not request.amount_base:
+        return
+    finance_signed = request.steps.filter(
+        round=request.round, role=Role.FINANCE, status=STEP.APPROVED
+    ).exists()
+    try:
+        budgets.budget_commit(
+            department=request.department,
+            year=request.budget_year,
+            amount=request.amount_base,
+            reference=request.budget_reference,
+            user=user,
+            memo=_("Renewal request #%(pk)s: %(subscription)s")
+            % {"pk": request.pk, "subscription": request.subscription},
+            use_reserve=finance_signed,
+        )
+    except budgets.BudgetExceeded as exc:
+        raise DecisionRefused(
+            _(
+                "The amount does not fit the department's %(year)s budget any more. Finance must "
+                "add budget (allocation or adjustment) before the final approval."
+            )
+            % {"year": request.fiscal_year},
+            code="budget",
+        ) from exc
+
+
+@transaction.atomic
+def request_cancel(*, request: RenewalRequest, user: User, reason: str) -> RenewalRequest:
+    """Withdraw a request that is still open; budget it committed is released."""
+    request = _locked(request)
+    if not may_change(user, request):
+        raise PermissionDenied
+    if request.status not in RenewalRequest.OPEN:
+        raise ValidationError(_("This request is already closed."))
+    if not reason.strip():
+        raise ValidationError(_("Say why the request is cancelled."))
+    was_approved = request.status == S.APPROVED
+    request.steps.filter(status__in=[STEP.PENDING, STEP.WAITING]).update(status=STEP.SUPERSEDED)
+    request.status, request.decided_at = S.CANCELLED, timezone.now()
+    request.save(update_fields=["status", "decided_at", "updated_at"])
+    if was_approved and request.amount_base:
+        budgets.budget_release(
+            department=request.department,
+            year=request.budget_year,
+            reference=request.budget_reference,
+            user=user,
+            memo=_("Renewal request #%(pk)s cancelled: %(reason)s")
+            % {"pk": request.pk, "reason": reason.strip()[:200]},
+        )
+    if was_approved and request.purpose == Purpose.CANCEL:
+        Subscription.objects.filter(pk=request.subscription_id).update(ends_at_term_end=False)
+    _event(request, user, RequestEvent.Kind.CANCELLED, reason.strip())
+    _notify_on_commit(request, "cancelled", user)
+    return request
+
+
+# --- Execution -------------------------------------------------------------------------------
+
+
+def may_execute(user: User) -> bool:
+    return has_role(user, Role.IT_ADMIN, Role.FINANCE)
+
+
+@transaction.atomic
+def request_execute(
+    *,
+    request: RenewalRequest,
+    user: User,
+    order_ref: str,
+    fapiao_no: str,
+    actual_amount: Decimal,
+    actual_currency: str,
+    rate_to_base: Decimal,
+    term_start: dt.date,
+    term_end: dt.date,
+    seats: int,
+    edition: str,
+    modules: list[str],
+) -> RenewalRequest:
+    """Record the executed renewal. In one transaction: the old term goes to history, the
+    subscription moves to the new term, the commitment is released and the actual booked, and
+    pending alerts of the old term stop. Seat holders are told afterwards (a task)."""
+    if not may_execute(user):
+        raise PermissionDenied
+    request = _locked(request)
+    if request.status != S.APPROVED:
+        raise ValidationError(_("Only an approved request can be executed."))
+    if request.purpose == Purpose.CANCEL:
+        raise ValidationError(
+            _("A decision not to renew is not executed; the subscription ends at its term end.")
+        )
+    if term_end <= term_start:
+        raise ValidationError(_("The new term must end after it starts."))
+    subscription = Subscription.objects.select_for_update().get(pk=request.subscription_id)
+    if term_start <= subscription.term_start:
+        raise ValidationError(_("The new term must start after the current term started."))
+    actual_base = _cents(actual_amount * rate_to_base)
+    _archive_term(subscription)
+    quote = request.chosen_quote
+    old_term_end = subscription.term_end
+    if quote is not None:
+        if request.purpose == Purpose.SWITCH and (
+            quote.vendor_name != subscription.vendor.name or quote.product != subscription.product
+        ):
+            subscription.vendor, _created = Vendor.objects.get_or_create(name=quote.vendor_name)
+            subscription.product = quote.product
+        subscription.unit_price = quote.unit_price
+        subscription.currency = quote.currency
+        subscription.billing_cycle = quote.billing_cycle
+    subscription.term_start, subscription.term_end = term_start, term_end
+    subscription.seats_purchased = seats
+    subscription.edition = edition
+    subscription.status = Subscription.Status.ACTIVE
+    subscription.ends_at_term_end = False
+    subscription.full_clean(exclude=["owner"])
+    subscription.save()
+    _set_modules(subscription, modules)
+    AlertDelivery.objects.filter(
+        subscription=subscription, term_end=old_term_end, status=AlertDelivery.Status.PENDING
+    ).update(status=AlertDelivery.Status.STOPPED, last_error=_("renewal executed"))
+    if actual_base or request.amount_base:
+        budgets.budget_book_actual(
+            department=request.department,
+            year=request.budget_year,
+            amount=actual_base,
+            reference=request.budget_reference,
+            user=user,
+            memo=_("Renewal request #%(pk)s executed: order %(order)s, fapiao %(fapiao)s")
+            % {"pk": request.pk, "order": order_ref, "fapiao": fapiao_no},
+        )
+    request.status = S.EXECUTED
+    request.order_ref, request.fapiao_no = order_ref, fapiao_no
+    request.actual_amount, request.actual_currency = actual_amount, actual_currency
+    request.actual_amount_base = actual_base
+    request.executed_by, request.executed_at = user, timezone.now()
+    request.full_clean(exclude=["chosen_quote"])
+    request.save()
+    _event(request, user, RequestEvent.Kind.EXECUTED, order_ref)
+    _notify_on_commit(request, "executed", user)
+    pk = request.pk
+    transaction.on_commit(
+        lambda: async_task(
+            "renewals.tasks.notify_seat_holders", pk, task_name=f"request-{pk}-holders"
+        )
+    )
+    return request
+
+
+def _archive_term(subscription: Subscription) -> None:
+    """Keep the term that ends in the history, with what was paid for it when we know."""
+    paid = (
+        RenewalRequest.objects.filter(
+            subscription=subscription,
+            status=S.EXECUTED,
+            proposed_term_start=subscription.term_start,
+        )
+        .order_by("-executed_at")
+        .first()
+    )
+    SubscriptionTerm.objects.get_or_create(
+        subscription=subscription,
+        term_start=subscription.term_start,
+        defaults={
+            "term_end": subscription.term_end,
+            "seats": subscription.seats_purchased,
+            "unit_price": subscription.unit_price,
+            "currency": subscription.currency,
+            "actual_amount": paid.actual_amount if paid else None,
+            "rate_to_base": (paid.actual_amount_base / paid.actual_amount)
+            if paid and paid.actual_amount and paid.actual_amount_base is not None
+            else (current_rate(subscription.currency) or Decimal(1)),
+            "order_ref": paid.order_ref if paid else "",
+            "description": f"{subscription.vendor} {subscription.product} {subscription.edition}"[
+                :255
+            ].strip(),
+        },
+    )
+
+
+def _set_modules(subscription: Subscription, names: list[str]) -> None:
+    """Modules named are kept or added; the others are dropped by licensing them to no seat
+    (their usage history stays)."""
+    wanted = {n.strip() for n in names if n.strip()}
+    existing = {m.name: m for m in subscription.modules.all()}
+    for name in wanted - existing.keys():
+        Module.objects.create(subscription=subscription, name=name[:80])
+    for name, module in existing.items():
+        if name not in wanted and module.licensed_seats != 0:
+            module.licensed_seats = 0
+            module.save(update_fields=["licensed_seats"])
+        elif name in wanted and module.licensed_seats == 0:
+            module.licensed_seats = None
+            module.save(update_fields=["licensed_seats"])
+
+
+def seat_holders_notify(*, request_id: int) -> int:
+    """Tell everyone holding a seat that the service continues, once (a retried task is a no-op)."""
+    from renewals.services import messaging
+
+    claimed = RenewalRequest.objects.filter(
+        pk=request_id, status=S.EXECUTED, holders_notified_at__isnull=True
+    ).update(holders_notified_at=timezone.now())
+    if not claimed:
+        return 0
+    request = RenewalRequest.objects.select_related("subscription", "subscription__vendor").get(
+        pk=request_id
+    )
+    subscription = request.subscription
+    holders = (
+        subscription.seats.filter(revoked_on__isnull=True)
+        .select_related("person", "person__user")
+        .order_by("person__name")
+    )
+    context = {"request": request, "subscription": subscription}
+    url = subscription.get_absolute_url()
+    users = [s.person.user for s in holders if s.person.user is not None]
+    told = messaging.notify_users(
+        users, template="renewals/email/renewal-done", context=context, url=url,
+        subscription=subscription,
+    )  # fmt: skip
+    for seat in holders:
+        if seat.person.user is None and seat.person.email:
+            subject, text, html = messaging.render_message(
+                "renewals/email/renewal-done", context, settings.LANGUAGE_CODE
+            )
+            told += messaging.send_email(seat.person.email, subject, text, html)
+    return told
+
+
+def subscriptions_expire_ended(*, today: dt.date | None = None) -> int:
+    """Subscriptions decided not to be renewed become expired after their last day."""
+    today = today or timezone.localdate()
+    return Subscription.objects.filter(
+        ends_at_term_end=True, term_end__lt=today, status__in=["active", "renewing"]
+    ).update(status=Subscription.Status.EXPIRED)
