@@ -65,16 +65,22 @@ def _build_font(target: Path) -> None:
         partial.replace(target)  # atomic: a reader never sees half a font
 
 
-def _static_only_fetcher(url: str, *args: Any, **kwargs: Any) -> Any:
-    from weasyprint.urls import default_url_fetcher
+def static_only_fetcher() -> Any:
+    """A WeasyPrint URL fetcher that opens files under static/ and the font folder, nothing else."""
+    from weasyprint.urls import URLFetcher
 
-    parsed = urlparse(url)
-    if parsed.scheme == "file":
-        path = Path(unquote(parsed.path)).resolve()
-        allowed = [STATIC_DIR.resolve(), Path(settings.PDF_FONT_DIR).resolve()]
-        if any(path.is_relative_to(root) for root in allowed) and path.is_file():
-            return default_url_fetcher(url, *args, **kwargs)
-    raise ValueError(f"PDF resources are limited to static files: {url[:100]}")
+    allowed = [STATIC_DIR.resolve(), Path(settings.PDF_FONT_DIR).resolve()]
+
+    class StaticOnlyFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parsed = urlparse(url)
+            if parsed.scheme == "file":
+                path = Path(unquote(parsed.path)).resolve()
+                if any(path.is_relative_to(root) for root in allowed) and path.is_file():
+                    return super().fetch(url, headers)
+            raise ValueError(f"PDF resources are limited to static files: {url[:100]}")
+
+    return StaticOnlyFetcher(allowed_protocols=["file"], allow_redirects=False)
 
 
 def render_pdf(template: str, context: dict[str, Any]) -> bytes:
@@ -84,15 +90,14 @@ def render_pdf(template: str, context: dict[str, Any]) -> bytes:
 
     html = render_to_string(template, context)
     fonts = FontConfiguration()
+    fetcher = static_only_fetcher()
     face = CSS(
         string=(
             f"@font-face {{ font-family: '{FONT_FAMILY}'; src: url('{font_path().as_uri()}'); }}"
             f"html {{ font-family: '{FONT_FAMILY}', sans-serif; }}"
         ),
         font_config=fonts,
-        url_fetcher=_static_only_fetcher,
+        url_fetcher=fetcher,
     )
-    document = HTML(
-        string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=_static_only_fetcher
-    )
+    document = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher)
     return document.write_pdf(stylesheets=[face], font_config=fonts)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from renewals.models import ApprovalTier, Quote, RenewalRequest
+from renewals.services.requests import request_create
 from tests.conftest import Cast
 
 ROLES = [
@@ -29,6 +32,40 @@ BUDGETS = {r: 403 for r in ROLES if r != "anonymous"} | {
     r: 200 for r in ("finance", "auditor", "it_admin", "head_a", "head_b")
 }
 IMPORTERS = {r: 403 for r in ROLES if r != "anonymous"} | {"it_admin": 200, "software_admin": 200}
+# Department A's request: readable like its subscription; changed by its requester (the software
+# admin), IT admins and A's head; head B gets 404 (it does not exist for them).
+REQUEST_READ = {"anonymous": LOGIN, **DIRECTORY, "head_b": 404}
+REQUEST_CHANGE = REQUEST_READ | {"finance": 403, "auditor": 403}
+REQUEST_CHANGE_POST = REQUEST_CHANGE | {"it_admin": 302, "head_a": 302, "software_admin": 302}
+FINANCE_ONLY = {r: 403 for r in ROLES} | {"anonymous": LOGIN, "finance": 200, "it_admin": 200}
+
+
+def _request(c: Cast) -> RenewalRequest:
+    """A draft renewal request of department A, opened by its software admin (once per test)."""
+    existing = getattr(c, "_request", None)
+    if existing is None:
+        existing = request_create(subscription=c.subscription_a, user=c.software_admin)
+        c._request = existing  # type: ignore[attr-defined]
+    return existing
+
+
+def _fresh_quote(c: Cast) -> dict[str, object]:
+    """A new, unchosen quote each time: deleting or choosing it does not change the next role's
+    answer."""
+    request = _request(c)
+    quote = Quote.objects.create(
+        request=request, vendor_name="ClickUp", product="ClickUp", seats=1, unit_price=1
+    )
+    return {"pk": request.pk, "quote_pk": quote.pk}
+
+
+def _fresh_tier(c: Cast) -> dict[str, object]:
+    ApprovalTier.objects.filter(max_amount__isnull=True).update(max_amount=10**9)
+    low = Decimal(10**9 + ApprovalTier.objects.count() * 10)
+    tier = ApprovalTier.objects.create(
+        name="x", min_amount=low, max_amount=low + 1, roles=["finance"]
+    )
+    return {"pk": tier.pk}
 
 
 @dataclass
@@ -148,6 +185,59 @@ MATRIX: dict[str, Row] = {
         method="post",
         kwargs=lambda c: {"pk": c.import_job.pk},
     ),
+    "renewals:request-list": Row({"anonymous": LOGIN, **DIRECTORY}),
+    "renewals:request-detail": Row(REQUEST_READ, kwargs=lambda c: {"pk": _request(c).pk}),
+    "renewals:request-pdf": Row(REQUEST_READ, kwargs=lambda c: {"pk": _request(c).pk}),
+    # With a request under way, "start renewal request" opens it.
+    "renewals:request-create": Row(
+        {r: (302 if v == 200 else v) for r, v in REQUEST_READ.items()},
+        kwargs=lambda c: {"pk": _request(c).subscription_id},
+    ),
+    "renewals:request-edit": Row(REQUEST_CHANGE, kwargs=lambda c: {"pk": _request(c).pk}),
+    "renewals:quote-add": Row(REQUEST_CHANGE, kwargs=lambda c: {"pk": _request(c).pk}),
+    "renewals:quote-edit": Row(REQUEST_CHANGE, kwargs=_fresh_quote),
+    "renewals:quote-delete": Row(REQUEST_CHANGE_POST, method="post", kwargs=_fresh_quote),
+    "renewals:quote-choose": Row(REQUEST_CHANGE_POST, method="post", kwargs=_fresh_quote),
+    "renewals:request-submit": Row(
+        REQUEST_CHANGE_POST, method="post", kwargs=lambda c: {"pk": _request(c).pk}
+    ),
+    "renewals:request-cancel": Row(
+        REQUEST_CHANGE_POST,
+        method="post",
+        kwargs=lambda c: {"pk": _request(c).pk},
+        data=lambda c: {"reason": "重复申请"},
+    ),
+    # Everyone who may assess from some side (IT, finance, the department) may post one.
+    "renewals:request-assess": Row(
+        REQUEST_READ
+        | {r: 302 for r in ("it_admin", "finance", "head_a", "software_admin")}
+        | {"auditor": 403},
+        method="post",
+        kwargs=lambda c: {"pk": _request(c).pk},
+        data=lambda c: {"perspective": "project", "recommendation": "renew", "comment": "好"},
+    ),
+    # Deciding needs an approver role; a draft has nothing to decide (the refusal is shown on
+    # the request page, hence 302).
+    "renewals:request-decide": Row(
+        {r: 403 for r in ROLES}
+        | {"anonymous": LOGIN, "it_admin": 302, "finance": 302, "head_a": 302, "head_b": 404},
+        method="post",
+        kwargs=lambda c: {"pk": _request(c).pk},
+        data=lambda c: {"decision": "approve", "step": "1"},
+    ),
+    "renewals:request-execute": Row(FINANCE_ONLY, kwargs=lambda c: {"pk": _request(c).pk}),
+    "renewals:approval-inbox": Row(
+        {r: 403 for r in ROLES}
+        | {"anonymous": LOGIN, "it_admin": 200, "finance": 200, "head_a": 200, "head_b": 200}
+    ),
+    "renewals:tier-list": Row({"anonymous": LOGIN, **DIRECTORY}),
+    "renewals:tier-add": Row(FINANCE_ONLY),
+    "renewals:tier-edit": Row(FINANCE_ONLY, kwargs=_fresh_tier),
+    "renewals:tier-delete": Row(
+        {r: 403 for r in ROLES} | {"anonymous": LOGIN, "finance": 302, "it_admin": 302},
+        method="post",
+        kwargs=_fresh_tier,
+    ),
 }
 
 # The Django admin checks is_staff on every one of its URLs itself; each of its list pages is
@@ -177,9 +267,10 @@ def test_every_url_has_a_row() -> None:
 def test_matrix(name: str, cast: Cast) -> None:
     row = MATRIX[name]
     assert set(row.expect) == set(ROLES), f"{name}: the row must name every role"
-    url = reverse(name, kwargs=row.kwargs(cast))
     failures = []
     for role, user in cast.users().items():
+        # Built per role: a row may create a fresh object for each (see _fresh_quote).
+        url = reverse(name, kwargs=row.kwargs(cast))
         client = Client()
         if user is not None:
             client.force_login(user)

@@ -18,6 +18,7 @@ from django.urls import reverse
 from budgets import services as budget_services
 from budgets.models import LedgerEntry
 from budgets.selectors import balance
+from org.models import User
 from org.roles import Role
 from org.services import user_set_roles
 from renewals.models import (
@@ -48,7 +49,7 @@ def funded(cast: Cast) -> Cast:
     return cast
 
 
-def open_request(cast: Cast, amount: Decimal | str, *, user: object = None) -> RenewalRequest:
+def open_request(cast: Cast, amount: Decimal | str, *, user: User | None = None) -> RenewalRequest:
     """A draft for subscription A whose chosen quote costs exactly ``amount`` CNY for the term."""
     request = services.request_create(
         subscription=cast.subscription_a, user=user or cast.software_admin
@@ -56,7 +57,7 @@ def open_request(cast: Cast, amount: Decimal | str, *, user: object = None) -> R
     assert request.chosen_quote is not None
     services.quote_save(
         request=request,
-        user=user or cast.software_admin,  # type: ignore[arg-type]
+        user=user or cast.software_admin,
         quote=request.chosen_quote,
         data={"seats": 1, "unit_price": Decimal(amount), "term_months": 12},
     )
@@ -384,9 +385,9 @@ def test_50_parallel_approve_clicks_make_one_decision(funded: Cast) -> None:
 def test_approve_racing_reject_exactly_one_wins(funded: Cast) -> None:
     second_head = make_user("head_a2", Role.DEPARTMENT_HEAD)
     funded.dept_a.heads.add(second_head)
+    deciders = [(funded.head_a, "approve"), (second_head, "reject")]
     for attempt in range(5):
         request = submitted(funded, "1000")
-        deciders = [(funded.head_a, "approve"), (second_head, "reject")]
 
         def decide(i: int, request: RenewalRequest = request) -> str:
             user, decision = deciders[i]
