@@ -155,7 +155,9 @@ class Subscription(models.Model):
     )
     # Set when a decision not to renew was approved: the subscription runs to its term end and
     # then expires; no term-end or expiry alerts, only the cancellation deadline is reminded.
-    ends_at_term_end = models.BooleanField(_("ends at term end (not renewed)"), default=False)
+    ends_at_term_end = models.BooleanField(
+        _("ends at term end (not renewed)"), default=False, db_default=False
+    )
     alert_thresholds = ArrayField(
         models.PositiveSmallIntegerField(),
         verbose_name=_("alert days"),
@@ -333,7 +335,7 @@ class SubscriptionTerm(models.Model):
     )
     order_ref = models.CharField(_("order / invoice no."), max_length=80, blank=True)
     # What was bought in that term (vendor, product and edition may change at a renewal).
-    description = models.CharField(_("product"), max_length=255, blank=True)
+    description = models.CharField(_("product"), max_length=255, blank=True, db_default="")
     note = models.CharField(_("note"), max_length=255, blank=True)
 
     class Meta:

@@ -17,9 +17,9 @@ from config.exports import SafeTableExport
 from config.navigation import DIRECTORY_ROLES
 from org.models import Person
 from org.permissions import role_required
-from org.scoping import visible_departments
+from org.scoping import can_manage_department, visible_departments
 from renewals.filters import SubscriptionFilter
-from renewals.models import AlertDelivery, Subscription, SubscriptionTerm
+from renewals.models import AlertDelivery, RenewalRequest, Subscription, SubscriptionTerm
 from renewals.selectors import subscriptions as subs
 from renewals.selectors import usage
 from renewals.selectors.money import cents
@@ -136,6 +136,11 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("recipient", "chat_channel")
             .order_by("-due_on", "kind", "threshold", "channel")[:50],
             "deadlines": _deadlines(subscription, today),
+            "renewal_requests": subscription.renewal_requests.select_related("requested_by")[:10],
+            "open_request": subscription.renewal_requests.filter(
+                status__in=RenewalRequest.OPEN
+            ).first(),
+            "can_request": can_manage_department(request.user, subscription.department),
             "total_saving": sum((r.yearly_saving or 0 for r in recommendations), start=Decimal(0)),
         },
     )

@@ -88,3 +88,20 @@ def test_demo_heads_are_scoped_to_their_departments() -> None:
     assert set(visible_departments(head_rd).values_list("code", flat=True)) == {"rd", "rd-qa"}
     head_mkt = User.objects.get(username="head_mkt")
     assert set(visible_departments(head_mkt).values_list("code", flat=True)) == {"mkt"}
+
+
+def test_demo_has_renewal_requests_at_every_stage() -> None:
+    from renewals.models import RenewalRequest
+    from renewals.selectors.requests import steps_awaiting
+
+    seed()
+    statuses = sorted(RenewalRequest.objects.values_list("status", flat=True))
+    assert statuses == ["draft", "in_approval", "submitted"]
+    draft = RenewalRequest.objects.get(status="draft")
+    assert draft.quotes.count() == 3  # the incumbent and two alternatives
+    head = User.objects.get(username="head_rd")
+    finance = User.objects.get(username="finance")
+    assert steps_awaiting(user=head).count() == 1
+    assert steps_awaiting(user=finance).get().request.amount_base >= 50000  # type: ignore[operator]
+    seed()
+    assert RenewalRequest.objects.count() == 3

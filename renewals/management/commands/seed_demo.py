@@ -13,8 +13,8 @@ from django.utils import timezone
 from budgets import services as budget_services
 from org.models import Department, User
 from renewals import demo
-from renewals.models import CurrencyRate, ImportJob
-from renewals.services import imports
+from renewals.models import CurrencyRate, ImportJob, Purpose, RenewalRequest, Subscription
+from renewals.services import imports, requests
 
 # Yearly IT software budget per demo department (CNY).
 DEMO_BUDGETS = {
@@ -50,7 +50,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"demo {kind}: {job.total_rows} rows ({s['created']} new, {s['updated']} changed)"
             )
+        # This year's and next year's: renewals approved now start their new term next year.
         self._budgets(today.year)
+        self._budgets(today.year + 1)
+        self._requests()
 
     def _budgets(self, year: int) -> None:
         """This year's budget for every demo department, allocated once by finance."""
@@ -65,3 +68,52 @@ class Command(BaseCommand):
                 )
                 opened += 1
         self.stdout.write(f"demo budgets {year}: {opened} allocated now")
+
+    def _requests(self) -> None:
+        """Three renewal requests in R&D at different stages, so every role has something to
+        look at: a draft comparing vendors, one waiting for the head, one waiting for finance."""
+        if RenewalRequest.objects.exists():
+            return
+        swadmin = User.objects.get(username="swadmin_rd")
+        head = User.objects.get(username="head_rd")
+        candidates = list(
+            Subscription.objects.filter(department__code="rd", status="active")
+            .select_related("vendor", "department")
+            .order_by("term_end", "ref")[:3]
+        )
+        if len(candidates) < 3:
+            return
+        draft_sub, waiting_sub, finance_sub = candidates
+        draft = requests.request_create(
+            subscription=draft_sub, user=swadmin, purpose=Purpose.SEATS,
+            justification="研发中心人员调整，闲置账号较多，建议减少席位并比较其他供应商报价。",
+        )  # fmt: skip
+        for vendor, product, price in (
+            ("ClickUp", "ClickUp Business", "84"),
+            ("Asana", "Asana Advanced", "170"),
+        ):
+            requests.quote_save(
+                request=draft, user=swadmin,
+                data={"vendor_name": vendor, "product": product, "seats": draft.proposed_seats,
+                      "unit_price": Decimal(price), "billing_cycle": "monthly", "term_months": 12,
+                      "price_increase_cap_percent": Decimal("5")},
+            )  # fmt: skip
+        waiting = requests.request_create(
+            subscription=waiting_sub, user=swadmin, justification="使用稳定，按原方案续费。"
+        )
+        requests.request_submit(request=waiting, user=swadmin)
+        upgrade = requests.request_create(
+            subscription=finance_sub, user=swadmin, purpose=Purpose.EDITION,
+            justification="需要企业版的安全审计与单点登录功能。",
+        )  # fmt: skip
+        enterprise = requests.quote_save(
+            request=upgrade, user=swadmin,
+            data={"vendor_name": finance_sub.vendor.name, "product": finance_sub.product,
+                  "edition": "Enterprise", "seats": max(finance_sub.seats_purchased, 40),
+                  "unit_price": Decimal("1800"), "billing_cycle": "annual", "term_months": 12,
+                  "discount_percent": Decimal("10"), "price_increase_cap_percent": Decimal("8")},
+        )  # fmt: skip
+        requests.quote_choose(request=upgrade, user=swadmin, quote=enterprise)
+        requests.request_submit(request=upgrade, user=swadmin)
+        requests.step_decide(request=upgrade, user=head, decision="approve", comment="同意升级")
+        self.stdout.write("demo renewal requests: 3 (draft, awaiting the head, awaiting finance)")
