@@ -245,10 +245,12 @@ class ExecuteForm(forms.Form):
     actual_currency = CurrencyField(label=_("Currency"))
     rate_to_base = RateField(label=_("Rate to CNY"), required=False)
     term_start = forms.DateField(
-        label=_("New term starts"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("New term starts"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     term_end = forms.DateField(
-        label=_("New term ends"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("New term ends"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     seats = forms.IntegerField(label=_("Seats"), min_value=0, max_value=1_000_000)
     edition = forms.CharField(label=_("Edition / plan"), max_length=80, required=False)

@@ -191,7 +191,8 @@ def _deliver_one(delivery: AlertDelivery, subscription: Subscription) -> int:
                         subscription=subscription,
                         title=subject,
                         body=text,
-                        url=subscription.get_absolute_url(),
+                        # Straight to "start renewal request", like the e-mail's link.
+                        url=reverse("renewals:request-create", args=[subscription.pk]),
                     )
                     _mark_sent(delivery)
                 return 1
