@@ -55,8 +55,15 @@ NAVIGATION: list[NavItem] = [
     ),
     NavItem("vendors", _("Vendors"), "renewals:vendor-list", "shop", DIRECTORY_ROLES),
     NavItem("budgets", _("Budgets"), "budgets:overview", "cash-coin", BUDGET_ROLES),
-    NavItem("departments", _("Departments"), "org:department-list", "diagram-3", DIRECTORY_ROLES),
-    NavItem("people", _("People"), "org:person-list", "people", DIRECTORY_ROLES),
+    NavItem(
+        "departments",
+        _("Departments"),
+        "org:department-list",
+        "diagram-3",
+        DIRECTORY_ROLES,
+        manage=True,
+    ),  # fmt: skip
+    NavItem("people", _("People"), "org:person-list", "people", DIRECTORY_ROLES, manage=True),
     NavItem("imports", _("Imports"), "renewals:import-list", "upload", IMPORT_ROLES, manage=True),
     NavItem(
         "channels",

@@ -10,35 +10,29 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # What each role's menu holds (the keys of config.navigation.NAVIGATION).
-INVENTORY = ["subscriptions", "calendar", "findings", "vendors"]
-DIRECTORY = ["departments", "people"]
-MANAGE = {"imports", "channels", "system", "admin"}  # in the "Manage" drop-down
+LOOP = ["subscriptions", "requests", "approvals", "calendar", "findings", "vendors"]
+READER = [k for k in LOOP if k != "approvals"]  # no approver role
+DIRECTORY = ["departments", "people"]  # in the "Manage" drop-down, like the entries below
+MANAGE = {"departments", "people", "imports", "channels", "tiers", "system", "admin"}
 EXPECTED_MENU = {
-    "it_admin": [
-        "home",
-        *INVENTORY,
-        "budgets",
-        *DIRECTORY,
-        "imports",
-        "channels",
-        "system",
-        "admin",
-    ],
-    "finance": ["home", *INVENTORY, "budgets", *DIRECTORY],
-    "head_a": ["home", *INVENTORY, "budgets", *DIRECTORY],
-    "head_b": ["home", *INVENTORY, "budgets", *DIRECTORY],
-    "software_admin": ["home", *INVENTORY, *DIRECTORY, "imports"],
-    "auditor": ["home", *INVENTORY, "budgets", *DIRECTORY, "system"],
+    "it_admin": ["home", *LOOP, "budgets", *DIRECTORY, "imports", "channels", "tiers", "system", "admin"],
+    "finance": ["home", *LOOP, "budgets", *DIRECTORY, "tiers"],
+    "head_a": ["home", *LOOP, "budgets", *DIRECTORY, "tiers"],
+    "head_b": ["home", *LOOP, "budgets", *DIRECTORY, "tiers"],
+    "software_admin": ["home", *READER, *DIRECTORY, "imports", "tiers"],
+    "auditor": ["home", *READER, "budgets", *DIRECTORY, "tiers", "system"],
     "employee": ["home"],
-}
+}  # fmt: skip
 LABELS = {
     "zh-hans": {
-        "home": "仪表盘", "subscriptions": "订阅", "calendar": "续费日历", "findings": "风险发现", "vendors": "供应商", "budgets": "预算",
+        "home": "仪表盘", "requests": "续费", "approvals": "待我审批", "tiers": "审批层级",
+        "subscriptions": "订阅", "calendar": "续费日历", "findings": "风险发现", "vendors": "供应商", "budgets": "预算",
         "departments": "部门", "people": "人员", "imports": "数据导入", "channels": "群机器人", "system": "系统状态",
         "admin": "后台管理",
     },
     "en": {
-        "home": "Dashboard", "subscriptions": "Subscriptions", "calendar": "Calendar", "findings": "Findings",
+        "home": "Dashboard", "requests": "Renewals", "approvals": "Approvals",
+        "tiers": "Approval tiers", "subscriptions": "Subscriptions", "calendar": "Calendar", "findings": "Findings",
         "vendors": "Vendors", "budgets": "Budgets", "departments": "Departments", "people": "People",
         "imports": "Imports", "channels": "Chat channels", "system": "System status",
         "admin": "Administration",
