@@ -27,9 +27,57 @@ def _sql_text(value: str) -> str:
 
 
 def check_rows(
-    cursor: Any, *, spec: ImportSpec, header: Header, depts: list[int], base: str
+    cursor: Any,
+    *,
+    spec: ImportSpec,
+    header: Header,
+    depts: list[int],
+    base: str,
+    content: bool = True,
 ) -> CheckResult:
-    """Every error of every row, in one pass per kind of check (no per-row round trips)."""
+    """Every error of every row, in one pass per kind of check (no per-row round trips).
+
+    ``content=False`` leaves out what depends only on the file (cell formats, repeated keys) and
+    runs only the checks against the database: for a commit of the very file whose preview
+    already passed those, they could only find the same nothing again.
+    """
+    parts = _content_checks(spec, header) if content else []
+    for check in spec.checks:
+        if check.column not in header.present or any(n not in header.present for n in check.needs):
+            continue
+        cell = spec.cell(check.column)
+        where = render(spec, check.where, header)
+        parts.append(
+            f"SELECT s.line, {_sql_text(check.column)}, {_sql_text(check.code)}, left({cell}, 100), 1 "
+            f"FROM import_stage s WHERE {cell} IS NOT NULL AND ({where})"
+        )
+    if not parts:
+        parts.append("SELECT NULL::bigint, NULL::text, NULL::text, NULL::text, 0 WHERE false")
+    cursor.execute(
+        "CREATE TEMPORARY TABLE import_errors ON COMMIT DROP AS "
+        "SELECT DISTINCT ON (line, col) line, col, code, val FROM ("
+        + " UNION ALL ".join(parts)
+        + ") e(line, col, code, val, prio) ORDER BY line, col, prio",
+        {"depts": depts, "base": base},
+    )
+    cursor.execute(
+        "SELECT (SELECT count(*) FROM import_stage), (SELECT count(*) FROM import_errors)"
+    )
+    total, error_count = cursor.fetchone()
+    cursor.execute(
+        "SELECT line, col, code, val FROM import_errors ORDER BY line, col LIMIT %s",
+        [MAX_ERRORS_KEPT],
+    )
+    errors = [
+        {"line": line + 1, "column": col, "code": code, "value": val}
+        for line, col, code, val in cursor.fetchall()
+    ]
+    cursor.execute("DROP TABLE import_errors")
+    return CheckResult(total_rows=total, error_count=error_count, errors=errors)
+
+
+def _content_checks(spec: ImportSpec, header: Header) -> list[str]:
+    """SELECTs of the errors that depend on the file alone: cell formats and repeated keys."""
     present = [col for col in spec.columns if col.name in header.present]
     # One pass over the staged rows computes an error code (or NULL) per cell, on cells trimmed
     # once (OFFSET 0 keeps PostgreSQL from recomputing them in every test); only rows with an
@@ -53,15 +101,6 @@ def check_rows(
         f"CROSS JOIN LATERAL (VALUES {', '.join(unfold)}) v(col, code, val, prio) "
         f"WHERE ({' OR '.join(any_error)}) AND v.code IS NOT NULL"
     ]
-    for check in spec.checks:
-        if check.column not in header.present or any(n not in header.present for n in check.needs):
-            continue
-        cell = spec.cell(check.column)
-        where = render(spec, check.where, header)
-        parts.append(
-            f"SELECT s.line, {_sql_text(check.column)}, {_sql_text(check.code)}, left({cell}, 100), 1 "
-            f"FROM import_stage s WHERE {cell} IS NOT NULL AND ({where})"
-        )
     # Duplicate natural keys: group (a hash aggregate), then find the rows of repeated keys.
     keys = [
         f"coalesce({spec.cell(name)}, '')" if name in header.present else "''" for name in spec.key
@@ -72,27 +111,7 @@ def check_rows(
         f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))} HAVING count(*) > 1) d ON "
         + " AND ".join(f"d.k{i} = {k}" for i, k in enumerate(keys))
     )
-    cursor.execute(
-        "CREATE TEMPORARY TABLE import_errors ON COMMIT DROP AS "
-        "SELECT DISTINCT ON (line, col) line, col, code, val FROM ("
-        + " UNION ALL ".join(parts)
-        + ") e ORDER BY line, col, prio",
-        {"depts": depts, "base": base},
-    )
-    cursor.execute(
-        "SELECT (SELECT count(*) FROM import_stage), (SELECT count(*) FROM import_errors)"
-    )
-    total, error_count = cursor.fetchone()
-    cursor.execute(
-        "SELECT line, col, code, val FROM import_errors ORDER BY line, col LIMIT %s",
-        [MAX_ERRORS_KEPT],
-    )
-    errors = [
-        {"line": line + 1, "column": col, "code": code, "value": val}
-        for line, col, code, val in cursor.fetchall()
-    ]
-    cursor.execute("DROP TABLE import_errors")
-    return CheckResult(total_rows=total, error_count=error_count, errors=errors)
+    return parts
 
 
 def sample_rows(
@@ -100,8 +119,11 @@ def sample_rows(
 ) -> list[dict[str, Any]]:
     """The first rows as they will be read (typed), for the preview."""
     present = [col for col in spec.columns if col.name in header.present]
+    # The first lines are picked before anything is computed: typing every row only to keep ten
+    # cost half a second on a million-row file.
     cursor.execute(
-        f"SELECT {', '.join(col.cell for col in present)} FROM import_stage s ORDER BY line LIMIT %s",
+        f"SELECT {', '.join(col.cell for col in present)} FROM "
+        "(SELECT * FROM import_stage ORDER BY line LIMIT %s) s ORDER BY line",
         [limit],
     )
     return [dict(zip([col.name for col in present], row, strict=True)) for row in cursor.fetchall()]
@@ -260,37 +282,82 @@ def _apply_usage(
     cursor: Any, *, spec: ImportSpec, header: Header, v: dict[str, str], total: int
 ) -> dict[str, int]:
     """Usage files run to millions of rows: UPDATE the changed rows and INSERT the new ones as two
-    set operations (much faster than INSERT … ON CONFLICT, which inserts speculatively row by row),
-    holding a lock that keeps other writers of usage out until the import commits."""
+    set operations (much faster than INSERT … ON CONFLICT, which inserts speculatively row by row
+    and locks every conflicting row even when nothing changes), holding a lock that keeps other
+    writers of usage out until the import commits."""
     cursor.execute("LOCK TABLE renewals_monthlyusage IN SHARE ROW EXCLUSIVE MODE")
     module = spec.cell("module") if "module" in header.present else "NULL"
-    # Each row with the id of the usage row it updates, if any. Matching happens here, before
-    # anything is written: a NOT EXISTS inside the INSERT would rescan the growing table.
+    # Each row typed once (OFFSET 0: the month is not parsed again for the join) with the id of
+    # the usage row it updates, if any, and whether that one differs. Matching happens here,
+    # before anything is written: a NOT EXISTS inside the INSERT would rescan the growing table.
     cursor.execute(
         "CREATE TEMPORARY TABLE import_rows ON COMMIT DROP AS "
-        f"SELECT u.id AS existing, x.id AS sid, mo.id AS mid, {v['month']} AS month, "
+        "SELECT u.id AS existing, t.sid, t.mid, t.month, t.active, t.created, t.completed, "
+        "(u.active_users, u.tasks_created, u.tasks_completed) IS DISTINCT FROM "
+        "(t.active, t.created, t.completed) AS changed FROM ("
+        f"SELECT x.id AS sid, mo.id AS mid, {v['month']} AS month, "
         f"({v['active_users']})::integer AS active, "
         f"({v.get('tasks_created', 'NULL')})::integer AS created, "
         f"({v.get('tasks_completed', 'NULL')})::integer AS completed "
         f"FROM import_stage s JOIN renewals_subscription x ON x.ref = {spec.cell('subscription')} "
         f"LEFT JOIN renewals_module mo ON mo.subscription_id = x.id AND mo.name = {module} "
-        "LEFT JOIN renewals_monthlyusage u ON u.subscription_id = x.id "
-        f"AND coalesce(u.module_id, 0) = coalesce(mo.id, 0) AND u.month = {v['month']}"
+        "OFFSET 0) t LEFT JOIN renewals_monthlyusage u ON u.subscription_id = t.sid "
+        "AND coalesce(u.module_id, 0) = coalesce(t.mid, 0) AND u.month = t.month"
     )
+    # Only the rows that differ are joined back (none, for a file imported before).
     cursor.execute(
         "UPDATE renewals_monthlyusage u SET active_users = r.active, tasks_created = r.created, "
-        "tasks_completed = r.completed FROM import_rows r WHERE u.id = r.existing AND "
-        "(u.active_users, u.tasks_created, u.tasks_completed) IS DISTINCT FROM (r.active, r.created, r.completed)"
+        "tasks_completed = r.completed FROM import_rows r WHERE r.existing IS NOT NULL AND r.changed "
+        "AND u.id = r.existing"
     )
     updated = cursor.rowcount
-    cursor.execute(
+    # New rows go in in the order of the unique index (subscription, module, month), so that
+    # its pages are filled one after another instead of all being touched again for every
+    # month of the file: a third less time on a million rows.
+    insert = (
         "INSERT INTO renewals_monthlyusage (subscription_id, module_id, month, active_users, "
         "tasks_created, tasks_completed) SELECT r.sid, r.mid, r.month, r.active, r.created, r.completed "
-        "FROM import_rows r WHERE r.existing IS NULL"
+        "FROM import_rows r WHERE r.existing IS NULL ORDER BY r.sid, r.mid, r.month"
     )
-    created = cursor.rowcount
+    if _references_held(cursor):
+        # Every new row refers to a subscription and module that the join above found and that
+        # are now locked against deletion until commit: exactly what the foreign-key triggers
+        # would check and lock again, one row at a time, at commit (about 3.5 s a million
+        # rows). Where the database role may, the INSERT skips those triggers; the constraints
+        # stay and every other statement keeps them.
+        cursor.execute("SELECT current_setting('session_replication_role')")
+        (role,) = cursor.fetchone()
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(insert)
+        created = cursor.rowcount
+        cursor.execute("SELECT set_config('session_replication_role', %s, true)", [role])
+    else:
+        cursor.execute(insert)
+        created = cursor.rowcount
     cursor.execute("DROP TABLE import_rows")
     return {"created": created, "updated": updated, "unchanged": total - created - updated}
+
+
+def _references_held(cursor: Any) -> bool:
+    """For the new rows in import_rows: may this role skip the foreign-key triggers (PostgreSQL 15+:
+    a superuser, or ``GRANT SET ON PARAMETER session_replication_role``), and are the referenced
+    subscriptions and modules all still there, now locked FOR KEY SHARE as the triggers would?"""
+    cursor.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
+    if not cursor.fetchone()[0]:
+        return False
+    cursor.execute(
+        "WITH wanted AS MATERIALIZED (SELECT DISTINCT r.sid, r.mid FROM import_rows r "
+        "WHERE r.existing IS NULL) SELECT "
+        "(SELECT count(*) FROM (SELECT 1 FROM renewals_subscription x "
+        "WHERE x.id IN (SELECT w.sid FROM wanted w) FOR KEY SHARE) l), "
+        "(SELECT count(*) FROM (SELECT 1 FROM renewals_module mo "
+        "WHERE mo.id IN (SELECT w.mid FROM wanted w) FOR KEY SHARE) l), "
+        "(SELECT count(DISTINCT w.sid) FROM wanted w), (SELECT count(DISTINCT w.mid) FROM wanted w)"
+    )
+    subscriptions, modules, wanted_subscriptions, wanted_modules = cursor.fetchone()
+    # A subscription or module deleted since the join is not locked (and the triggers would
+    # refuse the rows): leave it to them.
+    return bool(subscriptions == wanted_subscriptions and modules == wanted_modules)
 
 
 def _upsert_modules(cursor: Any, v: dict[str, str]) -> int:

@@ -81,6 +81,8 @@ class MonthlyUsage(models.Model):
         related_name="usage",
         db_index=False,
     )
+    # Indexed only where set (usage_module_idx): the index serves deleting a module's usage,
+    # and the whole-subscription rows (half of an import) need not be written into it.
     module = models.ForeignKey(
         "renewals.Module",
         verbose_name=_("module"),
@@ -88,6 +90,7 @@ class MonthlyUsage(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="usage",
+        db_index=False,
     )
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
     active_users = models.PositiveIntegerField(_("active users"))
@@ -110,6 +113,11 @@ class MonthlyUsage(models.Model):
                 name="usage_month_is_first_day",
                 condition=Q(month__day=1),
                 violation_error_message=_("Usage is recorded per calendar month."),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["module"], condition=Q(module__isnull=False), name="usage_module_idx"
             ),
         ]
 

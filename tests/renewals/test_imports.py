@@ -13,11 +13,13 @@ import openpyxl
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
 from org.models import Person, User
+from renewals.imports import engine
 from renewals.models import ImportJob, Module, MonthlyUsage, Seat, Subscription
 from renewals.services import imports
 from tests.conftest import Cast
@@ -275,6 +277,64 @@ def test_data_changed_after_the_preview_is_caught_at_commit(
     job = imports.import_commit(user=cast.it_admin, job=job)
     assert job.status == "invalid" and codes(job) == [(3, "module", "unknown_module")]
     assert_nothing_written(0)
+
+
+def test_a_file_changed_after_the_preview_is_checked_in_full_at_commit(
+    cast: Cast, inventory: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content_checked = []
+
+    def check_rows(*args: object, content: bool, **kwargs: object) -> object:
+        content_checked.append(content)
+        return engine.check_rows(*args, content=content, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(imports, "check_rows", check_rows)
+    assert run(cast.it_admin, "usage", USAGE).status == "done"
+    assert content_checked == [True, False]  # the commit of the previewed file: references only
+    job = upload(cast.it_admin, "usage", USAGE)
+    assert job.status == "ready"
+    # The commit repeats the format checks only when the stored file is not the one previewed.
+    (imports.storage_dir() / job.stored_name).write_text(USAGE.replace(",7,", ",seven,"))
+    job = imports.import_commit(user=cast.it_admin, job=job)
+    assert job.status == "invalid" and codes(job) == [(2, "active_users", "not_a_number")]
+    assert content_checked[-1] is True
+    assert_nothing_written(2)
+
+
+def test_usage_import_with_and_without_the_foreign_key_triggers(
+    cast: Cast, inventory: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The test database role may skip the triggers (the fast path every other test takes); the
+    # path of a role that may not writes the same rows.
+    monkeypatch.setattr(engine, "_references_held", lambda cursor: False)
+    job = run(cast.it_admin, "usage", USAGE)
+    assert job.summary["created"] == 2
+    assert run(cast.it_admin, "usage", USAGE).summary["unchanged"] == 2
+    monkeypatch.undo()
+    changed = USAGE.replace("2026-09", "2026-10")
+    assert run(cast.it_admin, "usage", changed).summary["created"] == 2
+    assert MonthlyUsage.objects.count() == 4
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW session_replication_role")
+        assert cursor.fetchone()[0] == "origin"  # only the INSERT ran without the triggers
+
+
+def test_new_usage_rows_skip_the_triggers_only_while_their_references_are_locked(
+    cast: Cast, inventory: Inventory
+) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE import_rows (existing bigint, sid bigint, mid bigint) "
+            "ON COMMIT DROP"
+        )
+        cursor.execute(
+            "INSERT INTO import_rows VALUES (NULL, %s, %s), (NULL, %s, NULL), (1, -1, -1)",
+            [inventory.jira.pk, inventory.gantt.pk, inventory.feishu_b.pk],
+        )
+        assert engine._references_held(cursor)  # rows to be updated (existing) do not count
+        cursor.execute("INSERT INTO import_rows VALUES (NULL, -1, NULL)")  # a vanished one
+        assert not engine._references_held(cursor)
+        cursor.execute("DROP TABLE import_rows")
 
 
 def test_software_admin_cannot_import_for_another_department(
