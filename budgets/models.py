@@ -1,8 +1,11 @@
 """Department budgets and their append-only ledger (台账). Imports org only.
 
-Balances are always sums of ledger entries; nothing here stores a running total that could drift.
-The database itself refuses UPDATE and DELETE of ledger rows (migration 0002): a correction is a
-reversal, a new entry pointing at the one it cancels.
+Balances are, by definition, sums of ledger entries. So that pages need not add up the whole
+ledger, the database keeps those sums per (budget, kind) in BudgetKindTotal, written only by a
+trigger on the ledger in the same transaction as the entry (migration 0004); a daily task checks
+them against the entries (budgets.tasks.reconcile_ledger_totals). The database itself refuses
+UPDATE and DELETE of ledger rows (migration 0002): a correction is a reversal, a new entry
+pointing at the one it cancels.
 """
 
 from __future__ import annotations
@@ -144,6 +147,38 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.budget} {self.get_kind_display()} {self.amount}"
+
+
+class BudgetKindTotal(models.Model):
+    """The sum and count of a budget's ledger entries of one kind, kept by the database.
+
+    Written only by the AFTER INSERT trigger on the ledger (migration 0004), in the inserting
+    transaction; a reversal counts in the kind of the entry it reverses, as in
+    ``selectors.balances_from_entries``. A guard trigger refuses any INSERT, UPDATE or DELETE that
+    does not come from that trigger (ORM, admin or raw SQL alike), so the app cannot write here.
+    Only the table owner could get round it (by disabling the triggers), which is why
+    ``budgets.tasks.reconcile_ledger_totals`` compares these rows with the entries every day.
+    """
+
+    budget = models.ForeignKey(
+        Budget, verbose_name=_("budget"), on_delete=models.PROTECT, related_name="kind_totals"
+    )
+    # The effective kind: never "reversal", except for a reversal of a reversal (which the
+    # services refuse and no balance counts).
+    kind = models.CharField(_("kind"), max_length=20, choices=LedgerEntry.Kind.choices)
+    total = models.DecimalField(_("total"), max_digits=18, decimal_places=2)
+    entries = models.PositiveIntegerField(_("entries"))
+
+    class Meta:
+        verbose_name = _("ledger total")
+        verbose_name_plural = _("ledger totals")
+        constraints = [
+            # The trigger upserts on this key (ON CONFLICT); balances read a budget's rows by it.
+            models.UniqueConstraint(fields=["budget", "kind"], name="budget_kind_total_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.budget_id} {self.kind} {self.total}"
 
 
 def new_group() -> uuid.UUID:

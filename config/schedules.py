@@ -46,6 +46,14 @@ SCHEDULES: list[ScheduleSpec] = [
         schedule_type="C",
         cron="0 9 1 1,4,7,10 *",
     ),
+    # 02:30 every day, when nobody books: check the ledger totals the pages show against the sums
+    # of the entries, and tell finance about any difference.
+    ScheduleSpec(
+        name="budget-totals-reconcile",
+        func="budgets.tasks.reconcile_ledger_totals",
+        schedule_type="C",
+        cron="30 2 * * *",
+    ),
     # Every 5 minutes: retry failed deliveries whose back-off has passed.
     ScheduleSpec(
         name="alert-delivery", func="renewals.tasks.deliver_alerts", schedule_type="I", minutes=5
