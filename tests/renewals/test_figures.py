@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from renewals.models import CurrencyRate, Module, MonthlyUsage, Subscription
 from renewals.selectors import subscriptions as subs
@@ -250,3 +251,42 @@ def test_dates_follow_the_configured_time_zone(cast: Cast, inventory: Inventory)
         assert listed(cast.it_admin, inventory.jira.pk).idle_seats == 1
     with time_machine.travel(dt.datetime(2026, 11, 25, 15, 30, tzinfo=dt.UTC)):  # 23:30 the 25th
         assert listed(cast.it_admin, inventory.jira.pk).idle_seats == 0
+
+
+def test_figures_of_a_page_are_those_of_with_figures(
+    cast: Cast, inventory: Inventory, settings: Any
+) -> None:
+    """add_figures (the list's page, from SQL compiled once a day) sets exactly what
+    with_figures annotates: seats, idle and departed counts, latest usage, modules, rate."""
+    today = timezone.localdate()
+    leaver = PersonFactory.create(department=cast.dept_a, status="left", left_on=today)
+    SeatFactory.create(subscription=inventory.jira, person=leaver, last_active_on=today)
+    SeatFactory.create(subscription=inventory.jira, last_active_on=today - dt.timedelta(days=90))
+    SeatFactory.create(subscription=inventory.jira, last_active_on=None)
+    ModuleFactory.create(subscription=inventory.jira, name="Docs", unit_price=Decimal("1.50"))
+    ModuleFactory.create(
+        subscription=inventory.jira, name="Wiki", unit_price=Decimal("3.00"), licensed_seats=4
+    )
+    for month, active in ((dt.date(2026, 9, 1), 3), (dt.date(2026, 10, 1), 5)):
+        MonthlyUsage.objects.create(subscription=inventory.jira, month=month, active_users=active)
+    MonthlyUsage.objects.create(
+        subscription=inventory.jira,
+        module=inventory.gantt,
+        month=dt.date(2026, 11, 1),
+        active_users=1,
+    )
+    multi = SubscriptionFactory.create(
+        department=cast.dept_b, billing_cycle="multi_year", currency="EUR",
+        term_start=dt.date(2025, 1, 1), term_end=dt.date(2027, 12, 31),
+    )  # fmt: skip
+    pks = [inventory.jira.pk, inventory.feishu_b.pk, multi.pk]
+    for idle_days in (60, 30):
+        settings.IDLE_AFTER_DAYS = idle_days
+        expected = {
+            s.pk: tuple(getattr(s, name) for name in subs.FIGURES)
+            for s in subs.with_figures(Subscription.objects.filter(pk__in=pks))
+        }
+        page = subs.add_figures(list(Subscription.objects.filter(pk__in=pks)))
+        assert {s.pk: tuple(getattr(s, name) for name in subs.FIGURES) for s in page} == expected
+    assert expected[inventory.jira.pk][:5] == (3, 2, 1, 5, dt.date(2026, 10, 1))
+    assert subs.add_figures([]) == []

@@ -281,3 +281,14 @@ def test_sorting_by_derived_figures(cast: Cast, inventory: Inventory, column: st
         known = [v for v in values if v is not None]
         assert len(known) >= 2 and known == sorted(known, reverse=descending)  # type: ignore[type-var]
         assert values[: len(known)] == known  # empty figures last either way
+
+
+def test_the_list_escapes_what_it_shows(cast: Cast, inventory: Inventory) -> None:
+    SubscriptionFactory.create(
+        ref="<b>R</b>", product="<script>alert(1)</script>", edition='"><img src=x>',
+        department=cast.dept_a,
+    )  # fmt: skip
+    html = signed_in(cast.it_admin).get(reverse("renewals:subscription-list")).content.decode()
+    assert "<script>alert(1)</script>" not in html and "<img src=x>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;b&gt;R&lt;/b&gt;" in html
+    assert "&quot;&gt;&lt;img src=x&gt;" in html
