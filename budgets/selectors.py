@@ -1,4 +1,4 @@
-"""Budget balances: sums of ledger entries, for one or many budgets in a fixed number of queries.
+"""Budget balances: sums of ledger entries, for one or many budgets in one query.
 
 Pages read the sums the database keeps per (budget, kind) (``balances``); the same figures summed
 from the entries themselves (``balances_from_entries``) are the definition, and
@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from budgets.models import Budget, BudgetKindTotal, LedgerEntry
+from budgets.models import Budget, LedgerEntry
 from budgets.money import cents
 
 K = LedgerEntry.Kind
@@ -57,9 +57,6 @@ class KindSum:
     entries: int
 
 
-# (budget id, effective kind) -> its sum; a reversal's effective kind is the reversed entry's.
-KindSums = dict[tuple[int, str], KindSum]
-
 # A reversal counts in the bucket of the entry it reverses (with the opposite sign). The same
 # rule is in the ledger's trigger (migration 0004): change both or neither.
 _SUMS_FROM_ENTRIES = """
@@ -69,25 +66,35 @@ FROM budgets_ledgerentry e LEFT JOIN budgets_ledgerentry r ON r.id = e.reverses_
 GROUP BY 1, 2
 """
 
+# Each budget with its reserve % and its (kind, total, entries) rows, from the kept totals ...
+_BUDGETS_WITH_TOTALS = """
+SELECT b.id, b.reserve_percent, t.kind, t.total, t.entries
+FROM budgets_budget b LEFT JOIN budgets_budgetkindtotal t ON t.budget_id = b.id
+WHERE b.id = ANY(%(ids)s)
+"""
+# ... or summed from the entries.
+_BUDGETS_WITH_SUMS = f"""
+SELECT b.id, b.reserve_percent, s.kind, s.total, s.entries
+FROM budgets_budget b
+LEFT JOIN ({_SUMS_FROM_ENTRIES.format(where="WHERE e.budget_id = ANY(%(ids)s)")}) s
+    ON s.budget_id = b.id
+WHERE b.id = ANY(%(ids)s)
+"""
 
-def _sums_from_entries(budget_ids: list[int]) -> KindSums:
+
+def _balances(sql: str, budget_ids: Iterable[int]) -> dict[int, Balance]:
+    """One query (the ids go as one array parameter, however many there are)."""
+    percents: dict[int, Decimal] = {}
+    sums: dict[tuple[int, str], Decimal] = {}
     with connection.cursor() as cursor:
-        cursor.execute(_SUMS_FROM_ENTRIES.format(where="WHERE e.budget_id = ANY(%s)"), [budget_ids])
-        return {(b, k): KindSum(t, n) for b, k, t, n in cursor.fetchall()}
-
-
-def _sums_from_totals(budget_ids: list[int]) -> KindSums:
-    rows = BudgetKindTotal.objects.filter(budget_id__in=budget_ids).values_list(
-        "budget_id", "kind", "total", "entries"
-    )
-    return {(b, k): KindSum(t, n) for b, k, t, n in rows}
-
-
-def _balances(budget_ids: list[int], sums: KindSums) -> dict[int, Balance]:
-    percents = dict(Budget.objects.filter(pk__in=budget_ids).values_list("pk", "reserve_percent"))
+        cursor.execute(sql, {"ids": list(budget_ids)})
+        for pk, percent, kind, total, _entries in cursor.fetchall():
+            percents[pk] = percent
+            if kind is not None:
+                sums[pk, kind] = total
 
     def of(pk: int, *kinds: str) -> Decimal:
-        return sum((sums[pk, k].total for k in kinds if (pk, k) in sums), ZERO)
+        return sum((sums.get((pk, k), ZERO) for k in kinds), ZERO)
 
     result = {}
     for pk, percent in percents.items():
@@ -104,17 +111,15 @@ def _balances(budget_ids: list[int], sums: KindSums) -> dict[int, Balance]:
 
 
 def balances(budget_ids: Iterable[int]) -> dict[int, Balance]:
-    """The balance of each budget, in two queries, from the totals the database keeps per
+    """The balance of each budget, in one query, from the totals the database keeps per
     (budget, kind) as entries are written (however large the ledger)."""
-    budget_ids = list(budget_ids)
-    return _balances(budget_ids, _sums_from_totals(budget_ids))
+    return _balances(_BUDGETS_WITH_TOTALS, budget_ids)
 
 
 def balances_from_entries(budget_ids: Iterable[int]) -> dict[int, Balance]:
     """The balance of each budget summed from the ledger entries themselves: the definition
     that ``balances`` must always agree with (tests and the daily reconciliation check it)."""
-    budget_ids = list(budget_ids)
-    return _balances(budget_ids, _sums_from_entries(budget_ids))
+    return _balances(_BUDGETS_WITH_SUMS, budget_ids)
 
 
 def balance(budget: Budget) -> Balance:

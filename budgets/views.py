@@ -10,6 +10,7 @@ import django_tables2 as tables
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,7 @@ from django_tables2 import RequestConfig
 from budgets import services
 from budgets.forms import LedgerActionForm, ReversalForm
 from budgets.models import Budget, LedgerEntry
+from budgets.rendering import overview_rows_html
 from budgets.selectors import Balance, balances
 from config.exports import SafeTableExport
 from config.navigation import BUDGET_ROLES
@@ -41,10 +43,9 @@ def _year(request: HttpRequest) -> int:
 def overview(request: HttpRequest) -> HttpResponse:
     """Every visible department this year, sub-departments rolled up into their parents."""
     year = _year(request)
-    departments = list(visible_departments(request.user).order_by("code"))
-    budgets = {
-        b.department_id: b for b in Budget.objects.filter(year=year, department__in=departments)
-    }
+    visible = visible_departments(request.user)
+    departments = list(visible.order_by("code"))
+    budgets = {b.department_id: b for b in Budget.objects.filter(year=year, department__in=visible)}
     own = balances([b.pk for b in budgets.values()])
     by_department = {
         d.pk: own.get(budgets[d.pk].pk, Balance()) if d.pk in budgets else Balance()
@@ -75,16 +76,40 @@ def overview(request: HttpRequest) -> HttpResponse:
     total = Balance()
     for top in [d for d in departments if d.parent_id not in visible_ids]:
         total = total + rolled(top)
+    is_finance = has_role(request.user, Role.FINANCE)
     return render(
         request,
         "budgets/overview.html",
         {
             "year": year,
             "rows": rows,
+            "rows_html": overview_rows_html(
+                rows, year=year, is_finance=is_finance, csrf_token=get_token(request)
+            ),
             "total": total,
-            "is_finance": has_role(request.user, Role.FINANCE),
+            "chart": _chart([r for r in rows if r["depth"] == 0]),
+            "is_finance": is_finance,
         },
     )
+
+
+def _chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The overview's bar chart, for static/js/budget-chart.js: one group of bars per top-level
+    department (its sub-departments included, as in the table), amounts as exact strings."""
+    figures = [
+        ("allocated", _("Allocated")),
+        ("committed", _("Committed")),
+        ("actual", _("Actual")),
+        ("available", _("Available")),
+    ]
+    return {
+        "currency": "CNY",
+        "labels": [r["department"].name for r in rows],
+        "series": [
+            {"key": key, "label": label, "values": [str(getattr(r["balance"], key)) for r in rows]}
+            for key, label in figures
+        ],
+    }
 
 
 def get_budget_for(user: Any, pk: int) -> Budget:

@@ -3,6 +3,7 @@ finance's actions through the forms, with bad amounts refused."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -156,3 +157,88 @@ def test_the_quarterly_review_reminder_reaches_finance(cast: Cast) -> None:
     # (Every schedule is due on that simulated date, so other mail goes out too.)
     reviews = [m for m in mail.outbox if "季度预算复核" in m.subject]
     assert [m.to for m in reviews] == [["cfo@example.cn"]] and "/budgets/" in reviews[0].body
+
+
+# The overview's rows as the template wrote them before budgets/rendering.py took over.
+TEMPLATE_ROWS = """{% load i18n %}{% for row in rows %}
+  <tr data-department="{{ row.department.code }}">
+    <td class="depth-{{ row.depth }}">{% if row.budget %}<a href="{{ row.budget.get_absolute_url }}">{{ row.department.name }}</a>{% else %}{{ row.department.name }}{% if is_finance %} <form class="d-inline" method="post" action="{% url 'budgets:budget-open' %}">{% csrf_token %}<input type="hidden" name="department" value="{{ row.department.pk }}"><input type="hidden" name="year" value="{{ year }}"><button class="btn btn-link btn-sm p-0" type="submit">{% translate "open the budget" %}</button></form>{% endif %}{% endif %}</td>
+    <td class="text-end">{{ row.balance.allocated }}</td><td class="text-end">{{ row.balance.reserve }}</td>
+    <td class="text-end">{{ row.balance.committed }}</td><td class="text-end">{{ row.balance.actual }}</td>
+    <td class="text-end{% if row.balance.available < 0 %} text-danger fw-bold{% endif %}">{{ row.balance.available }}</td>
+    <td>{% if row.balance.used_percent is not None %}<progress max="100" value="{{ row.balance.used_percent }}" aria-label="{% translate 'Used' %}">{{ row.balance.used_percent }}%</progress> {{ row.balance.used_percent }}%{% else %}—{% endif %}</td>
+  </tr>
+  {% endfor %}"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("is_finance", [True, False])
+def test_overview_rows_are_written_as_the_template_wrote_them(
+    cast: Cast, language: str, is_finance: bool
+) -> None:
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from budgets.rendering import overview_rows_html
+    from budgets.selectors import Balance
+
+    odd = DepartmentFactory.create(code="x<\"&'>", name='<script>alert("研发")</script> & Co')
+    rows = [
+        {
+            "department": cast.dept_a,
+            "depth": 0,
+            "budget": cast.budget_a,
+            "balance": Balance(Decimal("1000.50"), Decimal("150.08"), Decimal("900"), Decimal("1")),
+        },
+        {"department": cast.dept_a_child, "depth": 1, "budget": None, "balance": Balance()},
+        {
+            "department": odd,
+            "depth": 2,
+            "budget": None,
+            "balance": Balance(Decimal("3.00"), Decimal("0.45"), Decimal("0.10"), Decimal("0.33")),
+        },
+    ]
+    with translation.override(language):
+        expected = Template(TEMPLATE_ROWS).render(
+            Context({"rows": rows, "year": 2027, "is_finance": is_finance, "csrf_token": "T0k3n"})
+        )
+        written = overview_rows_html(rows, year=2027, is_finance=is_finance, csrf_token="T0k3n")
+
+    def squeeze(html: str) -> str:
+        return re.sub(r">\s+<", "><", html.strip())
+
+    assert squeeze(written) == squeeze(expected)
+    assert "<script>" not in written and "text-danger" in written  # 1000.50 - 1051.08 < 0
+
+
+def test_overview_has_a_bar_chart_of_the_top_level_departments(cast: Cast) -> None:
+    import json
+
+    child = services.budget_for(department=cast.dept_a_child, year=2027)
+    services.budget_allocate(budget=child, amount=Decimal("50"), user=cast.finance, memo="m")
+    services.budget_commit(
+        department=cast.dept_a_child,
+        year=2027,
+        amount=Decimal("12.34"),
+        reference="r:1",
+        user=cast.finance,
+        memo="m",
+    )
+    response = signed_in(cast.finance).get(reverse("budgets:overview"), {"year": "2027"})
+    html = response.content.decode()
+    data = json.loads(re.search(r'id="budget-chart-data"[^>]*>(.*?)</script>', html).group(1))  # type: ignore[union-attr]
+    # A (with its sub-department) and B: the top of the table, so nothing is counted twice.
+    assert data["labels"] == ["研发中心 A", "市场部 B"]
+    assert [s["key"] for s in data["series"]] == ["allocated", "committed", "actual", "available"]
+    assert [s["values"] for s in data["series"]] == [
+        ["150.00", "0.00"],
+        ["12.34", "0.00"],
+        ["0.00", "0.00"],
+        ["115.16", "0.00"],  # 150 - 15% reserve (22.50) - 12.34
+    ]
+    assert [s["label"] for s in data["series"]][0] == "已分配"
+    assert 'src="/static/js/budget-chart.js"' in html and "<script>" not in html.replace(
+        '<script id="budget-chart-data" type="application/json">', ""
+    )
+    empty = signed_in(cast.finance).get(reverse("budgets:overview"), {"year": "2031"})
+    assert 'id="budget-chart"' in empty.content.decode()  # departments without budgets: zeros
