@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_tables2.data import TableQuerysetData
 
 from renewals.models import Subscription, Vendor
 from renewals.selectors.subscriptions import figure_expression
@@ -49,10 +50,30 @@ def _url_maker(name: str) -> Callable[[int], str]:
     return lambda pk: pattern.replace(marker, str(pk))
 
 
-def _order(queryset: QuerySet[Subscription], name: str, descending: bool) -> QuerySet[Subscription]:
+class _SubscriptionRows(TableQuerysetData):
+    """The table's rows. A page sorted by a derived figure is read in two steps: the page's ids,
+    sorted by the figure's SQL over the bare subscription rows, then those rows with their
+    vendor and department. Sorting 2,300 whole joined rows to keep 50 took 2 ms longer than
+    the figure itself."""
+
+    sorted_by_figure = False
+
+    def __getitem__(self, key: Any) -> Any:
+        if not (isinstance(key, slice) and self.sorted_by_figure):
+            return super().__getitem__(key)
+        ids = list(self.data.values_list("pk", flat=True)[key])
+        rows = self.data.order_by().in_bulk(ids)
+        return [rows[pk] for pk in ids]
+
+
+def _order(
+    table: tables.Table, queryset: QuerySet[Subscription], name: str, descending: bool
+) -> tuple[QuerySet[Subscription], bool]:
     expression = figure_expression(name)
     ordered = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
-    return queryset.order_by(ordered, "pk")
+    if isinstance(table.data, _SubscriptionRows):
+        table.data.sorted_by_figure = True
+    return queryset.order_by(ordered, "pk"), True
 
 
 class SubscriptionTable(tables.Table):
@@ -103,21 +124,26 @@ class SubscriptionTable(tables.Table):
         template_name = "renewals/subscription_table.html"
         empty_text = _("No subscriptions match.")
 
+    def __init__(self, data: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(data, QuerySet):
+            data = _SubscriptionRows(data)
+        super().__init__(data, *args, **kwargs)
+
     # Derived figures are Python properties; sorting by them uses their SQL form.
     def order_annual_cost(
         self, queryset: QuerySet[Subscription], is_descending: bool
     ) -> tuple[QuerySet[Subscription], bool]:
-        return _order(queryset, "annual_cost", is_descending), True
+        return _order(self, queryset, "annual_cost", is_descending)
 
     def order_utilisation(
         self, queryset: QuerySet[Subscription], is_descending: bool
     ) -> tuple[QuerySet[Subscription], bool]:
-        return _order(queryset, "utilisation", is_descending), True
+        return _order(self, queryset, "utilisation", is_descending)
 
     def order_monthly_cost_per_active_user(
         self, queryset: QuerySet[Subscription], is_descending: bool
     ) -> tuple[QuerySet[Subscription], bool]:
-        return _order(queryset, "monthly_cost_per_active_user", is_descending), True
+        return _order(self, queryset, "monthly_cost_per_active_user", is_descending)
 
     def rows_html(self) -> SafeString:
         """The page's rows as HTML, written here rather than in a template: through the template

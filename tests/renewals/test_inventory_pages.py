@@ -292,3 +292,29 @@ def test_the_list_escapes_what_it_shows(cast: Cast, inventory: Inventory) -> Non
     assert "<script>alert(1)</script>" not in html and "<img src=x>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;b&gt;R&lt;/b&gt;" in html
     assert "&quot;&gt;&lt;img src=x&gt;" in html
+
+
+def test_pages_sorted_by_a_figure_follow_one_another(cast: Cast, inventory: Inventory) -> None:
+    """Figure-sorted pages are read as sorted ids, then rows: together they are the whole list
+    in the figure's order (ties by id), each row once."""
+    from renewals.models import Vendor
+
+    vendor = Vendor.objects.create(name="Bulk")
+    Subscription.objects.bulk_create(
+        Subscription(
+            ref=f"S-{i:03d}", vendor=vendor, product=f"P{i}", department=cast.dept_a,
+            seats_purchased=i % 7, unit_price=Decimal(i % 5), currency="CNY",
+            billing_cycle="annual", term_start=dt.date(2026, 1, 1), term_end=dt.date(2026, 12, 31),
+        )
+        for i in range(120)
+    )  # fmt: skip
+    client = signed_in(cast.it_admin)
+    url = reverse("renewals:subscription-list")
+    shown = []
+    for page in (1, 2, 3):
+        rows = client.get(url, {"sort": "-annual_cost", "page": page}).context["table"]
+        shown += [(row.record.annual_cost, row.record.pk) for row in rows.page.object_list]
+    assert len(shown) == Subscription.objects.count() == 123
+    known = [row for row in shown if row[0] is not None]
+    assert known == sorted(known, key=lambda row: (-row[0], row[1]))
+    assert shown[: len(known)] == known and len({pk for _, pk in shown}) == 123
