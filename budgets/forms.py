@@ -6,10 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from budgets.models import Budget, LedgerEntry
-from budgets.money import parse_amount
+from budgets.money import MAX_AMOUNT, OriginalAmount, parse_amount, parse_currency, parse_rate
 
 
 class AmountField(forms.CharField):
@@ -36,7 +38,11 @@ class LedgerActionForm(forms.Form):
     ]
 
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
-    amount = AmountField(label=_("Amount (CNY)"), allow_negative=True)
+    amount = AmountField(label=_("Amount"), allow_negative=True)
+    # Allocations and adjustments may come in another currency: the amount is then in that
+    # currency, and amount × rate (rounded half up to cents) is booked in the base currency.
+    currency = forms.CharField(label=_("Currency"), max_length=3, required=False)
+    rate = forms.CharField(label=_("Rate"), max_length=20, required=False)
     target = forms.ModelChoiceField(
         label=_("To budget"),
         queryset=Budget.objects.none(),
@@ -50,6 +56,9 @@ class LedgerActionForm(forms.Form):
 
     def __init__(self, *args: Any, budget: Budget, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        base = settings.BASE_CURRENCY
+        self.fields["currency"].label = _("Currency (empty: %(base)s)") % {"base": base}
+        self.fields["rate"].label = _("Rate to %(base)s") % {"base": base}
         field = self.fields["target"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = (
@@ -65,7 +74,53 @@ class LedgerActionForm(forms.Form):
             self.add_error("amount", _("Only an adjustment can be negative."))
         if data.get("action") == "transfer" and not data.get("target"):
             self.add_error("target", _("Choose the budget to transfer to."))
+        data["original"] = self._original(data)
         return data
+
+    def _original(self, data: dict[str, Any]) -> OriginalAmount | None:
+        """The original currency, amount and rate, when the amount is not in the base currency;
+        ``data["amount"]`` becomes the amount booked in the base currency."""
+        base = settings.BASE_CURRENCY
+        text = (data.get("currency") or "").strip()
+        if not text or text.upper() == base:
+            if (data.get("rate") or "").strip():
+                self.add_error("rate", _("A rate is only needed for another currency."))
+            return None
+        try:
+            currency = parse_currency(text)
+        except ValidationError as exc:
+            self.add_error("currency", exc)
+            return None
+        if data.get("action") not in ("allocate", "adjust"):
+            self.add_error(
+                "currency", _("Only allocations and adjustments can be in another currency.")
+            )
+            return None
+        if not (data.get("rate") or "").strip():
+            self.add_error(
+                "rate",
+                _("Enter the rate from %(currency)s to %(base)s.")
+                % {"currency": currency, "base": base},
+            )
+            return None
+        try:
+            rate = parse_rate(data["rate"])
+        except ValidationError as exc:
+            self.add_error("rate", exc)
+            return None
+        if data.get("amount") is None:
+            return None
+        original = OriginalAmount(currency, data["amount"], rate)
+        booked = original.in_base()
+        if booked == 0 or abs(booked) > MAX_AMOUNT:
+            self.add_error(
+                "amount",
+                _("In %(base)s that is %(amount)s: not an amount the ledger can book.")
+                % {"base": base, "amount": booked},
+            )
+            return None
+        data["amount"] = booked
+        return original
 
 
 class ReversalForm(forms.Form):

@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -131,6 +132,21 @@ class LedgerEntry(models.Model):
                 name="ledger_reversal_points_back",
                 condition=Q(kind="reversal", reverses__isnull=False)
                 | (~Q(kind="reversal") & Q(reverses__isnull=True)),
+            ),
+            # Booked in another currency: all three facts, and the booked amount is exactly
+            # their product rounded half up to cents (PostgreSQL's round() on numeric).
+            models.CheckConstraint(
+                name="ledger_original_currency_converts",
+                condition=Q(original_currency="", original_amount__isnull=True, rate__isnull=True)
+                | (
+                    ~Q(original_currency="")
+                    & Q(original_amount__isnull=False, rate__isnull=False, rate__gt=0)
+                    & Q(amount=Round(F("original_amount") * F("rate"), 2))
+                ),
+                violation_error_message=_(
+                    "An entry in another currency needs its original amount and a positive rate, "
+                    "and its amount must be their product rounded to cents."
+                ),
             ),
             models.CheckConstraint(
                 name="ledger_positive_where_it_must",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # fits numeric(14, 2)
 _AMOUNT = re.compile(r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$")
+# A rate to the base currency fits numeric(14, 6): up to 8 digits before the point, 6 after.
+_RATE = re.compile(r"^[0-9]{1,8}(\.[0-9]{1,6})?$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def cents(value: Decimal) -> Decimal:
@@ -33,3 +37,44 @@ def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
     if amount < 0 and not allow_negative:
         raise ValidationError(_("The amount must be positive."), code="negative")
     return cents(amount)
+
+
+def parse_rate(text: str) -> Decimal:
+    """'7.1234' -> Decimal('7.1234'): a positive rate to the base currency, digits only, at most
+    8 before the point and 6 after it (no 7e0, 7,1, NaN, 0 or negative rates)."""
+    cleaned = (text or "").strip()
+    if not _RATE.match(cleaned):
+        raise ValidationError(
+            _("Enter the rate in digits with at most six decimals, e.g. 7.1234."), code="format"
+        )
+    rate = Decimal(cleaned)
+    if rate <= 0:
+        raise ValidationError(_("The rate must be greater than zero."), code="zero")
+    return rate
+
+
+def parse_currency(text: str) -> str:
+    """'usd ' -> 'USD': a three-letter ISO 4217 code."""
+    cleaned = (text or "").strip().upper()
+    if not _CURRENCY.match(cleaned):
+        raise ValidationError(_("Enter a three-letter currency code, e.g. USD."), code="currency")
+    return cleaned
+
+
+@dataclass(frozen=True)
+class OriginalAmount:
+    """An amount as it was in another currency, with the rate that converts it to the base
+    currency: ``amount × rate``, rounded half up to cents, is what the ledger books."""
+
+    currency: str
+    amount: Decimal
+    rate: Decimal
+
+    def in_base(self) -> Decimal:
+        return cents(self.amount * self.rate)
+
+    def __str__(self) -> str:
+        rate = f"{self.rate:f}"
+        if "." in rate:  # 7.123400 -> 7.1234, 7.000000 -> 7 (but 100 stays 100)
+            rate = rate.rstrip("0").rstrip(".")
+        return f"{self.currency} {self.amount:f} @ {rate}"

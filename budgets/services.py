@@ -13,12 +13,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from budgets.models import Budget, LedgerEntry, new_group
-from budgets.money import MAX_AMOUNT, cents
+from budgets.money import MAX_AMOUNT, OriginalAmount, cents
 from budgets.selectors import Balance, balance
 
 K = LedgerEntry.Kind
@@ -47,11 +48,45 @@ def _amount(value: Decimal, *, allow_negative: bool = False) -> Decimal:
     return value
 
 
+def _original(original: OriginalAmount | None, amount: Decimal) -> dict[str, Any]:
+    """The original-currency fields of an entry booked at ``amount`` in the base currency."""
+    if original is None:
+        return {}
+    if original.currency == settings.BASE_CURRENCY:
+        raise ValidationError(
+            _("Give an original currency only when it differs from %(base)s.")
+            % {"base": settings.BASE_CURRENCY}
+        )
+    if original.in_base() != amount:
+        raise ValidationError(
+            _("The amount in %(base)s must be the original amount times the rate, in cents.")
+            % {"base": settings.BASE_CURRENCY}
+        )
+    return {
+        "original_currency": original.currency,
+        "original_amount": original.amount,
+        "rate": original.rate,
+    }
+
+
 def _entry(
-    budget: Budget, kind: str, amount: Decimal, *, user: Any, memo: str, **extra: Any
+    budget: Budget,
+    kind: str,
+    amount: Decimal,
+    *,
+    user: Any,
+    memo: str,
+    original: OriginalAmount | None = None,
+    **extra: Any,
 ) -> LedgerEntry:
     entry = LedgerEntry(
-        budget=budget, kind=kind, amount=amount, memo=memo, created_by=user, **extra
+        budget=budget,
+        kind=kind,
+        amount=amount,
+        memo=memo,
+        created_by=user,
+        **_original(original, amount),
+        **extra,
     )
     entry.full_clean(exclude=["group"])
     entry.save()
@@ -76,20 +111,47 @@ def budget_for(*, department: Any, year: int) -> Budget:
 
 @transaction.atomic
 def budget_allocate(
-    *, budget: Budget, amount: Decimal, user: Any, memo: str, category: str = ""
+    *,
+    budget: Budget,
+    amount: Decimal,
+    user: Any,
+    memo: str,
+    category: str = "",
+    original: OriginalAmount | None = None,
 ) -> LedgerEntry:
+    """Add ``amount`` (base currency) to the allocation; ``original`` records the currency,
+    amount and rate it came in (``amount`` must be ``original.in_base()``)."""
     budget = _locked(budget)
-    return _entry(budget, K.ALLOCATION, _amount(amount), user=user, memo=memo, category=category)
+    return _entry(
+        budget,
+        K.ALLOCATION,
+        _amount(amount),
+        user=user,
+        memo=memo,
+        category=category,
+        original=original,
+    )
 
 
 @transaction.atomic
-def budget_adjust(*, budget: Budget, amount: Decimal, user: Any, memo: str) -> LedgerEntry:
+def budget_adjust(
+    *,
+    budget: Budget,
+    amount: Decimal,
+    user: Any,
+    memo: str,
+    original: OriginalAmount | None = None,
+) -> LedgerEntry:
     """Re-forecast during the year: raise (positive) or cut (negative) the allocation."""
     budget = _locked(budget)
     amount = _amount(amount, allow_negative=True)
+    _refuse_a_cut_beyond_available(budget, amount)
+    return _entry(budget, K.ADJUSTMENT, amount, user=user, memo=memo, original=original)
+
+
+def _refuse_a_cut_beyond_available(budget: Budget, amount: Decimal) -> None:
     if amount < 0 and balance(budget).available + amount < 0:
         raise BudgetExceeded(_("The cut is larger than what is still available."))
-    return _entry(budget, K.ADJUSTMENT, amount, user=user, memo=memo)
 
 
 @transaction.atomic
@@ -132,7 +194,14 @@ def budget_reverse(*, entry: LedgerEntry, user: Any, memo: str) -> LedgerEntry:
         raise ValidationError(_("This entry has already been reversed."))
     if entry.group:
         raise ValidationError(_("Reverse a transfer by transferring back."))
-    return _entry(budget, K.REVERSAL, -entry.amount, user=user, memo=memo, reverses=entry)
+    original = (
+        OriginalAmount(entry.original_currency, -entry.original_amount, entry.rate)
+        if entry.original_currency and entry.original_amount is not None and entry.rate
+        else None
+    )
+    return _entry(
+        budget, K.REVERSAL, -entry.amount, user=user, memo=memo, reverses=entry, original=original
+    )
 
 
 def budget_check(*, department: Any, amount: Decimal, year: int) -> Fit:

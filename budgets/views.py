@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_tables2 as tables
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +21,7 @@ from django_tables2 import RequestConfig
 from budgets import services
 from budgets.forms import LedgerActionForm, ReversalForm
 from budgets.models import Budget, LedgerEntry
+from budgets.money import OriginalAmount
 from budgets.rendering import overview_rows_html
 from budgets.selectors import Balance, balances
 from config.exports import SafeTableExport
@@ -103,7 +105,7 @@ def _chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
         ("available", _("Available")),
     ]
     return {
-        "currency": "CNY",
+        "currency": settings.BASE_CURRENCY,
         "labels": [r["department"].name for r in rows],
         "series": [
             {"key": key, "label": label, "values": [str(getattr(r["balance"], key)) for r in rows]}
@@ -126,6 +128,9 @@ class LedgerTable(tables.Table):
     kind = tables.Column(verbose_name=_("Kind"))
     category = tables.Column(verbose_name=_("Category"))
     amount = tables.Column(verbose_name=_("Amount (CNY)"), attrs={"td": {"class": "text-end"}})
+    original = tables.Column(
+        verbose_name=_("Original currency"), empty_values=(), attrs={"td": {"class": "text-end"}}
+    )
     running = tables.Column(
         verbose_name=_("Allocated after"),
         empty_values=(),
@@ -144,6 +149,7 @@ class LedgerTable(tables.Table):
             "kind",
             "category",
             "amount",
+            "original",
             "running",
             "memo",
             "reference",
@@ -161,6 +167,14 @@ class LedgerTable(tables.Table):
         return str(record.get_category_display())
 
     value_category = render_category
+
+    def render_original(self, record: LedgerEntry) -> str:
+        """E.g. "USD 1000.00 @ 7.1234": what the amount was before conversion."""
+        if not record.original_currency or record.original_amount is None or not record.rate:
+            return ""
+        return str(OriginalAmount(record.original_currency, record.original_amount, record.rate))
+
+    value_original = render_original
 
     def render_running(self, record: LedgerEntry) -> Any:
         return getattr(record, "running", "")
@@ -231,10 +245,15 @@ def budget_action(request: HttpRequest, pk: int) -> HttpResponse:
                     user=request.user,
                     memo=data["memo"],
                     category=data["category"] or "",
+                    original=data["original"],
                 )
             elif data["action"] == "adjust":
                 services.budget_adjust(
-                    budget=budget, amount=data["amount"], user=request.user, memo=data["memo"]
+                    budget=budget,
+                    amount=data["amount"],
+                    user=request.user,
+                    memo=data["memo"],
+                    original=data["original"],
                 )
             elif data["action"] == "release_reserve":
                 services.budget_release_reserve(
