@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -19,7 +19,13 @@ from org.models import Person
 from org.permissions import role_required
 from org.scoping import can_manage_department, visible_departments
 from renewals.filters import SubscriptionFilter
-from renewals.models import AlertDelivery, RenewalRequest, Subscription, SubscriptionTerm
+from renewals.models import (
+    AlertDelivery,
+    Module,
+    RenewalRequest,
+    Subscription,
+    SubscriptionTerm,
+)
 from renewals.selectors import subscriptions as subs
 from renewals.selectors import usage
 from renewals.selectors.money import cents
@@ -112,6 +118,16 @@ def _deadlines(subscription: Subscription, today: dt.date) -> list[dict[str, Any
 def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = subs.get_subscription_for(request.user, pk)
     today = timezone.localdate()
+    # The modules with their holder counts, read once for the module table and the trend.
+    prefetch_related_objects(
+        [subscription],
+        Prefetch(
+            "modules",
+            queryset=Module.objects.annotate(
+                holder_count=Count("holders", filter=Q(holders__revoked_on__isnull=True))
+            ),
+        ),
+    )
     trend = usage.usage_trend(subscription, today=today)
     chart = {
         "labels": [p.month.strftime("%Y-%m") for p in next(iter(trend.values()))],
@@ -133,9 +149,7 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "subscription": subscription,
             "seats": usage.seats_of(subscription, today=today),
-            "modules": subscription.modules.annotate(
-                holder_count=Count("holders", filter=Q(holders__revoked_on__isnull=True))
-            ),
+            "modules": subscription.modules.all(),
             "terms": _term_history(subscription),
             "trend": trend,
             "chart": chart,
