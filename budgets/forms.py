@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -125,3 +126,39 @@ class LedgerActionForm(forms.Form):
 
 class ReversalForm(forms.Form):
     memo = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class ReforecastForm(forms.Form):
+    """Finance's re-forecast of the months left: a new expected full-year figure, or the amount
+    the remaining months need; the difference to the allocation is booked as an adjustment."""
+
+    BASES = [
+        ("full_year", _("New expected full-year figure")),
+        ("remaining", _("Amount needed for the remaining months")),
+    ]
+
+    basis = forms.ChoiceField(
+        label=_("Re-forecast as"),
+        choices=BASES,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    amount = AmountField(
+        label=_("Amount (CNY)"),
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+    memo = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+    # One per rendered form: a second submission of the same form books nothing more.
+    reference = forms.RegexField(regex=r"^reforecast:[0-9a-f]{32}$", widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the ledger form on the same page has fields named alike.
+        kwargs.setdefault("auto_id", "reforecast_%s")
+        super().__init__(*args, **kwargs)
+
+    @staticmethod
+    def new_reference() -> str:
+        return f"reforecast:{uuid.uuid4().hex}"

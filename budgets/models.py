@@ -128,6 +128,12 @@ class LedgerEntry(models.Model):
                 & ~Q(reference=""),
                 name="ledger_once_per_reference",
             ),
+            # A re-forecast (an adjustment with a reference) is written once per submitted form.
+            models.UniqueConstraint(
+                fields=["budget", "reference"],
+                condition=Q(kind="adjustment") & ~Q(reference=""),
+                name="ledger_reforecast_once_per_reference",
+            ),
             models.CheckConstraint(
                 name="ledger_reversal_points_back",
                 condition=Q(kind="reversal", reverses__isnull=False)

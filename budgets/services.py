@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from budgets.models import Budget, LedgerEntry, new_group
@@ -298,7 +299,77 @@ def budget_book_actual(
     return _entry(budget, K.ACTUAL, _amount(amount), user=user, memo=memo, reference=reference)
 
 
-def current_year(today: dt.date | None = None) -> int:
-    from django.utils import timezone
+def local_today() -> dt.date:
+    """Today in settings.TIME_ZONE (the company's fiscal calendar), whatever time zone a request
+    has activated."""
+    return timezone.localdate(timezone=timezone.get_default_timezone())
 
-    return (today or timezone.localdate()).year
+
+def current_year(today: dt.date | None = None) -> int:
+    return (today or local_today()).year
+
+
+def months_remaining(year: int, today: dt.date | None = None) -> int:
+    """Months of fiscal (calendar) ``year`` still to come, the current month included, counted
+    in settings.TIME_ZONE: 12 for a future year, 0 once it is over."""
+    today = today or local_today()
+    if year != today.year:
+        return 12 if year > today.year else 0
+    return 13 - today.month
+
+
+def _forecast(value: Decimal) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValidationError(_("The amount must be a finite decimal number."))
+    value = cents(value)
+    if value < 0 or value > MAX_AMOUNT:
+        raise ValidationError(
+            _("The forecast must be zero or a positive number of at most 12 digits.")
+        )
+    return value
+
+
+@transaction.atomic
+def budget_reforecast(
+    *,
+    budget: Budget,
+    reference: str,
+    user: Any,
+    memo: str,
+    full_year: Decimal | None = None,
+    remaining: Decimal | None = None,
+    today: dt.date | None = None,
+) -> LedgerEntry | None:
+    """Re-forecast the months left: bring the year's allocation to a new expected ``full_year``
+    figure, or to what is already committed and paid plus the ``remaining`` months' amount, by
+    one adjustment entry for the difference (rounded half up to cents). Idempotent by
+    ``reference``: a retried or double-submitted re-forecast returns the entry it wrote. Returns
+    None when the allocation already matches (nothing to write)."""
+    if (full_year is None) == (remaining is None):
+        raise ValidationError(
+            _("Give either the full-year figure or the remaining months' amount.")
+        )
+    if not reference:
+        raise ValidationError(_("A reference to what caused the entry is required."))
+    budget = _locked(budget)
+    # Under the budget's lock, so two submissions of one form cannot both pass this check.
+    if existing := LedgerEntry.objects.filter(
+        budget=budget, kind=K.ADJUSTMENT, reference=reference
+    ).first():
+        return existing
+    if months_remaining(budget.year, today) == 0:
+        raise ValidationError(
+            _("The fiscal year %(year)s is over: there are no months left to re-forecast.")
+            % {"year": budget.year}
+        )
+    current = balance(budget)
+    if full_year is not None:
+        target = _forecast(full_year)
+    else:
+        assert remaining is not None
+        target = cents(current.committed + current.actual + _forecast(remaining))
+    if target == current.allocated:
+        return None
+    difference = _amount(target - current.allocated, allow_negative=True)
+    _refuse_a_cut_beyond_available(budget, difference)
+    return _entry(budget, K.ADJUSTMENT, difference, user=user, memo=memo, reference=reference)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_tables2 import RequestConfig
 
 from budgets import services
-from budgets.forms import LedgerActionForm, ReversalForm
+from budgets.forms import LedgerActionForm, ReforecastForm, ReversalForm
 from budgets.models import Budget, LedgerEntry
 from budgets.money import OriginalAmount
 from budgets.rendering import overview_rows_html
@@ -209,16 +209,25 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     RequestConfig(request, paginate={"per_page": 100}).configure(table)
     is_finance = has_role(request.user, Role.FINANCE)
+    current = balances([budget.pk])[budget.pk]
     return render(
         request,
         "budgets/budget_detail.html",
         {
             "budget": budget,
-            "balance": balances([budget.pk])[budget.pk],
+            "balance": current,
+            "committed_and_actual": current.committed + current.actual,
             "table": table,
             "kinds": LedgerEntry.Kind.choices,
             "kind": kind,
             "form": LedgerActionForm(budget=budget) if is_finance else None,
+            "months_remaining": services.months_remaining(budget.year),
+            "time_zone": settings.TIME_ZONE,
+            "reforecast_form": ReforecastForm(
+                initial={"basis": "full_year", "reference": ReforecastForm.new_reference()}
+            )
+            if is_finance
+            else None,
             "reversible": [
                 e
                 for e in entries
@@ -275,6 +284,48 @@ def budget_action(request: HttpRequest, pk: int) -> HttpResponse:
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, str(error))
+    return redirect(budget)
+
+
+@require_POST
+@role_required(Role.FINANCE)
+def budget_reforecast(request: HttpRequest, pk: int) -> HttpResponse:
+    """Finance re-forecasts the months left of a budget's year (one adjustment entry)."""
+    budget = get_budget_for(request.user, pk)
+    form = ReforecastForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(budget)
+    data = form.cleaned_data
+    # Only chooses the message; the service itself makes a repeat harmless, under the lock.
+    already = LedgerEntry.objects.filter(
+        budget=budget, kind=LedgerEntry.Kind.ADJUSTMENT, reference=data["reference"]
+    ).exists()
+    try:
+        entry = services.budget_reforecast(
+            budget=budget,
+            reference=data["reference"],
+            user=request.user,
+            memo=data["memo"],
+            **{data["basis"]: data["amount"]},
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if entry is None:
+            messages.info(
+                request, _("The allocation already matches this forecast: nothing to book.")
+            )
+        elif already:
+            messages.info(request, _("This re-forecast was already recorded."))
+        else:
+            messages.success(
+                request,
+                _("Re-forecast recorded: the allocation changes by %(amount)s.")
+                % {"amount": entry.amount},
+            )
     return redirect(budget)
 
 

@@ -109,6 +109,17 @@ MATRIX: dict[str, Row] = {
         kwargs=lambda c: {"pk": c.budget_a.pk},
         data=lambda c: {"action": "allocate", "amount": "1000", "memo": "追加"},
     ),
+    "budgets:budget-reforecast": Row(
+        {r: 403 for r in ROLES} | {"anonymous": LOGIN, "finance": 302, "it_admin": 302},
+        method="post",
+        kwargs=lambda c: {"pk": c.budget_a.pk},
+        data=lambda c: {
+            "basis": "full_year",
+            "amount": "2000",
+            "memo": "重新预测",
+            "reference": "reforecast:" + "0" * 32,
+        },
+    ),
     "budgets:entry-reverse": Row(
         {r: 403 for r in ROLES} | {"anonymous": LOGIN, "finance": 302, "it_admin": 302},
         method="post",
