@@ -14,9 +14,9 @@ async function drawBudgetChart() {
   const texts = [...data.labels, ...data.series.map((s) => s.label)];
   await Promise.all(texts.map((t) => document.fonts.load(`12px ${family}`, t))).catch(() => {});
   Chart.defaults.font.family = family;
+  // Whole amounts on the axis; the tooltips give the exact figure.
   const format = new Intl.NumberFormat(document.documentElement.lang || undefined, {
-    minimumFractionDigits: 2,
-    maximumFractionDigits: 2,
+    maximumFractionDigits: 0,
   });
   new Chart(canvas, {
     type: "bar",
