@@ -42,8 +42,9 @@ class LedgerActionForm(forms.Form):
     amount = AmountField(label=_("Amount"), allow_negative=True)
     # Allocations and adjustments may come in another currency: the amount is then in that
     # currency, and amount × rate (rounded half up to cents) is booked in the base currency.
-    currency = forms.CharField(label=_("Currency"), max_length=3, required=False)
-    rate = forms.CharField(label=_("Rate"), max_length=20, required=False)
+    # (Their labels name the base currency: set in __init__.)
+    currency = forms.CharField(max_length=3, required=False)
+    rate = forms.CharField(max_length=20, required=False)
     target = forms.ModelChoiceField(
         label=_("To budget"),
         queryset=Budget.objects.none(),
