@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from renewals.models import (
     AlertDelivery,
+    ApprovalStep,
+    ApprovalTier,
     CurrencyRate,
     ImportJob,
     Module,
     MonthlyUsage,
     Notification,
+    Quote,
+    RenewalRequest,
     Seat,
     Subscription,
     SubscriptionTerm,
@@ -131,3 +136,45 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ("created_at", "user", "title", "read_at")
     list_select_related = ("user",)
     search_fields = ("title", "user__username")
+
+
+@admin.register(ApprovalTier)
+class ApprovalTierAdmin(admin.ModelAdmin):
+    """Finance's policy; the same validation as the tiers page (ranges may not overlap)."""
+
+    list_display = ("name", "min_amount", "max_amount", "roles")
+
+
+class QuoteInline(admin.TabularInline):
+    model = Quote
+    extra = 0
+    can_delete = False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class StepInline(QuoteInline):
+    model = ApprovalStep  # type: ignore[assignment]
+
+
+@admin.register(RenewalRequest)
+class RenewalRequestAdmin(admin.ModelAdmin):
+    """Read-only: requests change only through their services (approvals, budget, trail)."""
+
+    list_display = ("pk", "subscription", "department", "status", "amount_base", "created_at")
+    list_filter = ("status", "purpose")
+    search_fields = ("subscription__ref", "subscription__product", "order_ref")
+    inlines = [QuoteInline, StepInline]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -125,13 +125,18 @@ class InboxTable(tables.Table):
     submitted = tables.DateTimeColumn(
         verbose_name=_("Submitted"), accessor="request__submitted_at", format="Y-m-d H:i"
     )
+    decide = tables.TemplateColumn(
+        template_name="renewals/_inbox_actions.html",
+        verbose_name=_("Decision"),
+        orderable=False,
+    )
 
     class Meta:
         model = ApprovalStep
         fields = ["request", "subscription", "department", "purpose", "amount", "role"]
         sequence = (
             "request", "subscription", "department", "purpose", "amount", "role",
-            "requested_by", "submitted",
+            "requested_by", "submitted", "decide",
         )  # fmt: skip
         attrs = {"class": "table table-sm table-hover align-middle", "data-testid": "inbox"}
 

@@ -320,6 +320,10 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
             status = 409 if exc.code in ("already_decided", "budget") else 403
         else:
             error = ""
+    if getattr(request, "htmx", False) and request.POST.get("from") == "inbox":
+        renewal.refresh_from_db()
+        context = {"renewal": renewal, "decision_error": error}
+        return render(request, "renewals/_inbox_result.html", context, status=status)
     if getattr(request, "htmx", False):
         renewal = selectors.get_request_for(request.user, pk)
         context = _detail_context(request, renewal) | {"decision_error": error}

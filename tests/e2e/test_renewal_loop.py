@@ -88,10 +88,14 @@ def test_alert_to_request_to_two_approvals_to_execution(
     # 3. The head of A approves from the inbox (HTMX swaps the panel in place).
     sign_in(other_page, base, "head_a", "zh-hans")
     other_page.goto(base + "/approvals/")  # type: ignore[attr-defined]
-    other_page.locator("[data-testid=inbox] tbody a").first.click()  # type: ignore[attr-defined]
-    other_page.fill("#decision-comment", "同意")  # type: ignore[attr-defined]
-    other_page.get_by_test_id("approve").click()  # type: ignore[attr-defined]
-    other_page.wait_for_selector("[data-testid=waiting-for]")  # type: ignore[attr-defined]
+    row = other_page.locator("[data-testid=inbox] tbody tr").first  # type: ignore[attr-defined]
+    row.locator("input[name=comment]").fill("同意")
+    row.get_by_role("button", name="批准").click()
+    other_page.get_by_test_id("inbox-result").wait_for()  # type: ignore[attr-defined]
+    assert "审批中" in other_page.get_by_test_id("inbox-result").inner_text()  # type: ignore[attr-defined]
+    # The request page shows who signed and who is next.
+    other_page.goto(base + request.get_absolute_url())  # type: ignore[attr-defined]
+    assert other_page.get_by_test_id("waiting-for").is_visible()  # type: ignore[attr-defined]
     request.refresh_from_db()
     assert request.status == "in_approval"
 

@@ -47,3 +47,7 @@ def inventory(cast: Cast) -> Inventory:
         department=cast.dept_b,
     )
     return Inventory(jira=jira, gantt=gantt, feishu_b=feishu_b)
+
+
+# The local webhook receiver on 127.0.0.1, for every test of this folder that posts to chat.
+from tests.renewals.test_webhooks import receiver  # noqa: E402,F401

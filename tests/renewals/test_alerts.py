@@ -324,7 +324,8 @@ def test_notification_centre_badge_and_reading(cast: Cast, sub: Subscription) ->
     assert f'data-testid="unread-count">{unread}<' in html
     notification = Notification.objects.get(user=cast.head_a, subscription=sub)
     response = client.post(reverse("renewals:notification-read", args=[notification.pk]))
-    assert response["Location"] == sub.get_absolute_url()
+    # An alert opens "start renewal request" for its subscription.
+    assert response["Location"] == reverse("renewals:request-create", args=[sub.pk])
     assert (
         f'data-testid="unread-count">{unread - 1}<' in client.get(reverse("home")).content.decode()
         or unread == 1

@@ -297,3 +297,20 @@ def test_the_pdf_never_fetches_outside_static(cast: Cast, draft: RenewalRequest)
             fetcher.fetch(url)
     inside = fetcher.fetch((STATIC_DIR / "css" / "app.css").as_uri())
     assert inside is not None
+
+
+def test_deciding_from_the_inbox_answers_in_the_row(cast: Cast, draft: RenewalRequest) -> None:
+    services.request_submit(request=draft, user=cast.software_admin)
+    step = draft.steps.get()
+    url = reverse("renewals:request-decide", args=[draft.pk])
+    head = client_for(cast.head_a)
+    inbox = head.get(reverse("renewals:approval-inbox")).content.decode()
+    assert 'data-testid="inbox-decision"' in inbox
+    data = {"decision": "reject", "step": step.pk, "from": "inbox"}
+    refused = head.post(url, data, HTTP_HX_REQUEST="true")  # no comment: refused, nothing decided
+    assert refused.status_code == 403 and 'data-testid="inbox-result"' in refused.content.decode()
+    assert draft.steps.get().status == ApprovalStep.Status.PENDING
+    done = head.post(url, data | {"comment": "不需要"}, HTTP_HX_REQUEST="true")
+    assert done.status_code == 200 and "<tr" not in done.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == RenewalRequest.Status.REJECTED

@@ -139,7 +139,7 @@ def test_over_budget_adds_a_finance_step_below_the_tier(cast: Cast) -> None:
 def test_over_budget_can_be_refused_by_setting(cast: Cast, settings: object) -> None:
     settings.APPROVAL_OVER_BUDGET = "refuse"  # type: ignore[attr-defined]
     request = open_request(cast, "20000")
-    with pytest.raises(ValidationError, match="budget"):
+    with pytest.raises(ValidationError, match="预算"):
         services.request_submit(request=request, user=cast.software_admin)
     request.refresh_from_db()
     assert request.status == RenewalRequest.Status.DRAFT and not request.steps.exists()
@@ -283,7 +283,7 @@ def test_reject_releases_nothing_and_cancel_releases_the_commitment(funded: Cast
 
 def test_a_second_open_request_for_the_same_subscription_is_refused(funded: Cast) -> None:
     open_request(funded, "100")
-    with pytest.raises(ValidationError, match="under way"):
+    with pytest.raises(ValidationError, match="进行中"):
         services.request_create(subscription=funded.subscription_a, user=funded.it_admin)
 
 
@@ -518,7 +518,7 @@ def test_only_it_or_finance_execute_and_only_approved_requests(funded: Cast) -> 
         rate_to_base=Decimal(1), term_start=dt.date(2027, 1, 1), term_end=dt.date(2027, 12, 31),
         seats=1, edition="", modules=[],
     )  # fmt: skip
-    with pytest.raises(ValidationError, match="approved"):
+    with pytest.raises(ValidationError, match="已批准"):
         services.request_execute(request=request, user=funded.finance, **kwargs)  # type: ignore[arg-type]
     services.step_decide(request=request, user=funded.head_a, decision="approve")
     with pytest.raises(PermissionDenied):
@@ -592,3 +592,29 @@ def test_the_alert_links_straight_to_start_a_renewal_request(cast: Cast) -> None
     assert client.get(path)["Location"] == request.get_absolute_url()
     assert client.post(path, {"purpose": "keep"})["Location"] == request.get_absolute_url()
     assert RenewalRequest.objects.count() == 1
+
+
+def test_each_decision_reaches_the_next_approver_and_the_department_chat(
+    funded: Cast, receiver: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    from renewals.models import ChatChannel
+    from tests.renewals.test_webhooks import Receiver
+
+    ChatChannel.objects.create(
+        department=funded.dept_a, name="研发群", kind="dingtalk", url=receiver, secret="SECx"
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        request = submitted(funded, "60000")
+    # Submitted: the head of A is asked (in-app and e-mail), the chat hears of it.
+    assert Notification.objects.filter(user=funded.head_a, url=request.get_absolute_url()).exists()
+    assert any(funded.head_a.email in m.to for m in mail.outbox)
+    assert len(Receiver.received) == 1
+    path, body = Receiver.received[0]
+    assert "sign=" in path and f"#{request.pk}" in str(body)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.step_decide(request=request, user=funded.head_a, decision="approve", comment="好")
+    # Approved a step: the requester is told, finance is asked, the chat hears again.
+    assert Notification.objects.filter(user=funded.software_admin).count() == 1
+    assert Notification.objects.filter(user=funded.finance).count() == 1
+    assert len(Receiver.received) == 2
