@@ -59,17 +59,19 @@ def make_requests(count: int) -> None:
         )  # fmt: skip
     RenewalRequest.objects.bulk_create(rows, batch_size=5000)
     steps = []
-    for request in rows:
+    for i, request in enumerate(rows):
+        since = now - dt.timedelta(minutes=i)
         if request.status == "submitted":
             steps += [
-                ApprovalStep(request=request, round=1, position=1, role="department_head", status="pending"),
+                ApprovalStep(request=request, round=1, position=1, role="department_head", status="pending", pending_since=since),
                 ApprovalStep(request=request, round=1, position=2, role="finance", status="waiting"),
             ]  # fmt: skip
         elif request.status == "in_approval":
             steps += [
                 ApprovalStep(request=request, round=1, position=1, role="department_head",
                              status="approved", decided_by=requester, decided_at=now),
-                ApprovalStep(request=request, round=1, position=2, role="finance", status="pending"),
+                ApprovalStep(request=request, round=1, position=2, role="finance", status="pending",
+                             pending_since=since),
             ]  # fmt: skip
     ApprovalStep.objects.bulk_create(steps, batch_size=5000)
     with connection.cursor() as cursor:

@@ -6,7 +6,13 @@ from config.navigation import items_for
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
-    """The menu entries the current user may open, and which one is current."""
+    """The menu entries the current user may open, and which one is current.
+
+    Computed once per request: a table whose cells are templates renders with the request's
+    context once per row, and must not count the unread notifications fifty times."""
+    cached: dict[str, object] | None = getattr(request, "_navigation_context", None)
+    if cached is not None:
+        return cached
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match else None
     unread = 0
@@ -15,9 +21,11 @@ def navigation(request: HttpRequest) -> dict[str, object]:
 
         unread = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
     items = items_for(request.user)
-    return {
+    cached = {
         "nav_items": items,
         "nav_manage": [item for item in items if item.manage],
         "nav_current": current,
         "unread_notifications": unread,
     }
+    request._navigation_context = cached  # type: ignore[attr-defined]
+    return cached

@@ -117,6 +117,8 @@ class ApprovalStep(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.WAITING
     )
+    # When the step started to wait for its decision: the inbox shows the longest waiting first.
+    pending_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="approval_decisions",
@@ -144,8 +146,12 @@ class ApprovalStep(models.Model):
             ),
         ]
         indexes = [
-            # The "awaiting my approval" inbox reads pending steps by role.
-            models.Index(fields=["role"], condition=Q(status="pending"), name="step_pending_idx"),
+            # The "awaiting my approval" inbox reads pending steps by role, longest waiting first.
+            models.Index(
+                fields=["role", "pending_since"],
+                condition=Q(status="pending"),
+                name="step_pending_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -178,6 +178,8 @@ class RenewalRequest(models.Model):
         indexes = [
             # The request list filters by department and status.
             models.Index(fields=["department", "status"], name="request_dept_status_idx"),
+            # The request list shows the newest first.
+            models.Index(fields=["-created_at"], name="request_created_idx"),
         ]
 
     def __str__(self) -> str:

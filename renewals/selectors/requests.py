@@ -26,13 +26,23 @@ from renewals.selectors.subscriptions import with_figures
 from renewals.selectors.usage import recommendations, underused_modules, usage_trend
 
 
+# What the list, its filters and its exports read; the rest (frozen evidence, justification,
+# the requester's password hash …) stays in the database.
+LIST_FIELDS = (
+    "pk", "status", "purpose", "amount_base", "proposed_term_start", "created_at",
+    "subscription_id", "department_id", "requested_by_id",
+    "subscription__product", "subscription__vendor_id", "subscription__vendor__name",
+    "department__name", "requested_by__username", "requested_by__display_name",
+    "requested_by__first_name", "requested_by__last_name",
+)  # fmt: skip
+
+
 def request_list(*, user: Any) -> QuerySet[RenewalRequest]:
     """Requests of the departments the user may see, ready for a table (fixed query count)."""
     return (
         RenewalRequest.objects.filter(department__in=visible_departments(user))
-        .select_related(
-            "subscription", "subscription__vendor", "department", "requested_by", "chosen_quote"
-        )
+        .select_related("subscription__vendor", "department", "requested_by")
+        .only(*LIST_FIELDS)
         .prefetch_related(
             Prefetch(
                 "steps",
@@ -86,7 +96,7 @@ def steps_awaiting(*, user: Any) -> QuerySet[ApprovalStep]:
             "request__department",
             "request__requested_by",
         )
-        .order_by("request__submitted_at", "pk")
+        .order_by("pending_since", "pk")
     )
 
 

@@ -373,6 +373,7 @@ def _route(
             role=role,
             over_budget=over_budget,
             status=STEP.PENDING if position == 1 else STEP.WAITING,
+            pending_since=request.submitted_at if position == 1 else None,
         )
         for position, (role, over_budget) in enumerate(roles, start=1)
     )
@@ -441,8 +442,8 @@ def step_decide(
     if step.status == STEP.APPROVED:
         following = waiting.order_by("position").first()
         if following is not None:
-            following.status = STEP.PENDING
-            following.save(update_fields=["status"])
+            following.status, following.pending_since = STEP.PENDING, now
+            following.save(update_fields=["status", "pending_since"])
             request.status = S.IN_APPROVAL
             event = "approved_step"
         else:

@@ -314,3 +314,41 @@ def test_deciding_from_the_inbox_answers_in_the_row(cast: Cast, draft: RenewalRe
     assert done.status_code == 200 and "<tr" not in done.content.decode()
     draft.refresh_from_db()
     assert draft.status == RenewalRequest.Status.REJECTED
+
+
+def test_the_request_list_and_inbox_use_a_fixed_number_of_queries(cast: Cast) -> None:
+    from tests.factories import SubscriptionFactory
+
+    def make(count: int) -> None:
+        for _ in range(count):
+            subscription = SubscriptionFactory.create(department=cast.dept_a)
+            request = services.request_create(subscription=subscription, user=cast.software_admin)
+            services.request_submit(request=request, user=cast.software_admin)
+
+    def counts() -> tuple[int, int]:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        result = []
+        for user, name in ((cast.it_admin, "request-list"), (cast.head_a, "approval-inbox")):
+            client = client_for(user)
+            client.get(reverse(f"renewals:{name}"))
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(reverse(f"renewals:{name}")).status_code == 200
+            result.append(len(ctx.captured_queries))
+        return result[0], result[1]
+
+    make(2)
+    few = counts()
+    make(12)
+    assert counts() == few
+    page = client_for(cast.head_a).get(reverse("renewals:approval-inbox")).content.decode()
+    assert page.count('data-testid="inbox-decision"') == 14
+
+
+def test_the_request_list_escapes_what_it_shows(cast: Cast) -> None:
+    cast.subscription_a.product = "<img src=x onerror=alert(1)>"
+    cast.subscription_a.save()
+    services.request_create(subscription=cast.subscription_a, user=cast.software_admin)
+    page = client_for(cast.it_admin).get(reverse("renewals:request-list")).content.decode()
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
