@@ -25,7 +25,6 @@ from renewals.models.requests import money_json
 from renewals.selectors.subscriptions import with_figures
 from renewals.selectors.usage import recommendations, underused_modules, usage_trend
 
-
 # What the list, its filters and its exports read; the rest (frozen evidence, justification,
 # the requester's password hash …) stays in the database.
 LIST_FIELDS = (

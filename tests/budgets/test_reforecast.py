@@ -134,7 +134,7 @@ def test_refused_reforecasts_change_nothing(cast: Cast) -> None:
 def test_a_year_that_is_over_cannot_be_reforecast(cast: Cast) -> None:
     with (
         time_machine.travel(dt.datetime(2027, 12, 31, 16, 0, tzinfo=dt.UTC)),  # 2028 in Shanghai
-        pytest.raises(ValidationError, match="over"),
+        pytest.raises(ValidationError, match="已结束"),
     ):
         reforecast(cast, full_year=Decimal("200"))
 
