@@ -54,6 +54,9 @@ NAVIGATION: list[NavItem] = [
         "findings", _("Findings"), "renewals:findings", "exclamation-triangle", DIRECTORY_ROLES
     ),
     NavItem("vendors", _("Vendors"), "renewals:vendor-list", "shop", DIRECTORY_ROLES),
+    NavItem(
+        "contracts", _("Contracts"), "contracts:contract-list", "file-earmark-text", DIRECTORY_ROLES
+    ),
     NavItem("budgets", _("Budgets"), "budgets:overview", "cash-coin", BUDGET_ROLES),
     NavItem(
         "departments",

@@ -54,6 +54,13 @@ SCHEDULES: list[ScheduleSpec] = [
         schedule_type="C",
         cron="30 2 * * *",
     ),
+    # 03:00 every day: every stored contract file still exists and matches its SHA-256.
+    ScheduleSpec(
+        name="contract-integrity",
+        func="contracts.tasks.integrity_check",
+        schedule_type="C",
+        cron="0 3 * * *",
+    ),
     # Every 5 minutes: retry failed deliveries whose back-off has passed.
     ScheduleSpec(
         name="alert-delivery", func="renewals.tasks.deliver_alerts", schedule_type="I", minutes=5

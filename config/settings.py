@@ -277,6 +277,17 @@ ALERT_RETRY_BASE_SECONDS = env.int("ALERT_RETRY_BASE_SECONDS", default=60)
 APPROVAL_OVER_BUDGET = env.str("APPROVAL_OVER_BUDGET", default="finance_step")
 if APPROVAL_OVER_BUDGET not in ("finance_step", "refuse"):
     raise ImproperlyConfigured('APPROVAL_OVER_BUDGET must be "finance_step" or "refuse".')
+# Contract files: the largest upload (refused while it arrives, never read whole into memory),
+# and how long the PDF text extractor may run before it is stopped.
+CONTRACT_MAX_BYTES = env.int("CONTRACT_MAX_BYTES", default=25 * 1024 * 1024)
+CONTRACT_EXTRACT_TIMEOUT = env.int("CONTRACT_EXTRACT_TIMEOUT", default=60)
+# Serve contract downloads through the web server after the permission check: "" (Django streams
+# the file), "x-accel" (nginx: X-Accel-Redirect to CONTRACT_ACCEL_PREFIX + the stored name, an
+# internal location aliased to MEDIA_ROOT) or "x-sendfile" (Apache/lighttpd: the absolute path).
+CONTRACT_SENDFILE = env.str("CONTRACT_SENDFILE", default="")
+CONTRACT_ACCEL_PREFIX = env.str("CONTRACT_ACCEL_PREFIX", default="/_protected/")
+if CONTRACT_SENDFILE not in ("", "x-accel", "x-sendfile"):
+    raise ImproperlyConfigured('CONTRACT_SENDFILE must be "", "x-accel" or "x-sendfile".')
 # PDFs (assessment reports, briefings) are set in this font, built once from the vendored
 # Noto Sans SC web-font files into one TrueType file (see config/pdf.py).
 PDF_FONT_DIR = Path(env.str("PDF_FONT_DIR", default=str(BASE_DIR / "var" / "fonts")))

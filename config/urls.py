@@ -24,6 +24,7 @@ urlpatterns = [
     path("i18n/setlang/", org_views.switch_language, name="set-language"),
     path("org/", include("org.urls")),
     path("budgets/", include("budgets.urls")),
+    path("contracts/", include("contracts.urls")),
     path("", include("renewals.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from contracts.models import ContractDocument
+from contracts.services import contract_save, document_upload
 from renewals.models import ApprovalTier, Quote, RenewalRequest
 from renewals.services.requests import request_create
 from tests.conftest import Cast
@@ -57,6 +60,26 @@ def _fresh_quote(c: Cast) -> dict[str, object]:
         request=request, vendor_name="ClickUp", product="ClickUp", seats=1, unit_price=1
     )
     return {"pk": request.pk, "quote_pk": quote.pk}
+
+
+def _document(c: Cast) -> ContractDocument:
+    """A contract of department A with one stored PDF (once per test)."""
+    existing = getattr(c, "_document", None)
+    if existing is None:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        contract = contract_save(
+            user=c.it_admin, subscription=c.subscription_a,
+            data={"number": "M-1", "counterparty": "某公司", "valid_from": date(2027, 1, 1),
+                  "valid_to": date(2027, 12, 31), "total_value": Decimal("1")},
+        )  # fmt: skip
+        pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+        existing = document_upload(
+            contract=contract, user=c.it_admin, kind="main",
+            upload=SimpleUploadedFile("m.pdf", pdf, "application/pdf"),
+        )  # fmt: skip
+        c._document = existing  # type: ignore[attr-defined]
+    return existing
 
 
 def _fresh_tier(c: Cast) -> dict[str, object]:
@@ -240,6 +263,30 @@ MATRIX: dict[str, Row] = {
     "renewals:approval-inbox": Row(
         {r: 403 for r in ROLES}
         | {"anonymous": LOGIN, "it_admin": 200, "finance": 200, "head_a": 200, "head_b": 200}
+    ),
+    "contracts:contract-list": Row({"anonymous": LOGIN, **DIRECTORY}),
+    "contracts:contract-detail": Row(
+        REQUEST_READ, kwargs=lambda c: {"pk": _document(c).contract_id}
+    ),
+    # The download is checked like the contract page: head B gets 404, employees 403.
+    "contracts:document-download": Row(REQUEST_READ, kwargs=lambda c: {"pk": _document(c).pk}),
+    # Without a subscription to add it for, the form sends the editor back to the list.
+    "contracts:contract-add": Row(
+        {r: 403 for r in ROLES} | {"anonymous": LOGIN, "finance": 302, "it_admin": 302}
+    ),
+    "contracts:contract-edit": Row(FINANCE_ONLY, kwargs=lambda c: {"pk": _document(c).contract_id}),
+    "contracts:document-upload": Row(
+        {r: 403 for r in ROLES} | {"anonymous": LOGIN, "finance": 302, "it_admin": 302},
+        method="post",
+        kwargs=lambda c: {"pk": _document(c).contract_id},
+    ),
+    "contracts:contract-apply-terms": Row(
+        {r: 403 for r in ROLES} | {"anonymous": LOGIN, "finance": 302, "it_admin": 302},
+        method="post",
+        kwargs=lambda c: {"pk": _document(c).contract_id},
+    ),
+    "contracts:integrity-run": Row(
+        {r: 403 for r in ROLES} | {"anonymous": LOGIN, "it_admin": 302}, method="post"
     ),
     "renewals:tier-list": Row({"anonymous": LOGIN, **DIRECTORY}),
     "renewals:tier-add": Row(FINANCE_ONLY),

@@ -17,6 +17,7 @@ from config.exports import SafeTableExport
 from config.navigation import DIRECTORY_ROLES
 from org.models import Person
 from org.permissions import role_required
+from org.roles import Role, has_role
 from org.scoping import can_manage_department, visible_departments
 from renewals.filters import SubscriptionFilter
 from renewals.models import (
@@ -65,6 +66,25 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
         "renewals/subscription_list.html",
         {"filter": filterset, "table": table, "querystring": query.urlencode()},
     )
+
+
+def _contract_trap(subscription: Subscription, today: dt.date) -> dict[str, Any] | None:
+    """The contract trap: an auto-renewing subscription, its cancellation deadline, the newest
+    active contract's price cap, and the days left to cancel."""
+    if not subscription.auto_renew:
+        return None
+    newest = (
+        subscription.contracts.filter(status="active")  # type: ignore[attr-defined]
+        .order_by("-valid_from", "-pk")
+        .first()
+    )
+    deadline = subscription.cancellation_deadline
+    return {
+        "deadline": deadline,
+        "days_left": (deadline - today).days if deadline else None,
+        "price_cap": newest.price_cap_percent if newest else None,
+        "contract": newest,
+    }
 
 
 def _term_history(subscription: Subscription) -> list[dict[str, Any]]:
@@ -163,6 +183,10 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 status__in=RenewalRequest.OPEN
             ).first(),
             "can_request": can_manage_department(request.user, subscription.department),
+            # Contracts are shown through the reverse relation (renewals never imports them).
+            "contracts": subscription.contracts.order_by("-valid_from", "-pk")[:10],  # type: ignore[attr-defined]
+            "trap": _contract_trap(subscription, today),
+            "can_add_contract": has_role(request.user, Role.IT_ADMIN, Role.FINANCE),
             "total_saving": sum((r.yearly_saving or 0 for r in recommendations), start=Decimal(0)),
         },
     )

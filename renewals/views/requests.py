@@ -140,6 +140,7 @@ def _detail_context(request: HttpRequest, renewal: RenewalRequest) -> dict[str, 
         "can_execute": services.may_execute(user)
         and renewal.status == RenewalRequest.Status.APPROVED
         and not renewal.is_cancellation,
+        "can_execute_role": services.may_execute(user),
         "assessments": renewal.assessments.select_related("author"),
         "perspectives": services.perspectives_for(user, renewal),
         "assessment_form": AssessmentForm(perspectives=services.perspectives_for(user, renewal)),

@@ -10,7 +10,7 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # What each role's menu holds (the keys of config.navigation.NAVIGATION).
-LOOP = ["subscriptions", "requests", "approvals", "calendar", "findings", "vendors"]
+LOOP = ["subscriptions", "requests", "approvals", "calendar", "findings", "vendors", "contracts"]
 READER = [k for k in LOOP if k != "approvals"]  # no approver role
 DIRECTORY = ["departments", "people"]  # in the "Manage" drop-down, like the entries below
 MANAGE = {"departments", "people", "imports", "channels", "tiers", "system", "admin"}
@@ -25,14 +25,14 @@ EXPECTED_MENU = {
 }  # fmt: skip
 LABELS = {
     "zh-hans": {
-        "home": "仪表盘", "requests": "续费", "approvals": "待我审批", "tiers": "审批层级",
+        "home": "仪表盘", "requests": "续费", "approvals": "待我审批", "tiers": "审批层级", "contracts": "合同",
         "subscriptions": "订阅", "calendar": "续费日历", "findings": "风险发现", "vendors": "供应商", "budgets": "预算",
         "departments": "部门", "people": "人员", "imports": "数据导入", "channels": "群机器人", "system": "系统状态",
         "admin": "后台管理",
     },
     "en": {
         "home": "Dashboard", "requests": "Renewals", "approvals": "Approvals",
-        "tiers": "Approval tiers", "subscriptions": "Subscriptions", "calendar": "Calendar", "findings": "Findings",
+        "tiers": "Approval tiers", "contracts": "Contracts", "subscriptions": "Subscriptions", "calendar": "Calendar", "findings": "Findings",
         "vendors": "Vendors", "budgets": "Budgets", "departments": "Departments", "people": "People",
         "imports": "Imports", "channels": "Chat channels", "system": "System status",
         "admin": "Administration",

@@ -1,0 +1,115 @@
+"""Forms of the contract archive; amounts read strictly, files checked by content in services."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Contract, ContractDocument
+from org.scoping import visible_departments
+from renewals.models import Vendor
+from renewals.request_forms import CurrencyField, MoneyField, PercentField
+
+
+class TagsField(forms.CharField):
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def clean(self, value: Any) -> list[str]:
+        names = [t.strip() for t in re.split(r"[,，、]", super().clean(value) or "") if t.strip()]
+        if len(names) > 20 or any(len(t) > 40 for t in names):
+            raise forms.ValidationError(_("At most 20 tags of at most 40 characters each."))
+        return list(dict.fromkeys(names))
+
+
+class ContractForm(forms.ModelForm):
+    total_value = MoneyField(label=_("Total value"))
+    currency = CurrencyField(label=_("Currency"))
+    price_cap_percent = PercentField(label=_("Renewal price-increase cap %"), required=False)
+    tags = TagsField(label=_("Tags"), required=False, max_length=1000)
+
+    class Meta:
+        model = Contract
+        fields = [
+            "number", "counterparty", "signed_on", "valid_from", "valid_to", "seats",
+            "total_value", "currency", "price_terms", "auto_renew", "auto_renew_clause",
+            "notice_period_days", "price_cap_percent", "payment_terms", "tags", "status",
+        ]  # fmt: skip
+        date = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        widgets = {
+            "signed_on": date,
+            "valid_from": date,
+            "valid_to": date,
+            "price_terms": forms.Textarea(attrs={"rows": 2}),
+            "auto_renew_clause": forms.Textarea(attrs={"rows": 2}),
+            "payment_terms": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Document"), choices=ContractDocument.Kind.choices)
+    file = forms.FileField(
+        label=_("File (PDF, or a PNG/JPEG scan)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
+    )
+
+
+WITHIN = [("30", _("30 days")), ("60", _("60 days")), ("90", _("90 days")), ("180", _("180 days"))]
+
+
+class ContractFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search (also inside PDFs)"), method="search", max_length=100
+    )
+    department = django_filters.ChoiceFilter(
+        label=_("Department"), choices=[], empty_label=_("All departments"),
+        field_name="subscription__department",
+    )  # fmt: skip
+    vendor = django_filters.ChoiceFilter(
+        label=_("Vendor"), choices=[], empty_label=_("All vendors"),
+        field_name="subscription__vendor",
+    )  # fmt: skip
+    valid_on_or_after = django_filters.DateFilter(
+        label=_("Valid from"), field_name="valid_to", lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+    valid_on_or_before = django_filters.DateFilter(
+        label=_("Valid until"), field_name="valid_from", lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+    auto_renew = django_filters.BooleanFilter(
+        label=_("Auto-renews"),
+        widget=forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]),
+    )
+    expiring_within = django_filters.ChoiceFilter(
+        label=_("Expiring within"), choices=WITHIN, method="filter_expiring",
+        empty_label=_("Any time"),
+    )  # fmt: skip
+
+    class Meta:
+        model = Contract
+        fields = ["q", "department", "vendor", "valid_on_or_after", "valid_on_or_before",
+                  "auto_renew", "expiring_within"]  # fmt: skip
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["department"].extra["choices"] = list(
+            visible_departments(user).order_by("code").values_list("pk", "name")
+        )
+        self.filters["vendor"].extra["choices"] = list(
+            Vendor.objects.order_by("name").values_list("pk", "name")
+        )
+
+    def search(self, queryset: Any, name: str, value: str) -> Any:
+        from contracts.selectors import contract_search
+
+        return contract_search(queryset, value)
+
+    def filter_expiring(self, queryset: Any, name: str, value: str) -> Any:
+        from contracts.selectors import expiring_within
+
+        return expiring_within(queryset, int(value))

@@ -1,0 +1,20 @@
+"""django-q2 entry points of the contract archive."""
+
+from __future__ import annotations
+
+
+def extract_text(document_id: int) -> str:
+    """After an upload: the PDF's text for search (in a time-limited child process)."""
+    from contracts.services import document_extract_text
+
+    return document_extract_text(document_id=document_id)
+
+
+def integrity_check() -> str:
+    """Daily: stored files still exist and still match their SHA-256."""
+    from contracts.services import integrity_check as check
+
+    result = check()
+    return (
+        f"{result.checked} checked, {len(result.missing)} missing, {len(result.mismatched)} changed"
+    )
