@@ -73,11 +73,7 @@ def _contract_trap(subscription: Subscription, today: dt.date) -> dict[str, Any]
     active contract's price cap, and the days left to cancel."""
     if not subscription.auto_renew:
         return None
-    newest = (
-        subscription.contracts.filter(status="active")  # type: ignore[attr-defined]
-        .order_by("-valid_from", "-pk")
-        .first()
-    )
+    newest = subscription.contracts.filter(status="active").order_by("-valid_from", "-pk").first()
     deadline = subscription.cancellation_deadline
     return {
         "deadline": deadline,
@@ -184,7 +180,7 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ).first(),
             "can_request": can_manage_department(request.user, subscription.department),
             # Contracts are shown through the reverse relation (renewals never imports them).
-            "contracts": subscription.contracts.order_by("-valid_from", "-pk")[:10],  # type: ignore[attr-defined]
+            "contracts": subscription.contracts.order_by("-valid_from", "-pk")[:10],
             "trap": _contract_trap(subscription, today),
             "can_add_contract": has_role(request.user, Role.IT_ADMIN, Role.FINANCE),
             "total_saving": sum((r.yearly_saving or 0 for r in recommendations), start=Decimal(0)),
