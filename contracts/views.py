@@ -63,6 +63,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
             "table": table,
             "querystring": query.urlencode(),
             "can_edit": services.may_edit(request.user),
+            "show_integrity": has_role(request.user, Role.IT_ADMIN),
             "integrity": IntegrityCheck.objects.first()
             if has_role(request.user, Role.IT_ADMIN)
             else None,
