@@ -68,6 +68,18 @@ def get_request_for(user: Any, pk: int) -> RenewalRequest:
     )
 
 
+# What the inbox shows (the frozen evidence and the requester's password hash stay behind).
+INBOX_FIELDS = (
+    "pk", "role", "status", "round", "pending_since", "request_id",
+    "request__purpose", "request__amount_base", "request__status", "request__submitted_at",
+    "request__subscription_id", "request__department_id", "request__requested_by_id",
+    "request__subscription__product", "request__subscription__vendor_id",
+    "request__subscription__vendor__name", "request__department__name",
+    "request__requested_by__username", "request__requested_by__display_name",
+    "request__requested_by__first_name", "request__requested_by__last_name",
+)  # fmt: skip
+
+
 def steps_awaiting(*, user: Any) -> QuerySet[ApprovalStep]:
     """Pending steps this user may decide: their role, their department, not their own request,
     and not a request they already signed in this round."""
@@ -89,12 +101,9 @@ def steps_awaiting(*, user: Any) -> QuerySet[ApprovalStep]:
         .exclude(request__requested_by=user)
         .filter(~Exists(signed_earlier))
         .select_related(
-            "request",
-            "request__subscription",
-            "request__subscription__vendor",
-            "request__department",
-            "request__requested_by",
+            "request__subscription__vendor", "request__department", "request__requested_by"
         )
+        .only(*INBOX_FIELDS)
         .order_by("pending_since", "pk")
     )
 
