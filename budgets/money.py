@@ -22,9 +22,10 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
-    """'1234.5' -> Decimal('1234.50'). Refuses 5e4, 1,000, NaN, Infinity, -0, 0 and anything
-    with more than 12 digits before the point or 2 after it, with a message that says what to type."""
+def parse_amount(text: str, *, allow_negative: bool = False, allow_zero: bool = False) -> Decimal:
+    """'1234.5' -> Decimal('1234.50'). Refuses 5e4, 1,000, NaN, Infinity, -0, 0 (unless
+    ``allow_zero``: a free tier, no one-off fee) and anything with more than 12 digits before the
+    point or 2 after it, with a message that says what to type."""
     cleaned = (text or "").strip()
     if not _AMOUNT.match(cleaned):
         raise ValidationError(
@@ -32,7 +33,7 @@ def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
             code="format",
         )
     amount = Decimal(cleaned)
-    if amount == 0:
+    if amount == 0 and (not allow_zero or cleaned.startswith("-")):
         raise ValidationError(_("The amount cannot be zero."), code="zero")
     if amount < 0 and not allow_negative:
         raise ValidationError(_("The amount must be positive."), code="negative")

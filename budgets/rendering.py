@@ -8,59 +8,37 @@ compares).
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable, Sequence
-from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
 from django.urls import reverse
-from django.utils.formats import get_format, localize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-
-def _escape(value: Any) -> str:
-    # What {{ value }} does to text, without django.utils.html.escape's lazy-string check.
-    return html.escape(str(value))
-
-
-def _number_formatter() -> Callable[[Any], str]:
-    """A number as {{ value }} shows it: localized, without thousands separators unless the
-    settings ask for them (then Django's own localize, value by value)."""
-    if settings.USE_THOUSAND_SEPARATOR:
-        return lambda value: _escape(localize(value))
-    separator = _escape(get_format("DECIMAL_SEPARATOR"))
-
-    def number(value: Any) -> str:
-        if isinstance(value, Decimal):
-            return f"{value:f}".replace(".", separator)
-        return str(value)
-
-    return number
+from config.rows import escape, number_formatter
 
 
 def overview_rows_html(
     rows: Sequence[dict[str, Any]], *, year: int, is_finance: bool, csrf_token: str
 ) -> SafeString:
     """One ``<tr>`` per row of the overview (department, depth, budget or None, balance)."""
-    number = _number_formatter()
+    number = number_formatter()
     marker = "987654321"
-    detail = _escape(reverse("budgets:budget-detail", args=[int(marker)]))
+    detail = escape(reverse("budgets:budget-detail", args=[int(marker)]))
     open_form = (
-        f' <form class="d-inline" method="post" action="{_escape(reverse("budgets:budget-open"))}">'
-        f'<input type="hidden" name="csrfmiddlewaretoken" value="{_escape(csrf_token)}">'
+        f' <form class="d-inline" method="post" action="{escape(reverse("budgets:budget-open"))}">'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
         '<input type="hidden" name="department" value="{pk}">'
         f'<input type="hidden" name="year" value="{number(year)}">'
         '<button class="btn btn-link btn-sm p-0" type="submit">'
-        f"{_escape(gettext('open the budget'))}</button></form>"
+        f"{escape(gettext('open the budget'))}</button></form>"
     )
-    used_label = _escape(gettext("Used"))
+    used_label = escape(gettext("Used"))
     end = '<td class="text-end">'
     out = []
     for row in rows:
         department, balance, budget = row["department"], row["balance"], row["budget"]
-        name = _escape(department.name)
+        name = escape(department.name)
         if budget is not None:
             cell = f'<a href="{detail.replace(marker, str(budget.pk))}">{name}</a>'
         elif is_finance:
@@ -78,7 +56,7 @@ def overview_rows_html(
                 f"</progress> {shown}%"
             )
         out.append(
-            f'<tr data-department="{_escape(department.code)}">'
+            f'<tr data-department="{escape(department.code)}">'
             f'<td class="depth-{row["depth"]}">{cell}</td>'
             f"{end}{number(balance.allocated)}</td>{end}{number(balance.reserve)}</td>"
             f"{end}{number(balance.committed)}</td>{end}{number(balance.actual)}</td>"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import django_filters
@@ -12,25 +11,17 @@ from django.utils.translation import gettext_lazy as _
 from contracts.models import Contract, ContractDocument
 from org.scoping import visible_departments
 from renewals.models import Vendor
-from renewals.request_forms import CurrencyField, MoneyField, PercentField
-
-
-class TagsField(forms.CharField):
-    def prepare_value(self, value: Any) -> Any:
-        return ", ".join(value) if isinstance(value, list) else value
-
-    def clean(self, value: Any) -> list[str]:
-        names = [t.strip() for t in re.split(r"[,，、]", super().clean(value) or "") if t.strip()]
-        if len(names) > 20 or any(len(t) > 40 for t in names):
-            raise forms.ValidationError(_("At most 20 tags of at most 40 characters each."))
-        return list(dict.fromkeys(names))
+from renewals.request_forms import CommaListField, CurrencyField, MoneyField, PercentField
 
 
 class ContractForm(forms.ModelForm):
     total_value = MoneyField(label=_("Total value"))
     currency = CurrencyField(label=_("Currency"))
     price_cap_percent = PercentField(label=_("Renewal price-increase cap %"), required=False)
-    tags = TagsField(label=_("Tags"), required=False, max_length=1000)
+    tags = CommaListField(
+        label=_("Tags"), required=False, max_length=1000, max_items=20, max_item_length=40,
+        too_many=_("At most 20 tags of at most 40 characters each."),
+    )  # fmt: skip
 
     class Meta:
         model = Contract

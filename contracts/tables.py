@@ -10,9 +10,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.rows import IdsFirst, empty_row, escape, number_formatter, url_maker
 from contracts.models import Contract
-from renewals.request_tables import _empty, _IdsFirst
-from renewals.tables import _escape, _number_formatter, _url_maker
 
 
 class ContractTable(tables.Table):
@@ -43,11 +42,11 @@ class ContractTable(tables.Table):
         ]  # fmt: skip
         attrs = {"class": "table table-sm table-hover align-middle", "data-testid": "contracts"}
         empty_text = _("No contracts match.")
-        template_name = "renewals/rows_table.html"
+        template_name = "rows_table.html"
 
     def __init__(self, data: Any, *args: Any, **kwargs: Any) -> None:
         if isinstance(data, QuerySet):
-            data = _IdsFirst(data)
+            data = IdsFirst(data)
         super().__init__(data, *args, **kwargs)
 
     def rows_html(self) -> SafeString:
@@ -55,11 +54,11 @@ class ContractTable(tables.Table):
         cost more than the rest of the page for 50 rows); exports still use the columns."""
         records = [row.record for row in self.paginated_rows]
         if not records:
-            return _empty(self)
-        number = _number_formatter()
-        url = _url_maker("contracts:contract-detail")
-        yes, no, dash = _escape(gettext("yes")), _escape(gettext("no")), "—"
-        statuses = {v: _escape(label) for v, label in Contract.Status.choices}
+            return empty_row(len(self.columns), self.empty_text)
+        number = number_formatter()
+        url = url_maker("contracts:contract-detail")
+        yes, no, dash = escape(gettext("yes")), escape(gettext("no")), "—"
+        statuses = {v: escape(label) for v, label in Contract.Status.choices}
         end = '<td class="text-end">'
         rows = []
         for c in records:
@@ -67,25 +66,20 @@ class ContractTable(tables.Table):
             cap = number(c.price_cap_percent) if c.price_cap_percent is not None else dash
             notice = number(c.notice_period_days) if c.notice_period_days is not None else dash
             rows.append(
-                f'<tr><td><a href="{url(c.pk)}">{_escape(c.number)}</a></td>'
-                f"<td>{_escape(c.counterparty)}</td>"
-                f"<td>{_escape(sub.vendor.name)} {_escape(sub.product)}</td>"
-                f"<td>{_escape(sub.department.name)}</td>"
+                f'<tr><td><a href="{url(c.pk)}">{escape(c.number)}</a></td>'
+                f"<td>{escape(c.counterparty)}</td>"
+                f"<td>{escape(sub.vendor.name)} {escape(sub.product)}</td>"
+                f"<td>{escape(sub.department.name)}</td>"
                 f"<td>{c.valid_from.isoformat()}</td><td>{c.valid_to.isoformat()}</td>"
-                f"{end}{number(c.total_value)}</td><td>{_escape(c.currency)}</td>"
+                f"{end}{number(c.total_value)}</td><td>{escape(c.currency)}</td>"
                 f"<td>{yes if c.auto_renew else no}</td><td>{notice}</td><td>{cap}</td>"
                 f"<td>{statuses.get(c.status, dash)}</td></tr>"
             )
         return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped
 
-    def render_subscription(self, record: Contract) -> str:
+    # Rows come from rows_html; these are the export's values.
+    def value_subscription(self, record: Contract) -> str:
         return f"{record.subscription.vendor.name} {record.subscription.product}"
 
-    def value_subscription(self, record: Contract) -> str:
-        return self.render_subscription(record)
-
-    def render_status(self, record: Contract) -> str:
-        return str(record.get_status_display())
-
     def value_status(self, record: Contract) -> str:
-        return self.render_status(record)
+        return str(record.get_status_display())

@@ -4,7 +4,7 @@ download."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,18 +25,13 @@ from contracts import selectors, services
 from contracts.forms import ContractFilter, ContractForm, DocumentForm
 from contracts.models import Contract, IntegrityCheck
 from contracts.tables import ContractTable
-from org.models import User
-from org.permissions import role_required
+from org.permissions import role_required, signed_in_user
 from org.roles import Role, has_role
 from renewals.selectors.requests import get_request_for
 from renewals.selectors.subscriptions import get_subscription_for
 from renewals.uploads import SizeLimitHandler
 
 EDIT_ROLES = (Role.IT_ADMIN, Role.FINANCE)
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 @require_GET
@@ -128,7 +123,7 @@ def contract_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.contract_save(
-                user=_user(request),
+                user=signed_in_user(request),
                 data=form.cleaned_data,
                 contract=Contract.objects.get(pk=contract.pk) if contract else None,
                 subscription=subscription,
@@ -171,7 +166,7 @@ def _document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         document = services.document_upload(
             contract=contract,
-            user=_user(request),
+            user=signed_in_user(request),
             upload=form.cleaned_data["file"],
             kind=form.cleaned_data["kind"],
         )
@@ -220,7 +215,7 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse | FileRespo
 def contract_apply_terms(request: HttpRequest, pk: int) -> HttpResponse:
     contract = selectors.get_contract_for(request.user, pk)
     try:
-        changes = services.contract_apply_terms(contract=contract, user=_user(request))
+        changes = services.contract_apply_terms(contract=contract, user=signed_in_user(request))
     except ValidationError as exc:
         messages.error(request, " ".join(str(m) for m in exc.messages))
     else:

@@ -11,16 +11,27 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from budgets.money import parse_amount, parse_currency, parse_rate
 from renewals.models import ApprovalStep, ApprovalTier, Assessment, Purpose, Quote, RenewalRequest
 from renewals.models.approvals import APPROVER_ROLES
-from renewals.models.subscriptions import CURRENCY_PATTERN
+from renewals.selectors.money import current_rate
+from renewals.services.requests import EDITABLE_FIELDS, QUOTE_FIELDS
 
-_MONEY = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
 _PERCENT = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
-_RATE = re.compile(r"^[0-9]{1,8}(\.[0-9]{1,6})?$")
 
 
-class MoneyField(forms.CharField):
+class _ParsedField(forms.CharField):
+    """A text field read by one of budgets.money's strict parsers (empty → None)."""
+
+    def parse(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def clean(self, value: Any) -> Any:
+        text = (super().clean(value) or "").strip()
+        return self.parse(text) if text else None
+
+
+class MoneyField(_ParsedField):
     """A non-negative amount: digits with at most two decimals (no 5e4, 1,000, NaN, -0 …)."""
 
     def __init__(self, *, allow_zero: bool = True, **kwargs: Any) -> None:
@@ -28,69 +39,72 @@ class MoneyField(forms.CharField):
         kwargs.setdefault("max_length", 20)
         super().__init__(**kwargs)
 
-    def clean(self, value: Any) -> Decimal | None:
-        text = (super().clean(value) or "").strip()
-        if not text:
-            return None
-        if not _MONEY.match(text):
-            raise forms.ValidationError(
-                _("Enter an amount in digits with at most two decimals, e.g. 12000 or 12000.50.")
-            )
-        amount = Decimal(text)
-        if not amount and not self.allow_zero:
-            raise forms.ValidationError(_("The amount cannot be zero."))
-        return amount
+    def parse(self, text: str) -> Decimal:
+        return parse_amount(text, allow_zero=self.allow_zero)
 
 
-class PercentField(forms.CharField):
-    def clean(self, value: Any) -> Decimal | None:
-        text = (super().clean(value) or "").strip()
-        if not text:
-            return None
+class PercentField(_ParsedField):
+    def parse(self, text: str) -> Decimal:
         if not _PERCENT.match(text) or Decimal(text) > 100:
             raise forms.ValidationError(_("Enter a percentage between 0 and 100."))
         return Decimal(text)
 
 
-class RateField(forms.CharField):
-    def clean(self, value: Any) -> Decimal | None:
-        text = (super().clean(value) or "").strip()
-        if not text:
-            return None
-        if not _RATE.match(text) or not Decimal(text):
-            raise forms.ValidationError(
-                _("Enter a positive exchange rate with at most six decimals, e.g. 7.1234.")
-            )
-        return Decimal(text)
+class RateField(_ParsedField):
+    def parse(self, text: str) -> Decimal:
+        return parse_rate(text)
 
 
-class CurrencyField(forms.CharField):
+class CurrencyField(_ParsedField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 3)
         kwargs.setdefault("initial", settings.BASE_CURRENCY)
         super().__init__(**kwargs)
 
     def clean(self, value: Any) -> str:
-        code = (super().clean(value) or "").strip().upper()
-        if not re.match(CURRENCY_PATTERN, code):
-            raise forms.ValidationError(_("Use a three-letter ISO currency code, e.g. USD."))
-        return code
+        return parse_currency(forms.CharField.clean(self, value) or "")
 
 
-class ModulesField(forms.CharField):
-    """Module names separated by commas (or the Chinese comma)."""
+class CommaListField(forms.CharField):
+    """Names separated by commas (or the Chinese comma / enumeration mark), each kept once."""
+
+    def __init__(
+        self, *, max_items: int, max_item_length: int, too_many: Any, **kwargs: Any
+    ) -> None:
+        self.max_items, self.max_item_length, self.too_many = max_items, max_item_length, too_many
+        super().__init__(**kwargs)
 
     def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return ", ".join(value)
-        return value
+        return ", ".join(value) if isinstance(value, list) else value
 
     def clean(self, value: Any) -> list[str]:
-        text = super().clean(value) or ""
-        names = [n.strip() for n in re.split(r"[,，、]", text) if n.strip()]
-        if any(len(n) > 80 for n in names) or len(names) > 50:
-            raise forms.ValidationError(_("At most 50 modules of at most 80 characters each."))
+        names = [n.strip() for n in re.split(r"[,，、]", super().clean(value) or "") if n.strip()]
+        if len(names) > self.max_items or any(len(n) > self.max_item_length for n in names):
+            raise forms.ValidationError(self.too_many)
         return list(dict.fromkeys(names))
+
+
+def ModulesField(**kwargs: Any) -> CommaListField:  # noqa: N802 - used like a field class
+    return CommaListField(
+        max_items=50, max_item_length=80,
+        too_many=_("At most 50 modules of at most 80 characters each."), **kwargs,
+    )  # fmt: skip
+
+
+def _fill_rate(form: forms.BaseForm, data: dict[str, Any], currency: str | None) -> None:
+    """The rate to CNY: 1 for CNY; else the one typed, or the rates table's latest, or an error
+    on the rate field asking for it."""
+    if currency == settings.BASE_CURRENCY:
+        data["rate_to_base"] = Decimal(1)
+    elif currency and data.get("rate_to_base") is None:
+        rate = current_rate(currency)
+        if rate is None:
+            form.add_error(
+                "rate_to_base",
+                _("No exchange rate for %(currency)s is known; enter the rate to CNY.")
+                % {"currency": currency},
+            )
+        data["rate_to_base"] = rate
 
 
 class StartRequestForm(forms.Form):
@@ -109,15 +123,7 @@ class RequestForm(forms.ModelForm):
 
     class Meta:
         model = RenewalRequest
-        fields = [
-            "purpose",
-            "justification",
-            "proposed_seats",
-            "proposed_modules",
-            "proposed_edition",
-            "proposed_term_start",
-            "proposed_term_end",
-        ]
+        fields = list(EDITABLE_FIELDS)
         widgets = {
             "justification": forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
             "proposed_term_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -152,21 +158,7 @@ class QuoteForm(forms.ModelForm):
 
     class Meta:
         model = Quote
-        fields = [
-            "vendor_name",
-            "product",
-            "edition",
-            "seats",
-            "unit_price",
-            "currency",
-            "rate_to_base",
-            "billing_cycle",
-            "term_months",
-            "discount_percent",
-            "one_off_fees",
-            "price_increase_cap_percent",
-            "notes",
-        ]
+        fields = list(QUOTE_FIELDS)
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
     def clean_seats(self) -> int:
@@ -182,8 +174,6 @@ class QuoteForm(forms.ModelForm):
         return months
 
     def clean(self) -> dict[str, Any]:
-        from renewals.services.requests import current_rate
-
         data = super().clean() or {}
         if data.get("discount_percent") is None:
             data["discount_percent"] = Decimal(0)
@@ -191,19 +181,7 @@ class QuoteForm(forms.ModelForm):
             self.add_error("discount_percent", _("A discount must be below 100%."))
         if data.get("one_off_fees") is None:
             data["one_off_fees"] = Decimal(0)
-        currency = data.get("currency")
-        if currency and data.get("rate_to_base") is None:
-            rate = current_rate(currency)
-            if rate is None:
-                self.add_error(
-                    "rate_to_base",
-                    _("No exchange rate for %(currency)s is known; enter the rate to CNY.")
-                    % {"currency": currency},
-                )
-            else:
-                data["rate_to_base"] = rate
-        if currency == settings.BASE_CURRENCY:
-            data["rate_to_base"] = Decimal(1)
+        _fill_rate(self, data, data.get("currency"))
         return data
 
 
@@ -257,26 +235,13 @@ class ExecuteForm(forms.Form):
     modules = ModulesField(label=_("Modules"), required=False, max_length=4000)
 
     def clean(self) -> dict[str, Any]:
-        from renewals.services.requests import current_rate
-
         data = super().clean() or {}
         if data.get("actual_amount") is None and "actual_amount" not in self.errors:
             self.add_error("actual_amount", _("This field is required."))
         start, end = data.get("term_start"), data.get("term_end")
         if start and end and end <= start:
             self.add_error("term_end", _("The new term must end after it starts."))
-        currency = data.get("actual_currency")
-        if currency == settings.BASE_CURRENCY:
-            data["rate_to_base"] = Decimal(1)
-        elif currency and data.get("rate_to_base") is None:
-            rate = current_rate(currency)
-            if rate is None:
-                self.add_error(
-                    "rate_to_base",
-                    _("No exchange rate for %(currency)s is known; enter the rate to CNY.")
-                    % {"currency": currency},
-                )
-            data["rate_to_base"] = rate
+        _fill_rate(self, data, data.get("actual_currency"))
         return data
 
 

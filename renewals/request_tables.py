@@ -9,16 +9,14 @@ import django_tables2 as tables
 from django.db.models import Q, QuerySet
 from django.middleware.csrf import get_token
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django_tables2.data import TableQuerysetData
 
+from config.rows import IdsFirst, empty_row, escape, number_formatter, url_maker
 from org.scoping import visible_departments
 from renewals.models import ApprovalStep, Purpose, RenewalRequest
 from renewals.models.approvals import APPROVER_ROLES
-from renewals.tables import _escape, _number_formatter, _url_maker
 
 STATUS_STYLE = {
     "approved": "success",
@@ -27,25 +25,6 @@ STATUS_STYLE = {
     "returned": "warning",
     "cancelled": "secondary",
 }
-
-
-class _IdsFirst(TableQuerysetData):
-    """A page is read in two steps: the page's ids, sorted and filtered over the bare rows,
-    then those rows with everything the page shows (joins and prefetches). PostgreSQL would
-    otherwise join all matching rows before sorting them to keep 50."""
-
-    def __getitem__(self, key: Any) -> Any:
-        if not isinstance(key, slice):
-            return super().__getitem__(key)
-        ids = list(self.data.values_list("pk", flat=True)[key])
-        rows = self.data.order_by().in_bulk(ids)
-        return [rows[pk] for pk in ids]
-
-
-def _empty(table: tables.Table) -> SafeString:
-    return format_html(
-        '<tr><td colspan="{}">{}</td></tr>', len(table.columns), table.empty_text or ""
-    )
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -120,12 +99,12 @@ class RequestTable(tables.Table):
         ]
         order_by = ("-created_at",)
         attrs = {"class": "table table-sm table-hover align-middle", "data-testid": "requests"}
-        template_name = "renewals/rows_table.html"
+        template_name = "rows_table.html"
         empty_text = _("No renewal requests yet.")
 
     def __init__(self, data: Any, *args: Any, **kwargs: Any) -> None:
         if isinstance(data, QuerySet):
-            data = _IdsFirst(data)
+            data = IdsFirst(data)
         super().__init__(data, *args, **kwargs)
 
     def rows_html(self) -> SafeString:
@@ -133,12 +112,12 @@ class RequestTable(tables.Table):
         the rest of the page for 50 rows); every value is escaped as {{ value }} would."""
         records = [row.record for row in self.paginated_rows]
         if not records:
-            return _empty(self)
-        number = _number_formatter()
-        url = _url_maker("renewals:request-detail")
-        purposes = {v: _escape(label) for v, label in Purpose.choices}
-        statuses = {v: _escape(label) for v, label in RenewalRequest.Status.choices}
-        roles = {v: _escape(label) for v, label in APPROVER_ROLES}
+            return empty_row(len(self.columns), self.empty_text)
+        number = number_formatter()
+        url = url_maker("renewals:request-detail")
+        purposes = {v: escape(label) for v, label in Purpose.choices}
+        statuses = {v: escape(label) for v, label in RenewalRequest.Status.choices}
+        roles = {v: escape(label) for v, label in APPROVER_ROLES}
         dash, end = "—", '<td class="text-end">'
         rows = []
         for r in records:
@@ -149,11 +128,11 @@ class RequestTable(tables.Table):
             sub = r.subscription
             rows.append(
                 f'<tr><td><a href="{url(r.pk)}">{r.pk}</a></td>'
-                f"<td>{_escape(sub.vendor.name)} {_escape(sub.product)}</td>"
-                f"<td>{_escape(r.department.name)}</td>"
+                f"<td>{escape(sub.vendor.name)} {escape(sub.product)}</td>"
+                f"<td>{escape(r.department.name)}</td>"
                 f"<td>{purposes.get(r.purpose, dash)}</td>{end}{amount}</td>"
                 f'<td><span class="badge text-bg-{style}">{statuses.get(r.status, dash)}</span></td>'
-                f"<td>{waiting}</td><td>{_escape(r.requested_by)}</td>"
+                f"<td>{waiting}</td><td>{escape(r.requested_by)}</td>"
                 f"<td>{r.proposed_term_start.isoformat()}</td>"
                 f"<td>{timezone.localtime(r.created_at).date().isoformat()}</td></tr>"
             )
@@ -194,11 +173,11 @@ class InboxTable(tables.Table):
             "requested_by", "submitted", "decide",
         )  # fmt: skip
         attrs = {"class": "table table-sm table-hover align-middle", "data-testid": "inbox"}
-        template_name = "renewals/rows_table.html"
+        template_name = "rows_table.html"
 
     def __init__(self, data: Any, *args: Any, **kwargs: Any) -> None:
         if isinstance(data, QuerySet):
-            data = _IdsFirst(data)
+            data = IdsFirst(data)
         super().__init__(data, *args, **kwargs)
 
     def rows_html(self) -> SafeString:
@@ -206,16 +185,16 @@ class InboxTable(tables.Table):
         place through HTMX), written here for the same reason as RequestTable.rows_html."""
         steps = [row.record for row in self.paginated_rows]
         if not steps:
-            return _empty(self)
-        number = _number_formatter()
-        url = _url_maker("renewals:request-detail")
-        decide = _url_maker("renewals:request-decide")
-        purposes = {v: _escape(label) for v, label in Purpose.choices}
-        roles = {v: _escape(label) for v, label in APPROVER_ROLES}
-        token = _escape(get_token(self.request)) if getattr(self, "request", None) else ""
-        comment = _escape(gettext("Comment"))
+            return empty_row(len(self.columns), self.empty_text)
+        number = number_formatter()
+        url = url_maker("renewals:request-detail")
+        decide = url_maker("renewals:request-decide")
+        purposes = {v: escape(label) for v, label in Purpose.choices}
+        roles = {v: escape(label) for v, label in APPROVER_ROLES}
+        token = escape(get_token(self.request)) if getattr(self, "request", None) else ""
+        comment = escape(gettext("Comment"))
         approve, back, reject = (
-            _escape(gettext(label)) for label in ("Approve", "Return for changes", "Reject")
+            escape(gettext(label)) for label in ("Approve", "Return for changes", "Reject")
         )
         dash, end = "—", '<td class="text-end">'
         rows = []
@@ -231,10 +210,10 @@ class InboxTable(tables.Table):
             action = decide(r.pk)
             rows.append(
                 f'<tr><td><a href="{url(r.pk)}">{r.pk}</a></td>'
-                f"<td>{_escape(sub.vendor.name)} {_escape(sub.product)}</td>"
-                f"<td>{_escape(r.department.name)}</td><td>{purposes.get(r.purpose, dash)}</td>"
+                f"<td>{escape(sub.vendor.name)} {escape(sub.product)}</td>"
+                f"<td>{escape(r.department.name)}</td><td>{purposes.get(r.purpose, dash)}</td>"
                 f"{end}{amount}</td><td>{roles.get(step.role, dash)}</td>"
-                f"<td>{_escape(r.requested_by)}</td><td>{submitted}</td>"
+                f"<td>{escape(r.requested_by)}</td><td>{submitted}</td>"
                 f'<td><form method="post" action="{action}" hx-post="{action}" '
                 f'hx-target="closest td" hx-swap="innerHTML" '
                 f'class="d-flex gap-1 align-items-center" data-testid="inbox-decision">'

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -20,13 +20,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from budgets.money import cents
 from renewals.models.subscriptions import CURRENCY_PATTERN, BillingCycle
-
-CENT = Decimal("0.01")
-
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class Purpose(models.TextChoices):
@@ -36,6 +31,11 @@ class Purpose(models.TextChoices):
     EDITION = "edition", _("Upgrade or downgrade the edition")
     SWITCH = "switch", _("Switch vendor")
     CANCEL = "cancel", _("Cancel (do not renew)")
+
+
+# A request under way (not yet executed, rejected or cancelled); the constraint below and the
+# alert sweep's escalation read the same list.
+OPEN_STATUSES = ("draft", "submitted", "in_approval", "returned", "approved")
 
 
 class RenewalRequest(models.Model):
@@ -52,13 +52,7 @@ class RenewalRequest(models.Model):
         CANCELLED = "cancelled", pgettext_lazy("request status", "Cancelled")
 
     # A subscription has at most one request under way (the escalation of alerts reads this).
-    OPEN = (
-        Status.DRAFT,
-        Status.SUBMITTED,
-        Status.IN_APPROVAL,
-        Status.RETURNED,
-        Status.APPROVED,
-    )
+    OPEN = OPEN_STATUSES
     # Waiting for an approver.
     DECIDING = (Status.SUBMITTED, Status.IN_APPROVAL)
     # The requester may still change the request (a change while deciding re-routes it).
@@ -199,10 +193,6 @@ class RenewalRequest(models.Model):
         return self.fiscal_year or self.proposed_term_start.year
 
     @property
-    def is_open(self) -> bool:
-        return self.status in self.OPEN
-
-    @property
     def is_cancellation(self) -> bool:
         return self.purpose == Purpose.CANCEL
 
@@ -301,17 +291,17 @@ class Quote(models.Model):
     def term_amount(self) -> Decimal:
         """What the quoted term costs in the quote's currency: seats, discount, one-off fees."""
         recurring = self.seats * self.unit_price * self.periods_in_term * self._discount
-        return _cents(recurring + self.one_off_fees)
+        return cents(recurring + self.one_off_fees)
 
     @property
     def term_amount_base(self) -> Decimal:
-        return _cents(self.term_amount * self.rate_to_base)
+        return cents(self.term_amount * self.rate_to_base)
 
     @property
     def seat_year_base(self) -> Decimal:
         """One seat for one year in the base currency, after discount (one-off fees excluded)."""
         per_month = self.unit_price * self.periods_in_term / self.term_months
-        return _cents(per_month * 12 * self._discount * self.rate_to_base)
+        return cents(per_month * 12 * self._discount * self.rate_to_base)
 
     def total_base(self, years: int) -> Decimal:
         """Cost over ``years`` in the base currency: the price may rise by the cap at each
@@ -323,7 +313,7 @@ class Quote(models.Model):
         for year in range(years):
             renewals = math.floor(year / term_years)
             recurring += self.seats * self.seat_year_base * (1 + cap) ** renewals
-        return _cents(recurring + self.one_off_fees * self.rate_to_base)
+        return cents(recurring + self.one_off_fees * self.rate_to_base)
 
     @property
     def total_1y_base(self) -> Decimal:
@@ -340,7 +330,7 @@ class Quote(models.Model):
         served = min(self.seats, active_users)
         if not served:
             return None
-        return _cents(self.total_3y_base / 3 / served)
+        return cents(self.total_3y_base / 3 / served)
 
 
 class Assessment(models.Model):

@@ -23,6 +23,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from renewals.models import CurrencyRate, Module
 
@@ -103,4 +104,18 @@ def annual_cost_base(*, on: dt.date) -> Expression:
         Value(2),
         function="ROUND",
         output_field=MONEY,
+    )
+
+
+def current_rate(currency: str, on: dt.date | None = None) -> Decimal | None:
+    """The latest known rate of ``currency`` to the base currency on ``on`` (today in
+    TIME_ZONE by default); None when the rates table has none. The Python twin of
+    rate_to_base, for one value rather than a column."""
+    if currency == settings.BASE_CURRENCY:
+        return Decimal(1)
+    return (
+        CurrencyRate.objects.filter(currency=currency, valid_from__lte=on or timezone.localdate())
+        .order_by("-valid_from")
+        .values_list("rate_to_base", flat=True)
+        .first()
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import translation
 
 from org.models import Department, User
 from org.roles import Role
@@ -78,12 +77,11 @@ def request_notify(*, request_id: int, event: str, actor_id: int | None) -> str:
             approvers_for(pending), template="renewals/email/request-event",
             context={**context, "event": "awaiting"}, url=path, subscription=request.subscription,
         )  # fmt: skip
-    with translation.override(settings.LANGUAGE_CODE):
-        subject, text, _html = messaging.render_message(
-            "renewals/email/request-event",
-            {**context, "event": "awaiting" if event == "submitted" else event},
-            settings.LANGUAGE_CODE,
-        )
+    subject, text, _html = messaging.render_message(
+        "renewals/email/request-event",
+        {**context, "event": "awaiting" if event == "submitted" else event},
+        settings.LANGUAGE_CODE,
+    )
     posted = messaging.chat_post(
         request.department,
         text=f"{subject}\n{text}".strip(),

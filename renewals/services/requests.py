@@ -12,7 +12,7 @@ nothing.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from budgets import services as budgets
+from budgets.money import cents
 from org.models import Department, User
 from org.roles import Role, has_role
 from org.scoping import can_manage_department, headed_departments
@@ -30,7 +31,6 @@ from renewals.models import (
     AlertDelivery,
     ApprovalStep,
     Assessment,
-    CurrencyRate,
     Module,
     Purpose,
     Quote,
@@ -41,11 +41,11 @@ from renewals.models import (
     Vendor,
 )
 from renewals.models.requests import default_new_term, term_months
+from renewals.selectors.money import current_rate
 from renewals.selectors.requests import tier_for, usage_evidence
 
 S = RenewalRequest.Status
 STEP = ApprovalStep.Status
-CENT = Decimal("0.01")
 
 # What a request's fields may be set to through request_update (anything else is ignored:
 # status, amounts, department and approvers are never mass-assigned).
@@ -78,23 +78,6 @@ QUOTE_FIELDS = (
 class DecisionRefused(ValidationError):
     """A decision that may not be taken; ``code`` says why (already_decided, own_request,
     not_your_step, signed_earlier, budget, comment_required)."""
-
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def current_rate(currency: str, on: dt.date | None = None) -> Decimal | None:
-    """The latest known rate of ``currency`` to the base currency on ``on`` (None if unknown)."""
-    if currency == settings.BASE_CURRENCY:
-        return Decimal(1)
-    rate = (
-        CurrencyRate.objects.filter(currency=currency, valid_from__lte=on or timezone.localdate())
-        .order_by("-valid_from")
-        .values_list("rate_to_base", flat=True)
-        .first()
-    )
-    return rate
 
 
 def _event(request: RenewalRequest, user: User | None, kind: str, note: str = "") -> None:
@@ -229,12 +212,18 @@ def quote_save(
     return quote
 
 
-@transaction.atomic
-def quote_delete(*, request: RenewalRequest, user: User, quote: Quote) -> None:
+def _locked_with_quote(request: RenewalRequest, user: User, quote: Quote) -> RenewalRequest:
+    """The request locked for a change of one of its own quotes."""
     request = _locked(request)
     _require_change(user, request)
     if quote.request_id != request.pk:
         raise PermissionDenied
+    return request
+
+
+@transaction.atomic
+def quote_delete(*, request: RenewalRequest, user: User, quote: Quote) -> None:
+    request = _locked_with_quote(request, user, quote)
     if quote.pk == request.chosen_quote_id and request.status in RenewalRequest.DECIDING:
         raise ValidationError(_("Choose another quote before deleting the one under approval."))
     quote.delete()
@@ -243,10 +232,7 @@ def quote_delete(*, request: RenewalRequest, user: User, quote: Quote) -> None:
 
 @transaction.atomic
 def quote_choose(*, request: RenewalRequest, user: User, quote: Quote) -> RenewalRequest:
-    request = _locked(request)
-    _require_change(user, request)
-    if quote.request_id != request.pk:
-        raise PermissionDenied
+    request = _locked_with_quote(request, user, quote)
     if request.chosen_quote_id == quote.pk:
         return request
     request.chosen_quote = quote
@@ -571,7 +557,7 @@ def request_execute(
     subscription = Subscription.objects.select_for_update().get(pk=request.subscription_id)
     if term_start <= subscription.term_start:
         raise ValidationError(_("The new term must start after the current term started."))
-    actual_base = _cents(actual_amount * rate_to_base)
+    actual_base = cents(actual_amount * rate_to_base)
     _archive_term(subscription)
     quote = request.chosen_quote
     old_term_end = subscription.term_end

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,8 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from config.navigation import DIRECTORY_ROLES
-from org.models import User
-from org.permissions import role_required
+from org.permissions import role_required, signed_in_user
 from org.scoping import visible_departments
 from renewals import calendar as cal
 from renewals.models import CalendarFeed
@@ -40,7 +38,7 @@ def calendar_month(request: HttpRequest) -> HttpResponse:
     events = cal.events(
         user=request.user, start=month, end=add_months(month, 1), department_id=department_id
     )
-    feed = CalendarFeed.objects.filter(user=cast(User, request.user)).first()
+    feed = CalendarFeed.objects.filter(user=signed_in_user(request)).first()
     feed_url = (
         request.build_absolute_uri(reverse("renewals:calendar-feed", args=[feed.token]))
         if feed
@@ -65,14 +63,14 @@ def calendar_month(request: HttpRequest) -> HttpResponse:
 @role_required(*DIRECTORY_ROLES)
 def calendar_feed_reset(request: HttpRequest) -> HttpResponse:
     """Create the user's feed address, or replace it (the old address stops working at once)."""
-    notification_service.calendar_feed_reset(user=cast(User, request.user))
+    notification_service.calendar_feed_reset(user=signed_in_user(request))
     return redirect("renewals:calendar")
 
 
 @require_POST
 @role_required(*DIRECTORY_ROLES)
 def calendar_feed_revoke(request: HttpRequest) -> HttpResponse:
-    notification_service.calendar_feed_revoke(user=cast(User, request.user))
+    notification_service.calendar_feed_revoke(user=signed_in_user(request))
     return redirect("renewals:calendar")
 
 

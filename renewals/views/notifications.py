@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -11,20 +9,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from org.models import User
+from org.permissions import signed_in_user
 from renewals.models import Notification
 from renewals.services import notifications as service
-
-
-def _user(request: HttpRequest) -> User:
-    """The signed-in user (the views are login_required)."""
-    return cast(User, request.user)
 
 
 @require_GET
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    notifications = Notification.objects.filter(user=_user(request)).select_related("subscription")
+    notifications = Notification.objects.filter(user=signed_in_user(request)).select_related(
+        "subscription"
+    )
     page = Paginator(notifications, 30).get_page(request.GET.get("page"))
     return render(request, "renewals/notification_list.html", {"page": page, "querystring": ""})
 
@@ -33,8 +28,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one of the user's own notifications read and follow its link."""
-    notification = get_object_or_404(Notification, pk=pk, user=_user(request))
-    service.notification_mark_read(user=_user(request), notification=notification)
+    notification = get_object_or_404(Notification, pk=pk, user=signed_in_user(request))
+    service.notification_mark_read(user=signed_in_user(request), notification=notification)
     target = notification.url
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = ""
@@ -44,5 +39,5 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def notification_read_all(request: HttpRequest) -> HttpResponse:
-    service.notification_mark_all_read(user=_user(request))
+    service.notification_mark_all_read(user=signed_in_user(request))
     return redirect("renewals:notification-list")

@@ -6,7 +6,7 @@ user may not see), call one service, and render. Every change is a POST.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,9 +19,8 @@ from django_tables2 import RequestConfig
 
 from config.navigation import DIRECTORY_ROLES
 from config.pdf import render_pdf
-from org.models import User
-from org.permissions import role_required
-from org.roles import Role, has_role
+from org.permissions import role_required, signed_in_user
+from org.roles import Role
 from org.scoping import can_manage_department
 from renewals.models import ApprovalStep, Quote, RenewalRequest
 from renewals.request_forms import (
@@ -39,11 +38,6 @@ from renewals.selectors.subscriptions import get_subscription_for
 from renewals.services import requests as services
 
 PAGE_SIZE = 50
-
-
-def _user(request: HttpRequest) -> User:
-    """The signed-in user (every view here is behind role_required)."""
-    return cast(User, request.user)
 
 
 def _errors(exc: ValidationError) -> str:
@@ -90,7 +84,7 @@ def request_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             created = services.request_create(
-                subscription=subscription, user=_user(request), **form.cleaned_data
+                subscription=subscription, user=signed_in_user(request), **form.cleaned_data
             )
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
@@ -103,7 +97,7 @@ def request_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, renewal: RenewalRequest) -> dict[str, Any]:
-    user = _user(request)
+    user = signed_in_user(request)
     quotes = list(renewal.quotes.all())
     steps = list(
         renewal.steps.select_related("decided_by").order_by("-round", "position")
@@ -170,14 +164,14 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*DIRECTORY_ROLES)
 def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     renewal = selectors.get_request_for(request.user, pk)
-    if not services.may_change(_user(request), renewal):
+    if not services.may_change(signed_in_user(request), renewal):
         raise PermissionDenied
     form = RequestForm(request.POST or None, instance=renewal)
     if request.method == "POST" and form.is_valid():
         try:
             services.request_update(
                 request=renewal,
-                user=_user(request),
+                user=signed_in_user(request),
                 data=form.cleaned_data,
             )
         except ValidationError as exc:
@@ -197,7 +191,7 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*DIRECTORY_ROLES)
 def quote_edit(request: HttpRequest, pk: int, quote_pk: int | None = None) -> HttpResponse:
     renewal = selectors.get_request_for(request.user, pk)
-    if not services.may_change(_user(request), renewal):
+    if not services.may_change(signed_in_user(request), renewal):
         raise PermissionDenied
     quote = get_object_or_404(Quote, pk=quote_pk, request=renewal) if quote_pk else None
     form = QuoteForm(request.POST or None, instance=quote)
@@ -206,7 +200,7 @@ def quote_edit(request: HttpRequest, pk: int, quote_pk: int | None = None) -> Ht
         try:
             services.quote_save(
                 request=renewal,
-                user=_user(request),
+                user=signed_in_user(request),
                 data=data,
                 quote=Quote.objects.get(pk=quote.pk) if quote else None,
             )
@@ -237,7 +231,7 @@ def _post_action(request: HttpRequest, pk: int, action: Any) -> HttpResponse:
 def quote_delete(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
     def action(renewal: RenewalRequest) -> str:
         quote = get_object_or_404(Quote, pk=quote_pk, request=renewal)
-        services.quote_delete(request=renewal, user=_user(request), quote=quote)
+        services.quote_delete(request=renewal, user=signed_in_user(request), quote=quote)
         return _("Quote deleted.")
 
     return _post_action(request, pk, action)
@@ -248,7 +242,7 @@ def quote_delete(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
 def quote_choose(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
     def action(renewal: RenewalRequest) -> str:
         quote = get_object_or_404(Quote, pk=quote_pk, request=renewal)
-        services.quote_choose(request=renewal, user=_user(request), quote=quote)
+        services.quote_choose(request=renewal, user=signed_in_user(request), quote=quote)
         return _("Quote chosen for approval.")
 
     return _post_action(request, pk, action)
@@ -258,7 +252,7 @@ def quote_choose(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
 @role_required(*DIRECTORY_ROLES)
 def request_submit(request: HttpRequest, pk: int) -> HttpResponse:
     def action(renewal: RenewalRequest) -> str:
-        services.request_submit(request=renewal, user=_user(request))
+        services.request_submit(request=renewal, user=signed_in_user(request))
         return _("Submitted for approval. The approvers have been told.")
 
     return _post_action(request, pk, action)
@@ -273,7 +267,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             raise ValidationError(_("Say why the request is cancelled."))
         services.request_cancel(
             request=renewal,
-            user=_user(request),
+            user=signed_in_user(request),
             reason=form.cleaned_data["reason"],
         )
         return _("Request cancelled.")
@@ -285,13 +279,13 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*DIRECTORY_ROLES)
 def request_assess(request: HttpRequest, pk: int) -> HttpResponse:
     def action(renewal: RenewalRequest) -> str:
-        perspectives = services.perspectives_for(_user(request), renewal)
+        perspectives = services.perspectives_for(signed_in_user(request), renewal)
         if not perspectives:
             raise PermissionDenied
         form = AssessmentForm(request.POST, perspectives=perspectives)
         if not form.is_valid():
             raise ValidationError([str(e) for errors in form.errors.values() for e in errors])
-        services.assessment_add(request=renewal, user=_user(request), **form.cleaned_data)
+        services.assessment_add(request=renewal, user=signed_in_user(request), **form.cleaned_data)
         return _("Assessment added.")
 
     return _post_action(request, pk, action)
@@ -311,7 +305,7 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.step_decide(
                 request=renewal,
-                user=_user(request),
+                user=signed_in_user(request),
                 decision=form.cleaned_data["decision"],
                 comment=form.cleaned_data["comment"],
                 step_id=form.cleaned_data["step"],
@@ -355,7 +349,7 @@ def request_execute(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.request_execute(
                 request=renewal,
-                user=_user(request),
+                user=signed_in_user(request),
                 **form.cleaned_data,
             )
         except ValidationError as exc:
@@ -386,7 +380,3 @@ def request_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = f'{disposition}; filename="{name}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def can_open_requests(user: Any) -> bool:
-    return has_role(user, Role.IT_ADMIN, Role.SOFTWARE_ADMIN, Role.DEPARTMENT_HEAD)
