@@ -1,5 +1,6 @@
 from django.urls import path
 
+from renewals import urls_briefings, urls_cleanup, urls_risks, urls_suggestions
 from renewals.views import calendar, channels, imports, inventory, notifications, requests, tiers
 
 app_name = "renewals"
@@ -56,3 +57,7 @@ urlpatterns = [
     path("imports/<uuid:pk>/cancel/", imports.import_cancel, name="import-cancel"),
     path("imports/templates/<slug:kind>.csv", imports.import_template, name="import-template"),
 ]
+
+# Reports and oversight (#8): each part keeps its URLs in its own module.
+for _part in (urls_briefings, urls_cleanup, urls_risks, urls_suggestions):
+    urlpatterns += _part.urlpatterns

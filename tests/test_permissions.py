@@ -3,10 +3,11 @@ every role. A new URL without a row fails ``test_every_url_has_a_row``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from importlib import import_module
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -17,30 +18,19 @@ from contracts.services import contract_save, document_upload
 from renewals.models import ApprovalTier, Quote, RenewalRequest
 from renewals.services.requests import request_create
 from tests.conftest import Cast
-
-ROLES = [
-    "anonymous",
-    "employee",
-    "it_admin",
-    "finance",
-    "head_a",
-    "head_b",
-    "software_admin",
-    "auditor",
-]
-LOGIN = 302  # anonymous users are sent to the login page
-SIGNED_IN = {r: 200 for r in ROLES if r != "anonymous"}
-DIRECTORY = {"employee": 403, **{r: 200 for r in ROLES if r not in ("anonymous", "employee")}}
-BUDGETS = {r: 403 for r in ROLES if r != "anonymous"} | {
-    r: 200 for r in ("finance", "auditor", "it_admin", "head_a", "head_b")
-}
-IMPORTERS = {r: 403 for r in ROLES if r != "anonymous"} | {"it_admin": 200, "software_admin": 200}
-# Department A's request: readable like its subscription; changed by its requester (the software
-# admin), IT admins and A's head; head B gets 404 (it does not exist for them).
-REQUEST_READ = {"anonymous": LOGIN, **DIRECTORY, "head_b": 404}
-REQUEST_CHANGE = REQUEST_READ | {"finance": 403, "auditor": 403}
-REQUEST_CHANGE_POST = REQUEST_CHANGE | {"it_admin": 302, "head_a": 302, "software_admin": 302}
-FINANCE_ONLY = {r: 403 for r in ROLES} | {"anonymous": LOGIN, "finance": 200, "it_admin": 200}
+from tests.matrix_common import (
+    BUDGETS,
+    DIRECTORY,
+    FINANCE_ONLY,
+    IMPORTERS,
+    LOGIN,
+    REQUEST_CHANGE,
+    REQUEST_CHANGE_POST,
+    REQUEST_READ,
+    ROLES,
+    SIGNED_IN,
+    Row,
+)
 
 
 def _request(c: Cast) -> RenewalRequest:
@@ -89,16 +79,6 @@ def _fresh_tier(c: Cast) -> dict[str, object]:
         name="x", min_amount=low, max_amount=low + 1, roles=["finance"]
     )
     return {"pk": tier.pk}
-
-
-@dataclass
-class Row:
-    """Expected status per role for one URL; ``kwargs`` builds the URL from the cast."""
-
-    expect: dict[str, int]
-    method: str = "get"
-    kwargs: Callable[[Cast], dict[str, object]] = field(default=lambda c: {})
-    data: Callable[[Cast], dict[str, str]] = field(default=lambda c: {})
 
 
 MATRIX: dict[str, Row] = {
@@ -297,6 +277,13 @@ MATRIX: dict[str, Row] = {
         kwargs=_fresh_tier,
     ),
 }
+
+# Rows kept next to their part of the product (tests/matrix_<part>.py, each with ``ROWS``).
+for _module in sorted(Path(__file__).parent.glob("matrix_*.py")):
+    if _module.stem != "matrix_common":
+        _rows = import_module(f"tests.{_module.stem}").ROWS
+        assert not set(_rows) & set(MATRIX), f"{_module.name} repeats rows"
+        MATRIX.update(_rows)
 
 # The Django admin checks is_staff on every one of its URLs itself; each of its list pages is
 # checked below for a staff and a non-staff user rather than listed one by one here.

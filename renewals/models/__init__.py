@@ -9,6 +9,15 @@ from renewals.models.alerts import (
 )
 from renewals.models.approvals import ApprovalStep, ApprovalTier
 from renewals.models.imports import ImportJob
+from renewals.models.reports import (
+    Briefing,
+    CleanupCampaign,
+    CleanupItem,
+    Risk,
+    RiskCategory,
+    RiskReview,
+    Suggestion,
+)
 from renewals.models.requests import Assessment, Purpose, Quote, RenewalRequest, RequestEvent
 from renewals.models.subscriptions import (
     CurrencyRate,
@@ -20,6 +29,13 @@ from renewals.models.subscriptions import (
 from renewals.models.usage import MonthlyUsage, Seat
 
 __all__ = [
+    "Briefing",
+    "CleanupCampaign",
+    "CleanupItem",
+    "Risk",
+    "RiskCategory",
+    "RiskReview",
+    "Suggestion",
     "ApprovalStep",
     "ApprovalTier",
     "Assessment",

@@ -337,6 +337,9 @@ class SubscriptionTerm(models.Model):
     # What was bought in that term (vendor, product and edition may change at a renewal).
     description = models.CharField(_("product"), max_length=255, blank=True, db_default="")
     note = models.CharField(_("note"), max_length=255, blank=True)
+    # When the renewal that followed this term was recorded (the request executed). The on-time
+    # renewal rate compares it with ``term_end``; empty for history imported without that date.
+    renewed_at = models.DateTimeField(_("renewed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("past term")

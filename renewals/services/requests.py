@@ -633,6 +633,7 @@ def _archive_term(subscription: Subscription) -> None:
             if paid and paid.actual_amount and paid.actual_amount_base is not None
             else (current_rate(subscription.currency) or Decimal(1)),
             "order_ref": paid.order_ref if paid else "",
+            "renewed_at": timezone.now(),
             "description": f"{subscription.vendor} {subscription.product} {subscription.edition}"[
                 :255
             ].strip(),

@@ -1,0 +1,5 @@
+"""URLs of the briefings pages (#8), included by renewals/urls.py under the same namespace."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,44 @@
+"""What the role × URL matrix (tests/test_permissions.py) is built from. Rows for a part of the
+product may live in their own ``tests/matrix_<part>.py`` module as ``ROWS``; the matrix collects
+every such module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tests.conftest import Cast
+
+ROLES = [
+    "anonymous",
+    "employee",
+    "it_admin",
+    "finance",
+    "head_a",
+    "head_b",
+    "software_admin",
+    "auditor",
+]
+LOGIN = 302  # anonymous users are sent to the login page
+SIGNED_IN = {r: 200 for r in ROLES if r != "anonymous"}
+DIRECTORY = {"employee": 403, **{r: 200 for r in ROLES if r not in ("anonymous", "employee")}}
+BUDGETS = {r: 403 for r in ROLES if r != "anonymous"} | {
+    r: 200 for r in ("finance", "auditor", "it_admin", "head_a", "head_b")
+}
+IMPORTERS = {r: 403 for r in ROLES if r != "anonymous"} | {"it_admin": 200, "software_admin": 200}
+# Department A's request: readable like its subscription; changed by its requester (the software
+# admin), IT admins and A's head; head B gets 404 (it does not exist for them).
+REQUEST_READ = {"anonymous": LOGIN, **DIRECTORY, "head_b": 404}
+REQUEST_CHANGE = REQUEST_READ | {"finance": 403, "auditor": 403}
+REQUEST_CHANGE_POST = REQUEST_CHANGE | {"it_admin": 302, "head_a": 302, "software_admin": 302}
+FINANCE_ONLY = {r: 403 for r in ROLES} | {"anonymous": LOGIN, "finance": 200, "it_admin": 200}
+
+
+@dataclass
+class Row:
+    """Expected status per role for one URL; ``kwargs`` builds the URL from the cast."""
+
+    expect: dict[str, int]
+    method: str = "get"
+    kwargs: Callable[[Cast], dict[str, object]] = field(default=lambda c: {})
+    data: Callable[[Cast], dict[str, str]] = field(default=lambda c: {})
