@@ -259,6 +259,8 @@ IDLE_AFTER_DAYS = env.int("IDLE_AFTER_DAYS", default=60)
 UNDERUSE_PERCENT = env.int("UNDERUSE_PERCENT", default=30)
 # ... for this many consecutive complete months is flagged for downgrade or cancellation.
 UNDERUSE_MONTHS = env.int("UNDERUSE_MONTHS", default=3)
+# The on-time renewal rate the KPI dashboard measures against (percent).
+ON_TIME_RENEWAL_TARGET = env.str("ON_TIME_RENEWAL_TARGET", default="99.5")
 # Uploads (CSV/XLSX imports) larger than this are refused before they are stored.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # Files larger than this are checked and imported by a background worker (with a progress bar).

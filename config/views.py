@@ -11,10 +11,11 @@ from django.views.decorators.http import require_GET
 from django_q.models import Failure, Schedule
 
 from config.health import database_ok, worker_status
-from config.navigation import SYSTEM_ROLES
+from config.navigation import DIRECTORY_ROLES, SYSTEM_ROLES
 from org.permissions import role_required
 from org.roles import Role, has_role, roles_of
 from org.selectors import directory_counts
+from renewals.views.kpis import dashboard_context
 
 
 @require_GET
@@ -26,6 +27,8 @@ def home(request: HttpRequest) -> HttpResponse:
     }
     if has_role(request.user, *SYSTEM_ROLES):
         context["worker"] = worker_status()
+    if has_role(request.user, *DIRECTORY_ROLES):
+        context.update(dashboard_context(request.user))
     return render(request, "home.html", context)
 
 

@@ -1,7 +1,16 @@
 from django.urls import path
 
 from renewals import urls_briefings, urls_cleanup, urls_risks, urls_suggestions
-from renewals.views import calendar, channels, imports, inventory, notifications, requests, tiers
+from renewals.views import (
+    calendar,
+    channels,
+    imports,
+    inventory,
+    kpis,
+    notifications,
+    requests,
+    tiers,
+)
 
 app_name = "renewals"
 urlpatterns = [
@@ -38,6 +47,7 @@ urlpatterns = [
     path("vendors/<int:pk>/", inventory.vendor_detail, name="vendor-detail"),
     path("people/<int:pk>/", inventory.person_detail, name="person-detail"),
     path("findings/", inventory.findings, name="findings"),
+    path("kpis/<slug:figure>/", kpis.kpi_rows, name="kpi-rows"),
     path("calendar/", calendar.calendar_month, name="calendar"),
     path("calendar/feed/reset/", calendar.calendar_feed_reset, name="calendar-feed-reset"),
     path("calendar/feed/revoke/", calendar.calendar_feed_revoke, name="calendar-feed-revoke"),

@@ -268,6 +268,9 @@ MATRIX: dict[str, Row] = {
     "contracts:integrity-run": Row(
         {r: 403 for r in ROLES} | {"anonymous": LOGIN, "it_admin": 302}, method="post"
     ),
+    "renewals:kpi-rows": Row(
+        {"anonymous": LOGIN, **DIRECTORY}, kwargs=lambda c: {"figure": "idle"}
+    ),
     "renewals:tier-list": Row({"anonymous": LOGIN, **DIRECTORY}),
     "renewals:tier-add": Row(FINANCE_ONLY),
     "renewals:tier-edit": Row(FINANCE_ONLY, kwargs=_fresh_tier),

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from budgets import services as budget_services
 from budgets.models import LedgerEntry
@@ -487,6 +488,8 @@ def test_execution_moves_the_subscription_to_its_new_term(
         dt.date(2026, 12, 31),
         10,
     )
+    # The on-time renewal rate reads when the renewal was recorded.
+    assert old.renewed_at is not None and old.renewed_at <= timezone.now()
     entries = LedgerEntry.objects.filter(reference=request.budget_reference)
     assert sorted(entries.values_list("kind", flat=True)) == [
         "actual",

@@ -1,0 +1,84 @@
+"""The KPI dashboard's figures on the home page, and the rows behind each figure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from config import charts
+from config.navigation import DIRECTORY_ROLES
+from org.permissions import role_required
+from renewals.models import Subscription
+from renewals.selectors import kpis
+from renewals.selectors.usage import month_start
+
+FIGURES = ("renewals", "lapsed", "idle", "savings")
+
+
+def dashboard_context(user: Any, today: dt.date | None = None) -> dict[str, Any]:
+    """What the home page shows of the KPIs: the figures and their two charts."""
+    board = kpis.dashboard(user=user, today=today)
+    rates = [(f"{m.month:%Y-%m}", m.rate) for m in board.months]
+    return {
+        "kpi": board,
+        "on_time_chart": charts.bar_chart(
+            rates, title=_("On-time renewal rate by month"), unit="%", max_value=100
+        ),
+        "usage_chart": charts.line_chart(
+            [f"{p.month:%Y-%m}" for p in board.usage],
+            [(_("Utilisation"), [p.percent for p in board.usage])],
+            title=_("Utilisation (active users ÷ seats)"),
+            unit="%",
+            y_max=100,
+        ),
+    }
+
+
+def _month(value: str | None, today: dt.date) -> dt.date:
+    if not value:
+        return month_start(today)
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value)
+    try:
+        if match is None:
+            raise ValueError(value)
+        return dt.date(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        raise Http404(_("No such month.")) from None
+
+
+@require_GET
+@role_required(*DIRECTORY_ROLES)
+def kpi_rows(request: HttpRequest, figure: str) -> HttpResponse:
+    """The rows one dashboard figure counts, scoped like the figure."""
+    if figure not in FIGURES:
+        raise Http404
+    today = timezone.localdate()
+    depts = kpis.scope(request.user)
+    context: dict[str, Any] = {"figure": figure, "today": today}
+    ids: list[int] = []
+    if figure == "renewals":
+        month = _month(request.GET.get("month"), today)
+        rows = kpis.renewal_rows(depts, today, month)
+        context["month"] = month
+        ids = [r[0] for r in rows]
+    elif figure == "idle":
+        rows = kpis.idle_seat_rows(depts, today)
+        ids = [r[0] for r in rows]
+    elif figure == "savings":
+        rows = kpis.renewal_savings_rows(depts, today)
+        ids = [r[0] for r in rows]
+    else:
+        rows = list(kpis.lapsed_subscriptions(request.user, today))
+    names = {
+        s.pk: s
+        for s in Subscription.objects.filter(pk__in=set(ids)).select_related("vendor", "department")
+    }
+    context["rows"] = [(names.get(r[0]), *r[1:]) for r in rows] if ids else rows
+    return render(request, "renewals/kpi_rows.html", context)
