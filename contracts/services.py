@@ -3,6 +3,7 @@ subscription, text extraction and the integrity check."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import subprocess
@@ -17,6 +18,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.mail import mail_admins, send_mail
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
@@ -56,7 +59,10 @@ def contract_save(
     subscription: Subscription | None = None,
     renewal_request: Any = None,
 ) -> Contract:
-    """Create (for ``subscription``) or change a contract; its subscription never changes."""
+    """Create (for ``subscription``) or change a contract; its subscription never changes.
+
+    Saving may supersede the subscription's older active contracts, or mark this one expired
+    (contract_statuses_refresh)."""
     _require_edit(user)
     if contract is None:
         if subscription is None:
@@ -64,13 +70,56 @@ def contract_save(
         contract = Contract(subscription=subscription, created_by=user)
         if renewal_request is not None and renewal_request.subscription_id == subscription.pk:
             contract.renewal_request = renewal_request
+    # Race: two contracts of one subscription saved at once would each miss the other (neither
+    # is committed yet) and both stay active. The subscription's row lock makes them take turns;
+    # the second then sees the first and supersedes it (or is superseded).
+    Subscription.objects.select_for_update().only("pk").get(pk=contract.subscription_id)
     for field in CONTRACT_FIELDS:
         if field in data:
             setattr(contract, field, data[field])
     contract.full_clean()
     contract.save()
+    contract_statuses_refresh(subscription_id=contract.subscription_id)
+    contract.refresh_from_db(fields=["status"])
     search_refresh(contract_id=contract.pk)
     return contract
+
+
+def _supersedable(today: dt.date) -> Q:
+    """Active contracts for which a newer active contract of the same subscription has already
+    started (newer = later valid_from; the same day: added later)."""
+    newer = Contract.objects.filter(
+        subscription=OuterRef("subscription"),
+        status=Contract.Status.ACTIVE,
+        valid_from__lte=today,
+        valid_to__gte=today,
+    ).filter(
+        Q(valid_from__gt=OuterRef("valid_from"))
+        | Q(valid_from=OuterRef("valid_from"), pk__gt=OuterRef("pk"))
+    )
+    return Q(status=Contract.Status.ACTIVE) & Q(Exists(newer))
+
+
+def contract_statuses_refresh(
+    *, subscription_id: int | None = None, today: dt.date | None = None
+) -> dict[str, int]:
+    """Active contracts whose validity has ended become expired; an active contract becomes
+    superseded once a newer active contract of its subscription has started. For one
+    subscription (after a save, with its row locked) or, daily, for all (set-based; both only
+    move a contract out of "active", so a save running at the same time cannot be undone)."""
+    today = today or timezone.localdate()
+    contracts = Contract.objects.all()
+    if subscription_id is not None:
+        contracts = contracts.filter(subscription_id=subscription_id)
+    now = timezone.now()
+    with transaction.atomic():
+        expired = contracts.filter(status=Contract.Status.ACTIVE, valid_to__lt=today).update(
+            status=Contract.Status.EXPIRED, updated_at=now
+        )
+        superseded = contracts.filter(_supersedable(today)).update(
+            status=Contract.Status.SUPERSEDED, updated_at=now
+        )
+    return {"expired": expired, "superseded": superseded}
 
 
 def search_refresh(*, contract_id: int) -> None:

@@ -18,3 +18,12 @@ def integrity_check() -> str:
     return (
         f"{result.checked} checked, {len(result.missing)} missing, {len(result.mismatched)} changed"
     )
+
+
+def statuses_refresh() -> str:
+    """Daily: contracts past their end expire; contracts replaced by a started newer one are
+    superseded."""
+    from contracts.services import contract_statuses_refresh
+
+    done = contract_statuses_refresh()
+    return f"{done['expired']} expired, {done['superseded']} superseded"
