@@ -61,6 +61,15 @@ SCHEDULES: list[ScheduleSpec] = [
         schedule_type="C",
         cron="0 3 * * *",
     ),
+    # 00:05 every day, just after the date changes: contracts past their end become expired,
+    # contracts replaced by a newer one that has started become superseded (a missed day is
+    # caught up by the next run: it compares with today, not with yesterday).
+    ScheduleSpec(
+        name="contract-statuses",
+        func="contracts.tasks.statuses_refresh",
+        schedule_type="C",
+        cron="5 0 * * *",
+    ),
     # Every 5 minutes: retry failed deliveries whose back-off has passed.
     ScheduleSpec(
         name="alert-delivery", func="renewals.tasks.deliver_alerts", schedule_type="I", minutes=5

@@ -54,6 +54,7 @@ class Command(BaseCommand):
         self._budgets(today.year)
         self._budgets(today.year + 1)
         self._requests()
+        call_command("seed_demo_contracts", stdout=self.stdout)  # contracts' (not imported)
 
     def _budgets(self, year: int) -> None:
         """This year's budget for every demo department, allocated once by finance."""
