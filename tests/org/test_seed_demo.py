@@ -105,3 +105,41 @@ def test_demo_has_renewal_requests_at_every_stage() -> None:
     assert steps_awaiting(user=finance).get().request.amount_base >= 50000  # type: ignore[operator]
     seed()
     assert RenewalRequest.objects.count() == 3
+
+
+def test_dashboard_on_time_rate_matches_the_demo_history() -> None:
+    """The figures recomputed from the demo's terms in Python (not through the dashboard's SQL)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from renewals.models import SubscriptionTerm
+    from renewals.selectors import kpis
+    from renewals.selectors.usage import add_months, month_start
+
+    output = seed()
+    assert "demo history:" in output
+    today = timezone.localdate()
+    first = add_months(month_start(today), -12)
+    on_time = late = 0
+    for term in SubscriptionTerm.objects.filter(renewed_at__isnull=False):
+        if first <= term.term_end <= today:
+            if timezone.localtime(term.renewed_at).date() <= term.term_end:
+                on_time += 1
+            else:
+                late += 1
+    lapsed = sum(
+        1
+        for s in Subscription.objects.all()
+        if s.term_end < today and not s.ends_at_term_end and s.status != "cancelled"
+        and s.term_end >= first
+    )  # fmt: skip
+    assert late >= 1 and on_time > 10 * late
+    board = kpis.dashboard(user=User.objects.get(username="admin"))
+    total = board.on_time
+    assert (total.on_time, total.late, total.lapsed) == (on_time, late, lapsed)
+    due = on_time + late + lapsed
+    assert total.rate == (Decimal(on_time) * 100 / due).quantize(Decimal("0.1"))
+    assert board.realised_renewals > 0 and board.realised_renewal_count > 0
+    assert isinstance(first, dt.date)

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from budgets import services as budget_services
 from org.models import Department, User
-from renewals import demo
+from renewals import demo, demo_risks
+from renewals.demo_history import seed_history
 from renewals.models import CurrencyRate, ImportJob, Purpose, RenewalRequest, Subscription
 from renewals.services import imports, requests
 
@@ -50,10 +51,17 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"demo {kind}: {job.total_rows} rows ({s['created']} new, {s['updated']} changed)"
             )
+        history = seed_history(today=today)
+        self.stdout.write(
+            f"demo history: {history.renewals} renewals ({history.late} late, "
+            f"{history.cheaper} with fewer seats)"
+        )
         # This year's and next year's: renewals approved now start their new term next year.
         self._budgets(today.year)
         self._budgets(today.year + 1)
         self._requests()
+        risks = demo_risks.build()
+        self.stdout.write(f"demo risks: {risks.raised} raised, {risks.closed} closed")
         call_command("seed_demo_contracts", stdout=self.stdout)  # contracts' (not imported)
 
     def _budgets(self, year: int) -> None:
