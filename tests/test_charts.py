@@ -41,7 +41,7 @@ def test_bars_scale_to_the_maximum_and_show_missing_values() -> None:
     assert texts == ["研发", "50%", "市场", "—"]
     bars = [el for el in root.iter() if el.tag.endswith("rect") and el.get("fill") != "#f1f3f5"]
     track = [el for el in root.iter() if el.tag.endswith("rect") and el.get("fill") == "#f1f3f5"]
-    assert float(bars[0].get("width")) * 2 == float(track[0].get("width"))
+    assert float(bars[0].get("width", "")) * 2 == float(track[0].get("width", ""))
 
 
 def test_cjk_counts_wide_and_long_labels_are_shortened() -> None:

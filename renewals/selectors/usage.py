@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from org.models import Department
 from org.scoping import visible_departments
 from renewals.models import Module, MonthlyUsage, Seat, Subscription
 from renewals.selectors.money import MONEY, PeriodsPerYear, cents, rate_to_base
@@ -202,14 +204,21 @@ class Recommendation:
 
 
 def recommendations(
-    subscription: Subscription, *, today: dt.date | None = None
+    subscription: Subscription,
+    *,
+    today: dt.date | None = None,
+    underused: Sequence[UnderusedModule] | None = None,
 ) -> list[Recommendation]:
     """What to change at renewal, with the yearly saving in the base currency where it is known.
 
     ``subscription`` must come from ``with_figures`` (it reads idle_seats, annual_cost …).
+    ``underused``: ``underused_modules`` of many subscriptions read at once (a report over a
+    department asks once, not once per subscription); by default this subscription's are read.
     """
     result = []
-    for module in underused_modules(Subscription.objects.filter(pk=subscription.pk), today=today):
+    if underused is None:
+        underused = underused_modules(Subscription.objects.filter(pk=subscription.pk), today=today)
+    for module in (m for m in underused if m.subscription_id == subscription.pk):
         result.append(
             Recommendation(
                 "drop_module",
@@ -258,13 +267,18 @@ def recommendations(
     return result
 
 
-def departed_holders(*, user: Any) -> QuerySet[Seat]:
-    """Active seats held by people who left, in the departments the user may see."""
+def departed_holders(
+    *, user: Any = None, departments: QuerySet[Department] | None = None
+) -> QuerySet[Seat]:
+    """Active seats held by people who left, in the departments the user may see (or in
+    ``departments``, for a report made by a worker for one department)."""
+    if departments is None:
+        departments = visible_departments(user)
     return (
         Seat.objects.filter(
             revoked_on__isnull=True,
             person__status="left",
-            subscription__department__in=visible_departments(user),
+            subscription__department__in=departments,
         )
         .select_related(
             "person", "subscription", "subscription__vendor", "subscription__department"

@@ -5,7 +5,7 @@ slow mail server or chat webhook never holds a lock or rolls a decision back."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -33,10 +33,21 @@ def render_message(template: str, context: dict[str, Any], language: str) -> tup
     return subject, text, html
 
 
+# An e-mail attachment: file name, content, MIME type.
+Attachment = tuple[str, bytes, str]
+
+
 def notify_users(
-    users: Iterable[User], *, template: str, context: dict[str, Any], url: str, subscription: Any
+    users: Iterable[User],
+    *,
+    template: str,
+    context: dict[str, Any],
+    url: str,
+    subscription: Any,
+    attachments: Sequence[Attachment] = (),
 ) -> int:
-    """One in-app notification and one e-mail per user (each in the user's language)."""
+    """One in-app notification and one e-mail per user (each in the user's language), the
+    e-mail carrying ``attachments`` if any."""
     count = 0
     for user in {u.pk: u for u in users if u.is_active}.values():
         subject, text, html = render_message(template, {**context, "user": user}, _language(user))
@@ -44,14 +55,18 @@ def notify_users(
             user=user, subscription=subscription, title=subject[:200], body=text, url=url
         )
         if user.email:
-            send_email(user.email, subject, text, html)
+            send_email(user.email, subject, text, html, attachments=attachments)
         count += 1
     return count
 
 
-def send_email(address: str, subject: str, text: str, html: str) -> bool:
+def send_email(
+    address: str, subject: str, text: str, html: str, *, attachments: Sequence[Attachment] = ()
+) -> bool:
     message = EmailMultiAlternatives(subject, text, to=[address])
     message.attach_alternative(html, "text/html")
+    for name, content, mimetype in attachments:
+        message.attach(name, content, mimetype)
     try:
         message.send()
     except Exception:  # noqa: BLE001 - a mail failure is logged, the in-app notice stands
