@@ -70,6 +70,15 @@ SCHEDULES: list[ScheduleSpec] = [
         schedule_type="C",
         cron="5 0 * * *",
     ),
+    # 07:00 on the 1st of each month: each department's usage briefing for the month that just
+    # ended, rendered in a worker (one task per department, with a time limit) and sent to its
+    # heads. Idempotent: a briefing is stored once per language and sent once.
+    ScheduleSpec(
+        name="monthly-briefings",
+        func="renewals.tasks_briefings.monthly_briefings",
+        schedule_type="C",
+        cron="0 7 1 * *",
+    ),
     # Every 5 minutes: retry failed deliveries whose back-off has passed.
     ScheduleSpec(
         name="alert-delivery", func="renewals.tasks.deliver_alerts", schedule_type="I", minutes=5
