@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from org.models import Department, User
@@ -85,9 +86,10 @@ class RiskForm(forms.Form):
         department = risk.department if risk is not None else None
         if self.is_bound and "department" in self.fields:
             department = self._bound_department(departments)
-        owners = owner_choices(department)
+        allowed = Q(pk__in=owner_choices(department).values("pk"))
         if risk is not None and risk.owner_id:
-            owners = (owners | User.objects.filter(pk=risk.owner_id)).distinct()
+            allowed |= Q(pk=risk.owner_id)
+        owners = User.objects.filter(allowed).order_by("username")
         self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
 
     def _bound_department(self, departments: Any) -> Department | None:
