@@ -79,6 +79,23 @@ SCHEDULES: list[ScheduleSpec] = [
         schedule_type="C",
         cron="0 7 1 * *",
     ),
+    # 06:00 every day, before people start work: raise the risks whose condition holds (auto-renew
+    # near its cancellation deadline, leavers' seats, no owner, mixed editions, undecided expiry)
+    # and close those whose condition is gone. Idempotent and safe to run twice at once.
+    ScheduleSpec(
+        name="risk-refresh",
+        func="renewals.tasks_risks.refresh_risks",
+        schedule_type="C",
+        cron="0 6 * * *",
+    ),
+    # 09:00 on the first day of each quarter: tell each risk owner, once, that risks of theirs
+    # are due for the quarterly review.
+    ScheduleSpec(
+        name="risk-review-reminder",
+        func="renewals.tasks_risks.remind_risk_reviews",
+        schedule_type="C",
+        cron="0 9 1 1,4,7,10 *",
+    ),
     # Every 5 minutes: retry failed deliveries whose back-off has passed.
     ScheduleSpec(
         name="alert-delivery", func="renewals.tasks.deliver_alerts", schedule_type="I", minutes=5
