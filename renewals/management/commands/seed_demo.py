@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from budgets import services as budget_services
 from org.models import Department, User
-from renewals import demo, demo_risks
+from renewals import demo, demo_briefings, demo_risks
 from renewals.demo_history import seed_history
 from renewals.models import CurrencyRate, ImportJob, Purpose, RenewalRequest, Subscription
 from renewals.services import imports, requests
@@ -63,6 +63,7 @@ class Command(BaseCommand):
         risks = demo_risks.build()
         self.stdout.write(f"demo risks: {risks.raised} raised, {risks.closed} closed")
         call_command("seed_demo_contracts", stdout=self.stdout)  # contracts' (not imported)
+        self.stdout.write(f"demo briefings: {demo_briefings.render_last_month(today=today)}")
 
     def _budgets(self, year: int) -> None:
         """This year's budget for every demo department, allocated once by finance."""
