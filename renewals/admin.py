@@ -14,6 +14,8 @@ from renewals.models import (
     Notification,
     Quote,
     RenewalRequest,
+    Risk,
+    RiskReview,
     Seat,
     Subscription,
     SubscriptionTerm,
@@ -169,6 +171,33 @@ class RenewalRequestAdmin(admin.ModelAdmin):
     list_filter = ("status", "purpose")
     search_fields = ("subscription__ref", "subscription__product", "order_ref")
     inlines = [QuoteInline, StepInline]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class RiskReviewInline(QuoteInline):
+    model = RiskReview  # type: ignore[assignment]
+    fields = ("reviewed_at", "reviewer", "outcome", "changes", "note")
+    readonly_fields = fields
+
+
+@admin.register(Risk)
+class RiskAdmin(admin.ModelAdmin):
+    """Read-only: risks change through the register (generated ones through the daily refresh),
+    which keeps their review history."""
+
+    list_display = ("pk", "title", "category", "department", "owner", "status", "next_review_on")
+    list_filter = ("status", "category", "rule")
+    search_fields = ("title", "rule", "key")
+    list_select_related = ("department", "owner")
+    inlines = [RiskReviewInline]
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

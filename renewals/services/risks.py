@@ -208,7 +208,7 @@ def _rule_no_owner(today: dt.date, heads: dict[int, int]) -> list[Condition]:
 
 def edition_key(vendor_id: int, product: str) -> str:
     """The key of one product: vendor and the product name's hash (names are up to 120 chars)."""
-    digest = hashlib.sha256(product.strip().lower().encode()).hexdigest()[:16]
+    digest = hashlib.sha256(product.lower().encode()).hexdigest()[:16]
     return f"{vendor_id}:{digest}"
 
 
@@ -221,7 +221,7 @@ def _rule_editions(today: dt.date, heads: dict[int, int]) -> list[Condition]:
         .exclude(edition="")
         .annotate(name=Lower("product"))
         .values("vendor_id", "name")
-        .annotate(editions=Count(Lower("edition"), distinct=True), anchor=Count("pk"))
+        .annotate(editions=Count(Lower("edition"), distinct=True))
         .filter(editions__gt=1)
     )
     if not groups:

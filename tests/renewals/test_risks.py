@@ -614,6 +614,38 @@ def test_the_pdf_shows_the_chinese_titles(base: Cast) -> None:
     assert "王离职" in text and "风险清单" in text
 
 
+@pytest.mark.django_db
+def test_the_review_page_runs_a_fixed_number_of_queries(
+    base: Cast, django_assert_max_num_queries: object
+) -> None:
+    client = client_for(base.software_admin)
+    url = reverse("renewals:risk-review-list")
+    make_risks(base, 2)
+    Risk.objects.update(next_review_on=TODAY)
+    with time_machine.travel(dt.datetime(2026, 11, 26, 4, tzinfo=dt.UTC)):
+        with django_assert_max_num_queries(12):  # type: ignore[operator]
+            small = client.get(url)
+        make_risks(base, 30)
+        Risk.objects.update(next_review_on=TODAY)
+        with django_assert_max_num_queries(12):  # type: ignore[operator]
+            large = client.get(url)
+    assert small.content.decode().count("data-risk-row>") == 2
+    assert large.content.decode().count("data-risk-row>") == 32
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_risks_with_their_history_read_only(base: Cast) -> None:
+    SeatFactory.create(subscription=base.subscription_a, person=leaver(base))
+    refresh()
+    risk = Risk.objects.get()
+    services.risk_review(user=base.it_admin, risk_id=risk.pk, note="看过")
+    client = client_for(base.it_admin)  # a superuser
+    assert client.get(reverse("admin:renewals_risk_changelist")).status_code == 200
+    page = client.get(reverse("admin:renewals_risk_change", args=[risk.pk]))
+    assert page.status_code == 200 and "看过" in page.content.decode()
+    assert client.get(reverse("admin:renewals_risk_add")).status_code == 403
+
+
 # --- Demo -----------------------------------------------------------------------------------
 
 
