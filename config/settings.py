@@ -261,6 +261,9 @@ UNDERUSE_PERCENT = env.int("UNDERUSE_PERCENT", default=30)
 UNDERUSE_MONTHS = env.int("UNDERUSE_MONTHS", default=3)
 # The on-time renewal rate the KPI dashboard measures against (percent).
 ON_TIME_RENEWAL_TARGET = env.str("ON_TIME_RENEWAL_TARGET", default="99.5")
+# The dashboard's figures aggregate the whole inventory: they are kept this many seconds in the
+# cache (per scope) and the page says when they were computed. 0 = always fresh.
+KPI_CACHE_SECONDS = env.int("KPI_CACHE_SECONDS", default=60)
 # Uploads (CSV/XLSX imports) larger than this are refused before they are stored.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # Files larger than this are checked and imported by a background worker (with a progress bar).

@@ -26,3 +26,5 @@ STATIC_ROOT = None
 # database, e.g. TEST_DATABASE_NAME=test_renewaldesk_2.
 if _test_name := os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {**DATABASES["default"].get("TEST", {}), "NAME": _test_name}  # noqa: F405
+# Dashboard figures are computed on every request in tests (the cache has its own test).
+KPI_CACHE_SECONDS = 0

@@ -15,7 +15,7 @@ from config.navigation import DIRECTORY_ROLES, SYSTEM_ROLES
 from org.permissions import role_required
 from org.roles import Role, has_role, roles_of
 from org.selectors import directory_counts
-from renewals.views.kpis import dashboard_context
+from renewals.views.kpis import dashboard_html
 
 
 @require_GET
@@ -28,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if has_role(request.user, *SYSTEM_ROLES):
         context["worker"] = worker_status()
     if has_role(request.user, *DIRECTORY_ROLES):
-        context.update(dashboard_context(request.user))
+        context["kpi_html"] = dashboard_html(request)
     return render(request, "home.html", context)
 
 

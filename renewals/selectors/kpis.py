@@ -28,6 +28,7 @@ Every figure is one aggregate query whatever the number of subscriptions.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -119,6 +120,7 @@ class Dashboard:
     projected_suggestions: Decimal
     budgets: list[BudgetRow] = field(default_factory=list)
     target: Decimal = Decimal("99.5")
+    computed_at: dt.datetime = field(default_factory=timezone.now)
 
     @property
     def on_time(self) -> MonthRate:
@@ -263,12 +265,21 @@ _SEAT_YEARLY = (
 
 def idle_seat_cost(depts: list[int] | None, today: dt.date) -> tuple[int, Decimal]:
     """How many seats of running subscriptions are idle, and their yearly cost in the base
-    currency (the seat price over a year; modules not included)."""
+    currency (the seat price over a year; modules not included). Seats are counted per
+    subscription first, so the price and rate are worked out once per subscription."""
     count, yearly = _one(
-        f"SELECT COUNT(*), SUM({_SEAT_YEARLY}) {_IDLE_SEATS}",
+        f"""
+        SELECT SUM(i.n), SUM(i.n * {_SEAT_YEARLY})
+        FROM (SELECT st.subscription_id, COUNT(*) AS n FROM renewals_seat st
+              WHERE st.revoked_on IS NULL
+                AND COALESCE(st.last_active_on, st.assigned_on) < %(cutoff)s
+              GROUP BY 1) i
+        JOIN renewals_subscription s ON s.id = i.subscription_id
+        WHERE {_SCOPE} AND s.status IN ('active', 'renewing')
+        """,
         _params(depts, today, cutoff=idle_cutoff(today)),
     )
-    return int(count), cents(yearly or ZERO) or ZERO
+    return int(count or 0), cents(yearly or ZERO) or ZERO
 
 
 def idle_seat_rows(depts: list[int] | None, today: dt.date) -> list[tuple[Any, ...]]:
@@ -303,29 +314,34 @@ def renewal_rows(depts: list[int] | None, today: dt.date, month: dt.date) -> lis
 
 # Each past term with the term that followed it: the next past term, or the current one.
 _RENEWAL_PAIRS = f"""
-    SELECT t.subscription_id, t.renewed_at,
-           t.seats * t.unit_price * t.rate_to_base
-               * {_PERIODS.format(cycle="s.billing_cycle", start="t.term_start", end="t.term_end")}
+    SELECT p.subscription_id, p.renewed_at,
+           p.seats * p.unit_price * p.rate_to_base
+               * {_PERIODS.format(cycle="s.billing_cycle", start="p.term_start", end="p.term_end")}
                AS before_cost,
-           COALESCE(n.seats, s.seats_purchased) * COALESCE(n.unit_price, s.unit_price)
-               * COALESCE(n.rate_to_base, {_RATE})
+           COALESCE(p.n_seats, s.seats_purchased) * COALESCE(p.n_price, s.unit_price)
+               * COALESCE(p.n_rate, {_RATE})
                * {
     _PERIODS.format(
         cycle="s.billing_cycle",
-        start="COALESCE(n.term_start, s.term_start)",
-        end="COALESCE(n.term_end, s.term_end)",
+        start="COALESCE(p.n_start, s.term_start)",
+        end="COALESCE(p.n_end, s.term_end)",
     )
 }
                AS after_cost
-    FROM renewals_subscriptionterm t
-    JOIN renewals_subscription s ON s.id = t.subscription_id
-    LEFT JOIN LATERAL (
-        SELECT nx.seats, nx.unit_price, nx.rate_to_base, nx.term_start, nx.term_end
-        FROM renewals_subscriptionterm nx
-        WHERE nx.subscription_id = t.subscription_id AND nx.term_start > t.term_start
-        ORDER BY nx.term_start LIMIT 1
-    ) n ON TRUE
-    WHERE {_SCOPE} AND t.renewed_at >= %(since)s
+    FROM (
+        SELECT t.subscription_id, t.renewed_at, t.seats, t.unit_price, t.rate_to_base,
+               t.term_start, t.term_end,
+               LEAD(t.seats) OVER w AS n_seats, LEAD(t.unit_price) OVER w AS n_price,
+               LEAD(t.rate_to_base) OVER w AS n_rate, LEAD(t.term_start) OVER w AS n_start,
+               LEAD(t.term_end) OVER w AS n_end
+        FROM renewals_subscriptionterm t
+        WHERE t.subscription_id IN (
+            SELECT r.subscription_id FROM renewals_subscriptionterm r
+            WHERE r.renewed_at >= %(since)s)
+        WINDOW w AS (PARTITION BY t.subscription_id ORDER BY t.term_start)
+    ) p
+    JOIN renewals_subscription s ON s.id = p.subscription_id
+    WHERE {_SCOPE} AND p.renewed_at >= %(since)s
 """
 
 
@@ -356,25 +372,37 @@ def _since(today: dt.date) -> dt.datetime:
 
 
 def projected_module_savings(depts: list[int] | None, today: dt.date) -> Decimal:
-    """Yearly cost of the modules under-used in each of the last UNDERUSE_MONTHS months (the
-    findings page's list, summed in SQL)."""
-    months = [add_months(month_start(today), -i) for i in range(settings.UNDERUSE_MONTHS, 0, -1)]
+    """Yearly cost of the priced modules under-used in each of the last UNDERUSE_MONTHS
+    months (the findings page's list, summed in SQL): the months are counted per module
+    first, and the price worked out for the flagged modules only."""
+    current = month_start(today)
     periods = _PERIODS.format(cycle="s.billing_cycle", start="s.term_start", end="s.term_end")
     total = _one(
         f"""
-        SELECT SUM(cost) FROM (
-            SELECT MAX(m.unit_price * COALESCE(m.licensed_seats, s.seats_purchased) * {periods}
-                       * {_RATE}) AS cost
+        SELECT SUM(m.unit_price * COALESCE(m.licensed_seats, s.seats_purchased) * {periods}
+                   * {_RATE})
+        FROM (
+            SELECT u.module_id
             FROM renewals_monthlyusage u
             JOIN renewals_module m ON m.id = u.module_id
             JOIN renewals_subscription s ON s.id = u.subscription_id
-            WHERE {_SCOPE} AND u.module_id IS NOT NULL AND u.month = ANY(%(months)s::date[])
-            GROUP BY u.module_id
+            WHERE {_SCOPE} AND u.module_id IS NOT NULL AND m.unit_price IS NOT NULL
+              AND u.month >= %(first)s AND u.month < %(current)s
+            GROUP BY 1
             HAVING COUNT(*) = %(n)s AND COUNT(*) FILTER (WHERE u.active_users
                 < COALESCE(m.licensed_seats, s.seats_purchased) * %(percent)s / 100.0) = %(n)s
-        ) x
+        ) f
+        JOIN renewals_module m ON m.id = f.module_id
+        JOIN renewals_subscription s ON s.id = m.subscription_id
         """,
-        _params(depts, today, months=months, n=len(months), percent=settings.UNDERUSE_PERCENT),
+        _params(
+            depts,
+            today,
+            first=add_months(current, -settings.UNDERUSE_MONTHS),
+            current=current,
+            n=settings.UNDERUSE_MONTHS,
+            percent=settings.UNDERUSE_PERCENT,
+        ),
     )[0]
     return cents(total or ZERO) or ZERO
 
@@ -442,3 +470,10 @@ def lapsed_subscriptions(user: Any, today: dt.date) -> QuerySet[Subscription]:
     if depts is not None:
         rows = rows.filter(department__in=depts)
     return rows.select_related("vendor", "department").order_by("term_end", "pk")
+
+
+def scope_key(user: Any, today: dt.date) -> str:
+    """Names what a user's figures cover: every department, or one set of departments."""
+    depts = scope(user)
+    who = "all" if depts is None else ",".join(str(pk) for pk in sorted(depts))
+    return hashlib.sha256(f"{today}:{who}".encode()).hexdigest()

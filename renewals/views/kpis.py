@@ -6,9 +6,14 @@ import datetime as dt
 import re
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -23,7 +28,7 @@ FIGURES = ("renewals", "lapsed", "idle", "savings")
 
 
 def dashboard_context(user: Any, today: dt.date | None = None) -> dict[str, Any]:
-    """What the home page shows of the KPIs: the figures and their two charts."""
+    """The KPI figures and their two charts."""
     board = kpis.dashboard(user=user, today=today)
     rates = [(f"{m.month:%Y-%m}", m.rate) for m in board.months]
     return {
@@ -39,6 +44,25 @@ def dashboard_context(user: Any, today: dt.date | None = None) -> dict[str, Any]
             y_max=100,
         ),
     }
+
+
+def dashboard_html(request: HttpRequest) -> SafeString:
+    """The home page's KPI section, rendered. The figures aggregate the whole inventory, so the
+    rendered section is kept KPI_CACHE_SECONDS per scope (every department, or one set of
+    departments) and language in the shared cache; it says when it was computed."""
+    seconds = settings.KPI_CACHE_SECONDS
+    key = ""
+    if seconds:
+        scope = kpis.scope_key(request.user, timezone.localdate())
+        key = f"kpi-html:1:{get_language()}:{scope}"
+        cached = cache.get(key)
+        # The cache keeps the rendered (escaped) template's SafeString as it is.
+        if isinstance(cached, SafeString):
+            return cached
+    html = render_to_string("renewals/_kpi_dashboard.html", dashboard_context(request.user))
+    if seconds:
+        cache.set(key, html, seconds)
+    return html
 
 
 def _month(value: str | None, today: dt.date) -> dt.date:
@@ -63,6 +87,7 @@ def kpi_rows(request: HttpRequest, figure: str) -> HttpResponse:
     depts = kpis.scope(request.user)
     context: dict[str, Any] = {"figure": figure, "today": today}
     ids: list[int] = []
+    rows: list[Any]
     if figure == "renewals":
         month = _month(request.GET.get("month"), today)
         rows = kpis.renewal_rows(depts, today, month)

@@ -221,3 +221,31 @@ def test_rows_behind_the_figures(cast: Cast, data: dict[str, Subscription]) -> N
     assert client.get(url, {"month": "2026-13"}).status_code == 404
     assert client.get(url, {"month": "<script>"}).status_code == 404
     assert client.get(reverse("renewals:kpi-rows", args=["nope"])).status_code == 404
+
+
+def test_rendered_figures_are_cached_per_scope_and_language(
+    cast: Cast, data: dict[str, Subscription], settings: object
+) -> None:
+    from django.core.cache import cache
+
+    settings.KPI_CACHE_SECONDS = 60  # type: ignore[attr-defined]
+    cache.clear()
+    client = Client()
+    client.force_login(cast.head_a)
+    first = client.get(reverse("home")).content.decode()
+    assert "kpi-on-time-rate" in first
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(reverse("home")).content.decode()
+    assert not [q for q in queries if "renewals_subscriptionterm" in q["sql"]]
+    section = first.split('data-testid="kpi-due"', 1)[1].split("</main>", 1)[0]
+    assert section in again
+    # B's head gets B's figures, not A's cached ones; English is rendered on its own.
+    client.force_login(cast.head_b)
+    other = client.get(reverse("home")).content.decode()
+    assert section not in other and 'data-testid="kpi-due"' in other
+    cast.head_a.language = "en"
+    cast.head_a.save()
+    client.force_login(cast.head_a)
+    english = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "On-time renewal rate" in english
+    cache.clear()
