@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from budgets import services as budget_services
 from org.models import Department, User
-from renewals import demo, demo_briefings, demo_risks
+from renewals import demo, demo_briefings, demo_reports, demo_risks
 from renewals.demo_history import seed_history
 from renewals.models import CurrencyRate, ImportJob, Purpose, RenewalRequest, Subscription
 from renewals.services import imports, requests
@@ -62,6 +62,7 @@ class Command(BaseCommand):
         self._requests()
         risks = demo_risks.build()
         self.stdout.write(f"demo risks: {risks.raised} raised, {risks.closed} closed")
+        self.stdout.write(f"demo suggestions: {demo_reports.demo_suggestions(today=today)} new")
         call_command("seed_demo_contracts", stdout=self.stdout)  # contracts' (not imported)
         self.stdout.write(f"demo briefings: {demo_briefings.render_last_month(today=today)}")
 
