@@ -1,7 +1,7 @@
 """Shared set-up for benchmark scripts: a separate database, Django configured, timings printed.
 
-Benchmarks never touch the development database: they use ``renewaldesk_bench`` on the same
-server (the private cluster in var/, or the server in DATABASE_URL), created and migrated on demand.
+Benchmarks never touch the development database: they use ``renewaldesk_bench`` (or
+``$BENCH_DATABASE``) on the same server (the private cluster in var/, or the server in DATABASE_URL), created and migrated on demand.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "renewaldesk_bench"
+# BENCH_DATABASE: another name, so two people benchmarking on one server do not overwrite each
+# other's generated data.
+BENCH_DB = os.environ.get("BENCH_DATABASE", "renewaldesk_bench")
 
 
 def setup_django() -> None:

@@ -12,6 +12,33 @@ from django.utils.translation import gettext_lazy as _
 
 from config.rows import IdsFirst, empty_row, escape, number_formatter, url_maker
 from contracts.models import Contract
+from contracts.selectors import contract_rows
+
+COUNT_CAP = 1000
+
+
+class ContractRows(IdsFirst):
+    """The archive's rows: matches counted only up to ``cap`` (counting every contract that
+    contains a common word cost more than showing the page; the view raises the cap with the
+    page number, so the next pages stay reachable), and a page's rows read by id alone."""
+
+    cap = COUNT_CAP
+
+    def __len__(self) -> int:
+        if getattr(self, "_length", None) is None and hasattr(self.table, "paginator"):
+            self._length = self.data.order_by().values("pk")[: self.cap + 1].count()
+        return super().__len__()
+
+    @property
+    def capped(self) -> bool:
+        return len(self) > self.cap
+
+    def __getitem__(self, key: Any) -> Any:
+        if not isinstance(key, slice):
+            return super().__getitem__(key)
+        ids = list(self.data.values_list("pk", flat=True)[key])
+        rows = contract_rows(ids)
+        return [rows[pk] for pk in ids]
 
 
 class ContractTable(tables.Table):
@@ -46,7 +73,7 @@ class ContractTable(tables.Table):
 
     def __init__(self, data: Any, *args: Any, **kwargs: Any) -> None:
         if isinstance(data, QuerySet):
-            data = IdsFirst(data)
+            data = ContractRows(data)
         super().__init__(data, *args, **kwargs)
 
     def rows_html(self) -> SafeString:

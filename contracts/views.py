@@ -24,7 +24,7 @@ from config.navigation import DIRECTORY_ROLES
 from contracts import selectors, services
 from contracts.forms import ContractFilter, ContractForm, DocumentForm
 from contracts.models import Contract, IntegrityCheck
-from contracts.tables import ContractTable
+from contracts.tables import COUNT_CAP, ContractTable
 from org.permissions import role_required, signed_in_user
 from org.roles import Role, has_role
 from renewals.selectors.requests import get_request_for
@@ -32,6 +32,7 @@ from renewals.selectors.subscriptions import get_subscription_for
 from renewals.uploads import SizeLimitHandler
 
 EDIT_ROLES = (Role.IT_ADMIN, Role.FINANCE)
+PER_PAGE = 50
 
 
 @require_GET
@@ -46,7 +47,12 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         RequestConfig(request, paginate=False).configure(table)
         stamp = timezone.localdate().isoformat()
         return SafeTableExport(export_format, table).response(f"contracts-{stamp}.{export_format}")
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    page = request.GET.get("page", "")
+    # Count far enough past the page asked for that the next pages can be offered.
+    table.data.cap = COUNT_CAP + PER_PAGE * (
+        int(page) - 1 if page.isdigit() and int(page) < 10_000 else 0
+    )
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     query = request.GET.copy()
     for key in ("page", "_export"):
         query.pop(key, None)

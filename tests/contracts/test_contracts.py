@@ -343,3 +343,60 @@ def test_the_integrity_check_is_a_scheduled_job() -> None:
     from config.schedules import SCHEDULES
 
     assert any(s.func == "contracts.tasks.integrity_check" for s in SCHEDULES)
+
+
+# --- archive paging -----------------------------------------------------------------------------
+
+
+def test_matches_are_counted_up_to_a_cap_and_later_pages_stay_reachable(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contracts import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    monkeypatch.setattr(views, "PER_PAGE", 1)
+    for i in range(5):
+        services.contract_save(
+            user=cast.it_admin, subscription=cast.subscription_a,
+            data={"number": f"N-{i}", "counterparty": "某公司", "valid_from": dt.date(2027, 1, 1),
+                  "valid_to": dt.date(2027, 1, 2) + dt.timedelta(days=i),
+                  "total_value": Decimal("1"), "price_terms": "自动续约"},
+        )  # fmt: skip
+    client = client_for(cast.it_admin)
+    url = reverse("contracts:contract-list") + "?q=续约"
+    first = client.get(url).content.decode()
+    assert "More than 2 contracts match" in first and "N-4" in first and "N-3" not in first
+    # The cap moves with the page: page 4 is offered, counted exactly, and shows the 4th.
+    last = client.get(url + "&page=4").content.decode()
+    assert 'data-testid="count-capped"' not in last and "N-1" in last and "N-4" not in last
+    assert "More than 4 contracts match" in client.get(url + "&page=3").content.decode()
+    # The head of the other department finds nothing.
+    other = client_for(cast.head_b).get(url).content.decode()
+    assert "N-4" not in other and 'data-testid="count-capped"' not in other
+
+
+def test_the_archive_reads_as_many_queries_for_3_as_for_30_contracts(
+    cast: Cast, django_assert_max_num_queries: Any
+) -> None:
+    client = client_for(cast.head_a)
+    url = reverse("contracts:contract-list") + "?q=续约"
+
+    def add(count: int, start: int) -> None:
+        for i in range(start, start + count):
+            services.contract_save(
+                user=cast.it_admin, subscription=cast.subscription_a,
+                data={"number": f"Q-{i}", "counterparty": "某公司",
+                      "valid_from": dt.date(2027, 1, 1), "valid_to": dt.date(2027, 12, 31),
+                      "total_value": Decimal("1"), "price_terms": "续约"},
+            )  # fmt: skip
+
+    add(3, 0)
+    client.get(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        assert "Q-2" in client.get(url).content.decode()
+    add(27, 3)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert "Q-29" in client.get(url).content.decode()
