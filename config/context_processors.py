@@ -23,6 +23,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     items = items_for(request.user)
     cached = {
         "nav_items": items,
+        "nav_reports": [item for item in items if item.reports],
         "nav_manage": [item for item in items if item.manage],
         "nav_current": current,
         "unread_notifications": unread,

@@ -29,7 +29,9 @@ class NavItem:
     icon: str
     roles: frozenset[str] | None = None
     staff_only: bool = False
-    # Administrative pages sit in a "Manage" drop-down so the bar stays on one line.
+    # Reports sit in a "Reports" drop-down and administrative pages in a "Manage" one, so the
+    # bar stays on one line.
+    reports: bool = False
     manage: bool = False
 
     def visible_to(self, user: object) -> bool:
@@ -58,6 +60,22 @@ NAVIGATION: list[NavItem] = [
         "contracts", _("Contracts"), "contracts:contract-list", "file-earmark-text", DIRECTORY_ROLES
     ),
     NavItem("budgets", _("Budgets"), "budgets:overview", "cash-coin", BUDGET_ROLES),
+    NavItem(
+        "briefings", _("Usage briefings"), "renewals:briefing-list", "file-earmark-bar-graph",
+        DIRECTORY_ROLES, reports=True,
+    ),  # fmt: skip
+    NavItem(
+        "risks", _("Risk register"), "renewals:risk-list", "shield-exclamation", DIRECTORY_ROLES,
+        reports=True,
+    ),  # fmt: skip
+    NavItem(
+        "cleanup", _("Account clean-up"), "renewals:cleanup-list", "person-x", DIRECTORY_ROLES,
+        reports=True,
+    ),  # fmt: skip
+    NavItem(
+        "suggestions", _("Savings suggestions"), "renewals:suggestion-list", "lightbulb",
+        reports=True,
+    ),  # fmt: skip
     NavItem(
         "departments",
         _("Departments"),

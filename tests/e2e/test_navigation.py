@@ -14,28 +14,31 @@ LOOP = ["subscriptions", "requests", "approvals", "calendar", "findings", "vendo
 READER = [k for k in LOOP if k != "approvals"]  # no approver role
 DIRECTORY = ["departments", "people"]  # in the "Manage" drop-down, like the entries below
 MANAGE = {"departments", "people", "imports", "channels", "tiers", "system", "admin"}
+REPORTS = ["briefings", "risks", "cleanup", "suggestions"]  # in the "Reports" drop-down
 EXPECTED_MENU = {
-    "it_admin": ["home", *LOOP, "budgets", *DIRECTORY, "imports", "channels", "tiers", "system", "admin"],
-    "finance": ["home", *LOOP, "budgets", *DIRECTORY, "tiers"],
-    "head_a": ["home", *LOOP, "budgets", *DIRECTORY, "tiers"],
-    "head_b": ["home", *LOOP, "budgets", *DIRECTORY, "tiers"],
-    "software_admin": ["home", *READER, *DIRECTORY, "imports", "tiers"],
-    "auditor": ["home", *READER, "budgets", *DIRECTORY, "tiers", "system"],
-    "employee": ["home"],
+    "it_admin": ["home", *LOOP, "budgets", *REPORTS, *DIRECTORY, "imports", "channels", "tiers", "system", "admin"],
+    "finance": ["home", *LOOP, "budgets", *REPORTS, *DIRECTORY, "tiers"],
+    "head_a": ["home", *LOOP, "budgets", *REPORTS, *DIRECTORY, "tiers"],
+    "head_b": ["home", *LOOP, "budgets", *REPORTS, *DIRECTORY, "tiers"],
+    "software_admin": ["home", *READER, *REPORTS, *DIRECTORY, "imports", "tiers"],
+    "auditor": ["home", *READER, "budgets", *REPORTS, *DIRECTORY, "tiers", "system"],
+    "employee": ["home", "suggestions"],
 }  # fmt: skip
 LABELS = {
     "zh-hans": {
         "home": "仪表盘", "requests": "续费", "approvals": "待我审批", "tiers": "审批层级", "contracts": "合同",
         "subscriptions": "订阅", "calendar": "续费日历", "findings": "风险发现", "vendors": "供应商", "budgets": "预算",
         "departments": "部门", "people": "人员", "imports": "数据导入", "channels": "群机器人", "system": "系统状态",
-        "admin": "后台管理",
+        "admin": "后台管理", "briefings": "使用简报", "risks": "风险清单", "cleanup": "账号清理",
+        "suggestions": "优化建议",
     },
     "en": {
         "home": "Dashboard", "requests": "Renewals", "approvals": "Approvals",
         "tiers": "Approval tiers", "contracts": "Contracts", "subscriptions": "Subscriptions", "calendar": "Calendar", "findings": "Findings",
         "vendors": "Vendors", "budgets": "Budgets", "departments": "Departments", "people": "People",
         "imports": "Imports", "channels": "Chat channels", "system": "System status",
-        "admin": "Administration",
+        "admin": "Administration", "briefings": "Usage briefings", "risks": "Risk register",
+        "cleanup": "Account clean-up", "suggestions": "Savings suggestions",
     },
 }  # fmt: skip
 SIGN_IN = {"zh-hans": "登录", "en": "Sign in"}
@@ -73,6 +76,8 @@ def test_each_role_sees_its_menu(
                 continue
             if key in MANAGE:
                 page.get_by_test_id("manage-menu").click()  # type: ignore[attr-defined]
+            elif key in REPORTS:
+                page.get_by_test_id("reports-menu").click()  # type: ignore[attr-defined]
             page.locator(f"[data-nav={key}]").click()  # type: ignore[attr-defined]
             page.wait_for_load_state()  # type: ignore[attr-defined]
             assert page.locator("h1").count() >= 1  # type: ignore[attr-defined]
