@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from org.models import Department, User
@@ -15,7 +16,7 @@ from renewals.models import Risk, RiskCategory
 from renewals.services.risks import owner_choices
 
 TEXT_LIMIT = 5000
-LEVELS = [(str(v), f"{v} · {label}") for v, label in Risk.Level.choices]
+LEVELS = [(str(v), format_lazy("{} · {}", v, label)) for v, label in Risk.Level.choices]
 OPEN_STATUSES = [(v, label) for v, label in Risk.Status.choices if v != Risk.Status.CLOSED]
 
 

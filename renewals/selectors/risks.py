@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 
 from org.roles import SEE_ALL_ROLES, roles_of
 from org.scoping import visible_departments
-from renewals.models import Risk, RiskReview, Seat, Subscription
+from renewals.models import Risk, RiskCategory, RiskReview, Seat, Subscription
 from renewals.services.risks import LIVE, Rule
 
 if TYPE_CHECKING:
@@ -68,6 +68,27 @@ def get_risk_for(user: Any, pk: int) -> Risk:
 
 def history(risk: Risk) -> QuerySet[RiskReview]:
     return risk.reviews.select_related("reviewer").order_by("-reviewed_at", "-pk")
+
+
+def history_rows(risk: Risk) -> list[RiskReview]:
+    """The risk's reviews, each with ``change_rows``: (field label, old, new) as a reader
+    understands them (choice labels, not stored values)."""
+    labels = {f.name: f.verbose_name for f in Risk._meta.fields}
+    shown: dict[str, dict[Any, Any]] = {
+        "status": dict(Risk.Status.choices),
+        "category": dict(RiskCategory.choices),
+        "likelihood": dict(Risk.Level.choices),
+        "impact": dict(Risk.Level.choices),
+    }
+    reviews = list(history(risk))
+    for review in reviews:
+        rows = []
+        for field, pair in (review.changes or {}).items():
+            old, new = (list(pair) + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+            choices = shown.get(field, {})
+            rows.append((labels.get(field, field), choices.get(old, old), choices.get(new, new)))
+        review.change_rows = rows  # type: ignore[attr-defined]
+    return reviews
 
 
 def edition_group(risk: Risk) -> list[Subscription]:

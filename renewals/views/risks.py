@@ -112,13 +112,14 @@ def _filtered(request: HttpRequest) -> tuple[RiskFilter, QuerySet[Risk]]:
     user = signed_in_user(request)
     risks = selectors.register(user=user)
     departments = visible_departments(user).order_by("code").values_list("pk", "name")
-    owners = (
+    owner_rows = (
         selectors.visible_risks(user=user)
         .exclude(owner=None)
         .order_by("owner__username")
-        .values_list("owner_id", "owner__username")
+        .values_list("owner_id", "owner__display_name", "owner__username")
         .distinct()
     )
+    owners = [(pk, shown or username) for pk, shown, username in owner_rows]
     form = RiskFilter(request.GET or None, departments=departments, owners=owners)
     status = ""
     if form.is_bound and form.is_valid():
@@ -212,7 +213,7 @@ def risk_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "description": description,
             "rule_label": services.RULE_LABELS.get(risk.rule, ""),
             "editions": selectors.edition_group(risk),
-            "history": selectors.history(risk),
+            "history": selectors.history_rows(risk),
             "can_change": services.can_change(user, risk),
             "can_review": services.can_review(user, risk),
             "review_form": ReviewForm(risk=risk),

@@ -464,6 +464,7 @@ def test_an_update_records_the_changes_and_shows_in_the_history(base: Cast, due:
     ]  # fmt: skip
     html = client.get(reverse("renewals:risk-detail", args=[due.pk])).content.decode()
     assert "已联系" in html and 'data-testid="risk-history"' in html
+    assert "未处理 → 缓解中" in html  # status labels, not stored values
     bad = client.post(
         reverse("renewals:risk-review", args=[due.pk]),
         data | {prefix + "likelihood": "9"},
@@ -667,3 +668,12 @@ def test_add_quarter_keeps_the_day_or_ends_the_month() -> None:
     assert add_quarter(dt.date(2027, 11, 30)) == dt.date(2028, 2, 29)
     assert add_quarter(dt.date(2026, 1, 31)) == dt.date(2026, 4, 30)
     assert add_quarter(dt.date(2026, 10, 1)) == dt.date(2027, 1, 1)
+
+
+def test_level_labels_follow_the_readers_language() -> None:
+    from renewals.forms_risks import LEVELS
+
+    with translation.override("en"):
+        assert str(dict(LEVELS)["1"]) == "1 · very low"
+    with translation.override("zh-hans"):
+        assert str(dict(LEVELS)["5"]) == "5 · 很高"
