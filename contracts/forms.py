@@ -66,11 +66,11 @@ class ContractFilter(django_filters.FilterSet):
     )  # fmt: skip
     valid_on_or_after = django_filters.DateFilter(
         label=_("Valid from"), field_name="valid_to", lookup_expr="gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )  # fmt: skip
     valid_on_or_before = django_filters.DateFilter(
         label=_("Valid until"), field_name="valid_from", lookup_expr="lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )  # fmt: skip
     auto_renew = django_filters.BooleanFilter(
         label=_("Auto-renews"),

@@ -18,7 +18,7 @@ class CampaignOpenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     due_on = forms.DateField(
         label=_("Due on"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("The day every department should have decided its accounts."),
     )
 

@@ -50,7 +50,9 @@ class RiskForm(forms.Form):
     )  # fmt: skip
     status = forms.ChoiceField(label=_("Status"), choices=Risk.Status.choices)
     next_review_on = forms.DateField(
-        label=_("Next review"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Next review"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     note = forms.CharField(
         label=_("Note for the history"), required=False, max_length=1000,

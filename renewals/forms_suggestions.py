@@ -71,7 +71,7 @@ class DecideForm(forms.Form):
 class RealiseForm(forms.Form):
     realised_saving = MoneyField(label=_("Realised yearly saving (CNY)"), allow_zero=False)
     realised_on = forms.DateField(
-        label=_("Realised on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Realised on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
     def clean_realised_on(self) -> dt.date:
