@@ -17,7 +17,6 @@ in the vendor's tool is a deliberate act, done on the subscription page.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 
 from django.conf import settings
@@ -32,6 +31,7 @@ from org.models import Department, User
 from org.roles import Role, has_role
 from renewals.models import CleanupCampaign, CleanupItem, Seat
 from renewals.selectors.subscriptions import idle_cutoff
+from renewals.services import risks as risk_services
 
 logger = logging.getLogger(__name__)
 
@@ -186,20 +186,13 @@ def _seat_revoke(seat_id: int, today: dt.date) -> dt.date:
 
 
 def _refresh_risks_on_commit() -> None:
-    """After a revoke, let the risk register close a departed-holder risk. The risks module is
-    written in parallel (#8); until it exists, this does nothing."""
+    """After a revoke, let the risk register close a departed-holder risk at once (the daily
+    refresh would otherwise close it tomorrow). A failed refresh never undoes the revoke."""
 
     def refresh() -> None:
         try:
-            risks = importlib.import_module("renewals.services.risks")
-        except ImportError:
-            return
-        refresh_risks = getattr(risks, "risks_refresh", None)
-        if refresh_risks is None:
-            return
-        try:
-            refresh_risks()
-        except Exception:  # noqa: BLE001 - a failed refresh never undoes a committed revoke
+            risk_services.risks_refresh()
+        except Exception:  # noqa: BLE001 - the daily refresh catches up; the revoke stands
             logger.exception("risks_refresh after a clean-up revoke failed")
 
     transaction.on_commit(refresh)
