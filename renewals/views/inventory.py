@@ -33,6 +33,7 @@ from renewals.selectors.money import cents
 from renewals.tables import SubscriptionTable, VendorTable
 
 PAGE_SIZE = 50
+CONTRACTS_SHOWN = 10
 
 
 def _paginate_with_figures(request: HttpRequest, table: SubscriptionTable) -> None:
@@ -68,12 +69,22 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _contract_trap(subscription: Subscription, today: dt.date) -> dict[str, Any] | None:
+def _contract_trap(
+    subscription: Subscription, contracts: list[Any], today: dt.date
+) -> dict[str, Any] | None:
     """The contract trap: an auto-renewing subscription, its cancellation deadline, the newest
-    active contract's price cap, and the days left to cancel."""
+    active contract's price cap, and the days left to cancel.
+
+    ``contracts``: the newest contracts the page lists (newest first); the newest active one is
+    among them unless all of them are not active, and only then is it read separately (the
+    page's query count otherwise depended on the auto-renew flag)."""
     if not subscription.auto_renew:
         return None
-    newest = subscription.contracts.filter(status="active").order_by("-valid_from", "-pk").first()
+    newest = next((c for c in contracts if c.status == "active"), None)
+    if newest is None and len(contracts) == CONTRACTS_SHOWN:
+        newest = (
+            subscription.contracts.filter(status="active").order_by("-valid_from", "-pk").first()
+        )
     deadline = subscription.cancellation_deadline
     return {
         "deadline": deadline,
@@ -159,6 +170,8 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
     }
     recommendations = usage.recommendations(subscription, today=today)
+    # Contracts are shown through the reverse relation (renewals never imports them).
+    contracts = list(subscription.contracts.order_by("-valid_from", "-pk")[:CONTRACTS_SHOWN])
     return render(
         request,
         "renewals/subscription_detail.html",
@@ -179,9 +192,8 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 status__in=RenewalRequest.OPEN
             ).first(),
             "can_request": can_manage_department(request.user, subscription.department),
-            # Contracts are shown through the reverse relation (renewals never imports them).
-            "contracts": subscription.contracts.order_by("-valid_from", "-pk")[:10],
-            "trap": _contract_trap(subscription, today),
+            "contracts": contracts,
+            "trap": _contract_trap(subscription, contracts, today),
             "can_add_contract": has_role(request.user, Role.IT_ADMIN, Role.FINANCE),
             "total_saving": sum((r.yearly_saving or 0 for r in recommendations), start=Decimal(0)),
         },

@@ -144,6 +144,9 @@ def test_a_module_under_30_percent_for_3_months_is_flagged_with_its_saving(
     assert (found.module, found.seats, found.max_active) == ("Gantt", 10, 2)
     assert found.yearly_cost == Decimal("1728.00")  # 2.00 USD x 10 x 12 x 7.2
     assert found.right_size_saving == Decimal("1382.40")  # keep 2 of 10 seats
+    # The subscription page's form (SQL compiled once a day, ids as a parameter) agrees.
+    assert usage.underused_modules_of([inventory.jira.pk], today=TODAY) == [found]
+    assert usage.underused_modules_of([inventory.jira.pk + 1000], today=TODAY) == []
     [rec] = [
         r
         for r in usage.recommendations(figures(inventory.jira), today=TODAY)
@@ -165,6 +168,7 @@ def test_a_module_is_not_flagged_without_three_full_months_under(
 ) -> None:
     _module_usage(inventory.gantt, values, months)
     assert usage.underused_modules(Subscription.objects.all(), today=TODAY) == []
+    assert usage.underused_modules_of([inventory.jira.pk], today=TODAY) == []
 
 
 def test_under_use_uses_licensed_seats_when_set_and_the_settings(
@@ -175,10 +179,14 @@ def test_under_use_uses_licensed_seats_when_set_and_the_settings(
     )
     _module_usage(module, [2, 2, 2], [AUG, SEP, OCT])  # 50% of 4 licensed seats
     assert usage.underused_modules(Subscription.objects.all(), today=TODAY) == []
+    assert usage.underused_modules_of([inventory.jira.pk], today=TODAY) == []
     settings.UNDERUSE_PERCENT = 60  # type: ignore[attr-defined]
     assert [m.module for m in usage.underused_modules(Subscription.objects.all(), today=TODAY)] == [
         "Portfolio"
     ]
+    # The compiled form follows the setting too (it is part of the cache key).
+    [found] = usage.underused_modules_of([inventory.jira.pk], today=TODAY)
+    assert found.module == "Portfolio"
 
 
 def test_idle_seat_saving(cast: Cast, inventory: Inventory) -> None:

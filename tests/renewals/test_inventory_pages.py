@@ -318,3 +318,29 @@ def test_pages_sorted_by_a_figure_follow_one_another(cast: Cast, inventory: Inve
     known = [row for row in shown if row[0] is not None]
     assert known == sorted(known, key=lambda row: (-row[0], row[1]))
     assert shown[: len(known)] == known and len({pk for _, pk in shown}) == 123
+
+
+def test_detail_query_count_does_not_depend_on_the_auto_renew_flag(
+    cast: Cast, inventory: Inventory
+) -> None:
+    from contracts.services import contract_save
+
+    sub = inventory.jira
+    contract_save(
+        user=cast.it_admin, subscription=sub,
+        data={"number": "T-1", "counterparty": "Atlassian", "valid_from": dt.date(2026, 1, 1),
+              "valid_to": dt.date(2030, 12, 31), "total_value": Decimal("1"),
+              "price_cap_percent": Decimal("7.00")},
+    )  # fmt: skip
+    client = signed_in(cast.it_admin)
+    url = reverse("renewals:subscription-detail", args=[sub.pk])
+    Subscription.objects.filter(pk=sub.pk).update(auto_renew=False)
+    client.get(url)
+    with CaptureQueriesContext(connection) as off:
+        page = client.get(url).content.decode()
+    assert 'data-testid="contract-trap"' not in page
+    Subscription.objects.filter(pk=sub.pk).update(auto_renew=True)
+    with CaptureQueriesContext(connection) as on:
+        page = client.get(url).content.decode()
+    assert 'data-testid="contract-trap"' in page and "7.00%" in page
+    assert len(on.captured_queries) == len(off.captured_queries)
