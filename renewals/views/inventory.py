@@ -34,6 +34,7 @@ from renewals.tables import SubscriptionTable, VendorTable
 
 PAGE_SIZE = 50
 CONTRACTS_SHOWN = 10
+REQUESTS_SHOWN = 10
 
 
 def _paginate_with_figures(request: HttpRequest, table: SubscriptionTable) -> None:
@@ -172,6 +173,16 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
     recommendations = usage.recommendations(subscription, today=today)
     # Contracts are shown through the reverse relation (renewals never imports them).
     contracts = list(subscription.contracts.order_by("-valid_from", "-pk")[:CONTRACTS_SHOWN])
+    # The newest requests, with the columns the page shows (frozen evidence stays in the
+    # database); the open one is the newest, read apart only if the list has none.
+    renewal_requests = list(
+        subscription.renewal_requests.only(
+            "pk", "subscription_id", "purpose", "status", "created_at"
+        )[:REQUESTS_SHOWN]
+    )
+    open_request = next((r for r in renewal_requests if r.status in RenewalRequest.OPEN), None)
+    if open_request is None and len(renewal_requests) == REQUESTS_SHOWN:
+        open_request = subscription.renewal_requests.filter(status__in=RenewalRequest.OPEN).first()
     return render(
         request,
         "renewals/subscription_detail.html",
@@ -187,10 +198,8 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("recipient", "chat_channel")
             .order_by("-due_on", "kind", "threshold", "channel")[:50],
             "deadlines": _deadlines(subscription, today),
-            "renewal_requests": subscription.renewal_requests.select_related("requested_by")[:10],
-            "open_request": subscription.renewal_requests.filter(
-                status__in=RenewalRequest.OPEN
-            ).first(),
+            "renewal_requests": renewal_requests,
+            "open_request": open_request,
             "can_request": can_manage_department(request.user, subscription.department),
             "contracts": contracts,
             "trap": _contract_trap(subscription, contracts, today),

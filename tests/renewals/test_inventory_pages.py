@@ -344,3 +344,33 @@ def test_detail_query_count_does_not_depend_on_the_auto_renew_flag(
         page = client.get(url).content.decode()
     assert 'data-testid="contract-trap"' in page and "7.00%" in page
     assert len(on.captured_queries) == len(off.captured_queries)
+
+
+def test_detail_links_the_open_request_even_behind_ten_closed_ones(
+    cast: Cast, inventory: Inventory
+) -> None:
+    from renewals.models import RenewalRequest
+
+    sub = inventory.jira
+
+    def request(status: str) -> RenewalRequest:
+        made = RenewalRequest.objects.create(
+            subscription=sub, department=sub.department, requested_by=cast.software_admin,
+            proposed_seats=10, proposed_term_start=dt.date(2026, 11, 1),
+            proposed_term_end=dt.date(2027, 10, 31), status=status,
+        )  # fmt: skip
+        return made
+
+    client = signed_in(cast.it_admin)
+    url = reverse("renewals:subscription-detail", args=[sub.pk])
+    opened = request("draft")
+    assert f'href="{opened.get_absolute_url()}" data-testid="open-request"' in (
+        client.get(url).content.decode()
+    )
+    for _ in range(10):
+        request("cancelled")  # newer, closed: the open one is no longer among the ten shown
+    page = client.get(url).content.decode()
+    assert f'href="{opened.get_absolute_url()}" data-testid="open-request"' in page
+    opened.status = "cancelled"
+    opened.save(update_fields=["status"])
+    assert 'data-testid="open-request"' not in client.get(url).content.decode()
