@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import setup_django  # noqa: E402
+from bench.common import interleaved_medians, setup_django  # noqa: E402
 
 # Contract language: every contract has some boilerplate, and clauses that only some have.
 BOILERPLATE = [
@@ -132,19 +131,13 @@ def main() -> None:
         "search: uptime (English, ~10%)": "/contracts/?q=uptime",
         "search: 续约 + auto-renew + 90 days": "/contracts/?q=续约&auto_renew=true&expiring_within=90",
     }
-    medians, counts = {}, {}
+    counts = {}
     for name, url in pages.items():
-        for _ in range(3):
-            assert client.get(url).status_code == 200
+        client.get(url)
         with CaptureQueriesContext(connection) as ctx:
             client.get(url)
         counts[name] = len(ctx.captured_queries)
-        times = []
-        for _ in range(args.repeat):
-            begun = time.perf_counter()
-            client.get(url)
-            times.append(time.perf_counter() - begun)
-        medians[name] = statistics.median(times)
+    medians = interleaved_medians(client, pages, args.repeat)
     base = medians["trivial (password page)"]
     for name, median in medians.items():
         print(

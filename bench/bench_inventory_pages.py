@@ -11,14 +11,13 @@ who sees everything), its ratio to a trivial signed-in page measured in the same
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import setup_django  # noqa: E402
+from bench.common import interleaved_medians, setup_django  # noqa: E402
 
 
 def main() -> None:
@@ -80,17 +79,7 @@ def main() -> None:
     )
     large = query_counts()
 
-    medians = {}
-    for name, url in pages().items():
-        for _ in range(3):
-            client.get(url)
-        times = []
-        for _ in range(args.repeat):
-            started = time.perf_counter()
-            response = client.get(url)
-            times.append(time.perf_counter() - started)
-            assert response.status_code == 200
-        medians[name] = statistics.median(times)
+    medians = interleaved_medians(client, pages(), args.repeat)
     base = medians["trivial (password page)"]
     for name, median in medians.items():
         print(

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # BENCH_DATABASE: another name, so two people benchmarking on one server do not overwrite each
@@ -64,3 +65,21 @@ def timed(label: str) -> Iterator[None]:
     started = time.perf_counter()
     yield
     print(f"{label}: {time.perf_counter() - started:.2f} s", flush=True)
+
+
+def interleaved_medians(client: Any, pages: dict[str, str], repeat: int) -> dict[str, float]:
+    """Median seconds per page, the pages requested in turn (one request each per round), so
+    that a machine whose load changes during the run slows every page alike and the ratios to
+    the trivial page stay comparable; three warm-up rounds first."""
+    import statistics
+
+    times: dict[str, list[float]] = {name: [] for name in pages}
+    for round_ in range(repeat + 3):
+        for name, url in pages.items():
+            started = time.perf_counter()
+            response = client.get(url)
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 200, (url, response.status_code)
+            if round_ >= 3:
+                times[name].append(elapsed)
+    return {name: statistics.median(samples) for name, samples in times.items()}

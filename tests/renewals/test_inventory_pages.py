@@ -374,3 +374,17 @@ def test_detail_links_the_open_request_even_behind_ten_closed_ones(
     opened.status = "cancelled"
     opened.save(update_fields=["status"])
     assert 'data-testid="open-request"' not in client.get(url).content.decode()
+
+
+def test_each_seat_lists_the_modules_it_holds_escaped(cast: Cast, inventory: Inventory) -> None:
+    roadmaps = ModuleFactory.create(subscription=inventory.jira, name="Roadmaps <b>")
+    holder = PersonFactory.create(department=cast.dept_a, name="模块持有人")
+    seat = SeatFactory.create(subscription=inventory.jira, person=holder)
+    seat.modules.set([roadmaps, inventory.gantt])
+    SeatFactory.create(subscription=inventory.jira, person=PersonFactory.create(name="无模块"))
+    url = reverse("renewals:subscription-detail", args=[inventory.jira.pk])
+    html = signed_in(cast.it_admin).get(url).content.decode()
+    holder_row = html[html.index("模块持有人") :].split("</tr>")[0]
+    assert "Gantt, Roadmaps &lt;b&gt;" in holder_row  # by name, escaped
+    other_row = html[html.index("无模块") :].split("</tr>")[0]
+    assert "Gantt" not in other_row and "—" in other_row
