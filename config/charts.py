@@ -225,8 +225,10 @@ def line_chart(
     ceiling = float(y_max) if y_max is not None else 4 * nice_ceiling(max(numbers) / 4)
     ceiling = ceiling if ceiling > 0 else 1.0
     ticks = [ceiling * i / 4 for i in range(5)]
-    left = 10 + max(text_width(fmt(_number(t)) + unit, SMALL) for t in ticks)
-    right = width - 12
+    # Room for the y labels on the left, and for half an x label at either end.
+    half_label = max(text_width(c, SMALL) for c in categories) / 2
+    left = max(10 + max(text_width(fmt(_number(t)) + unit, SMALL) for t in ticks), 4 + half_label)
+    right = width - 4 - half_label
     span = max(len(categories) - 1, 1)
 
     def x_at(index: int) -> float:

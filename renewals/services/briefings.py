@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -52,9 +53,31 @@ def check_month(month: dt.date, *, today: dt.date | None = None) -> dt.date:
     return month
 
 
-def briefing_context(figures: dict[str, Any]) -> dict[str, Any]:
-    """What the page and the PDF template both get: the figures and the charts drawn from them."""
-    return {"figures": figures, "charts": briefing_charts(figures)}
+# The PDF lists this many modules (least used first) and recommendations (largest saving first);
+# the page lists all. A department with hundreds of them would otherwise make a PDF of dozens of
+# pages that takes WeasyPrint many seconds (bench/bench_briefing.py), and nobody reads row 300.
+PDF_ROWS = 30
+
+
+def briefing_context(figures: dict[str, Any], *, pdf: bool = False) -> dict[str, Any]:
+    """What the page and the PDF template both get: the figures, the charts drawn from them, and
+    the module and recommendation rows to list (all of them on the page, the first PDF_ROWS in
+    the PDF)."""
+    modules = figures["modules"]
+    advice = figures["recommendations"]
+    if pdf:
+        modules = sorted(
+            modules, key=lambda m: (m["utilisation"] is None, Decimal(m["utilisation"] or 0))
+        )[:PDF_ROWS]
+        advice = sorted(advice, key=lambda r: -Decimal(r["yearly_saving"] or 0))[:PDF_ROWS]
+    return {
+        "figures": figures,
+        "charts": briefing_charts(figures),
+        "modules": modules,
+        "modules_more": len(figures["modules"]) - len(modules),
+        "recommendations": advice,
+        "recommendations_more": len(figures["recommendations"]) - len(advice),
+    }
 
 
 def download_name(briefing: Briefing) -> str:
@@ -128,7 +151,7 @@ def briefing_render(*, briefing_id: int, today: dt.date | None = None) -> Briefi
                 with transaction.atomic():  # a savepoint: a failure can still be recorded
                     with translation.override(briefing.language):
                         figures = briefing_figures(briefing.department, briefing.month, today=today)
-                        pdf = render_pdf(PDF_TEMPLATE, briefing_context(figures))
+                        pdf = render_pdf(PDF_TEMPLATE, briefing_context(figures, pdf=True))
                     name = default_storage.save(
                         f"{STORAGE_DIR}/{uuid.uuid4().hex}.pdf", ContentFile(pdf)
                     )
