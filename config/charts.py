@@ -163,7 +163,7 @@ def bar_chart(
     scale = scale if scale > 0 else 1.0
     if label_width is None:
         longest = max(text_width(label) for label, _v in rows)
-        label_width = int(min(max(longest + 8, 60), width * 0.4))
+        label_width = int(min(max(math.ceil(longest) + 12, 60), width * 0.4))
     value_room = 70 + text_width(unit)
     track = max(width - label_width - value_room - 8, 40)
     top = 24 if title else 4

@@ -464,3 +464,40 @@ def test_a_department_without_heads_is_not_queued(cast: Cast) -> None:
         result = monthly_briefings(today="2026-11-01")
     assert result.startswith("1 departments")
     assert not Briefing.objects.filter(department=cast.dept_b).exists()
+
+
+def test_the_pdf_lists_the_least_used_modules_and_largest_savings_the_page_lists_all() -> None:
+    figures = {
+        "currency": "CNY",
+        "subscriptions": [],
+        "trend": [],
+        "modules": [
+            {
+                "subscription": "S",
+                "module": f"M{i}",
+                "seats": 10,
+                "active_users": i % 10,
+                "utilisation": None if i == 0 else str(Decimal(i % 100)),
+            }
+            for i in range(45)
+        ],  # fmt: skip
+        "recommendations": [
+            {
+                "subscription": "S",
+                "kind": "reclaim_idle",
+                "text": f"R{i}",
+                "yearly_saving": None if i == 0 else f"{i}.00",
+            }
+            for i in range(40)
+        ],  # fmt: skip
+    }
+    page = service.briefing_context(figures)
+    assert len(page["modules"]) == 45 and page["modules_more"] == 0
+    assert len(page["recommendations"]) == 40 and page["recommendations_more"] == 0
+    pdf_context = service.briefing_context(figures, pdf=True)
+    shown = pdf_context["modules"]
+    assert len(shown) == service.PDF_ROWS and pdf_context["modules_more"] == 15
+    assert [m["module"] for m in shown[:3]] == ["M1", "M2", "M3"]  # least used first
+    advice = pdf_context["recommendations"]
+    assert [r["text"] for r in advice[:2]] == ["R39", "R38"]  # largest saving first
+    assert pdf_context["recommendations_more"] == 10
