@@ -117,3 +117,39 @@ def test_dashboard_shows_the_on_time_rate_of_the_data(
 
 def pdf_text(content: bytes) -> str:
     return "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(content)).pages)
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "open_label"),
+    [("zh-hans", "软件使用简报", "打开"), ("en", "Software usage briefing", "Open")],
+)
+def test_head_opens_this_months_briefing_on_screen_and_as_pdf(
+    page: object, live_server: object, cast: Cast, console_errors: list[str],
+    language: str, title: str, open_label: str,
+) -> None:  # fmt: skip
+    base = live_server.url  # type: ignore[attr-defined]
+    seat_holder = PersonFactory.create(department=cast.dept_a, name="在职员工赵六")
+    Seat.objects.create(
+        subscription=cast.subscription_a, person=seat_holder, assigned_on=dt.date(2025, 1, 1),
+        last_active_on=timezone.localdate(),
+    )  # fmt: skip
+    sign_in(page, base, cast.head_a.username, language)
+    page.get_by_test_id("reports-menu").click()  # type: ignore[attr-defined]
+    page.locator("[data-nav=briefings]").click()  # type: ignore[attr-defined]
+    departments = page.get_by_test_id("briefing-departments")  # type: ignore[attr-defined]
+    # Only the head's own departments are offered.
+    assert cast.dept_b.name not in departments.text_content()
+    departments.locator("tr", has_text=cast.dept_a.name).first.get_by_role(
+        "link", name=open_label
+    ).click()
+    heading = page.get_by_test_id("briefing-title")  # type: ignore[attr-defined]
+    assert title in heading.text_content() and cast.dept_a.name in heading.text_content()
+    assert page.locator(".briefing svg").count() >= 1  # type: ignore[attr-defined]
+    # The PDF is made by the worker (synchronous in tests) and downloaded when ready.
+    with page.expect_download() as download_info:  # type: ignore[attr-defined]
+        page.get_by_test_id(f"briefing-request-{language}").click()  # type: ignore[attr-defined]
+    path = download_info.value.path()
+    text = pdf_text(open(path, "rb").read())  # noqa: PTH123 - Playwright hands a path
+    assert cast.dept_a.name in text and title in text
+    assert cast.subscription_a.product in text
+    assert console_errors == []
