@@ -24,9 +24,11 @@ from renewals.models import (
     AlertDelivery,
     Module,
     RenewalRequest,
+    Risk,
     Subscription,
     SubscriptionTerm,
 )
+from renewals.selectors import risks as risk_selectors
 from renewals.selectors import subscriptions as subs
 from renewals.selectors import usage
 from renewals.selectors.money import cents
@@ -205,8 +207,23 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "trap": _contract_trap(subscription, contracts, today),
             "can_add_contract": has_role(request.user, Role.IT_ADMIN, Role.FINANCE),
             "total_saving": sum((r.yearly_saving or 0 for r in recommendations), start=Decimal(0)),
+            "risks": _open_risks(subscription),
         },
     )
+
+
+def _open_risks(subscription: Subscription) -> list[tuple[Risk, str]]:
+    """The subscription's risks that are not closed, most serious first, with their titles in
+    the reader's language (one query; one more when a departed holder's seat is named)."""
+    risks = list(
+        Risk.objects.filter(subscription=subscription)
+        .exclude(status=Risk.Status.CLOSED)
+        .order_by("-likelihood", "-impact", "pk")[:10]
+    )
+    for risk in risks:
+        risk.subscription = subscription  # the page's own, with vendor and department loaded
+    risk_selectors.attach_subjects(risks)
+    return [(risk, risk_selectors.risk_text(risk)[0]) for risk in risks]
 
 
 @require_GET

@@ -677,3 +677,27 @@ def test_level_labels_follow_the_readers_language() -> None:
         assert str(dict(LEVELS)["1"]) == "1 · very low"
     with translation.override("zh-hans"):
         assert str(dict(LEVELS)["5"]) == "5 · 很高"
+
+
+def test_subscription_page_lists_its_open_risks_in_the_readers_language(cast: Cast) -> None:
+    leaver = PersonFactory.create(
+        department=cast.dept_a, name="离职者<b>孙七</b>", status=Person.Status.LEFT,
+        left_on=dt.date(2026, 9, 1),
+    )  # fmt: skip
+    seat = SeatFactory.create(subscription=cast.subscription_a, person=leaver)
+    risks_refresh()
+    client = Client()
+    client.force_login(cast.head_a)
+    url = reverse("renewals:subscription-detail", args=[cast.subscription_a.pk])
+    html = client.get(url).content.decode()
+    panel = html.split('data-testid="subscription-risks"', 1)[1].split("</ul>", 1)[0]
+    assert "离职者&lt;b&gt;孙七&lt;/b&gt;" in panel and "<b>" not in panel
+    risk = Risk.objects.get(rule=Rule.DEPARTED_HOLDER, key=str(seat.pk))
+    assert reverse("renewals:risk-detail", args=[risk.pk]) in panel
+    assert f"{reverse('renewals:suggestion-add')}?subscription={cast.subscription_a.pk}" in html
+    # Closed risks leave the panel.
+    seat.revoked_on = dt.date(2026, 11, 1)
+    seat.save()
+    risks_refresh()
+    html = client.get(url).content.decode()
+    assert "孙七" not in html.split('data-testid="subscription-risks"', 1)[1].split("</ul>", 1)[0]
