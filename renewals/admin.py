@@ -7,6 +7,9 @@ from renewals.models import (
     AlertDelivery,
     ApprovalStep,
     ApprovalTier,
+    Briefing,
+    CleanupCampaign,
+    CleanupItem,
     CurrencyRate,
     ImportJob,
     Module,
@@ -19,6 +22,7 @@ from renewals.models import (
     Seat,
     Subscription,
     SubscriptionTerm,
+    Suggestion,
     Vendor,
 )
 
@@ -207,3 +211,58 @@ class RiskAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that change only through their pages and services (which check permissions, lock
+    rows and keep their history): the admin shows them."""
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Briefing)
+class BriefingAdmin(ReadOnlyAdmin):
+    list_display = ("department", "month", "language", "status", "generated_at", "sent_at")
+    list_filter = ("status", "language", "month")
+    list_select_related = ("department",)
+    exclude = ("figures",)
+
+
+class CleanupItemInline(admin.TabularInline):
+    model = CleanupItem
+    extra = 0
+    can_delete = False
+    fields = ("department", "seat", "reason", "decision", "keep_reason", "decided_by", "revoked_on")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(CleanupCampaign)
+class CleanupCampaignAdmin(ReadOnlyAdmin):
+    list_display = ("name", "status", "due_on", "opened_by", "opened_at", "closed_at")
+    list_filter = ("status",)
+    inlines = [CleanupItemInline]
+
+
+@admin.register(Suggestion)
+class SuggestionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "title",
+        "subscription",
+        "author",
+        "status",
+        "estimated_saving",
+        "realised_saving",
+    )
+    list_filter = ("status",)
+    search_fields = ("title", "details")
+    list_select_related = ("subscription__vendor", "subscription__department", "author")

@@ -348,6 +348,10 @@ def test_admin_is_staff_only(cast: Cast) -> None:
         "admin:org_department_changelist",
         "admin:org_person_changelist",
         "admin:django_q_schedule_changelist",
+        "admin:renewals_briefing_changelist",
+        "admin:renewals_risk_changelist",
+        "admin:renewals_cleanupcampaign_changelist",
+        "admin:renewals_suggestion_changelist",
     ]
     for role, user in cast.users().items():
         client = Client()
