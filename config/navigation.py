@@ -61,19 +61,34 @@ NAVIGATION: list[NavItem] = [
     ),
     NavItem("budgets", _("Budgets"), "budgets:overview", "cash-coin", BUDGET_ROLES),
     NavItem(
-        "briefings", _("Usage briefings"), "renewals:briefing-list", "file-earmark-bar-graph",
-        DIRECTORY_ROLES, reports=True,
-    ),  # fmt: skip
-    NavItem(
-        "risks", _("Risk register"), "renewals:risk-list", "shield-exclamation", DIRECTORY_ROLES,
+        "briefings",
+        _("Usage briefings"),
+        "renewals:briefing-list",
+        "file-earmark-bar-graph",
+        DIRECTORY_ROLES,
         reports=True,
     ),  # fmt: skip
     NavItem(
-        "cleanup", _("Account clean-up"), "renewals:cleanup-list", "person-x", DIRECTORY_ROLES,
+        "risks",
+        _("Risk register"),
+        "renewals:risk-list",
+        "shield-exclamation",
+        DIRECTORY_ROLES,
         reports=True,
     ),  # fmt: skip
     NavItem(
-        "suggestions", _("Savings suggestions"), "renewals:suggestion-list", "lightbulb",
+        "cleanup",
+        _("Account clean-up"),
+        "renewals:cleanup-list",
+        "person-x",
+        DIRECTORY_ROLES,
+        reports=True,
+    ),  # fmt: skip
+    NavItem(
+        "suggestions",
+        _("Savings suggestions"),
+        "renewals:suggestion-list",
+        "lightbulb",
         reports=True,
     ),  # fmt: skip
     NavItem(
