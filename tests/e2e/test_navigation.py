@@ -29,7 +29,7 @@ LABELS = {
         "home": "仪表盘", "requests": "续费", "approvals": "待我审批", "tiers": "审批层级", "contracts": "合同",
         "subscriptions": "订阅", "calendar": "续费日历", "findings": "风险发现", "vendors": "供应商", "budgets": "预算",
         "departments": "部门", "people": "人员", "imports": "数据导入", "channels": "群机器人", "system": "系统状态",
-        "admin": "后台管理", "briefings": "使用简报", "risks": "风险清单", "cleanup": "账号清理",
+        "admin": "后台管理", "briefings": "软件使用简报", "risks": "风险清单", "cleanup": "账号清理",
         "suggestions": "优化建议",
     },
     "en": {
