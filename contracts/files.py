@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import IO
 
@@ -73,20 +72,3 @@ def sniff(stream: IO[bytes]) -> Sniffed:
         raise ValidationError(_("This image has data after its end; it is refused."))
     stream.seek(0)
     return Sniffed(kind[0], kind[1], digest.hexdigest(), size)
-
-
-def clean_name(name: str, extension: str) -> str:
-    """The original name as safe text: no folders, no control or direction-override
-    characters, none that Windows refuses, at most 150 characters, ending in the extension of
-    the real content."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    base = "".join(
-        ch
-        for ch in unicodedata.normalize("NFC", base)
-        if unicodedata.category(ch)[0] != "C" and ch not in '"<>|*?:'
-    ).strip(" .")
-    stem = base[: -len(extension)] if base.lower().endswith(extension) else base
-    if extension == ".jpg" and stem.lower().endswith(".jpeg"):
-        stem = stem[:-5]
-    stem = stem[:150].strip(" .") or "document"
-    return stem + extension

@@ -23,8 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
+from config.filenames import clean_name
 from contracts import search
-from contracts.files import clean_name, sniff
+from contracts.files import sniff
 from contracts.models import Contract, ContractDocument, IntegrityCheck
 from org.models import User
 from org.roles import Role, has_role

@@ -25,8 +25,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
+from config.filenames import clean_name
 from config.pdf import render_pdf
-from contracts.files import clean_name
 from org.models import Department, User
 from renewals.models import Briefing
 from renewals.selectors.briefings import briefing_charts, briefing_figures
