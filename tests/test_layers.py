@@ -17,12 +17,13 @@ def test_apps_import_only_leftwards() -> None:
         for path in (ROOT / app).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
-                names = []
+                names: list[str] = []
                 if isinstance(node, ast.Import):
                     names = [alias.name for alias in node.names]
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                     names = [node.module]
                 for name in names:
                     if name.split(".")[0] in forbidden:
-                        wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+                        line = getattr(node, "lineno", 0)
+                        wrong.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
     assert not wrong, wrong
