@@ -42,7 +42,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeAlias
 
 from django.utils.safestring import SafeString, mark_safe
@@ -100,9 +100,13 @@ def shorten(value: str, width: float, size: float = FONT_SIZE) -> str:
 
 
 def default_format(value: Number) -> str:
+    """Whole numbers as they are, others with one decimal place. Decimals (money) are rounded
+    as Decimals, half up, never through a float."""
     if isinstance(value, int) or (isinstance(value, Decimal | float) and value == int(value)):
         return f"{int(value):,}"
-    return f"{float(value):,.1f}"
+    if isinstance(value, Decimal):
+        return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):,}"
+    return f"{value:,.1f}"
 
 
 def nice_ceiling(value: float) -> float:

@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.widgets import DateInput
 from contracts.models import Contract, ContractDocument
 from org.scoping import visible_departments
 from renewals.models import Vendor
@@ -30,7 +31,7 @@ class ContractForm(forms.ModelForm):
             "total_value", "currency", "price_terms", "auto_renew", "auto_renew_clause",
             "notice_period_days", "price_cap_percent", "payment_terms", "tags", "status",
         ]  # fmt: skip
-        date = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        date = DateInput()
         widgets = {
             "signed_on": date,
             "valid_from": date,
@@ -66,11 +67,11 @@ class ContractFilter(django_filters.FilterSet):
     )  # fmt: skip
     valid_on_or_after = django_filters.DateFilter(
         label=_("Valid from"), field_name="valid_to", lookup_expr="gte",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
     )  # fmt: skip
     valid_on_or_before = django_filters.DateFilter(
         label=_("Valid until"), field_name="valid_from", lookup_expr="lte",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
     )  # fmt: skip
     auto_renew = django_filters.BooleanFilter(
         label=_("Auto-renews"),

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.widgets import DateInput
 from renewals.models import CleanupItem
 
 
@@ -18,7 +19,7 @@ class CampaignOpenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     due_on = forms.DateField(
         label=_("Due on"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
         help_text=_("The day every department should have decided its accounts."),
     )
 

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from config.widgets import DateInput
 from org.models import Department, User
 from org.roles import Role, has_role
 from org.scoping import headed_departments
@@ -52,7 +53,7 @@ class RiskForm(forms.Form):
     next_review_on = forms.DateField(
         label=_("Next review"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
     )
     note = forms.CharField(
         label=_("Note for the history"), required=False, max_length=1000,

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.widgets import DateInput
 from org.scoping import visible_departments
 from renewals.models import Subscription, Suggestion
 from renewals.request_forms import MoneyField
@@ -70,9 +71,7 @@ class DecideForm(forms.Form):
 
 class RealiseForm(forms.Form):
     realised_saving = MoneyField(label=_("Realised yearly saving (CNY)"), allow_zero=False)
-    realised_on = forms.DateField(
-        label=_("Realised on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    realised_on = forms.DateField(label=_("Realised on"), widget=DateInput())
 
     def clean_realised_on(self) -> dt.date:
         day: dt.date = self.cleaned_data["realised_on"]

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from budgets.money import parse_amount, parse_currency, parse_rate
+from config.widgets import DateInput
 from renewals.models import ApprovalStep, ApprovalTier, Assessment, Purpose, Quote, RenewalRequest
 from renewals.models.approvals import APPROVER_ROLES
 from renewals.selectors.money import current_rate
@@ -126,8 +127,8 @@ class RequestForm(forms.ModelForm):
         fields = list(EDITABLE_FIELDS)
         widgets = {
             "justification": forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
-            "proposed_term_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "proposed_term_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "proposed_term_start": DateInput(),
+            "proposed_term_end": DateInput(),
         }
 
     def clean_justification(self) -> str:
@@ -224,11 +225,11 @@ class ExecuteForm(forms.Form):
     rate_to_base = RateField(label=_("Rate to CNY"), required=False)
     term_start = forms.DateField(
         label=_("New term starts"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
     )
     term_end = forms.DateField(
         label=_("New term ends"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
     )
     seats = forms.IntegerField(label=_("Seats"), min_value=0, max_value=1_000_000)
     edition = forms.CharField(label=_("Edition / plan"), max_length=80, required=False)

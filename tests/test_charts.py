@@ -54,3 +54,18 @@ def test_cjk_counts_wide_and_long_labels_are_shortened() -> None:
 def test_empty_charts_say_so() -> None:
     assert "No data" in bar_chart([], title="x") or "无数据" in bar_chart([], title="x")
     assert parse(line_chart([], [], title="t")) is not None
+
+
+def test_value_labels_round_decimals_as_decimals() -> None:
+    from decimal import Decimal
+
+    from config.charts import default_format
+
+    # Through a float, 2.25 prints "2.2" (half to even) and 0.35 "0.3" (not exact in binary);
+    # money rounds half up like every amount the product shows.
+    assert default_format(Decimal("2.25")) == "2.3"
+    assert default_format(Decimal("0.35")) == "0.4"
+    assert default_format(Decimal("12345678901234.05")) == "12,345,678,901,234.1"
+    assert default_format(Decimal("7")) == "7"
+    assert default_format(3) == "3"
+    assert default_format(2.5) == "2.5"

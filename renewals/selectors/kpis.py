@@ -35,7 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from budgets.models import Budget
@@ -44,19 +44,14 @@ from org.models import Department
 from org.roles import SEE_ALL_ROLES, roles_of
 from org.scoping import visible_departments
 from renewals.models import Subscription, Suggestion
-from renewals.selectors.money import cents
+from renewals.selectors.money import PERIODS_SQL, cents
 from renewals.selectors.subscriptions import idle_cutoff
-from renewals.selectors.usage import add_months, month_start
+from renewals.selectors.suggestions import suggestion_totals
+from renewals.selectors.usage import add_months, month_start, underused_modules
 
 ZERO = Decimal(0)
 DUE_WINDOWS = (7, 30, 60)
 
-# Billing periods per year of a subscription's cycle over a term's dates (selectors.money's
-# PeriodsPerYear in SQL text: a multi-year price covers the whole term).
-_PERIODS = (
-    "(CASE {cycle} WHEN 'monthly' THEN 12.0 WHEN 'quarterly' THEN 4.0 "
-    "WHEN 'multi_year' THEN 365.0 / GREATEST({end} - {start}, 1) ELSE 1.0 END)"
-)
 # Today's rate of a subscription's currency to the base currency (NULL when unknown).
 _RATE = (
     "(CASE WHEN s.currency = %(base)s THEN 1.0 ELSE (SELECT r.rate_to_base FROM "
@@ -257,7 +252,7 @@ _IDLE_SEATS = f"""
 """
 _SEAT_YEARLY = (
     "s.unit_price * "
-    + _PERIODS.format(cycle="s.billing_cycle", start="s.term_start", end="s.term_end")
+    + PERIODS_SQL.format(cycle="s.billing_cycle", start="s.term_start", end="s.term_end")
     + " * "
     + _RATE
 )
@@ -316,12 +311,14 @@ def renewal_rows(depts: list[int] | None, today: dt.date, month: dt.date) -> lis
 _RENEWAL_PAIRS = f"""
     SELECT p.subscription_id, p.renewed_at,
            p.seats * p.unit_price * p.rate_to_base
-               * {_PERIODS.format(cycle="s.billing_cycle", start="p.term_start", end="p.term_end")}
+               * {
+    PERIODS_SQL.format(cycle="s.billing_cycle", start="p.term_start", end="p.term_end")
+}
                AS before_cost,
            COALESCE(p.n_seats, s.seats_purchased) * COALESCE(p.n_price, s.unit_price)
                * COALESCE(p.n_rate, {_RATE})
                * {
-    _PERIODS.format(
+    PERIODS_SQL.format(
         cycle="s.billing_cycle",
         start="COALESCE(p.n_start, s.term_start)",
         end="COALESCE(p.n_end, s.term_end)",
@@ -372,55 +369,23 @@ def _since(today: dt.date) -> dt.datetime:
 
 
 def projected_module_savings(depts: list[int] | None, today: dt.date) -> Decimal:
-    """Yearly cost of the priced modules under-used in each of the last UNDERUSE_MONTHS
-    months (the findings page's list, summed in SQL): the months are counted per module
-    first, and the price worked out for the flagged modules only."""
-    current = month_start(today)
-    periods = _PERIODS.format(cycle="s.billing_cycle", start="s.term_start", end="s.term_end")
-    total = _one(
-        f"""
-        SELECT SUM(m.unit_price * COALESCE(m.licensed_seats, s.seats_purchased) * {periods}
-                   * {_RATE})
-        FROM (
-            SELECT u.module_id
-            FROM renewals_monthlyusage u
-            JOIN renewals_module m ON m.id = u.module_id
-            JOIN renewals_subscription s ON s.id = u.subscription_id
-            WHERE {_SCOPE} AND u.module_id IS NOT NULL AND m.unit_price IS NOT NULL
-              AND u.month >= %(first)s AND u.month < %(current)s
-            GROUP BY 1
-            HAVING COUNT(*) = %(n)s AND COUNT(*) FILTER (WHERE u.active_users
-                < COALESCE(m.licensed_seats, s.seats_purchased) * %(percent)s / 100.0) = %(n)s
-        ) f
-        JOIN renewals_module m ON m.id = f.module_id
-        JOIN renewals_subscription s ON s.id = m.subscription_id
-        """,
-        _params(
-            depts,
-            today,
-            first=add_months(current, -settings.UNDERUSE_MONTHS),
-            current=current,
-            n=settings.UNDERUSE_MONTHS,
-            percent=settings.UNDERUSE_PERCENT,
-        ),
-    )[0]
-    return cents(total or ZERO) or ZERO
+    """Yearly cost of the modules under-used in each of the last UNDERUSE_MONTHS months: the
+    findings page's list (``usage.underused_modules``), summed."""
+    subscriptions = Subscription.objects.all()
+    if depts is not None:
+        subscriptions = subscriptions.filter(department__in=depts)
+    modules = underused_modules(subscriptions, today=today)
+    return sum((m.yearly_cost or ZERO for m in modules), start=ZERO)
 
 
 def suggestion_savings(depts: list[int] | None, today: dt.date) -> tuple[Decimal, Decimal]:
-    """(realised in the last 12 months, accepted and not yet realised) yearly savings."""
+    """(realised in the last 12 months, accepted and not yet realised) yearly savings of the
+    suggestions on the departments' subscriptions."""
     rows = Suggestion.objects.all()
     if depts is not None:
         rows = rows.filter(subscription__department__in=depts)
-    start = add_months(month_start(today), -12)
-    totals = rows.aggregate(
-        realised=Sum(
-            "realised_saving",
-            filter=Q(status=Suggestion.Status.REALISED, realised_on__gte=start),
-        ),
-        accepted=Sum("estimated_saving", filter=Q(status=Suggestion.Status.ACCEPTED)),
-    )
-    return totals["realised"] or ZERO, totals["accepted"] or ZERO
+    totals = suggestion_totals(rows, realised_from=add_months(month_start(today), -12))
+    return totals.realised, totals.accepted_estimated
 
 
 def budget_rows(user: Any, year: int) -> list[BudgetRow]:

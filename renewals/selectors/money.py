@@ -37,6 +37,13 @@ def cents(amount: Decimal | None) -> Decimal | None:
     return None if amount is None else amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+# Billing periods per year of a cycle over a term's dates, as SQL text (raw queries use it too).
+PERIODS_SQL = (
+    "(CASE {cycle} WHEN 'monthly' THEN 12.0 WHEN 'quarterly' THEN 4.0 "
+    "WHEN 'multi_year' THEN 365.0 / GREATEST({end} - {start}, 1) ELSE 1.0 END)"
+)
+
+
 class PeriodsPerYear(Func):
     """How many billing periods fit in a year for a subscription row.
 
@@ -55,11 +62,7 @@ class PeriodsPerYear(Func):
         (cycle, cp), (start, sp), (end, ep) = (
             compiler.compile(e) for e in self.get_source_expressions()
         )
-        sql = (
-            f"(CASE {cycle} WHEN 'monthly' THEN 12.0 WHEN 'quarterly' THEN 4.0 "
-            f"WHEN 'multi_year' THEN 365.0 / GREATEST({end} - {start}, 1) ELSE 1.0 END)"
-        )
-        return sql, [*cp, *ep, *sp]
+        return PERIODS_SQL.format(cycle=cycle, start=start, end=end), [*cp, *ep, *sp]
 
 
 def rate_to_base(*, currency_ref: str = "currency", on: dt.date) -> Expression:

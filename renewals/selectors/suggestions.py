@@ -3,6 +3,7 @@ KPI dashboard."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -57,24 +58,32 @@ class SuggestionSavings:
 
 
 def suggestion_savings(*, user: Any, year: int | None = None) -> SuggestionSavings:
-    """Totals for the KPI dashboard, over the suggestions the user may see; ``year`` limits the
-    realised savings to those realised that year (the open ones are today's pipeline). One
-    query."""
+    """Totals over the suggestions the user may see; ``year`` limits the realised savings to
+    those realised that year (the open ones are today's pipeline). One query."""
+    since = dt.date(year, 1, 1) if year is not None else None
+    until = dt.date(year, 12, 31) if year is not None else None
+    return suggestion_totals(visible_suggestions(user=user), realised_from=since, realised_to=until)
+
+
+def suggestion_totals(
+    suggestions: QuerySet[Suggestion],
+    *,
+    realised_from: dt.date | None = None,
+    realised_to: dt.date | None = None,
+) -> SuggestionSavings:
+    """Totals of any set of suggestions (the dashboard passes its departments' set); the
+    realised savings count those realised between the two days when given. One query."""
     realised = Q(status=S.REALISED)
-    if year is not None:
-        realised &= Q(realised_on__year=year)
-    totals = (
-        visible_suggestions(user=user)
-        .order_by()
-        .aggregate(
-            submitted_estimated=Coalesce(
-                Sum("estimated_saving", filter=Q(status=S.SUBMITTED)), ZERO
-            ),
-            accepted_estimated=Coalesce(Sum("estimated_saving", filter=Q(status=S.ACCEPTED)), ZERO),
-            realised=Coalesce(Sum("realised_saving", filter=realised), ZERO),
-            submitted=Count("pk", filter=Q(status=S.SUBMITTED)),
-            accepted=Count("pk", filter=Q(status=S.ACCEPTED)),
-            realised_count=Count("pk", filter=realised),
-        )
+    if realised_from is not None:
+        realised &= Q(realised_on__gte=realised_from)
+    if realised_to is not None:
+        realised &= Q(realised_on__lte=realised_to)
+    totals = suggestions.order_by().aggregate(
+        submitted_estimated=Coalesce(Sum("estimated_saving", filter=Q(status=S.SUBMITTED)), ZERO),
+        accepted_estimated=Coalesce(Sum("estimated_saving", filter=Q(status=S.ACCEPTED)), ZERO),
+        realised=Coalesce(Sum("realised_saving", filter=realised), ZERO),
+        submitted=Count("pk", filter=Q(status=S.SUBMITTED)),
+        accepted=Count("pk", filter=Q(status=S.ACCEPTED)),
+        realised_count=Count("pk", filter=realised),
     )
     return SuggestionSavings(**totals)
