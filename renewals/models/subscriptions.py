@@ -129,6 +129,19 @@ class Subscription(models.Model):
         help_text=_("Per seat and per billing period (per term for multi-year contracts)."),
     )
     currency = models.CharField(_("currency"), max_length=3, default=settings.BASE_CURRENCY)
+    # Sum over the priced modules of unit price × licensed seats (the subscription's seats when
+    # empty), per billing period, in the subscription's currency. Kept by PostgreSQL triggers
+    # (migration 0010) on every write of a module or of this row, whoever writes (services,
+    # imports, admin, raw SQL): sorting by yearly cost reads it instead of summing modules.
+    modules_cost = models.DecimalField(
+        _("modules per period"),
+        max_digits=24,
+        decimal_places=2,
+        default=Decimal(0),
+        db_default=Decimal(0),
+        editable=False,
+        help_text=_("Per billing period, in the subscription's currency; kept by the database."),
+    )
     billing_cycle = models.CharField(
         _("billing cycle"), max_length=12, choices=BillingCycle.choices, default=BillingCycle.ANNUAL
     )
@@ -219,8 +232,8 @@ class Subscription(models.Model):
         return reverse("renewals:subscription-detail", args=[self.pk])
 
     # --- Figures: on subscriptions loaded through selectors.subscriptions.with_figures, which
-    # annotates used_seats, idle_seats, departed_holders, active_users, usage_month, modules_cost,
-    # rate and periods. Elsewhere they are None.
+    # annotates used_seats, idle_seats, departed_holders, active_users, usage_month, rate and
+    # periods. Elsewhere they are None. (modules_cost is a column.)
 
     @property
     def free_seats(self) -> int | None:
@@ -233,7 +246,7 @@ class Subscription(models.Model):
         rate, periods = getattr(self, "rate", None), getattr(self, "periods", None)
         if rate is None or periods is None:
             return None
-        per_period = self.seats_purchased * self.unit_price + getattr(self, "modules_cost", 0)
+        per_period = self.seats_purchased * self.unit_price + self.modules_cost
         return (per_period * periods * rate).quantize(CENT, rounding=ROUND_HALF_UP)
 
     @property

@@ -18,14 +18,12 @@ from django.db.models import (
     Func,
     OuterRef,
     Subquery,
-    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from renewals.models import CurrencyRate, Module
+from renewals.models import CurrencyRate
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 RATIO = DecimalField(max_digits=18, decimal_places=6)
@@ -80,28 +78,10 @@ def rate_to_base(*, currency_ref: str = "currency", on: dt.date) -> Expression:
     )
 
 
-def modules_cost_per_period() -> Subquery:
-    """Sum over a subscription's priced modules of price × licensed seats, per billing period."""
-    per_module = (
-        Module.objects.filter(subscription=OuterRef("pk"), unit_price__isnull=False)
-        .order_by()
-        .values("subscription")
-        .annotate(
-            total=Sum(
-                F("unit_price") * Coalesce("licensed_seats", OuterRef("seats_purchased")),
-                output_field=MONEY,
-            )
-        )
-        .values("total")
-    )
-    return Subquery(per_module, output_field=MONEY)
-
-
 def annual_cost_base(*, on: dt.date) -> Expression:
-    """Yearly cost in the base currency of a subscription row: seats, modules, exchange rate."""
-    per_period = F("seats_purchased") * F("unit_price") + Coalesce(
-        modules_cost_per_period(), Value(Decimal(0)), output_field=MONEY
-    )
+    """Yearly cost in the base currency of a subscription row: seats, modules (the stored
+    per-period sum, see Subscription.modules_cost), exchange rate."""
+    per_period = F("seats_purchased") * F("unit_price") + F("modules_cost")
     return Func(
         per_period * PeriodsPerYear() * rate_to_base(on=on),
         Value(2),

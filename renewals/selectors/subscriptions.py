@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -35,7 +34,6 @@ from renewals.selectors.money import (
     MONEY,
     PeriodsPerYear,
     annual_cost_base,
-    modules_cost_per_period,
     rate_to_base,
 )
 
@@ -84,7 +82,6 @@ FIGURES = (
     "departed_holders",
     "active_users",
     "usage_month",
-    "modules_cost",
     "rate",
     "periods",
 )
@@ -93,8 +90,9 @@ FIGURES = (
 def with_figures(
     queryset: QuerySet[Subscription], *, today: dt.date | None = None
 ) -> QuerySet[Subscription]:
-    """Annotate what the figures need: seats used/idle/departed, the latest usage, the modules'
-    price, the exchange rate and billing periods per year; one subquery each, per row.
+    """Annotate what the figures need: seats used/idle/departed, the latest usage, the exchange
+    rate and billing periods per year; one subquery each, per row (the modules' price per
+    period is a column, Subscription.modules_cost).
 
     The figures derived from these (yearly cost, utilisation, cost per active user, free seats)
     are computed in Python by the Subscription properties: annotating them as SQL would repeat
@@ -108,7 +106,6 @@ def with_figures(
         departed_holders=Coalesce(_count_seats(Q(person__status="left")), 0),
         active_users=_latest_usage("active_users"),
         usage_month=_latest_usage("month"),
-        modules_cost=Coalesce(modules_cost_per_period(), Value(Decimal(0)), output_field=MONEY),
         rate=rate_to_base(on=today),
         periods=PeriodsPerYear(),
     )
