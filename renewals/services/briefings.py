@@ -57,12 +57,15 @@ def check_month(month: dt.date, *, today: dt.date | None = None) -> dt.date:
 # the page lists all. A department with hundreds of them would otherwise make a PDF of dozens of
 # pages that takes WeasyPrint many seconds (bench/bench_briefing.py), and nobody reads row 300.
 PDF_ROWS = 30
+# Bars per chart in the PDF (the page draws 25): WeasyPrint lays out SVG text one letter at a
+# time, so chart labels cost more than table cells; the tables list every subscription.
+PDF_BARS = 12
 
 
 def briefing_context(figures: dict[str, Any], *, pdf: bool = False) -> dict[str, Any]:
     """What the page and the PDF template both get: the figures, the charts drawn from them, and
     the module and recommendation rows to list (all of them on the page, the first PDF_ROWS in
-    the PDF)."""
+    the PDF). ``pdf`` also tells the template to set its tables in fewer, wider cells."""
     modules = figures["modules"]
     advice = figures["recommendations"]
     if pdf:
@@ -71,8 +74,9 @@ def briefing_context(figures: dict[str, Any], *, pdf: bool = False) -> dict[str,
         )[:PDF_ROWS]
         advice = sorted(advice, key=lambda r: -Decimal(r["yearly_saving"] or 0))[:PDF_ROWS]
     return {
+        "pdf": pdf,
         "figures": figures,
-        "charts": briefing_charts(figures),
+        "charts": briefing_charts(figures, limit=PDF_BARS) if pdf else briefing_charts(figures),
         "modules": modules,
         "modules_more": len(figures["modules"]) - len(modules),
         "recommendations": advice,

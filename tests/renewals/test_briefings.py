@@ -501,3 +501,32 @@ def test_the_pdf_lists_the_least_used_modules_and_largest_savings_the_page_lists
     advice = pdf_context["recommendations"]
     assert [r["text"] for r in advice[:2]] == ["R39", "R38"]  # largest saving first
     assert pdf_context["recommendations_more"] == 10
+
+
+@pytest.mark.django_db
+def test_the_pdf_sets_each_subscription_in_one_three_cell_row_with_every_figure(
+    cast: Cast, data: SimpleNamespace
+) -> None:
+    """WeasyPrint's time grows with the cells (bench/bench_briefing.py): the PDF keeps one row
+    per subscription with the page's seven figures in three cells, and charts of PDF_BARS bars."""
+    import re
+
+    from django.template.loader import render_to_string
+
+    with translation.override("en"):
+        figures = briefing_figures(cast.dept_a, MONTH, today=TODAY)
+        html = render_to_string(service.PDF_TEMPLATE, service.briefing_context(figures, pdf=True))
+        page = render_to_string("renewals/_briefing_body.html", service.briefing_context(figures))
+    table = html.split('data-testid="briefing-subscriptions"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1], flags=re.S)
+    assert len(rows) == 2 and all(row.count("<td") == 3 for row in rows)
+    jira = next(row for row in rows if "Jira" in row)
+    # seats assigned/purchased · active (utilisation) · idle / departed · tasks; yearly · per user
+    for figure in ("3/10", "5 (50.0%)", "1 / 1", "40", "13200.00", "220.00"):
+        assert figure in jira, figure
+    page_table = page.split('data-testid="briefing-subscriptions"', 1)[1].split("</table>", 1)[0]
+    assert page_table.split("<tbody>", 1)[1].count("<td") == 2 * 7  # the page keeps its columns
+    many = {**figures, "subscriptions": [dict(figures["subscriptions"][0], name=f"S{i}")
+                                         for i in range(40)]}  # fmt: skip
+    charts = service.briefing_context(many, pdf=True)["charts"]
+    assert charts["utilisation"].count("<rect") == 2 * service.PDF_BARS  # track + bar
