@@ -124,7 +124,7 @@ def test_yearly_cost_uses_the_stored_modules_cost_and_the_days_rate(
             .get()
         )
         assert sql == figures.annual_cost  # the sort's SQL and the figure shown agree
-        return figures.annual_cost  # type: ignore[no-any-return]
+        return figures.annual_cost
 
     jira = inventory.jira
     # (10 × 8.00 + Gantt 10 × 2.00) USD a month × 12 × 7.2
