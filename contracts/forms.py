@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from config.widgets import DateInput
 from contracts.models import Contract, ContractDocument
+from contracts.search import raw_query
+from contracts.selectors import ArchiveSearch, expiring_within
 from org.scoping import visible_departments
 from renewals.models import Vendor
 from renewals.request_forms import CommaListField, CurrencyField, MoneyField, PercentField
@@ -55,7 +57,7 @@ WITHIN = [("30", _("30 days")), ("60", _("60 days")), ("90", _("90 days")), ("18
 
 class ContractFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label=_("Search (also inside PDFs)"), method="search", max_length=100
+        label=_("Search (also inside PDFs)"), method="search_last", max_length=100
     )
     department = django_filters.ChoiceFilter(
         label=_("Department"), choices=[], empty_label=_("All departments"),
@@ -89,6 +91,7 @@ class ContractFilter(django_filters.FilterSet):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.archive_search: ArchiveSearch | None = None
         self.filters["department"].extra["choices"] = list(
             visible_departments(user).order_by("code").values_list("pk", "name")
         )
@@ -96,12 +99,18 @@ class ContractFilter(django_filters.FilterSet):
             Vendor.objects.order_by("name").values_list("pk", "name")
         )
 
-    def search(self, queryset: Any, name: str, value: str) -> Any:
-        from contracts.selectors import contract_search
+    def search_last(self, queryset: Any, name: str, value: str) -> Any:
+        return queryset  # applied after every other filter, by filter_queryset
 
-        return contract_search(queryset, value)
+    def filter_queryset(self, queryset: Any) -> Any:
+        """Every filter, then the search: the archive keeps both (``self.archive_search``) to choose
+        how to read a page of a common search (selectors.walk_page_ids)."""
+        queryset = super().filter_queryset(queryset)
+        raw = raw_query(self.form.cleaned_data.get("q") or "")
+        if raw is None:
+            return queryset
+        self.archive_search = ArchiveSearch(unsearched=queryset, raw=raw)
+        return self.archive_search.rows
 
     def filter_expiring(self, queryset: Any, name: str, value: str) -> Any:
-        from contracts.selectors import expiring_within
-
         return expiring_within(queryset, int(value))

@@ -45,6 +45,12 @@ def tokens(text: str) -> str:
 def query(text: str) -> SearchQuery | None:
     """A query matching every term of ``text`` (AND): Chinese terms as all their bigrams, other
     terms as prefixes (``contr`` finds ``contract``). None when nothing is left."""
+    raw = raw_query(text)
+    return None if raw is None else SearchQuery(raw, search_type="raw", config="simple")
+
+
+def raw_query(text: str) -> str | None:
+    """``query(text)`` as tsquery text (for the 'simple' configuration)."""
     parts: list[str] = []
     for match in _TOKEN.finditer(text.lower()):
         token = match.group()[:100]
@@ -59,4 +65,4 @@ def query(text: str) -> SearchQuery | None:
             break
     if not parts:
         return None
-    return SearchQuery(" & ".join(parts), search_type="raw", config="simple")
+    return " & ".join(parts)

@@ -40,8 +40,9 @@ PER_PAGE = 50
 def contract_list(request: HttpRequest) -> HttpResponse:
     queryset = selectors.contract_list(user=request.user)
     filterset = ContractFilter(request.GET or None, queryset=queryset, user=request.user)
-    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    table = ContractTable(rows)
+    valid = filterset.is_bound and filterset.is_valid()
+    rows = filterset.qs if valid else queryset
+    table = ContractTable(rows, search=filterset.archive_search if valid else None)
     export_format = request.GET.get("_export")
     if export_format in ("csv", "xlsx"):
         RequestConfig(request, paginate=False).configure(table)
