@@ -96,6 +96,11 @@ SCHEDULES: list[ScheduleSpec] = [
         schedule_type="C",
         cron="0 9 1 1,4,7,10 *",
     ),
+    # Every 10 minutes: compute the KPI dashboard's figures for the whole company and for each
+    # head's and software admin's departments and keep them in the cache, so that the home page
+    # is served from stored figures (a stale view queues its own refresh in between). Missed
+    # runs need no replay: each run computes the figures as of now.
+    ScheduleSpec(name="kpi-warm", func="renewals.tasks.kpi_warm", schedule_type="I", minutes=10),
     # Every 5 minutes: retry failed deliveries whose back-off has passed.
     ScheduleSpec(
         name="alert-delivery", func="renewals.tasks.deliver_alerts", schedule_type="I", minutes=5

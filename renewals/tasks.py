@@ -49,3 +49,25 @@ def notify_seat_holders(request_id: int) -> str:
     from renewals.services.requests import seat_holders_notify
 
     return f"{seat_holders_notify(request_id=request_id)} told"
+
+
+def kpi_refresh(depts: list[int] | None) -> str:
+    """Queued by a dashboard view that served stale figures: compute and store that scope's."""
+    from renewals.selectors import kpis
+
+    board = kpis.refresh(depts)
+    return "another refresh was running" if board is None else f"computed {board.computed_at}"
+
+
+def kpi_warm() -> str:
+    """Scheduled: compute and store the dashboard figures of every scope in use, so that views
+    are served from the cache (see renewals.selectors.kpis, "Stored figures")."""
+    from renewals.selectors import kpis
+
+    if not kpis.refresh_in_worker():
+        # The default cache is each process's own memory: what this worker stores, no web
+        # process would see (views then refresh their own figures).
+        return "skipped: the cache is not shared with the web processes (set REDIS_URL)"
+    scopes = kpis.warm_scopes()
+    done = sum(1 for depts in scopes if kpis.refresh(depts) is not None)
+    return f"{done} of {len(scopes)} scopes refreshed"

@@ -27,9 +27,11 @@ from renewals.selectors.usage import month_start
 FIGURES = ("renewals", "lapsed", "idle", "savings")
 
 
-def dashboard_context(user: Any, today: dt.date | None = None) -> dict[str, Any]:
-    """The KPI figures and their two charts."""
-    board = kpis.dashboard(user=user, today=today)
+def dashboard_context(
+    user: Any, today: dt.date | None = None, *, board: kpis.Dashboard | None = None
+) -> dict[str, Any]:
+    """The KPI figures (``board``, or computed now for ``user``) and their two charts."""
+    board = board or kpis.dashboard(user=user, today=today)
     rates = [(f"{m.month:%Y-%m}", m.rate) for m in board.months]
     return {
         "kpi": board,
@@ -47,21 +49,24 @@ def dashboard_context(user: Any, today: dt.date | None = None) -> dict[str, Any]
 
 
 def dashboard_html(request: HttpRequest) -> SafeString:
-    """The home page's KPI section, rendered. The figures aggregate the whole inventory, so the
-    rendered section is kept KPI_CACHE_SECONDS per scope (every department, or one set of
-    departments) and language in the shared cache; it says when it was computed."""
-    seconds = settings.KPI_CACHE_SECONDS
-    key = ""
-    if seconds:
-        scope = kpis.scope_key(request.user, timezone.localdate())
-        key = f"kpi-html:1:{get_language()}:{scope}"
-        cached = cache.get(key)
-        # The cache keeps the rendered (escaped) template's SafeString as it is.
-        if isinstance(cached, SafeString):
-            return cached
-    html = render_to_string("renewals/_kpi_dashboard.html", dashboard_context(request.user))
-    if seconds:
-        cache.set(key, html, seconds)
+    """The home page's KPI section. The figures aggregate the whole inventory, so they are the
+    scope's stored figures (``kpis.stored_dashboard``: served with their "as of" stamp, a stale
+    one refreshed in the background); the section rendered from them is kept too, per scope,
+    language and computation. KPI_CACHE_SECONDS = 0: computed on every view."""
+    if not settings.KPI_CACHE_SECONDS:
+        return render_to_string("renewals/_kpi_dashboard.html", dashboard_context(request.user))
+    depts = kpis.scope(request.user)
+    board, state = kpis.stored_dashboard(depts, timezone.localdate())
+    stamp = f"{board.computed_at.isoformat()}:{state == 'stale'}"
+    key = f"kpi:html:2:{kpis.scope_digest(depts)}:{get_language()}"
+    cached = cache.get(key)
+    # The cache keeps the rendered (escaped) template's SafeString as it is.
+    if isinstance(cached, tuple) and cached[0] == stamp and isinstance(cached[1], SafeString):
+        return cached[1]
+    context = dashboard_context(request.user, board=board)
+    context["kpi_refreshing"] = state == "stale"
+    html = render_to_string("renewals/_kpi_dashboard.html", context)
+    cache.set(key, (stamp, html), kpis.STORED_SECONDS)
     return html
 
 
