@@ -481,10 +481,11 @@ def stored_key(depts: list[int] | None) -> str:
 def refresh_in_worker() -> bool:
     """Whether a django-q2 task's cache writes reach this process: the cache is shared
     (Redis), or tasks run in this process (Q_CLUSTER sync, as in tests)."""
-    from django.core.cache import cache
+    from django.core.cache import caches
     from django.core.cache.backends.locmem import LocMemCache
 
-    return bool(settings.Q_CLUSTER.get("sync")) or not isinstance(cache, LocMemCache)
+    # (django.core.cache.cache is a proxy: the backend itself is caches["default"])
+    return bool(settings.Q_CLUSTER.get("sync")) or not isinstance(caches["default"], LocMemCache)
 
 
 def is_fresh(board: Dashboard, today: dt.date) -> bool:

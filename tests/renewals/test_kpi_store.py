@@ -222,3 +222,36 @@ def test_a_view_makes_the_same_number_of_queries_whatever_the_inventory(
     lapse_one(cast)
     assert counts() == small
     assert small[0] < small[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_per_process_cache_a_stale_view_refreshes_in_a_thread_of_its_own(
+    cast: Cast, stored: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default memory cache is each process's own: a worker's refresh would never reach
+    the web process, so the view's process refreshes its figures itself, after answering."""
+    monkeypatch.setattr(kpis, "refresh_in_worker", lambda: False)
+    client = signed_in(cast.head_a)
+    before = lapsed_shown(client.get(reverse("home")).content.decode())
+    lapse_one(cast)
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=90)):
+        alive = set(threading.enumerate())
+        page = client.get(reverse("home")).content.decode()
+        assert lapsed_shown(page) == before and 'data-testid="kpi-refreshing"' in page
+        refreshers = [t for t in threading.enumerate() if t not in alive]
+        assert len(refreshers) == 1
+        refreshers[0].join(30)
+        fresh = client.get(reverse("home")).content.decode()
+    assert lapsed_shown(fresh) == before + 1 and 'data-testid="kpi-refreshing"' not in fresh
+
+
+@pytest.mark.django_db
+def test_the_warm_up_does_nothing_in_a_worker_whose_cache_the_pages_do_not_share(
+    cast: Cast, stored: Any
+) -> None:
+    from renewals.tasks import kpi_warm
+
+    stored.Q_CLUSTER = {**stored.Q_CLUSTER, "sync": False}  # a real worker, memory cache
+    assert not kpis.refresh_in_worker()
+    assert kpi_warm().startswith("skipped")
+    assert cache.get(kpis.stored_key(None)) is None
