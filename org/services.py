@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 
@@ -131,3 +132,23 @@ def user_set_language(*, user: User, language: str) -> None:
     user.language = language
     user.full_clean(exclude=["password"])
     user.save(update_fields=["language"])
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def api_token_create(*, user: User) -> str:
+    """A new API token for ``user``; returns the secret, which is stored only as a hash and
+    shown once."""
+    from knox.models import AuthToken
+
+    _instance, secret = AuthToken.objects.create(user=user, expiry=settings.REST_KNOX["TOKEN_TTL"])
+    return secret
+
+
+def api_token_revoke(*, user: User, token_key: str) -> bool:
+    """Revoke one of the user's own tokens (IT admins revoke anyone's in the admin)."""
+    from knox.models import AuthToken
+
+    deleted, _ = AuthToken.objects.filter(user=user, token_key=token_key).delete()
+    return bool(deleted)

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import check_for_language
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
+from knox.models import AuthToken
 
 from config.navigation import DIRECTORY_ROLES
 from config.types import HtmxHttpRequest
 from org import selectors, services
 from org.forms import PersonFilterForm
-from org.permissions import role_required
+from org.permissions import role_required, signed_in_user
 from org.scoping import get_department_for
 
 PAGE_SIZE = 50
@@ -27,6 +34,9 @@ class LoginView(auth_views.LoginView):
     """Sign in, then switch the interface to the user's saved language."""
 
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "oidc_enabled": settings.OIDC_ENABLED}
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
@@ -39,6 +49,58 @@ class LoginView(auth_views.LoginView):
                 secure=settings.SESSION_COOKIE_SECURE,
             )
         return response
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: object = None
+) -> HttpResponse:
+    """django-axes' answer while a (username, address) pair is locked: 429 with a page that
+    says for how long, in the reader's language."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "registration/locked_out.html", {"cooloff_minutes": minutes}, status=429)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, with the link always built from SITE_URL: the Host header a client
+    sends never reaches the e-mail (a forged one is refused before this view by ALLOWED_HOSTS)."""
+
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        site = urlsplit(settings.SITE_URL)
+        form.save(
+            domain_override=site.netloc,
+            use_https=site.scheme == "https",
+            token_generator=self.token_generator,
+            from_email=self.from_email,
+            email_template_name=self.email_template_name,
+            subject_template_name=self.subject_template_name,
+            request=self.request,
+            extra_email_context={
+                "site_url": settings.SITE_URL,
+                "site_name": str(_("Renewal Desk")),
+            },
+        )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's own API tokens: create one (its secret is shown once) or revoke one."""
+    user = signed_in_user(request)
+    secret = ""
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            if services.api_token_revoke(user=user, token_key=request.POST.get("key", "")[:25]):
+                messages.success(request, _("The token is revoked."))
+            return redirect("org:api-tokens")
+        secret = services.api_token_create(user=user)
+    tokens = AuthToken.objects.filter(user=user).only("token_key", "created", "expiry")
+    return render(
+        request, "org/api_tokens.html", {"tokens": tokens.order_by("-created"), "secret": secret}
+    )
 
 
 @require_POST

@@ -31,6 +31,11 @@ IMPORTERS = {r: 403 for r in ROLES if r != "anonymous"} | {"it_admin": 200, "sof
 REQUEST_READ = {"anonymous": LOGIN, **DIRECTORY, "head_b": 404}
 REQUEST_CHANGE = REQUEST_READ | {"finance": 403, "auditor": 403}
 REQUEST_CHANGE_POST = REQUEST_CHANGE | {"it_admin": 302, "head_a": 302, "software_admin": 302}
+# The REST API answers anonymous callers 401 (they have no session and no token) instead of
+# sending them to the login page.
+API = 401
+API_READ = {"anonymous": API, **DIRECTORY}
+API_SIGNED_IN = {"anonymous": API, **SIGNED_IN}
 FINANCE_ONLY = {r: 403 for r in ROLES} | {"anonymous": LOGIN, "finance": 200, "it_admin": 200}
 
 
@@ -41,4 +46,6 @@ class Row:
     expect: dict[str, int]
     method: str = "get"
     kwargs: Callable[[Cast], dict[str, object]] = field(default=lambda c: {})
-    data: Callable[[Cast], dict[str, str]] = field(default=lambda c: {})
+    data: Callable[[Cast], dict[str, object]] = field(default=lambda c: {})
+    # The REST API reads JSON only: its rows send their data as JSON.
+    json: bool = False

@@ -322,7 +322,12 @@ def test_matrix(name: str, cast: Cast) -> None:
         client = Client()
         if user is not None:
             client.force_login(user)
-        response = getattr(client, row.method)(url, row.data(cast))
+        if row.json:
+            response = getattr(client, row.method)(
+                url, row.data(cast), content_type="application/json"
+            )
+        else:
+            response = getattr(client, row.method)(url, row.data(cast))
         if response.status_code != row.expect[role]:
             failures.append(f"{role}: {response.status_code} (expected {row.expect[role]})")
         if (

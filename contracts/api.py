@@ -1,0 +1,107 @@
+"""REST API for the contract archive: contracts and their documents' metadata; files only through
+the same permission-checked download as the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponseBase
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+
+from config.api import roles
+from config.navigation import DIRECTORY_ROLES
+from contracts import selectors, views
+from contracts.models import Contract, ContractDocument
+
+
+class DocumentSerializer(serializers.ModelSerializer[ContractDocument]):
+    class Meta:
+        model = ContractDocument
+        fields = [
+            "id", "kind", "version", "original_name", "content_type", "size", "sha256",
+            "text_status", "uploaded_by", "uploaded_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ContractSerializer(serializers.ModelSerializer[Contract]):
+    documents = DocumentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id", "subscription", "renewal_request", "number", "counterparty", "signed_on",
+            "valid_from", "valid_to", "seats", "total_value", "currency", "price_terms",
+            "auto_renew", "auto_renew_clause", "notice_period_days", "price_cap_percent",
+            "payment_terms", "tags", "status", "documents", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ContractFilter(django_filters.FilterSet):
+    subscription = django_filters.NumberFilter(field_name="subscription_id")
+    status = django_filters.ChoiceFilter(choices=Contract.Status.choices)
+    auto_renew = django_filters.BooleanFilter()
+    valid_on = django_filters.DateFilter(method="filter_valid_on", label=_("valid on"))
+    q = django_filters.CharFilter(method="filter_q", label=_("search"), max_length=200)
+
+    class Meta:
+        model = Contract
+        fields = ["subscription", "status", "auto_renew"]
+
+    def filter_valid_on(self, queryset: Any, name: str, value: Any) -> Any:
+        return queryset.filter(valid_from__lte=value, valid_to__gte=value)
+
+    def filter_q(self, queryset: Any, name: str, value: str) -> Any:
+        return selectors.contract_search(queryset, value) if value.strip() else queryset
+
+
+class ContractViewSet(viewsets.ReadOnlyModelViewSet[Contract]):
+    """Contracts of the subscriptions the user may see, with their documents' metadata;
+    ``?q=`` searches metadata and the PDFs' text like the archive page."""
+
+    serializer_class = ContractSerializer
+    permission_classes = [roles(*DIRECTORY_ROLES)]
+    filterset_class = ContractFilter
+    ordering_fields = ["valid_to", "valid_from", "total_value", "id"]
+    ordering = ["-valid_to", "-id"]
+
+    def get_queryset(self) -> QuerySet[Contract]:
+        documents = ContractDocument.objects.defer("text").order_by("kind", "version")
+        return selectors.contract_list(user=self.request.user).prefetch_related(
+            Prefetch("documents", queryset=documents)
+        )
+
+
+class DocumentViewSet(viewsets.ReadOnlyModelViewSet[ContractDocument]):
+    """Documents of the contracts the user may see; ``download/`` returns the file."""
+
+    serializer_class = DocumentSerializer
+    permission_classes = [roles(*DIRECTORY_ROLES)]
+    ordering_fields = ["uploaded_at", "id"]
+    ordering = ["-uploaded_at", "-id"]
+    filterset_fields = ["contract", "kind"]
+
+    def get_queryset(self) -> QuerySet[ContractDocument]:
+        contracts = selectors.contract_list(user=self.request.user)
+        return ContractDocument.objects.filter(contract__in=contracts.values("pk")).defer("text")
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk: str | None = None) -> HttpResponseBase:
+        """The file, through the page's permission-checked download (same headers)."""
+        # DRF has authenticated the token's user onto the underlying request.
+        return views.document_download(request._request, int(self.get_object().pk))
+
+
+ROUTES = [
+    ("contracts", ContractViewSet, "contract"),
+    ("documents", DocumentViewSet, "document"),
+]

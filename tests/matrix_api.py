@@ -1,0 +1,142 @@
+"""Role × URL rows of the REST API (/api/v1/), the API-token page and the password reset.
+
+Anonymous callers get 401; employees (no role) 403; head B gets 404 for department A's objects
+(they do not exist for them), like on the pages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from contracts.models import ContractDocument
+from contracts.services import contract_save, document_upload
+from renewals.models import AlertDelivery, RenewalRequest, Seat
+from renewals.services.requests import request_create
+from tests.conftest import Cast
+from tests.factories import SubscriptionFactory
+from tests.matrix_common import API, API_READ, API_SIGNED_IN, BUDGETS, LOGIN, ROLES, SIGNED_IN, Row
+
+EVERYONE = {r: 200 for r in ROLES}
+A_ONLY = API_READ | {"head_b": 404}
+BUDGET_READ = {"anonymous": API, **BUDGETS}
+
+
+def _fresh_request(c: Cast) -> dict[str, object]:
+    """A new draft of department A (on a subscription of its own), for each role's try."""
+    subscription = SubscriptionFactory.create(department=c.dept_a)
+    request = request_create(subscription=subscription, user=c.software_admin)
+    return {"pk": request.pk}
+
+
+def _request(c: Cast) -> RenewalRequest:
+    existing = getattr(c, "_api_request", None)
+    if existing is None:
+        existing = request_create(subscription=c.subscription_a, user=c.software_admin)
+        c._api_request = existing  # type: ignore[attr-defined]
+    return existing
+
+
+def _seat(c: Cast) -> Seat:
+    return Seat.objects.get_or_create(
+        subscription=c.subscription_a, person=c.person_a, assigned_on=date(2026, 1, 1)
+    )[0]
+
+
+def _delivery(c: Cast) -> AlertDelivery:
+    return AlertDelivery.objects.get_or_create(
+        subscription=c.subscription_a, term_end=c.subscription_a.term_end, kind="term_end",
+        threshold=30, due_on=date(2026, 12, 1), channel="in_app", recipient=c.head_a,
+    )[0]  # fmt: skip
+
+
+def _document(c: Cast) -> ContractDocument:
+    existing = getattr(c, "_api_document", None)
+    if existing is None:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        contract = contract_save(
+            user=c.it_admin, subscription=c.subscription_a,
+            data={"number": "API-1", "counterparty": "某公司", "valid_from": date(2027, 1, 1),
+                  "valid_to": date(2027, 12, 31), "total_value": 1},
+        )  # fmt: skip
+        pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+        existing = document_upload(
+            contract=contract, user=c.it_admin, kind="main",
+            upload=SimpleUploadedFile("m.pdf", pdf, "application/pdf"),
+        )  # fmt: skip
+        c._api_document = existing  # type: ignore[attr-defined]
+    return existing
+
+
+def _usage_rows(c: Cast) -> dict[str, object]:
+    return {
+        "rows": [{"subscription": c.subscription_a.pk, "month": "2026-10-01", "active_users": 3}]
+    }
+
+
+ROWS: dict[str, Row] = {
+    "org:api-tokens": Row({"anonymous": LOGIN, **SIGNED_IN}),
+    "password_reset": Row(EVERYONE),
+    "password_reset_done": Row(EVERYONE),
+    # A made-up link shows "invalid or already used", to everyone.
+    "password_reset_confirm": Row(EVERYONE, kwargs=lambda c: {"uidb64": "MQ", "token": "x-y"}),
+    "password_reset_complete": Row(EVERYONE),
+    "api:api-root": Row(API_SIGNED_IN),
+    "api:schema": Row(API_SIGNED_IN),
+    "api:docs": Row(API_SIGNED_IN),
+    "api:department-list": Row(API_READ),
+    "api:department-detail": Row(A_ONLY, kwargs=lambda c: {"pk": c.dept_a.pk}),
+    "api:person-list": Row(API_READ),
+    "api:person-detail": Row(A_ONLY, kwargs=lambda c: {"pk": c.person_a.pk}),
+    # Leaving is recorded by those who manage the department: finance and auditors read only.
+    "api:person-leave": Row(
+        A_ONLY | {"finance": 403, "auditor": 403},
+        method="post",
+        kwargs=lambda c: {"pk": c.person_a.pk},
+        data=lambda c: {"left_on": "2026-11-30"},
+        json=True,
+    ),
+    "api:budget-list": Row(BUDGET_READ),
+    "api:budget-detail": Row(BUDGET_READ | {"head_b": 404}, kwargs=lambda c: {"pk": c.budget_a.pk}),
+    "api:ledger-entry-list": Row(BUDGET_READ),
+    "api:ledger-entry-detail": Row(
+        BUDGET_READ | {"head_b": 404}, kwargs=lambda c: {"pk": c.ledger_entry.pk}
+    ),
+    "api:vendor-list": Row(API_READ),
+    "api:vendor-detail": Row(A_ONLY, kwargs=lambda c: {"pk": c.subscription_a.vendor_id}),
+    "api:subscription-list": Row(API_READ),
+    "api:subscription-detail": Row(A_ONLY, kwargs=lambda c: {"pk": c.subscription_a.pk}),
+    "api:seat-list": Row(API_READ),
+    "api:seat-detail": Row(A_ONLY, kwargs=lambda c: {"pk": _seat(c).pk}),
+    "api:usage-list": Row(API_READ),
+    # Writers of usage: IT admins, heads and software admins (head B may not write A's: the
+    # row is refused, 400, and nothing is written).
+    "api:usage-bulk": Row(
+        {r: 403 for r in ROLES}
+        | {"anonymous": API, "it_admin": 201, "head_a": 201, "software_admin": 201, "head_b": 400},
+        method="post",
+        data=_usage_rows,
+        json=True,
+    ),
+    "api:request-list": Row(API_READ),
+    "api:request-detail": Row(A_ONLY, kwargs=lambda c: {"pk": _request(c).pk}),
+    # Submitting: the requester and whoever manages the department; finance and auditors read.
+    "api:request-submit": Row(
+        A_ONLY | {"finance": 403, "auditor": 403}, method="post", kwargs=_fresh_request, json=True
+    ),
+    # Deciding needs an approver role; a draft has nothing to decide (409: no pending step).
+    "api:request-decide": Row(
+        {r: 403 for r in ROLES}
+        | {"anonymous": API, "it_admin": 409, "finance": 409, "head_a": 409, "head_b": 404},
+        method="post",
+        kwargs=lambda c: {"pk": _request(c).pk},
+        data=lambda c: {"decision": "approve"},
+        json=True,
+    ),
+    "api:delivery-list": Row(API_READ),
+    "api:delivery-detail": Row(A_ONLY, kwargs=lambda c: {"pk": _delivery(c).pk}),
+    "api:contract-list": Row(API_READ),
+    "api:contract-detail": Row(A_ONLY, kwargs=lambda c: {"pk": _document(c).contract_id}),
+    "api:document-list": Row(API_READ),
+    "api:document-detail": Row(A_ONLY, kwargs=lambda c: {"pk": _document(c).pk}),
+    "api:document-download": Row(A_ONLY, kwargs=lambda c: {"pk": _document(c).pk}),
+}
