@@ -64,15 +64,21 @@ def _latest_usage(field: str) -> Subquery:
     return Subquery(rows.values(field)[:1])
 
 
+def _idle(cutoff: dt.date) -> Q:
+    """Seats idle on the cutoff: no activity since, or never active and assigned before it."""
+    return Q(last_active_on__lt=cutoff) | Q(last_active_on__isnull=True, assigned_on__lt=cutoff)
+
+
+def seat_is_idle(seat: Seat, cutoff: dt.date) -> bool:
+    """_idle for a seat already loaded (the Python twin of the SQL condition)."""
+    if seat.last_active_on is not None:
+        return seat.last_active_on < cutoff
+    return seat.assigned_on < cutoff
+
+
 def idle_seats(*, today: dt.date | None = None) -> Coalesce:
     """How many active seats of a subscription row are idle (for filtering by it)."""
-    cutoff = idle_cutoff(today)
-    return Coalesce(
-        _count_seats(
-            Q(last_active_on__lt=cutoff) | Q(last_active_on__isnull=True, assigned_on__lt=cutoff)
-        ),
-        0,
-    )
+    return Coalesce(_count_seats(_idle(idle_cutoff(today))), 0)
 
 
 # What with_figures annotates; add_figures sets the same attributes.
@@ -111,9 +117,27 @@ def with_figures(
     )
 
 
-def figure_expression(name: str, *, today: dt.date | None = None) -> Any:
-    """The SQL form of a derived figure, for sorting a list by it."""
-    today = today or timezone.localdate()
+def figure_expression(name: str, *, today: dt.date | None = None) -> RawSQL:
+    """The SQL form of a derived figure, for sorting a list by it: the expression of
+    ``_figure`` compiled once a day (building and compiling it took 1.2 ms a page)."""
+    sql, params, output_field = _figure_sql(
+        name, today or timezone.localdate(), settings.BASE_CURRENCY
+    )
+    return RawSQL(sql, params, output_field=output_field)
+
+
+@functools.lru_cache(maxsize=16)
+def _figure_sql(name: str, today: dt.date, base_currency: str) -> tuple[str, tuple[Any, ...], Any]:
+    # Compiled against a plain Subscription query: the columns are those of the unaliased
+    # table renewals_subscription, as in the list's queries, the only ones sorted by it.
+    query = Subscription.objects.annotate(figure=_figure(name, today)).query
+    compiler = query.get_compiler(using=Subscription.objects.db)
+    expression = query.annotations["figure"]
+    sql, params = compiler.compile(expression)
+    return sql, tuple(params), expression.output_field
+
+
+def _figure(name: str, today: dt.date) -> Any:
     annual = annual_cost_base(on=today)
     if name == "annual_cost":
         return annual

@@ -10,21 +10,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import (
-    BooleanField,
-    Case,
     Count,
     DecimalField,
     ExpressionWrapper,
     F,
     Max,
-    OuterRef,
     Q,
     QuerySet,
     Value,
-    When,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -34,9 +29,9 @@ from django.utils.translation import ngettext
 
 from org.models import Department
 from org.scoping import visible_departments
-from renewals.models import Module, MonthlyUsage, Seat, Subscription
+from renewals.models import MonthlyUsage, Seat, Subscription
 from renewals.selectors.money import MONEY, PeriodsPerYear, cents, rate_to_base
-from renewals.selectors.subscriptions import idle_cutoff
+from renewals.selectors.subscriptions import idle_cutoff, seat_is_idle
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -54,33 +49,32 @@ def last_complete_months(today: dt.date, count: int) -> list[dt.date]:
     return [add_months(current, -i) for i in range(count, 0, -1)]
 
 
-def seats_of(subscription: Subscription, *, today: dt.date | None = None) -> QuerySet[Seat]:
-    """Active seats of a subscription with idle and departed flags and the names of the
-    modules each holds (``module_names``, in the same query rather than a second one)."""
+# The names of a seat's modules, alphabetical, in the seats query itself (a prefetch would be
+# a second query). Raw SQL: the same subquery through the ORM (ArraySubquery) and the flags as
+# CASE expressions to sort by took 2.5 ms of Python to build and compile, more than the query.
+_SEAT_MODULE_NAMES = (
+    "ARRAY(SELECT m.name FROM renewals_seat_modules sm JOIN renewals_module m "
+    'ON m.id = sm.module_id WHERE sm.seat_id = "renewals_seat"."id" ORDER BY m.name)'
+)
+
+
+def seats_of(subscription: Subscription, *, today: dt.date | None = None) -> list[Seat]:
+    """Active seats of a subscription with their holder, the names of the modules each holds
+    (``module_names``) and the flags ``is_idle`` and ``is_departed``: departed holders
+    first, then idle seats, each group by the holder's name."""
     cutoff = idle_cutoff(today)
-    names = Module.objects.filter(holders=OuterRef("pk")).order_by("name").values("name")
-    return (
+    seats: list[Seat] = list(
         Seat.objects.filter(subscription=subscription, revoked_on__isnull=True)
         .select_related("person", "person__department")
-        .annotate(
-            module_names=ArraySubquery(names),
-            is_idle=Case(
-                When(
-                    Q(last_active_on__lt=cutoff)
-                    | Q(last_active_on__isnull=True, assigned_on__lt=cutoff),
-                    then=Value(True),
-                ),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
-            is_departed=Case(
-                When(person__status="left", then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
-        )
-        .order_by("-is_departed", "-is_idle", "person__name")
+        .annotate(module_names=RawSQL(_SEAT_MODULE_NAMES, ()))
+        .order_by("person__name", "pk")
     )
+    for seat in seats:
+        seat.is_idle = seat_is_idle(seat, cutoff)  # type: ignore[attr-defined]
+        seat.is_departed = seat.person.has_left  # type: ignore[attr-defined]
+    # A stable sort keeps the database's order by name within each group.
+    seats.sort(key=lambda s: (not s.is_departed, not s.is_idle))  # type: ignore[attr-defined]
+    return seats
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,35 @@ def test_idle_means_no_activity_for_60_days(cast: Cast, inventory: Inventory) ->
     assert sorted(flags.values()) == [False, False, True, True]
 
 
+def test_a_subscriptions_seats_list_departed_then_idle_then_by_name(
+    cast: Cast, inventory: Inventory
+) -> None:
+    jira, recent = inventory.jira, TODAY - dt.timedelta(days=3)
+
+    def seat(name: str, *, left: bool = False, active: dt.date | None = recent) -> Any:
+        person = PersonFactory.create(
+            department=cast.dept_a, name=name, status="left" if left else "active",
+            left_on=dt.date(2026, 10, 1) if left else None,
+        )  # fmt: skip
+        return SeatFactory.create(subscription=jira, person=person, last_active_on=active)
+
+    busy_b, busy_a = seat("Bo"), seat("Ada")
+    idle_c = seat("Cy", active=TODAY - dt.timedelta(days=61))
+    never = seat("Al", active=None)  # assigned 2026-01-01, never active: idle
+    left_idle, left_z = seat("Ed", left=True, active=None), seat("Zoe", left=True)
+    SeatFactory.create(subscription=jira, revoked_on=dt.date(2026, 2, 1))  # not listed
+    wiki = ModuleFactory.create(subscription=jira, name="Wiki")
+    busy_a.modules.add(wiki, inventory.gantt)
+    rows: list[Any] = usage.seats_of(jira, today=TODAY)
+    assert [s.pk for s in rows] == [
+        left_idle.pk, left_z.pk, never.pk, idle_c.pk, busy_a.pk, busy_b.pk,
+    ]  # fmt: skip
+    assert [(s.is_departed, s.is_idle) for s in rows] == [
+        (True, True), (True, False), (False, True), (False, True), (False, False), (False, False),
+    ]  # fmt: skip
+    assert [s.module_names for s in rows][4:] == [["Gantt", "Wiki"], []]
+
+
 def test_idle_threshold_is_a_setting(cast: Cast, inventory: Inventory, settings: object) -> None:
     settings.IDLE_AFTER_DAYS = 10  # type: ignore[attr-defined]
     SeatFactory.create(subscription=inventory.jira, last_active_on=TODAY - dt.timedelta(days=11))
