@@ -523,9 +523,15 @@ def refresh_queue(depts: list[int] | None) -> bool:
     if not cache.add(guard, timezone.now().isoformat(), REFRESH_GUARD_SECONDS):
         return False
     if refresh_in_worker():
-        transaction.on_commit(
-            lambda: async_task("renewals.tasks.kpi_refresh", depts, group="kpi-refresh")
-        )
+
+        def enqueue() -> None:
+            # In a transaction: outside one, django-q2's ORM broker first closes the request's
+            # database connection (close_old_connections with CONN_MAX_AGE 0), and the rest of
+            # the request would connect again (~7 ms).
+            with transaction.atomic():
+                async_task("renewals.tasks.kpi_refresh", depts, group="kpi-refresh")
+
+        transaction.on_commit(enqueue)
     else:
         import threading
 
