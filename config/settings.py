@@ -149,10 +149,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", de
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
 
 # django-axes: after AXES_FAILURE_LIMIT failed sign-ins for one (username, client address)
-# pair, that pair is locked for AXES_COOLOFF_MINUTES. The client address is the one the trusted
-# reverse proxy saw: with TRUSTED_PROXY_COUNT=N the N-th address from the right of
-# X-Forwarded-For (what a client writes to the left of it changes nothing); with 0 (no proxy)
-# only REMOTE_ADDR counts and X-Forwarded-For is ignored.
+# pair, that pair is locked for AXES_COOLOFF_MINUTES. The client address is REMOTE_ADDR, or with
+# TRUSTED_PROXY_COUNT=N reverse proxies in front the N-th X-Forwarded-For entry from the right
+# (org/security.py): what a client writes into that header changes nothing.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -165,10 +164,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "org.views.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+AXES_CLIENT_IP_CALLABLE = "org.security.client_ip"
 # Failed attempts are kept in the database (shared by every web process).
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
@@ -194,7 +190,7 @@ if OIDC_ENABLED:
 # in the admin) for other systems; the browser's session for the interactive docs.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "config.api_auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -352,6 +348,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; lock-outs come at WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
 
