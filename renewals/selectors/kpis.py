@@ -475,6 +475,7 @@ def scope_digest(depts: list[int] | None) -> str:
 
 
 def stored_key(depts: list[int] | None) -> str:
+    # The stored value is a pickled Dashboard: change the version when its fields change.
     return f"kpi:figures:2:{scope_digest(depts)}"
 
 
