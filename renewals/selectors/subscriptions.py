@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DecimalField,
@@ -187,7 +188,13 @@ def _figures_sql(
     the settings it reads change): building and compiling its eight subqueries through the
     ORM took longer than running them for a page of 50 rows."""
     rows = with_figures(
-        Subscription.objects.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (_PKS,))),
+        Subscription.objects.filter(
+            RawSQL(
+                '"renewals_subscription"."id" = ANY(%s::bigint[])',
+                (_PKS,),
+                output_field=BooleanField(),
+            )
+        ),
         today=today,
     )
     sql, params = rows.order_by().values_list("pk", *FIGURES).query.sql_with_params()

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Count,
     DecimalField,
     ExpressionWrapper,
@@ -136,7 +137,8 @@ class UnderusedModule:
         return cents(self.yearly_cost * (self.seats - self.max_active) / self.seats)
 
 
-def _underused_rows(subscriptions: Any, today: dt.date) -> Any:
+def _underused_rows(scope: Q | RawSQL, today: dt.date) -> Any:
+    """The under-used modules' rows of the usage rows within ``scope`` (a condition)."""
     months = last_complete_months(today, settings.UNDERUSE_MONTHS)
     seats = Coalesce("module__licensed_seats", "subscription__seats_purchased")
     under = Q(
@@ -146,9 +148,7 @@ def _underused_rows(subscriptions: Any, today: dt.date) -> Any:
         )
     )
     return (
-        MonthlyUsage.objects.filter(
-            subscription__in=subscriptions, module__isnull=False, month__in=months
-        )
+        MonthlyUsage.objects.filter(scope, module__isnull=False, month__in=months)
         .order_by()
         .values(
             "module_id",
@@ -196,7 +196,7 @@ def underused_modules(
 ) -> list[UnderusedModule]:
     """Modules used by fewer than UNDERUSE_PERCENT of their seats in each of the last
     UNDERUSE_MONTHS complete months (a month without data clears the flag). One query."""
-    rows = _underused_rows(subscriptions, today or timezone.localdate())
+    rows = _underused_rows(Q(subscription__in=subscriptions), today or timezone.localdate())
     return [_underused(r) for r in rows]
 
 
@@ -211,7 +211,13 @@ def _underused_sql(
     """underused_modules for an array of subscription ids, compiled once a day (and again when
     the settings it reads change): building it through the ORM took longer than running it
     for one subscription."""
-    rows = _underused_rows(RawSQL("SELECT unnest(%s::bigint[])", (_PKS,)), today)
+    # "= ANY(array)": "IN (SELECT unnest(array))" took PostgreSQL 0.6 ms longer to plan.
+    scope = RawSQL(
+        '"renewals_monthlyusage"."subscription_id" = ANY(%s::bigint[])',
+        (_PKS,),
+        output_field=BooleanField(),
+    )
+    rows = _underused_rows(scope, today)
     sql, params = rows.query.sql_with_params()
     assert sum(p is _PKS for p in params) == 1
     columns = (*rows.query.values_select, *rows.query.annotation_select)
