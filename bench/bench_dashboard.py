@@ -116,7 +116,7 @@ def main() -> None:
                 board = kpis.dashboard_for(it_scope, timezone.localdate())
             old = timezone.now() - dt.timedelta(seconds=settings.KPI_CACHE_SECONDS + 5)
             cache.set(key, dataclasses.replace(board, computed_at=old), kpis.STORED_SECONDS)
-            cache.delete(f"kpi:refreshing:{kpis.scope_digest(it_scope)}")
+            cache.delete(kpis.guard_key(it_scope))
             kpis.refresh_in_worker = (lambda: True) if queue else (lambda: False)
 
         return prepare

@@ -29,19 +29,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from budgets.models import Budget
 from budgets.selectors import Balance, balances
-from org.models import Department
-from org.roles import SEE_ALL_ROLES, roles_of
+from org.models import Department, User
+from org.roles import SEE_ALL_ROLES, Role, roles_of
 from org.scoping import visible_departments
 from renewals.models import Subscription, Suggestion
 from renewals.selectors.money import PERIODS_SQL, cents
@@ -479,12 +483,14 @@ def stored_key(depts: list[int] | None) -> str:
     return f"kpi:figures:2:{scope_digest(depts)}"
 
 
+def guard_key(depts: list[int] | None) -> str:
+    """Set while a refresh of the scope is queued or running."""
+    return f"kpi:refreshing:{scope_digest(depts)}"
+
+
 def refresh_in_worker() -> bool:
     """Whether a django-q2 task's cache writes reach this process: the cache is shared
     (Redis), or tasks run in this process (Q_CLUSTER sync, as in tests)."""
-    from django.core.cache import caches
-    from django.core.cache.backends.locmem import LocMemCache
-
     # (django.core.cache.cache is a proxy: the backend itself is caches["default"])
     return bool(settings.Q_CLUSTER.get("sync")) or not isinstance(caches["default"], LocMemCache)
 
@@ -498,8 +504,6 @@ def stored_dashboard(depts: list[int] | None, today: dt.date) -> tuple[Dashboard
     """The scope's figures and how they were found: "fresh" (stored, recent), "stale" (stored,
     served while one refresh is queued) or "computed" (nothing stored: computed now and
     stored)."""
-    from django.core.cache import cache
-
     board = cache.get(stored_key(depts))
     if not isinstance(board, Dashboard):
         board = dashboard_for(depts, today)
@@ -514,14 +518,9 @@ def stored_dashboard(depts: list[int] | None, today: dt.date) -> tuple[Dashboard
 def refresh_queue(depts: list[int] | None) -> bool:
     """Queue one refresh of the scope's figures unless one is queued or running already;
     True when this call queued it."""
-    from django.core.cache import cache
-    from django.db import transaction
-    from django_q.tasks import async_task
-
-    guard = f"kpi:refreshing:{scope_digest(depts)}"
     # add() sets the key only when it is absent, atomically (Redis SET NX; the memory cache
     # under its lock): of two views that find the same figures stale, one queues the refresh.
-    if not cache.add(guard, timezone.now().isoformat(), REFRESH_GUARD_SECONDS):
+    if not cache.add(guard_key(depts), timezone.now().isoformat(), REFRESH_GUARD_SECONDS):
         return False
     if refresh_in_worker():
 
@@ -534,15 +533,11 @@ def refresh_queue(depts: list[int] | None) -> bool:
 
         transaction.on_commit(enqueue)
     else:
-        import threading
-
         threading.Thread(target=_refresh_here, args=(depts,), daemon=True).start()
     return True
 
 
 def _refresh_here(depts: list[int] | None) -> None:
-    from django.db import connections
-
     try:
         refresh(depts)
     finally:
@@ -553,9 +548,6 @@ def refresh(depts: list[int] | None, today: dt.date | None = None) -> Dashboard 
     """Compute and store the scope's figures, then free its refresh guard. None when another
     refresh of the scope is running right now (a PostgreSQL advisory lock per scope, held for
     the transaction, so it is freed even if the worker dies)."""
-    from django.core.cache import cache
-    from django.db import transaction
-
     locked = False
     try:
         with transaction.atomic():
@@ -572,15 +564,12 @@ def refresh(depts: list[int] | None, today: dt.date | None = None) -> Dashboard 
             return board
     finally:
         if locked:
-            cache.delete(f"kpi:refreshing:{scope_digest(depts)}")
+            cache.delete(guard_key(depts))
 
 
 def warm_scopes() -> list[list[int] | None]:
     """Every department together, and the scope of each active department head and software
     admin (their departments with the sub-departments): the scopes the dashboard is seen in."""
-    from org.models import User
-    from org.roles import Role
-
     found: dict[str, list[int] | None] = {scope_digest(None): None}
     users = User.objects.filter(
         is_active=True, groups__name__in=[Role.DEPARTMENT_HEAD, Role.SOFTWARE_ADMIN]

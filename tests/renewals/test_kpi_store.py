@@ -53,7 +53,7 @@ def queued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...]]]
             calls.append((func, args))
         return "recorded"
 
-    monkeypatch.setattr("django_q.tasks.async_task", record)
+    monkeypatch.setattr(kpis, "async_task", record)
     return calls
 
 
