@@ -99,9 +99,14 @@ def usage_trend(
     today = today or timezone.localdate()
     window = last_complete_months(today, months - 1) + [month_start(today)]
     modules = {m.pk: m for m in subscription.modules.all()}
-    rows = MonthlyUsage.objects.filter(subscription=subscription, month__gte=window[0]).values_list(
-        "module_id", "month", "active_users", "tasks_completed"
-    )
+    # Plain SQL: the same query through the ORM took a millisecond more to build than to run.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT module_id, month, active_users, tasks_completed FROM renewals_monthlyusage "
+            "WHERE subscription_id = %s AND month >= %s",
+            [subscription.pk, window[0]],
+        )
+        rows = cursor.fetchall()
     found: dict[tuple[int | None, dt.date], tuple[int, int | None]] = {
         (module_id, month): (active, done) for module_id, month, active, done in rows
     }

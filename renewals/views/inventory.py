@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import IntegerField, Prefetch, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
@@ -27,7 +28,6 @@ from renewals.models import (
     RenewalRequest,
     Risk,
     Subscription,
-    SubscriptionTerm,
 )
 from renewals.selectors import risks as risk_selectors
 from renewals.selectors import subscriptions as subs
@@ -110,21 +110,28 @@ def _term_history(subscription: Subscription) -> list[dict[str, Any]]:
         "actual": None,
         "current": True,
     }
+    # Plain SQL: the same query through the ORM took longer to build than to run.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT term_start, term_end, seats, unit_price, currency, actual_amount, "
+            "rate_to_base, order_ref FROM renewals_subscriptionterm WHERE subscription_id = %s "
+            "ORDER BY term_start DESC",
+            [subscription.pk],
+        )
+        rows = cursor.fetchall()
     past = [
         {
-            "term_start": t.term_start,
-            "term_end": t.term_end,
-            "seats": t.seats,
-            "unit_price": t.unit_price,
-            "currency": t.currency,
+            "term_start": start,
+            "term_end": end,
+            "seats": seats,
+            "unit_price": unit_price,
+            "currency": currency,
             "amount": None,
-            "actual": cents(t.actual_amount * t.rate_to_base)
-            if t.actual_amount is not None
-            else None,
+            "actual": cents(actual * rate) if actual is not None else None,
             "current": False,
-            "order_ref": t.order_ref,
+            "order_ref": order_ref,
         }
-        for t in SubscriptionTerm.objects.filter(subscription=subscription).order_by("-term_start")
+        for start, end, seats, unit_price, currency, actual, rate, order_ref in rows
     ]
     return [current, *past]
 
