@@ -20,7 +20,10 @@ from django.db.models.functions import Round
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from config.audit import audited
 
+
+@audited()
 class Budget(models.Model):
     """A department's IT software budget for one fiscal (calendar) year."""
 

@@ -118,6 +118,7 @@ NAVIGATION: list[NavItem] = [
         manage=True,
     ),  # fmt: skip
     NavItem("system", _("System status"), "system-status", "activity", SYSTEM_ROLES, manage=True),
+    NavItem("audit", _("Audit trail"), "audit-list", "journal-text", SYSTEM_ROLES, manage=True),
     NavItem("admin", _("Administration"), "admin:index", "gear", staff_only=True, manage=True),
 ]
 

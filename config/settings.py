@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "pgtrigger",
+    "pghistory",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Records who changed what on which URL into the audit trail's context (config/audit.py).
+    "config.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -184,6 +188,16 @@ if OIDC_ENABLED:
     INSTALLED_APPS.append("mozilla_django_oidc")
     AUTHENTICATION_BACKENDS.append("org.oidc.OIDCBackend")
     LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"
+
+# --- Audit trail (config/audit.py) ------------------------------------------------------------
+# Event tables refuse UPDATE and DELETE; only writing requests carry the user/URL context (a GET
+# that writes is still recorded, without it).
+PGHISTORY_APPEND_ONLY = True
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+PGHISTORY_INSTALL_CONTEXT_FUNC_ON_MIGRATE = True
+# Triggers of the role and department-assignment tables (Django's automatic many-to-many tables
+# have no migrations of their own) are installed after every migrate, with the others checked.
+PGTRIGGER_INSTALL_ON_MIGRATE = True
 
 # --- REST API (/api/v1/) ---------------------------------------------------------------------
 # Per-user tokens (knox: stored hashed, with an expiry, revocable by their owner or an IT admin

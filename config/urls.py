@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from config import views
+from config import audit_views, views
 from org import views as org_views
 
 urlpatterns = [
@@ -44,6 +44,8 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("", include("renewals.urls")),
     path("api/v1/", include("config.api_urls")),
+    path("audit/", audit_views.audit_list, name="audit-list"),
+    path("audit/<slug:kind>/<int:pk>/", audit_views.audit_object, name="audit-object"),
     path("admin/", admin.site.urls),
 ]
 

@@ -20,9 +20,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from config.audit import audited
 from renewals.models.subscriptions import CURRENCY_PATTERN
 
 
+@audited()
 class Contract(models.Model):
     """One signed agreement for a subscription, with the terms the rest of the product uses."""
 
@@ -121,6 +123,7 @@ class Contract(models.Model):
         return reverse("contracts:contract-detail", args=[self.pk])
 
 
+@audited()
 class ContractDocument(models.Model):
     """One uploaded file of a contract; a new upload of the same kind is a new version."""
 

@@ -10,7 +10,10 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from config.audit import audited
 
+
+@audited(exclude=["last_login"])
 class User(AbstractUser):
     """A person who signs in. Roles are groups (see org.roles); scope comes from departments."""
 
@@ -34,6 +37,7 @@ class User(AbstractUser):
         return self.display_name or super().get_short_name() or self.username
 
 
+@audited()
 class Department(models.Model):
     """An organisational unit; may sit under a parent. Heads and software admins are scoped to it."""
 
@@ -94,6 +98,7 @@ class Department(models.Model):
             ancestor = ancestor.parent
 
 
+@audited()
 class Person(models.Model):
     """An employee in the HR directory; holds seats whether or not they ever sign in."""
 
@@ -149,3 +154,10 @@ class Person(models.Model):
     @property
     def has_left(self) -> bool:
         return self.status == self.Status.LEFT
+
+
+# Who holds which role, and who heads or administers which department, are tracked as well: the
+# many-to-many tables behind them get event tables of their own.
+audited(app_label="org", model_name="UserRoleEvent")(User.groups.through)
+audited(app_label="org", model_name="DepartmentHeadEvent")(Department.heads.through)
+audited(app_label="org", model_name="DepartmentAdminEvent")(Department.software_admins.through)

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config.audit import audited
+
 
 class AlertKind(models.TextChoices):
     TERM_END = "term_end", _("Term ends")
@@ -15,6 +17,7 @@ class AlertKind(models.TextChoices):
     EXPIRED = "expired", _("Expired without renewal")
 
 
+@audited()
 class ChatChannel(models.Model):
     """A department's group chat robot (DingTalk, Feishu/Lark, WeCom, Slack or generic JSON)."""
 

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.utils.translation import gettext_lazy as _
 
+from config.audit import audited
 from org.roles import Role
 
 # The roles a tier may ask to approve, in the order they sign.
@@ -28,6 +29,7 @@ class AmountRange(Func):
     output_field = DecimalRangeField()
 
 
+@audited()
 class ApprovalTier(models.Model):
     """Requests whose amount in the base currency is in [min_amount, max_amount) are approved by
     ``roles``, one after another in that order."""
@@ -85,6 +87,7 @@ class ApprovalTier(models.Model):
         return [str(labels.get(role, role)) for role in self.roles]
 
 
+@audited()
 class ApprovalStep(models.Model):
     """One approver role's decision on one round of a request.
 

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from config.audit import audited
+
 
 class Briefing(models.Model):
     """One department's monthly usage briefing (软件使用简报) rendered as a PDF in one language by
@@ -72,6 +74,7 @@ class RiskCategory(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+@audited()
 class Risk(models.Model):
     """A named, owned and reviewed risk (风险清单). Generated risks carry the ``rule`` and ``key``
     of the condition that raised them and are closed automatically once it is gone; manual
@@ -205,6 +208,7 @@ class RiskReview(models.Model):
         return f"{self.risk_id} {self.outcome} {self.reviewed_at:%Y-%m-%d}"
 
 
+@audited()
 class CleanupCampaign(models.Model):
     """The annual account clean-up ("digital office day"): every idle or departed account on the
     day it opens becomes a checklist item for its department's software admins."""
@@ -253,6 +257,7 @@ class CleanupCampaign(models.Model):
         return self.name
 
 
+@audited()
 class CleanupItem(models.Model):
     """One account on a campaign's checklist: revoke it or keep it (with a reason)."""
 
@@ -314,6 +319,7 @@ class CleanupItem(models.Model):
         return f"{self.campaign_id}/{self.seat_id} {self.decision}"
 
 
+@audited()
 class Suggestion(models.Model):
     """An optimisation suggestion on a subscription by any user; IT accepts or declines it, and
     an accepted one is tracked until its saving is realised."""

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from budgets.money import cents
+from config.audit import audited
 from renewals.models.subscriptions import CURRENCY_PATTERN, BillingCycle
 
 
@@ -38,6 +39,7 @@ class Purpose(models.TextChoices):
 OPEN_STATUSES = ("draft", "submitted", "in_approval", "returned", "approved")
 
 
+@audited()
 class RenewalRequest(models.Model):
     """Why and how one subscription should be renewed (or not), for approval."""
 
@@ -197,6 +199,7 @@ class RenewalRequest(models.Model):
         return self.purpose == Purpose.CANCEL
 
 
+@audited()
 class Quote(models.Model):
     """A vendor's offer for the renewal: the incumbent's, or an alternative's."""
 
@@ -333,6 +336,7 @@ class Quote(models.Model):
         return cents(self.total_3y_base / 3 / served)
 
 
+@audited()
 class Assessment(models.Model):
     """An assessment of the request from one side (IT, finance, project management)."""
 

@@ -14,10 +14,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from config.audit import audited
+
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 CENT = Decimal("0.01")
 
 
+@audited()
 class CurrencyRate(models.Model):
     """How many units of the base currency (CNY) one unit of ``currency`` was worth from a date."""
 
@@ -51,6 +54,7 @@ class CurrencyRate(models.Model):
         return f"1 {self.currency} = {self.rate_to_base} ({self.valid_from:%Y-%m-%d})"
 
 
+@audited()
 class Vendor(models.Model):
     """A company that sells us software."""
 
@@ -82,6 +86,7 @@ class BillingCycle(models.TextChoices):
     PERPETUAL = "perpetual", _("Perpetual with maintenance")
 
 
+@audited(exclude=["modules_cost", "updated_at"])
 class Subscription(models.Model):
     """One product bought by one department, with its current term.
 
@@ -280,6 +285,7 @@ class Subscription(models.Model):
         return self.term_end - dt.timedelta(days=self.notice_period_days)
 
 
+@audited()
 class Module(models.Model):
     """An add-on of a subscription (Gantt, mobile, automation …), priced per seat when charged."""
 
@@ -328,6 +334,7 @@ class Module(models.Model):
         return self.name
 
 
+@audited()
 class SubscriptionTerm(models.Model):
     """A past term of a subscription: what was bought and what was actually paid."""
 

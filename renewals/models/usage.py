@@ -6,7 +6,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from config.audit import audited
 
+
+@audited()
 class Seat(models.Model):
     """A subscription (and some of its modules) assigned to a person, from a date until revoked."""
 
