@@ -265,8 +265,32 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 # No URL pattern serves this prefix; it only exists because Django's test live server expects one.
 MEDIA_URL = "/_private-media-not-served/"
+# Contract files and briefing PDFs go through Django's default storage: MEDIA_ROOT on disk, or
+# with FILE_STORAGE=s3 a private bucket on any S3-compatible service (django-storages; install
+# boto3 too: `pip install -r requirements.lock boto3`). Objects are never public: downloads go
+# through the permission-checked views, which stream them from the bucket.
+FILE_STORAGE = env.str("FILE_STORAGE", default="filesystem")
+if FILE_STORAGE == "s3":
+    _default_storage: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("S3_BUCKET"),
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("S3_REGION", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID"),
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY"),
+            "location": env.str("S3_PREFIX", default="renewaldesk"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif FILE_STORAGE == "filesystem":
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured('FILE_STORAGE must be "filesystem" or "s3".')
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -411,6 +435,8 @@ CONTRACT_SENDFILE = env.str("CONTRACT_SENDFILE", default="")
 CONTRACT_ACCEL_PREFIX = env.str("CONTRACT_ACCEL_PREFIX", default="/_protected/")
 if CONTRACT_SENDFILE not in ("", "x-accel", "x-sendfile"):
     raise ImproperlyConfigured('CONTRACT_SENDFILE must be "", "x-accel" or "x-sendfile".')
+if CONTRACT_SENDFILE and FILE_STORAGE != "filesystem":
+    raise ImproperlyConfigured("CONTRACT_SENDFILE needs FILE_STORAGE=filesystem (files on disk).")
 # PDFs (assessment reports, briefings) are set in this font, built once from the vendored
 # Noto Sans SC web-font files into one TrueType file (see config/pdf.py).
 PDF_FONT_DIR = Path(env.str("PDF_FONT_DIR", default=str(BASE_DIR / "var" / "fonts")))
