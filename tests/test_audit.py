@@ -154,3 +154,26 @@ def test_an_objects_history_is_shown_to_those_who_see_it(cast: Cast) -> None:
     head_b.force_login(cast.head_b)
     assert head_b.get(url).status_code == 404
     assert head_a.get(reverse("audit-object", args=["nothing", 1])).status_code == 404
+
+
+def test_request_contract_and_budget_pages_link_their_history(cast: Cast) -> None:
+    from contracts.services import contract_save
+    from renewals.services.requests import request_create
+
+    request = request_create(subscription=cast.subscription_a, user=cast.software_admin)
+    contract = contract_save(
+        user=cast.it_admin, subscription=cast.subscription_a,
+        data={"number": "H-1", "counterparty": "某公司", "valid_from": "2027-01-01",
+              "valid_to": "2027-12-31", "total_value": "1"},
+    )  # fmt: skip
+    client = Client()
+    client.force_login(cast.head_a)
+    for page, kind, pk in (
+        (request.get_absolute_url(), "request", request.pk),
+        (contract.get_absolute_url(), "contract", contract.pk),
+        (cast.budget_a.get_absolute_url(), "budget", cast.budget_a.pk),
+    ):
+        history = reverse("audit-object", args=[kind, pk])
+        assert f'href="{history}"' in client.get(page).content.decode(), kind
+        response = client.get(history)
+        assert response.status_code == 200 and response.context["rows"], kind
