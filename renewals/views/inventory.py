@@ -7,8 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import IntegerField, Prefetch, prefetch_related_objects
-from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -151,13 +149,13 @@ def _deadlines(subscription: Subscription, today: dt.date) -> list[dict[str, Any
     ]
 
 
-# Active seats holding a module, as a correlated count: the ORM's Count over the join, grouped
-# by every module column, took 1.2 ms longer to build and plan than the query took to run.
-_HOLDER_COUNT = RawSQL(
-    "SELECT count(*) FROM renewals_seat_modules sm JOIN renewals_seat st ON st.id = sm.seat_id "
-    'WHERE sm.module_id = "renewals_module"."id" AND st.revoked_on IS NULL',
-    (),
-    output_field=IntegerField(),
+# A subscription's modules with how many active seats hold each, by name. Plain SQL: through
+# the ORM (a prefetch with the count annotated) it took a millisecond more to build than to run.
+_MODULES_SQL = (
+    "SELECT m.*, (SELECT count(*) FROM renewals_seat_modules sm "
+    "JOIN renewals_seat st ON st.id = sm.seat_id "
+    "WHERE sm.module_id = m.id AND st.revoked_on IS NULL) AS holder_count "
+    "FROM renewals_module m WHERE m.subscription_id = %s ORDER BY m.name, m.id"
 )
 
 
@@ -167,11 +165,8 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = subs.get_subscription_for(request.user, pk)
     today = timezone.localdate()
     # The modules with their holder counts, read once for the module table and the trend.
-    prefetch_related_objects(
-        [subscription],
-        Prefetch("modules", queryset=Module.objects.annotate(holder_count=_HOLDER_COUNT)),
-    )
-    trend = usage.usage_trend(subscription, today=today)
+    modules = list(Module.objects.raw(_MODULES_SQL, [subscription.pk]))
+    trend = usage.usage_trend(subscription, today=today, modules=modules)
     chart = {
         "labels": [p.month.strftime("%Y-%m") for p in next(iter(trend.values()))],
         "series": [
@@ -204,7 +199,7 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "subscription": subscription,
             "seats": usage.seats_of(subscription, today=today),
-            "modules": subscription.modules.all(),
+            "modules": modules,
             "terms": _term_history(subscription),
             "trend": trend,
             "chart": chart,
