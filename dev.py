@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Renewal Desk developer entry point: needs only Python 3.11 (standard library) to start.
 
-    python3 dev.py start        # venv + install + database + migrate + schedules + demo data,
-                                # then the web server and the django-q2 cluster; Ctrl-C stops all
+    python3 dev.py start        # venv + install + database + migrate + cache table + schedules
+                                # + demo data, then the web server and the django-q2 cluster;
+                                # Ctrl-C stops all
     python3 dev.py test         # the whole suite: ruff, mypy, Django checks, migrations, pytest
     python3 dev.py stop-db      # stop the private PostgreSQL of this checkout now
     python3 dev.py lock         # re-resolve requirements*.lock from pyproject.toml
@@ -204,6 +205,8 @@ def cmd_start(argv: list[str]) -> int:
     os.environ.update(env)
     database_env()
     manage("migrate", "--noinput", env=env)
+    # The shared cache's table (config/settings.py, "Cache"); does nothing when it exists.
+    manage("createcachetable", env=env)
     manage("sync_schedules", env=env)
     manage("seed_demo", env=env)
     if env["DEBUG"].lower() in ("1", "true", "yes", "on"):

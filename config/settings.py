@@ -307,13 +307,29 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Renewal Desk <renewa
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Cache -----------------------------------------------------------------------------------
+# The cache must be one that every web process and every django-q2 worker shares: the KPI
+# dashboard's figures are stored there by a worker's task and served by the web processes
+# (renewals/selectors/kpis.py, "Stored figures"), and its add() is the guard that lets only one
+# of several processes queue a refresh. A per-process memory cache would do neither. So: Redis
+# when REDIS_URL is set (several machines), else a table in our PostgreSQL, which every process
+# already reaches. The table is created by `manage.py createcachetable` (idempotent; `dev.py
+# start` runs it after migrate, production runs it with migrate; test databases get it from
+# Django's test set-up).
+DATABASE_CACHE: dict[str, object] = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "renewaldesk_cache",
+    # Each scope the dashboard is seen in keeps about four entries (figures, the rendered section
+    # per language, the refresh guard), django-q2 a few (cluster status). Django's default of
+    # 300 would start evicting a third of all entries (by key order, not age) at ~75 scopes.
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": DATABASE_CACHE}
 
 # --- Background jobs: django-q2 --------------------------------------------------------------
 Q_CLUSTER: dict[str, object] = {
@@ -403,8 +419,9 @@ UNDERUSE_PERCENT = env.int("UNDERUSE_PERCENT", default=30)
 UNDERUSE_MONTHS = env.int("UNDERUSE_MONTHS", default=3)
 # The on-time renewal rate the KPI dashboard measures against (percent).
 ON_TIME_RENEWAL_TARGET = env.str("ON_TIME_RENEWAL_TARGET", default="99.5")
-# The dashboard's figures aggregate the whole inventory: they are kept this many seconds in the
-# cache (per scope) and the page says when they were computed. 0 = always fresh.
+# The dashboard's figures aggregate the whole inventory: each scope's figures are served from
+# the shared cache (see "Cache") with their "as of" stamp; older than this many seconds they are
+# still served while one django-q2 task refreshes them. 0 = computed on every view.
 KPI_CACHE_SECONDS = env.int("KPI_CACHE_SECONDS", default=60)
 # Uploads (CSV/XLSX imports) larger than this are refused before they are stored.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)

@@ -26,5 +26,11 @@ STATIC_ROOT = None
 # database, e.g. TEST_DATABASE_NAME=test_renewaldesk_2.
 if _test_name := os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {**DATABASES["default"].get("TEST", {}), "NAME": _test_name}  # noqa: F405
-# Dashboard figures are computed on every request in tests (the cache has its own test).
+# A memory cache whatever the environment says (no test writes to a developer's Redis). Tasks run
+# in the test's own process, so it is shared by everything a test runs; and query-count tests
+# count the pages' own queries, not DRF's throttle bookkeeping in the cache. The database cache
+# the deployed app shares between processes (config/settings.py, "Cache") is what the KPI store's
+# tests run on (tests/renewals/test_kpi_store.py), a worker in a process of its own included.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Dashboard figures are computed on every request in tests (the cache has its own tests).
 KPI_CACHE_SECONDS = 0

@@ -64,10 +64,7 @@ def kpi_warm() -> str:
     are served from the cache (see renewals.selectors.kpis, "Stored figures")."""
     from renewals.selectors import kpis
 
-    if not kpis.refresh_in_worker():
-        # The default cache is each process's own memory: what this worker stores, no web
-        # process would see (views then refresh their own figures).
-        return "skipped: the cache is not shared with the web processes (set REDIS_URL)"
+    # (the cache is shared by the workers and the web processes: config/settings.py, "Cache")
     scopes = kpis.warm_scopes()
     done = sum(1 for depts in scopes if kpis.refresh(depts) is not None)
     return f"{done} of {len(scopes)} scopes refreshed"

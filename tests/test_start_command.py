@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import psycopg
@@ -32,19 +33,26 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+START_DATABASE = f"renewaldesk_start_{os.getpid()}"
+
+
+def _connect(dbname: str) -> psycopg.Connection[tuple[Any, ...]]:
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        dbname=dbname,
+        autocommit=True,
+        host=db["HOST"],
+        port=db["PORT"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+    )
+
+
 @pytest.fixture
 def start_database() -> Iterator[str]:
-    db = settings.DATABASES["default"]
-    name = f"renewaldesk_start_{os.getpid()}"
-    params = {
-        "host": db["HOST"],
-        "port": db["PORT"],
-        "user": db["USER"],
-        "password": db["PASSWORD"],
-    }
-    yield helpers.database_url(name)
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as pg:
-        pg.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield helpers.database_url(START_DATABASE)
+    with _connect("postgres") as pg:
+        pg.execute(f'DROP DATABASE IF EXISTS "{START_DATABASE}" WITH (FORCE)')
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -119,6 +127,14 @@ def test_start_serves_the_app_with_a_live_worker_and_stops_cleanly(
         )
         status, html = _get(base + "/accounts/login/")
         assert "续费管理台" in html
+        # The shared cache's table was created (createcachetable), and the worker process writes
+        # to it: django-q2 keeps its cluster status in the default cache.
+        with _connect(START_DATABASE) as pg:
+            row = pg.execute(
+                "SELECT count(*) FROM renewaldesk_cache WHERE cache_key LIKE %s",
+                ["%django_q:renewaldesk:cluster%"],
+            ).fetchone()
+        assert row is not None and row[0] >= 1
         output = log.read_text()
         assert "demo users (password:" in output and "head_rd" in output
         _ctrl_c(proc, log)

@@ -29,15 +29,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.locmem import LocMemCache
-from django.db import connection, connections, transaction
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -461,9 +459,9 @@ def lapsed_subscriptions(user: Any, today: dt.date) -> QuerySet[Subscription]:
 # (first view ever, or figures older than STORED_SECONDS: the worker has not refreshed them
 # for an hour) is computed in the request.
 #
-# The worker's refresh reaches the web processes only through a cache they share (Redis:
-# REDIS_URL). With the default per-process memory cache (one machine, development), a stale
-# view refreshes its own process's figures in a background thread instead.
+# The worker's refresh reaches the web processes through the cache they all share: a table in
+# our database by default, Redis with REDIS_URL (config/settings.py, "Cache"). Nothing is
+# refreshed in a web process's own thread: every refresh is a django-q2 task.
 
 # How long stored figures may be served at all; the warm-up runs well within it.
 STORED_SECONDS = 3600
@@ -486,13 +484,6 @@ def stored_key(depts: list[int] | None) -> str:
 def guard_key(depts: list[int] | None) -> str:
     """Set while a refresh of the scope is queued or running."""
     return f"kpi:refreshing:{scope_digest(depts)}"
-
-
-def refresh_in_worker() -> bool:
-    """Whether a django-q2 task's cache writes reach this process: the cache is shared
-    (Redis), or tasks run in this process (Q_CLUSTER sync, as in tests)."""
-    # (django.core.cache.cache is a proxy: the backend itself is caches["default"])
-    return bool(settings.Q_CLUSTER.get("sync")) or not isinstance(caches["default"], LocMemCache)
 
 
 def is_fresh(board: Dashboard, today: dt.date) -> bool:
@@ -518,30 +509,21 @@ def stored_dashboard(depts: list[int] | None, today: dt.date) -> tuple[Dashboard
 def refresh_queue(depts: list[int] | None) -> bool:
     """Queue one refresh of the scope's figures unless one is queued or running already;
     True when this call queued it."""
-    # add() sets the key only when it is absent, atomically (Redis SET NX; the memory cache
-    # under its lock): of two views that find the same figures stale, one queues the refresh.
+    # add() sets the key only when it is absent, atomically across processes (Redis SET NX; the
+    # database cache INSERTs the key, and its primary key refuses a second view's INSERT): of
+    # two views that find the same figures stale, one queues the refresh.
     if not cache.add(guard_key(depts), timezone.now().isoformat(), REFRESH_GUARD_SECONDS):
         return False
-    if refresh_in_worker():
 
-        def enqueue() -> None:
-            # In a transaction: outside one, django-q2's ORM broker first closes the request's
-            # database connection (close_old_connections with CONN_MAX_AGE 0), and the rest of
-            # the request would connect again (~7 ms).
-            with transaction.atomic():
-                async_task("renewals.tasks.kpi_refresh", depts, group="kpi-refresh")
+    def enqueue() -> None:
+        # In a transaction: outside one, django-q2's ORM broker first closes the request's
+        # database connection (close_old_connections with CONN_MAX_AGE 0), and the rest of the
+        # request would connect again (~7 ms).
+        with transaction.atomic():
+            async_task("renewals.tasks.kpi_refresh", depts, group="kpi-refresh")
 
-        transaction.on_commit(enqueue)
-    else:
-        threading.Thread(target=_refresh_here, args=(depts,), daemon=True).start()
+    transaction.on_commit(enqueue)
     return True
-
-
-def _refresh_here(depts: list[int] | None) -> None:
-    try:
-        refresh(depts)
-    finally:
-        connections.close_all()  # this thread's connections
 
 
 def refresh(depts: list[int] | None, today: dt.date | None = None) -> Dashboard | None:

@@ -1,31 +1,48 @@
-"""The KPI dashboard's stored figures: served with their stamp, refreshed in the background once
-per scope, warmed by the schedule through the real django-q2 scheduler, computed in the request
-only when nothing is stored."""
+"""The KPI dashboard's stored figures: served with their stamp, refreshed once per scope by a
+django-q2 task (never in a thread of the web process), warmed by the schedule through the real
+django-q2 scheduler, computed in the request only when nothing is stored; and what a worker
+process stores in the shared cache (the database's, without REDIS_URL) is what the next view
+serves."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
-from django.core.cache import cache
+from django.conf import settings as django_settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.db import DatabaseCache
 from django.core.management import call_command
 from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from django_q.models import Schedule, Success
+from django_q.conf import Conf
+from django_q.models import OrmQ, Schedule, Success
 from django_q.scheduler import scheduler
+from django_q.tasks import async_task
 
 from config.schedules import PREFIX
+from config.settings import DATABASE_CACHE
 from renewals.selectors import kpis
 from renewals.tasks import kpi_refresh
+from tests import helpers
 from tests.conftest import Cast
 from tests.factories import SubscriptionFactory
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 LAPSED = re.compile(
     r'data-testid="kpi-lapsed">\s*<div class="card-body">\s*<div class="[^"]*">(\d+)<'
@@ -34,8 +51,13 @@ LAPSED = re.compile(
 
 @pytest.fixture
 def stored(settings: Any) -> Any:
-    """Figures kept 60 s (the tests' settings compute them on every view); an empty cache."""
+    """Figures kept 60 s (the tests' settings compute them on every view), in the cache every
+    process shares when REDIS_URL is unset: the settings' table in the database (the tests'
+    settings keep a memory cache), created here like `dev.py start` does; emptied."""
     settings.KPI_CACHE_SECONDS = 60
+    settings.CACHES = {"default": DATABASE_CACHE}
+    call_command("createcachetable", verbosity=0)
+    assert isinstance(caches["default"], DatabaseCache)
     cache.clear()
     yield settings
     cache.clear()
@@ -74,6 +96,18 @@ def lapse_one(cast: Cast) -> None:
         department=cast.dept_a, term_start=dt.date(2024, 1, 1), term_end=dt.date(2025, 1, 1),
         status="expired",
     )  # fmt: skip
+
+
+def make_stale(depts: list[int] | None) -> None:
+    """The scope's stored figures made older than KPI_CACHE_SECONDS, as any process would find
+    them in the shared cache, and no refresh under way."""
+    board = cache.get(kpis.stored_key(depts))
+    assert isinstance(board, kpis.Dashboard)
+    old = timezone.now() - dt.timedelta(seconds=django_settings.KPI_CACHE_SECONDS + 30)
+    cache.set(
+        kpis.stored_key(depts), dataclasses.replace(board, computed_at=old), kpis.STORED_SECONDS
+    )
+    cache.delete(kpis.guard_key(depts))
 
 
 @pytest.mark.django_db
@@ -118,29 +152,36 @@ def test_stale_figures_are_served_with_their_stamp_and_one_refresh_is_queued(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_stale_views_queue_one_refresh(
+def test_concurrent_stale_views_queue_one_refresh(
     cast: Cast, stored: Any, queued: list[tuple[str, tuple[Any, ...]]]
 ) -> None:
+    """Views racing on the same stale figures, each on its own database connection (as in
+    separate processes): the cache's add() lets exactly one of them queue the refresh."""
     signed_in(cast.head_a).get(reverse("home"))  # stores A's figures
-    clients = [signed_in(cast.head_a) for _ in range(2)]
+    depts = kpis.scope(cast.head_a)
+    make_stale(depts)
+    clients = [signed_in(cast.head_a) for _ in range(4)]
     start = threading.Barrier(len(clients))
-    statuses: list[int] = []
+    pages: list[str] = []
 
     def view(client: Client) -> None:
         try:
             start.wait()
-            statuses.append(client.get(reverse("home")).status_code)
+            response = client.get(reverse("home"))
+            assert response.status_code == 200
+            pages.append(response.content.decode())
         finally:
             connections.close_all()
 
-    with time_machine.travel(timezone.now() + dt.timedelta(seconds=90)):
-        threads = [threading.Thread(target=view, args=(c,)) for c in clients]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-    assert statuses == [200, 200]
-    assert [func for func, _args in queued] == ["renewals.tasks.kpi_refresh"]
+    threads = [threading.Thread(target=view, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(pages) == len(clients)
+    assert all('data-testid="kpi-refreshing"' in page for page in pages)
+    assert queued == [("renewals.tasks.kpi_refresh", (depts,))]
+    assert cache.get(kpis.guard_key(depts)) is not None  # held until the refresh is done
 
 
 @pytest.mark.django_db(transaction=True)
@@ -203,55 +244,121 @@ def test_the_scheduled_warm_up_stores_every_scope_and_views_compute_nothing(
 
 @pytest.mark.django_db
 def test_a_view_makes_the_same_number_of_queries_whatever_the_inventory(
-    cast: Cast, stored: Any
+    cast: Cast,
+    stored: Any,
+    queued: list[tuple[str, tuple[Any, ...]]],
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    def counts() -> tuple[int, int]:
+    def counts() -> tuple[int, int, int]:
         cache.clear()
         client = signed_in(cast.it_admin)
         client.get(reverse("home"))  # nothing stored: computed and stored
         with CaptureQueriesContext(connection) as stored_view:
             client.get(reverse("home"))
+        make_stale(None)
+        with (
+            CaptureQueriesContext(connection) as stale_view,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            client.get(reverse("home"))
         cache.clear()
         with CaptureQueriesContext(connection) as computing_view:
             client.get(reverse("home"))
-        return len(stored_view), len(computing_view)
+        return len(stored_view), len(stale_view), len(computing_view)
 
     small = counts()
     for i in range(20):
         SubscriptionFactory.create(department=cast.dept_a if i % 2 else cast.dept_b)
     lapse_one(cast)
     assert counts() == small
-    assert small[0] < small[1]
+    assert small[0] < small[1] < small[2]
+    assert len(queued) == 2  # one refresh queued by each stale view
+
+
+def _worker(log: Path) -> subprocess.Popen[bytes]:
+    """A django-q2 cluster in a process of its own, as `dev.py start` and production run it:
+    the production settings (config.settings) without REDIS_URL, on the test database."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "REDIS_URL", "DEBUG")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DEBUG="true",
+        DATABASE_URL=helpers.database_url(),
+        SECRET_KEY=django_settings.SECRET_KEY,  # tasks are signed with it
+        Q_WORKERS="1",
+    )
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _stop(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        # To the cluster's own process only: it stops its sentinel and workers in order (its
+        # sentinel dies at once on a SIGTERM of its own, and the cluster then waits for it).
+        os.kill(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(worker.pid, signal.SIGKILL)  # anything of its group still there
+    except ProcessLookupError:
+        pass
+    worker.wait()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_a_per_process_cache_a_stale_view_refreshes_in_a_thread_of_its_own(
-    cast: Cast, stored: Any, monkeypatch: pytest.MonkeyPatch
+def test_figures_a_worker_process_refreshed_are_served_to_the_next_view(
+    cast: Cast, stored: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The default memory cache is each process's own: a worker's refresh would never reach
-    the web process, so the view's process refreshes its figures itself, after answering."""
-    monkeypatch.setattr(kpis, "refresh_in_worker", lambda: False)
+    """The production path end to end: a stale view queues the refresh on the ORM broker, a
+    real django-q2 cluster in another process runs it (and the warm-up) and stores the figures
+    in the shared database cache, and the web process serves them to the next view."""
+    monkeypatch.setattr(Conf, "SYNC", False)  # queue, as production does (tests run tasks at once)
+    stored.KPI_CACHE_SECONDS = 600  # what the worker stores stays fresh however slow it starts
     client = signed_in(cast.head_a)
-    before = lapsed_shown(client.get(reverse("home")).content.decode())
+    before = lapsed_shown(client.get(reverse("home")).content.decode())  # computed, stored
+    depts = kpis.scope(cast.head_a)
     lapse_one(cast)
-    with time_machine.travel(timezone.now() + dt.timedelta(seconds=90)):
-        alive = set(threading.enumerate())
-        page = client.get(reverse("home")).content.decode()
-        assert lapsed_shown(page) == before and 'data-testid="kpi-refreshing"' in page
-        refreshers = [t for t in threading.enumerate() if t not in alive]
-        assert len(refreshers) == 1
-        refreshers[0].join(30)
-        fresh = client.get(reverse("home")).content.decode()
-    assert lapsed_shown(fresh) == before + 1 and 'data-testid="kpi-refreshing"' not in fresh
+    make_stale(depts)
+    page = client.get(reverse("home")).content.decode()
+    assert lapsed_shown(page) == before and 'data-testid="kpi-refreshing"' in page
+    assert [(q.func(), q.args()) for q in OrmQ.objects.all()] == [
+        ("renewals.tasks.kpi_refresh", (depts,))
+    ]
+    async_task("renewals.tasks.kpi_warm")  # what the kpi-warm schedule queues
+    assert cache.get(kpis.stored_key(None)) is None  # nobody has seen every department yet
 
+    log = tmp_path / "qcluster.log"
+    worker = _worker(log)
+    try:
+        deadline = time.monotonic() + 120
+        while Success.objects.filter(func__startswith="renewals.tasks.kpi_").count() < 2:
+            assert worker.poll() is None, log.read_text()[-4000:]
+            assert time.monotonic() < deadline, log.read_text()[-4000:]
+            time.sleep(0.25)
+    finally:
+        _stop(worker)
+    results = dict(Success.objects.values_list("func", "result"))
+    assert str(results["renewals.tasks.kpi_refresh"]).startswith("computed")
+    assert results["renewals.tasks.kpi_warm"] == "3 of 3 scopes refreshed"
 
-@pytest.mark.django_db
-def test_the_warm_up_does_nothing_in_a_worker_whose_cache_the_pages_do_not_share(
-    cast: Cast, stored: Any
-) -> None:
-    from renewals.tasks import kpi_warm
-
-    stored.Q_CLUSTER = {**stored.Q_CLUSTER, "sync": False}  # a real worker, memory cache
-    assert not kpis.refresh_in_worker()
-    assert kpi_warm().startswith("skipped")
-    assert cache.get(kpis.stored_key(None)) is None
+    fresh = client.get(reverse("home")).content.decode()
+    assert lapsed_shown(fresh) == before + 1
+    assert 'data-testid="kpi-refreshing"' not in fresh
+    assert not OrmQ.objects.exists()  # this view queued nothing: the figures were fresh
+    # The warm-up stored the scopes nobody had viewed; their views compute nothing.
+    it_client = signed_in(cast.it_admin)
+    with CaptureQueriesContext(connection) as views:
+        everything = it_client.get(reverse("home")).content.decode()
+    assert not [q for q in views if "renewals_subscription" in q["sql"]]
+    assert lapsed_shown(everything) == kpis.dashboard(user=cast.it_admin).lapsed
