@@ -287,6 +287,35 @@ def test_sorting_by_derived_figures(cast: Cast, inventory: Inventory, column: st
         assert values[: len(known)] == known  # empty figures last either way
 
 
+def test_sorted_by_yearly_cost_the_page_and_the_export_agree(
+    cast: Cast, inventory: Inventory
+) -> None:
+    """Sorting by yearly cost follows the stored modules cost: a module added to the cheapest
+    subscription moves it to the top, in the page and in the export."""
+    cheap = SubscriptionFactory.create(
+        ref="CHEAP", department=cast.dept_a, seats_purchased=10, unit_price=Decimal("1.00")
+    )
+    client = signed_in(cast.it_admin)
+    url = reverse("renewals:subscription-list")
+
+    def page() -> list[str]:
+        rows = client.get(url, {"sort": "-annual_cost"}).context["table"].page.object_list
+        return [row.record.ref for row in rows]
+
+    def export() -> list[str]:
+        csv = client.get(url, {"sort": "-annual_cost", "_export": "csv"}).content.decode(
+            "utf-8-sig"
+        )
+        return [line.split(",")[0] for line in csv.splitlines()[1:]]
+
+    before = page()
+    assert before == export() and before.index("CHEAP") > 0
+    ModuleFactory.create(subscription=cheap, name="AI", unit_price=Decimal("0.50"))
+    assert page() == export() == before  # 15.00 a year: its place does not change
+    ModuleFactory.create(subscription=cheap, name="Gantt", unit_price=Decimal("99999.00"))
+    assert page() == export() == ["CHEAP"] + [ref for ref in before if ref != "CHEAP"]
+
+
 def test_the_list_escapes_what_it_shows(cast: Cast, inventory: Inventory) -> None:
     SubscriptionFactory.create(
         ref="<b>R</b>", product="<script>alert(1)</script>", edition='"><img src=x>',
