@@ -41,6 +41,11 @@ SYSTEM_PACKAGES = {
         "libpangoft2-1.0-0": "/usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0",
         "chromium": "/usr/bin/chromium",
         "gettext": "/usr/bin/xgettext",
+        # tests/test_deploy.py: the production guide behind nginx, with its own Redis and a
+        # self-signed certificate.
+        "nginx": "/usr/sbin/nginx",
+        "redis-server": "/usr/bin/redis-server",
+        "openssl": "/usr/bin/openssl",
     },
 }
 
