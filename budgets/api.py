@@ -10,7 +10,7 @@ from rest_framework import serializers, viewsets
 
 from budgets.models import Budget, LedgerEntry
 from budgets.selectors import Balance, balances
-from config.api import roles
+from config.api import LOOKUP, IsoDateTimeFilter, api_schema, roles
 from config.navigation import BUDGET_ROLES
 from org.scoping import visible_departments
 
@@ -58,6 +58,8 @@ class BudgetViewSet(viewsets.ReadOnlyModelViewSet[Budget]):
     """Budgets of the departments the user may see, each with its balance (sums of its own
     ledger entries; sub-departments are separate budgets)."""
 
+    schema = api_schema()
+    lookup_value_regex = LOOKUP
     serializer_class = BudgetSerializer
     permission_classes = [roles(*BUDGET_ROLES)]
     filterset_class = BudgetFilter
@@ -97,7 +99,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer[LedgerEntry]):
 class LedgerFilter(django_filters.FilterSet):
     budget = django_filters.NumberFilter(field_name="budget_id")
     kind = django_filters.ChoiceFilter(choices=LedgerEntry.Kind.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = LedgerEntry
@@ -107,6 +109,8 @@ class LedgerFilter(django_filters.FilterSet):
 class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet[LedgerEntry]):
     """The append-only ledger (台账) of the budgets the user may see."""
 
+    schema = api_schema()
+    lookup_value_regex = LOOKUP
     serializer_class = LedgerEntrySerializer
     permission_classes = [roles(*BUDGET_ROLES)]
     filterset_class = LedgerFilter

@@ -15,7 +15,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 
-from config.api import roles
+from config.api import LOOKUP, BooleanFilter, api_schema, roles
 from config.navigation import DIRECTORY_ROLES
 from contracts import selectors, views
 from contracts.models import Contract, ContractDocument
@@ -48,7 +48,7 @@ class ContractSerializer(serializers.ModelSerializer[Contract]):
 class ContractFilter(django_filters.FilterSet):
     subscription = django_filters.NumberFilter(field_name="subscription_id")
     status = django_filters.ChoiceFilter(choices=Contract.Status.choices)
-    auto_renew = django_filters.BooleanFilter()
+    auto_renew = BooleanFilter()
     valid_on = django_filters.DateFilter(method="filter_valid_on", label=_("valid on"))
     q = django_filters.CharFilter(method="filter_q", label=_("search"), max_length=200)
 
@@ -67,6 +67,8 @@ class ContractViewSet(viewsets.ReadOnlyModelViewSet[Contract]):
     """Contracts of the subscriptions the user may see, with their documents' metadata;
     ``?q=`` searches metadata and the PDFs' text like the archive page."""
 
+    schema = api_schema()
+    lookup_value_regex = LOOKUP
     serializer_class = ContractSerializer
     permission_classes = [roles(*DIRECTORY_ROLES)]
     filterset_class = ContractFilter
@@ -83,6 +85,8 @@ class ContractViewSet(viewsets.ReadOnlyModelViewSet[Contract]):
 class DocumentViewSet(viewsets.ReadOnlyModelViewSet[ContractDocument]):
     """Documents of the contracts the user may see; ``download/`` returns the file."""
 
+    schema = api_schema()
+    lookup_value_regex = LOOKUP
     serializer_class = DocumentSerializer
     permission_classes = [roles(*DIRECTORY_ROLES)]
     ordering_fields = ["uploaded_at", "id"]

@@ -14,7 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import roles
+from config.api import LOOKUP, api_schema, roles
 from config.navigation import DIRECTORY_ROLES
 from org import selectors, services
 from org.models import Department, Person
@@ -31,6 +31,8 @@ class DepartmentSerializer(serializers.ModelSerializer[Department]):
 class DepartmentViewSet(viewsets.ReadOnlyModelViewSet[Department]):
     """Departments the token's user may see."""
 
+    schema = api_schema()
+    lookup_value_regex = LOOKUP
     serializer_class = DepartmentSerializer
     permission_classes = [roles(*DIRECTORY_ROLES)]
     ordering_fields = ["code", "name", "id"]
@@ -87,6 +89,8 @@ class PersonViewSet(
     """The employee directory of the departments the user may see; heads, software admins and
     IT admins add and change people of the departments they manage."""
 
+    schema = api_schema()
+    lookup_value_regex = LOOKUP
     serializer_class = PersonSerializer
     permission_classes = [roles(*DIRECTORY_ROLES)]
     filterset_class = PersonFilter

@@ -9,14 +9,14 @@ from typing import Any
 import django_filters
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from budgets.services import local_today
-from config.api import roles
+from config.api import CONFLICT, LOOKUP, BooleanFilter, api_schema, roles
 from config.navigation import DIRECTORY_ROLES
 from org.models import User
 from org.roles import Role
@@ -51,6 +51,8 @@ def _user(request: Request) -> User:
 
 class VendorSerializer(serializers.ModelSerializer[Vendor]):
     subscription_count = serializers.IntegerField(read_only=True)
+    # A URL or empty (not known): "uri" in the schema would refuse the empty string.
+    website = serializers.CharField(read_only=True)
 
     class Meta:
         model = Vendor
@@ -61,6 +63,8 @@ class VendorSerializer(serializers.ModelSerializer[Vendor]):
 class VendorViewSet(viewsets.ReadOnlyModelViewSet[Vendor]):
     """Vendors the user's departments buy from (everyone's for IT, finance and auditors)."""
 
+    schema = api_schema()
+    lookup_value_regex = LOOKUP
     serializer_class = VendorSerializer
     permission_classes = [READ]
     ordering_fields = ["name", "id"]
@@ -95,7 +99,7 @@ class SubscriptionFilter(django_filters.FilterSet):
     department = django_filters.NumberFilter(field_name="department_id")
     vendor = django_filters.NumberFilter(field_name="vendor_id")
     status = django_filters.ChoiceFilter(choices=Subscription.Status.choices)
-    auto_renew = django_filters.BooleanFilter()
+    auto_renew = BooleanFilter()
     renews_within = django_filters.NumberFilter(
         method="filter_renews_within", label=_("renews within (days)"), min_value=0
     )
@@ -113,6 +117,8 @@ class SubscriptionFilter(django_filters.FilterSet):
 class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet[Subscription]):
     """The inventory of the departments the user may see."""
 
+    schema = api_schema()
+    lookup_value_regex = LOOKUP
     serializer_class = SubscriptionSerializer
     permission_classes = [READ]
     filterset_class = SubscriptionFilter
@@ -144,7 +150,7 @@ class SeatSerializer(serializers.ModelSerializer[Seat]):
 class SeatFilter(django_filters.FilterSet):
     subscription = django_filters.NumberFilter(field_name="subscription_id")
     person = django_filters.NumberFilter(field_name="person_id")
-    active = django_filters.BooleanFilter(field_name="revoked_on", lookup_expr="isnull")
+    active = BooleanFilter(field_name="revoked_on", lookup_expr="isnull")
 
     class Meta:
         model = Seat
@@ -154,6 +160,8 @@ class SeatFilter(django_filters.FilterSet):
 class SeatViewSet(viewsets.ReadOnlyModelViewSet[Seat]):
     """Seats of the subscriptions the user may see."""
 
+    schema = api_schema()
+    lookup_value_regex = LOOKUP
     serializer_class = SeatSerializer
     permission_classes = [READ]
     filterset_class = SeatFilter
@@ -222,6 +230,8 @@ class UsageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[MonthlyUsage])
     """Monthly usage of the subscriptions the user may see; IT admins and the departments'
     software admins and heads write it in bulk (create or update, all or nothing)."""
 
+    schema = api_schema()
+    lookup_value_regex = LOOKUP
     serializer_class = UsageSerializer
     permission_classes = [READ]
     filterset_class = UsageFilter
@@ -235,7 +245,7 @@ class UsageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[MonthlyUsage])
 
     @extend_schema(
         request=UsageBulkSerializer,
-        responses={201: UsageWrittenSerializer, 400: OpenApiResponse(description="refused")},
+        responses={201: UsageWrittenSerializer},
     )
     @action(
         detail=False,
@@ -344,6 +354,8 @@ class RequestViewSet(
     """Renewal requests of the departments the user may see: open one (with the incumbent's
     quote and usage evidence filled in), change what it proposes, submit it, decide it."""
 
+    schema = api_schema()
+    lookup_value_regex = LOOKUP
     serializer_class = RequestSerializer
     permission_classes = [READ]
     filterset_class = RequestFilter
@@ -390,10 +402,7 @@ class RequestViewSet(
 
     @extend_schema(
         request=DecisionSerializer,
-        responses={
-            200: RequestSerializer,
-            409: OpenApiResponse(description="already decided by someone else"),
-        },
+        responses={200: RequestSerializer, 409: CONFLICT},
     )
     @action(
         detail=True,
@@ -444,6 +453,8 @@ class DeliveryFilter(django_filters.FilterSet):
 class DeliveryViewSet(viewsets.ReadOnlyModelViewSet[AlertDelivery]):
     """Alerts recorded for the subscriptions the user may see, and how each was delivered."""
 
+    schema = api_schema()
+    lookup_value_regex = LOOKUP
     serializer_class = DeliverySerializer
     permission_classes = [READ]
     filterset_class = DeliveryFilter
