@@ -40,4 +40,14 @@ for (const weight of ["400", "700"]) {
     if (f.endsWith(`-${weight}-normal.woff2`)) copy(`${font}/files/${f}`, `noto-sans-sc/files/${f}`);
   }
 }
+// The minified files end with a source-map comment, but the maps are not shipped: Django's
+// manifest storage (collectstatic with DEBUG=false) refuses a reference to a missing file.
+for (const file of [
+  "bootstrap/bootstrap.min.css",
+  "bootstrap/bootstrap.bundle.min.js",
+  "chart.js/chart.umd.min.js",
+]) {
+  const path = join(out, file);
+  writeFileSync(path, readFileSync(path, "utf8").replace(/\n?\/[*/]# sourceMappingURL=[^\n]*\s*$/, "\n"));
+}
 console.log("vendored into", out);
