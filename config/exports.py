@@ -9,7 +9,7 @@ from django_tables2.export import TableExport
 
 # A cell starting with one of these is run as a formula by spreadsheet programs
 # (=HYPERLINK(...), +cmd|..., -2+3, @SUM(...)); tab and CR start DDE tricks.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\x00")
 
 
 def neutralise(value: Any) -> Any:

@@ -32,7 +32,6 @@ from renewals.models import (
     Subscription,
     Vendor,
 )
-from renewals.selectors.requests import request_list
 from renewals.selectors.subscriptions import vendor_list, visible_subscriptions
 from renewals.services import requests as request_services
 from renewals.services.usage import USAGE_BULK_MAX, UsageRow, usage_bulk_upsert
@@ -475,5 +474,3 @@ ROUTES = [
     ("requests", RequestViewSet, "request"),
     ("deliveries", DeliveryViewSet, "delivery"),
 ]
-
-__all__ = ["ROUTES", "request_list"]

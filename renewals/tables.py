@@ -6,6 +6,7 @@ from typing import Any
 
 import django_tables2 as tables
 from django.db.models import QuerySet
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -168,7 +169,7 @@ class SubscriptionTable(tables.Table):
 
 class VendorTable(tables.Table):
     name = tables.Column(verbose_name=_("Name"), linkify=True)
-    website = tables.URLColumn(verbose_name=_("Website"))
+    website = tables.Column(verbose_name=_("Website"))
     subscription_count = tables.Column(
         verbose_name=_("Subscriptions"), attrs={"td": {"class": "text-end"}}
     )
@@ -179,3 +180,9 @@ class VendorTable(tables.Table):
         sequence = ("name", "website", "subscription_count")
         attrs = {"class": "table table-sm table-hover"}
         empty_text = _("No vendors.")
+
+    def render_website(self, value: str) -> str:
+        """A link only for http(s) addresses: a stored javascript: or data: URL stays text."""
+        if value.lower().startswith(("https://", "http://")):
+            return format_html('<a href="{0}" rel="noopener noreferrer">{0}</a>', value)
+        return value

@@ -329,6 +329,10 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         1,
         "empty-row writer: a literal template, values as arguments",
     ),  # fmt: skip
+    ("renewals/tables.py", "format_html("): (
+        1,
+        "vendor website link, http(s) only: a literal template, the value as argument",
+    ),  # fmt: skip
     ("renewals/views/risks.py", "format_html("): (
         1,
         "risk title link: a literal template, values as arguments",
@@ -474,3 +478,30 @@ def test_every_export_neutralises_formula_cells(cast: Cast) -> None:
             for cell in ours:
                 assert cell.startswith("'") and cell[1:].startswith(("\n", *(s[0] for s in STARTS))), (name, kind, cell)  # fmt: skip
             assert not any(c.startswith(("=", "+", "@", "\t", "\r")) for c in cells), (name, kind)  # fmt: skip
+
+
+def test_a_stored_javascript_website_is_shown_as_text_not_as_a_link(cast: Cast) -> None:
+    """The forms refuse such URLs; a row written some other way (raw SQL) must not become a
+    clickable script on the vendor pages."""
+    from renewals.models import Vendor
+
+    vendor = cast.subscription_a.vendor
+    Vendor.objects.filter(pk=vendor.pk).update(website="javascript:alert(1)")
+    client = Client()
+    client.force_login(cast.it_admin)
+    for url in (
+        reverse("renewals:vendor-list"),
+        reverse("renewals:vendor-detail", args=[vendor.pk]),
+    ):
+        html = client.get(url).content.decode()
+        assert "javascript:alert(1)" in html and 'href="javascript:' not in html, url
+    Vendor.objects.filter(pk=vendor.pk).update(website="https://www.example.cn/")
+    html = client.get(reverse("renewals:vendor-list")).content.decode()
+    assert 'href="https://www.example.cn/"' in html
+
+
+def test_unknown_api_paths_answer_json_404(cast: Cast) -> None:
+    client = Client()
+    client.force_login(cast.auditor)
+    response = client.get("/api/v1/nothing/here/")
+    assert response.status_code == 404 and response.json() == {"detail": "未找到。"}

@@ -8,58 +8,125 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('budgets', '0006_ledger_reforecast_reference'),
-        ('org', '0002_role_groups'),
-        ('pghistory', '0007_auto_20250421_0444'),
+        ("budgets", "0006_ledger_reforecast_reference"),
+        ("org", "0002_role_groups"),
+        ("pghistory", "0007_auto_20250421_0444"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BudgetEvent',
+            name="BudgetEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('year', models.PositiveSmallIntegerField(verbose_name='fiscal year')),
-                ('reserve_percent', models.DecimalField(decimal_places=2, default=Decimal('15.00'), help_text='Share of the allocation held back for adjustments (10–20% recommended).', max_digits=5, verbose_name='reserve %')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                ("year", models.PositiveSmallIntegerField(verbose_name="fiscal year")),
+                (
+                    "reserve_percent",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("15.00"),
+                        help_text="Share of the allocation held back for adjustments (10–20% recommended).",
+                        max_digits=5,
+                        verbose_name="reserve %",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='budget',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "budgets_budgetevent" ("created_at", "department_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "reserve_percent", "year") VALUES (NEW."created_at", NEW."department_id", NEW."id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."reserve_percent", NEW."year"); RETURN NULL;', hash='02c40251027ea0098e19ce86707571be645018b9', operation='INSERT', pgid='pgtrigger_insert_insert_69143', table='budgets_budget', when='AFTER')),
+            model_name="budget",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "budgets_budgetevent" ("created_at", "department_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "reserve_percent", "year") VALUES (NEW."created_at", NEW."department_id", NEW."id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."reserve_percent", NEW."year"); RETURN NULL;',
+                    hash="02c40251027ea0098e19ce86707571be645018b9",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_69143",
+                    table="budgets_budget",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='budget',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "budgets_budgetevent" ("created_at", "department_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "reserve_percent", "year") VALUES (NEW."created_at", NEW."department_id", NEW."id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."reserve_percent", NEW."year"); RETURN NULL;', hash='96d46c455ef2c30ad6bf2ddd4e3dc888a87e98d9', operation='UPDATE', pgid='pgtrigger_update_update_dac1d', table='budgets_budget', when='AFTER')),
+            model_name="budget",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "budgets_budgetevent" ("created_at", "department_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "reserve_percent", "year") VALUES (NEW."created_at", NEW."department_id", NEW."id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."reserve_percent", NEW."year"); RETURN NULL;',
+                    hash="96d46c455ef2c30ad6bf2ddd4e3dc888a87e98d9",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_dac1d",
+                    table="budgets_budget",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='budget',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "budgets_budgetevent" ("created_at", "department_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "reserve_percent", "year") VALUES (OLD."created_at", OLD."department_id", OLD."id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."reserve_percent", OLD."year"); RETURN NULL;', hash='3014eaa97ab7a94d4df120d6d294f901e2de491e', operation='DELETE', pgid='pgtrigger_delete_delete_d0eba', table='budgets_budget', when='AFTER')),
+            model_name="budget",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "budgets_budgetevent" ("created_at", "department_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "reserve_percent", "year") VALUES (OLD."created_at", OLD."department_id", OLD."id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."reserve_percent", OLD."year"); RETURN NULL;',
+                    hash="3014eaa97ab7a94d4df120d6d294f901e2de491e",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_d0eba",
+                    table="budgets_budget",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='budgetevent',
-            name='department',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='org.department', verbose_name='department'),
+            model_name="budgetevent",
+            name="department",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to="org.department",
+                verbose_name="department",
+            ),
         ),
         migrations.AddField(
-            model_name='budgetevent',
-            name='pgh_context',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+            model_name="budgetevent",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
         ),
         migrations.AddField(
-            model_name='budgetevent',
-            name='pgh_obj',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='audit_events', to='budgets.budget'),
+            model_name="budgetevent",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="audit_events",
+                to="budgets.budget",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='budgetevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='b01aabdc9a5cc2a2eb89122741e1da06e7570fb5', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_585f3', table='budgets_budgetevent', when='BEFORE')),
+            model_name="budgetevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="b01aabdc9a5cc2a2eb89122741e1da06e7570fb5",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_585f3",
+                    table="budgets_budgetevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]
