@@ -211,7 +211,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "config.api_filters.ScopedFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -408,6 +408,8 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         # django-axes logs every sign-in at INFO; lock-outs come at WARNING.
         "axes": {"level": "WARNING"},
+        # pgtrigger reports every trigger it (re)installs after migrate.
+        "pgtrigger": {"level": "WARNING"},
     },
 }
 

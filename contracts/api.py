@@ -3,12 +3,9 @@ the same permission-checked download as the pages."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponseBase
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
@@ -17,7 +14,7 @@ from rest_framework.request import Request
 
 from config.api import LOOKUP, BooleanFilter, api_schema, roles
 from config.navigation import DIRECTORY_ROLES
-from contracts import selectors, views
+from contracts import forms, selectors, views
 from contracts.models import Contract, ContractDocument
 
 
@@ -45,22 +42,17 @@ class ContractSerializer(serializers.ModelSerializer[Contract]):
         read_only_fields = fields
 
 
-class ContractFilter(django_filters.FilterSet):
+class ContractFilter(forms.ContractFilter):
+    """The archive's FilterSet (search inside PDFs too, department and vendor among the user's,
+    validity, auto-renewal, expiring within), with a strict yes/no, the subscription and the
+    status."""
+
     subscription = django_filters.NumberFilter(field_name="subscription_id")
     status = django_filters.ChoiceFilter(choices=Contract.Status.choices)
     auto_renew = BooleanFilter()
-    valid_on = django_filters.DateFilter(method="filter_valid_on", label=_("valid on"))
-    q = django_filters.CharFilter(method="filter_q", label=_("search"), max_length=200)
 
-    class Meta:
-        model = Contract
-        fields = ["subscription", "status", "auto_renew"]
-
-    def filter_valid_on(self, queryset: Any, name: str, value: Any) -> Any:
-        return queryset.filter(valid_from__lte=value, valid_to__gte=value)
-
-    def filter_q(self, queryset: Any, name: str, value: str) -> Any:
-        return selectors.contract_search(queryset, value) if value.strip() else queryset
+    class Meta(forms.ContractFilter.Meta):
+        fields = [*forms.ContractFilter.Meta.fields, "subscription", "status"]
 
 
 class ContractViewSet(viewsets.ReadOnlyModelViewSet[Contract]):

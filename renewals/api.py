@@ -3,7 +3,6 @@ the same scoped selectors as the pages; every write calls a service."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import django_filters
@@ -15,12 +14,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from budgets.services import local_today
 from config.api import CONFLICT, LOOKUP, BooleanFilter, api_schema, roles
 from config.navigation import DIRECTORY_ROLES
 from org.models import User
 from org.roles import Role
 from org.scoping import visible_departments
+from renewals import filters, request_tables
 from renewals.models import (
     AlertDelivery,
     ApprovalStep,
@@ -94,23 +93,14 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
         read_only_fields = fields
 
 
-class SubscriptionFilter(django_filters.FilterSet):
-    department = django_filters.NumberFilter(field_name="department_id")
-    vendor = django_filters.NumberFilter(field_name="vendor_id")
-    status = django_filters.ChoiceFilter(choices=Subscription.Status.choices)
+class SubscriptionFilter(filters.SubscriptionFilter):
+    """The subscriptions page's FilterSet (search, department and vendor among the user's,
+    status, renewal window, auto-renewal, idle seats), with a strict yes/no for the API."""
+
     auto_renew = BooleanFilter()
-    renews_within = django_filters.NumberFilter(
-        method="filter_renews_within", label=_("renews within (days)"), min_value=0
-    )
 
-    class Meta:
-        model = Subscription
-        fields = ["department", "vendor", "status", "auto_renew"]
-
-    def filter_renews_within(self, queryset: Any, name: str, value: Any) -> Any:
-        today = local_today()
-        days = min(int(value), 3660)
-        return queryset.filter(term_end__gte=today, term_end__lte=today + dt.timedelta(days=days))
+    class Meta(filters.SubscriptionFilter.Meta):
+        pass
 
 
 class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet[Subscription]):
@@ -332,15 +322,14 @@ class DecisionSerializer(serializers.Serializer[Any]):
     )
 
 
-class RequestFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=RenewalRequest.Status.choices)
-    subscription = django_filters.NumberFilter(field_name="subscription_id")
-    department = django_filters.NumberFilter(field_name="department_id")
-    purpose = django_filters.ChoiceFilter(choices=Purpose.choices)
+class RequestFilter(request_tables.RequestFilter):
+    """The request list's FilterSet (search, department among the user's, status, purpose), and
+    the subscription."""
 
-    class Meta:
-        model = RenewalRequest
-        fields = ["status", "subscription", "department", "purpose"]
+    subscription = django_filters.NumberFilter(field_name="subscription_id")
+
+    class Meta(request_tables.RequestFilter.Meta):
+        fields = [*request_tables.RequestFilter.Meta.fields, "subscription"]
 
 
 class RequestViewSet(

@@ -125,9 +125,14 @@ def test_each_head_sees_only_their_departments_everywhere(cast: Cast) -> None:
     people_b = head_b.get(reverse("api:person-list")).json()["results"]
     assert cast.person_a.employee_no not in {p["employee_no"] for p in people_b}
     assert head_b.get(reverse("api:budget-list")).json()["results"] == []
-    # Filters cannot widen the scope.
+    # Filters are the list pages' FilterSets: another department is not a choice (400), the
+    # scope cannot be widened.
     forced = head_b.get(reverse("api:subscription-list"), {"department": cast.dept_a.pk})
-    assert forced.json()["results"] == []
+    assert forced.status_code == 400 and "department" in forced.json()
+    own = head_a.get(reverse("api:subscription-list"), {"department": cast.dept_a_child.pk})
+    assert [s["ref"] for s in own.json()["results"]] == [child.ref]
+    found = head_a.get(reverse("api:subscription-list"), {"q": "A-QA", "renews_within": "30"})
+    assert found.status_code == 200
 
 
 def test_ordering_takes_only_allowlisted_fields(cast: Cast) -> None:
