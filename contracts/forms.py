@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.filtersets import set_choices
 from config.widgets import DateInput
 from contracts.models import Contract, ContractDocument
 from contracts.search import raw_query
@@ -92,12 +93,10 @@ class ContractFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.archive_search: ArchiveSearch | None = None
-        self.filters["department"].extra["choices"] = list(
-            visible_departments(user).order_by("code").values_list("pk", "name")
+        set_choices(
+            self, "department", visible_departments(user).order_by("code").values_list("pk", "name")
         )
-        self.filters["vendor"].extra["choices"] = list(
-            Vendor.objects.order_by("name").values_list("pk", "name")
-        )
+        set_choices(self, "vendor", Vendor.objects.order_by("name").values_list("pk", "name"))
 
     def search_last(self, queryset: Any, name: str, value: str) -> Any:
         return queryset  # applied after every other filter, by filter_queryset

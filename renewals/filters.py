@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.filtersets import set_choices
 from org.scoping import visible_departments
 from renewals.models import Subscription, Vendor
 from renewals.selectors.subscriptions import idle_seats
@@ -75,12 +76,10 @@ class SubscriptionFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only the user's departments can be chosen: any other value fails validation.
-        self.filters["department"].extra["choices"] = list(
-            visible_departments(user).order_by("code").values_list("pk", "name")
+        set_choices(
+            self, "department", visible_departments(user).order_by("code").values_list("pk", "name")
         )
-        self.filters["vendor"].extra["choices"] = list(
-            Vendor.objects.order_by("name").values_list("pk", "name")
-        )
+        set_choices(self, "vendor", Vendor.objects.order_by("name").values_list("pk", "name"))
 
     def search(
         self, queryset: QuerySet[Subscription], name: str, value: str

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.filtersets import set_choices
 from config.widgets import DateInput
 from org.scoping import visible_departments
 from renewals.models import Subscription, Suggestion
@@ -108,6 +109,6 @@ class SuggestionFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only the user's departments can be chosen: any other value fails validation.
-        self.filters["department"].extra["choices"] = list(
-            visible_departments(user).order_by("name").values_list("pk", "name")
+        set_choices(
+            self, "department", visible_departments(user).order_by("name").values_list("pk", "name")
         )

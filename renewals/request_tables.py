@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.filtersets import set_choices
 from config.rows import IdsFirst, empty_row, escape, number_formatter, url_maker
 from org.scoping import visible_departments
 from renewals.models import ApprovalStep, Purpose, RenewalRequest
@@ -47,8 +48,8 @@ class RequestFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only the user's departments can be chosen: any other value fails validation.
-        self.filters["department"].extra["choices"] = list(
-            visible_departments(user).order_by("code").values_list("pk", "name")
+        set_choices(
+            self, "department", visible_departments(user).order_by("code").values_list("pk", "name")
         )
 
     def search(

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from contracts.models import ContractDocument
 
 
 def database_url(name: str | None = None) -> str:
@@ -19,3 +25,26 @@ def database_url(name: str | None = None) -> str:
         return f"postgres://{auth}@/{host}/{name}"
     port = f":{db['PORT']}" if db["PORT"] else ""
     return f"postgres://{auth}@{host}{port}/{name}"
+
+
+# The smallest file the contract upload accepts as a PDF.
+TINY_PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def contract_with_document(
+    user: Any, subscription: Any, *, number: str, name: str = "m.pdf"
+) -> ContractDocument:
+    """A contract of the subscription with one stored PDF, made through the services."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from contracts.services import contract_save, document_upload
+
+    contract = contract_save(
+        user=user, subscription=subscription,
+        data={"number": number, "counterparty": "某公司", "valid_from": date(2027, 1, 1),
+              "valid_to": date(2027, 12, 31), "total_value": Decimal("1")},
+    )  # fmt: skip
+    return document_upload(
+        contract=contract, user=user, kind="main",
+        upload=SimpleUploadedFile(name, TINY_PDF, "application/pdf"),
+    )  # fmt: skip

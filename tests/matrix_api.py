@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import date
 
 from contracts.models import ContractDocument
-from contracts.services import contract_save, document_upload
 from renewals.models import AlertDelivery, RenewalRequest, Seat
 from renewals.services.requests import request_create
 from tests.conftest import Cast
 from tests.factories import SubscriptionFactory
+from tests.helpers import contract_with_document
 from tests.matrix_common import API, API_READ, API_SIGNED_IN, BUDGETS, LOGIN, ROLES, SIGNED_IN, Row
 
 EVERYONE = {r: 200 for r in ROLES}
@@ -51,18 +51,7 @@ def _delivery(c: Cast) -> AlertDelivery:
 def _document(c: Cast) -> ContractDocument:
     existing = getattr(c, "_api_document", None)
     if existing is None:
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
-        contract = contract_save(
-            user=c.it_admin, subscription=c.subscription_a,
-            data={"number": "API-1", "counterparty": "某公司", "valid_from": date(2027, 1, 1),
-                  "valid_to": date(2027, 12, 31), "total_value": 1},
-        )  # fmt: skip
-        pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-        existing = document_upload(
-            contract=contract, user=c.it_admin, kind="main",
-            upload=SimpleUploadedFile("m.pdf", pdf, "application/pdf"),
-        )  # fmt: skip
+        existing = contract_with_document(c.it_admin, c.subscription_a, number="API-1")
         c._api_document = existing  # type: ignore[attr-defined]
     return existing
 

@@ -25,6 +25,7 @@ from renewals.models import ApprovalStep, MonthlyUsage, RenewalRequest
 from renewals.services import requests as request_services
 from tests.conftest import Cast
 from tests.factories import ModuleFactory, SubscriptionFactory
+from tests.helpers import TINY_PDF, contract_with_document
 
 
 def token_for(user: User) -> str:
@@ -507,20 +508,11 @@ def test_people_are_added_changed_and_leave_in_managed_departments_only(cast: Ca
 
 
 def test_a_contract_file_downloads_through_the_api_with_the_pages_checks(cast: Cast) -> None:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from contracts.services import contract_save, document_upload
-
-    contract = contract_save(
-        user=cast.it_admin, subscription=cast.subscription_a,
-        data={"number": "C-1", "counterparty": "某公司", "valid_from": date(2027, 1, 1),
-              "valid_to": date(2027, 12, 31), "total_value": Decimal("1")},
-    )  # fmt: skip
-    pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-    document = document_upload(
-        contract=contract, user=cast.it_admin, kind="main",
-        upload=SimpleUploadedFile("合同.pdf", pdf, "application/pdf"),
-    )  # fmt: skip
+    document = contract_with_document(
+        cast.it_admin, cast.subscription_a, number="C-1", name="合同.pdf"
+    )
+    contract = document.contract
+    pdf = TINY_PDF
     url = reverse("api:document-download", args=[document.pk])
     response = api(cast.head_a).get(url)
     assert response.status_code == 200
@@ -552,3 +544,20 @@ def test_the_schema_is_openapi_3_and_the_docs_load_no_inline_script(cast: Cast) 
     assert "swagger-ui" in html and "cdn" not in html.lower()
     assert "<script>" not in html.replace(" ", "")  # every script has a src
     assert "script-src 'self'" in docs["Content-Security-Policy"]
+
+
+def test_department_filters_keep_each_users_choices_after_the_schema_was_built(
+    cast: Cast,
+) -> None:
+    """Building the OpenAPI schema makes django-filter build the class's fields; the pages'
+    and the API's department filters must still offer each user their own departments."""
+    auditor = api(cast.auditor)
+    assert auditor.get(reverse("api:schema")).status_code == 200
+    client = api(cast.head_a)
+    for name in ("api:subscription-list", "api:request-list", "api:contract-list"):
+        response = client.get(reverse(name), {"department": cast.dept_a.pk})
+        assert response.status_code == 200, (name, response.content)
+    page = Client()
+    page.force_login(cast.head_a)
+    response = page.get(reverse("renewals:subscription-list"), {"department": cast.dept_a.pk})
+    assert response.status_code == 200 and "A-1" in response.content.decode()

@@ -4,7 +4,6 @@ every role. A new URL without a row fails ``test_every_url_has_a_row``."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from decimal import Decimal
 from importlib import import_module
 from pathlib import Path
@@ -14,10 +13,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from contracts.models import ContractDocument
-from contracts.services import contract_save, document_upload
 from renewals.models import ApprovalTier, Quote, RenewalRequest
 from renewals.services.requests import request_create
 from tests.conftest import Cast
+from tests.helpers import contract_with_document
 from tests.matrix_common import (
     BUDGETS,
     DIRECTORY,
@@ -56,18 +55,7 @@ def _document(c: Cast) -> ContractDocument:
     """A contract of department A with one stored PDF (once per test)."""
     existing = getattr(c, "_document", None)
     if existing is None:
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
-        contract = contract_save(
-            user=c.it_admin, subscription=c.subscription_a,
-            data={"number": "M-1", "counterparty": "某公司", "valid_from": date(2027, 1, 1),
-                  "valid_to": date(2027, 12, 31), "total_value": Decimal("1")},
-        )  # fmt: skip
-        pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-        existing = document_upload(
-            contract=contract, user=c.it_admin, kind="main",
-            upload=SimpleUploadedFile("m.pdf", pdf, "application/pdf"),
-        )  # fmt: skip
+        existing = contract_with_document(c.it_admin, c.subscription_a, number="M-1")
         c._document = existing  # type: ignore[attr-defined]
     return existing
 
