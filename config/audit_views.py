@@ -13,12 +13,13 @@ from django.apps import apps
 from django.core.paginator import Paginator
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from pghistory.models import Events
 
+from budgets.views import get_budget_for
 from config.navigation import DIRECTORY_ROLES, SYSTEM_ROLES
 from config.widgets import DateInput
 from contracts.selectors import get_contract_for
@@ -26,40 +27,25 @@ from org.models import Person, User
 from org.permissions import role_required
 from org.scoping import get_department_for, visible_departments
 from renewals.selectors.requests import get_request_for
-from renewals.selectors.subscriptions import visible_subscriptions
+from renewals.selectors.subscriptions import get_subscription_for
 
 PAGE_SIZE = 50
 
 
-def _subscription(user: Any, pk: int) -> Model:
-    from django.shortcuts import get_object_or_404
-
-    return get_object_or_404(visible_subscriptions(user=user), pk=pk)
-
-
 def _person(user: Any, pk: int) -> Model:
-    from django.shortcuts import get_object_or_404
-
+    """A person of a department the user may see (the directory's scope)."""
     return get_object_or_404(Person.objects.filter(department__in=visible_departments(user)), pk=pk)
-
-
-def _budget(user: Any, pk: int) -> Model:
-    from django.shortcuts import get_object_or_404
-
-    from budgets.models import Budget
-
-    return get_object_or_404(Budget.objects.filter(department__in=visible_departments(user)), pk=pk)
 
 
 # The objects that have a history page, and how each is fetched for a user (404 when they may
 # not see it, like its own page).
 OBJECTS: dict[str, Callable[[Any, int], Model]] = {
-    "subscription": _subscription,
+    "subscription": get_subscription_for,
     "request": get_request_for,
     "contract": get_contract_for,
     "person": _person,
     "department": get_department_for,
-    "budget": _budget,
+    "budget": get_budget_for,
 }
 
 
