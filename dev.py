@@ -46,6 +46,8 @@ SYSTEM_PACKAGES = {
         "nginx": "/usr/sbin/nginx",
         "redis-server": "/usr/bin/redis-server",
         "openssl": "/usr/bin/openssl",
+        # axe-core for the accessibility browser tests comes from npm (package-lock.json).
+        "npm": "/usr/bin/npm",
     },
 }
 
@@ -106,6 +108,20 @@ def ensure_system_packages(kind: str) -> None:
         f"These system packages are missing: {' '.join(missing)}. Install them "
         f"(e.g. `sudo apt-get install {' '.join(missing)}`) and run again."
     )
+
+
+NPM_STAMP = ROOT / "node_modules" / ".renewaldesk-lock-sha256"
+
+
+def ensure_node_modules() -> None:
+    """`npm ci` when package-lock.json changed (or node_modules/ is missing): the browser tests
+    inject node_modules/axe-core/axe.min.js. The app itself never needs npm."""
+    digest = hashlib.sha256((ROOT / "package-lock.json").read_bytes()).hexdigest()
+    if NPM_STAMP.exists() and NPM_STAMP.read_text() == digest:
+        return
+    say("installing the npm packages of package-lock.json (npm ci)")
+    run(["npm", "ci", "--no-audit", "--no-fund"])
+    NPM_STAMP.write_text(digest)
 
 
 def reexec_in_venv() -> None:
@@ -261,6 +277,7 @@ def cmd_test(argv: list[str]) -> int:
         "PYTHONUNBUFFERED": "1",
     }
     os.environ.update(env)
+    ensure_node_modules()
     database_env()
     py = str(VENV_PY)
     steps: list[tuple[str, list[str]]] = [
