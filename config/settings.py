@@ -98,6 +98,8 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "config.context_processors.navigation",
             ],
+            # config/ is not an app; its template tags are named here ({% load money %}).
+            "libraries": {"money": "config.templatetags.money"},
         },
     },
 ]

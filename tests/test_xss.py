@@ -333,6 +333,10 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         1,
         "vendor website link, http(s) only: a literal template, the value as argument",
     ),  # fmt: skip
+    ("config/templatetags/money.py", "format_html("): (
+        1,
+        "short amount with the exact one as title: a literal template, values as arguments",
+    ),  # fmt: skip
     ("renewals/views/risks.py", "format_html("): (
         1,
         "risk title link: a literal template, values as arguments",
