@@ -31,7 +31,11 @@ ERROR_MESSAGES = {
     "already_holds_seat": _("This person already holds an active seat of this subscription."),
     "unknown_choice": _("Not one of: %(choices)s."),
     "duplicate_row": _("The same record appears more than once in this file."),
-    "unknown_department": _("No department with this code."),
+    "unknown_department": _("No department with this code or name."),
+    "ambiguous_department": _(
+        "More than one department answers to this (one by its code, another by its name); "
+        "use the department's code."
+    ),
     "department_not_allowed": _("You may not import data for this department."),
     "unknown_user": _("No user with this username."),
     "unknown_currency": _("No exchange rate for this currency; add one first."),

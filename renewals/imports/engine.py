@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from renewals.imports.reader import Header
-from renewals.imports.specs import ImportSpec, render
+from renewals.imports.specs import ImportSpec, department_matches, render
 
 MAX_ERRORS_KEPT = 500
 
@@ -181,7 +181,7 @@ def apply_rows(
             "created_at, updated_at) "
             f"SELECT {v['employee_no']}, {v['name']}, coalesce({v.get('email', 'p.email')}, ''), d.id, "
             f"{status}, {left_on}, now(), now() FROM import_stage s "
-            f"JOIN org_department d ON lower(d.code) = lower({v['department']}) "
+            f"JOIN org_department d ON {department_matches('d', v['department'])} "
             f"LEFT JOIN org_person p ON p.employee_no = {v['employee_no']} "
             "ON CONFLICT (employee_no) DO UPDATE SET updated_at = now(), "
             + _set_changed("target", ["name", "email", "department_id", "status", "left_on"])
@@ -211,7 +211,7 @@ def apply_rows(
             f"{pick('status', 'x.status', chr(39) + 'active' + chr(39))}, {tags}, "
             f"{pick('notes', 'x.notes', chr(39) * 2)}, coalesce(x.alert_thresholds, '{{}}'), now(), now() "
             f"FROM import_stage s JOIN renewals_vendor vd ON vd.name = {v['vendor']} "
-            f"JOIN org_department d ON lower(d.code) = lower({v['department']}) "
+            f"JOIN org_department d ON {department_matches('d', v['department'])} "
             f"LEFT JOIN renewals_subscription x ON x.ref = {v['ref']} "
             + (f"LEFT JOIN org_user u ON u.username = {v['owner']} " if "owner" in has else "")
             + "ON CONFLICT (ref) DO UPDATE SET updated_at = now(), "

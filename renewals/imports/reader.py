@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -173,9 +174,13 @@ def xlsx_rows(path: Path) -> Iterator[list[str | None]]:
         raise FileProblem(_("The XLSX file is damaged.")) from exc
     try:
         sheet = workbook.worksheets[0]
+        started = False
         for row in sheet.iter_rows(values_only=True):
             cells = [_cell_text(v) for v in row]
-            if any(c not in (None, "") for c in cells):
+            # Blank rows before the header are skipped; later ones are kept (their numbers are
+            # the spreadsheet's row numbers) and dropped from the staging table.
+            started = started or any(c not in (None, "") for c in cells)
+            if started:
                 yield cells
     finally:
         workbook.close()
@@ -196,12 +201,13 @@ def load_stage(
         body_start = _after_first_record(text)
         _create_stage(cursor, header)
         columns = ", ".join(header.stage_columns())
-        body = text[body_start:]
+        body = _blank_records_emptied(text[body_start:], len(header.columns))
         with cursor.copy(f"COPY import_stage ({columns}) FROM STDIN (FORMAT csv)") as copy:
             for start in range(0, len(body), COPY_CHUNK):
                 copy.write(body[start : start + COPY_CHUNK])
                 if progress:
                     progress(min(1.0, (start + COPY_CHUNK) / max(len(body), 1)))
+        _drop_blank_rows(cursor, header)
         cursor.execute("ANALYZE import_stage")  # the checks' join plans need the row count
         return header
     rows = xlsx_rows(path)
@@ -219,8 +225,46 @@ def load_stage(
                     raise FileProblem(_("A row has more values than there are column names."))
                 cells = cells[:width]
             copy.write_row(cells + [None] * (width - len(cells)))
+    _drop_blank_rows(cursor, header)
     cursor.execute("ANALYZE import_stage")
     return header
+
+
+# A line holding nothing but spaces or tabs (outside quotes): COPY refuses it in a file of more
+# than one column ("missing data for column").
+_BLANK_LINE = re.compile(r"(?:\A|\n)[ \t\u3000]*\r?(?:\n|\Z)")
+
+
+def _blank_records_emptied(body: str, width: int) -> str:
+    """The CSV body with every blank line outside quoted values replaced by a row of empty cells
+    (dropped after COPY by _drop_blank_rows, so later rows keep their numbers). Files without
+    blank lines, the usual case, are returned as they are without a pass in Python."""
+    if not _BLANK_LINE.search(body.removesuffix("\n").removesuffix("\r")):
+        return body
+    lines = body.split("\n")
+    last = len(lines) - 1  # after the final newline: nothing, not a row
+    in_quotes = False
+    empty = "," * (width - 1)
+    for i, line in enumerate(lines):
+        if not in_quotes and i < last and not line.strip(" \t\u3000\r"):
+            lines[i] = empty
+        elif line.count('"') % 2:  # "" inside a quoted value counts twice: parity is enough
+            in_quotes = not in_quotes
+    if not in_quotes and lines[last].strip(" \t\u3000\r") == "":
+        lines[last] = ""
+    return "\n".join(lines)
+
+
+def _drop_blank_rows(cursor: Any, header: Header) -> None:
+    """Rows whose every cell is empty or white space are no data: a blank line or a row of
+    empty cells, anywhere in the file (the numbers of the other rows are kept)."""
+    # btrim with a set of characters, not a regular expression: one cheap test per ordinary row
+    # (AND stops at its first non-blank cell). Spaces, tab, newlines, no-break and ideographic space.
+    spaces = "' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160) || chr(12288)"
+    blank = " AND ".join(
+        f"coalesce(btrim({name}, {spaces}), '') = ''" for name in header.stage_columns()
+    )
+    cursor.execute(f"DELETE FROM import_stage WHERE {blank}")
 
 
 def _after_first_record(text: str) -> int:

@@ -60,18 +60,31 @@ class ImportSpec:
         return self.column(name).value()
 
 
-# Rows that name a department by its code: it must exist and be one the importer may change.
+def department_matches(alias: str, cell: str) -> str:
+    """SQL: department ``alias`` is the one the cell names, by its code or by its name (either
+    case-insensitive; codes and names are unique, so at most two departments can answer)."""
+    return f"(lower({alias}.code) = lower({cell}) OR lower({alias}.name) = lower({cell}))"
+
+
+# Rows that name a department by its code or name: exactly one department must answer, and it
+# must be one the importer may change.
+_DEPARTMENT = department_matches("d", "{department}")
 DEPARTMENT_CHECKS = (
     Check(
         "department",
         "unknown_department",
-        "NOT EXISTS (SELECT 1 FROM org_department d WHERE lower(d.code) = lower({department}))",
+        f"NOT EXISTS (SELECT 1 FROM org_department d WHERE {_DEPARTMENT})",
+    ),
+    Check(
+        "department",
+        "ambiguous_department",
+        f"(SELECT count(*) FROM org_department d WHERE {_DEPARTMENT}) > 1",
     ),
     Check(
         "department",
         "department_not_allowed",
-        "EXISTS (SELECT 1 FROM org_department d WHERE lower(d.code) = lower({department}) "
-        "AND NOT d.id = ANY(%(depts)s))",
+        f"(SELECT count(*) FILTER (WHERE NOT d.id = ANY(%(depts)s)) = 1 AND count(*) = 1 "
+        f"FROM org_department d WHERE {_DEPARTMENT})",
     ),
 )
 
@@ -98,7 +111,7 @@ SUBSCRIPTIONS = ImportSpec(
         c("vendor", "text", "供应商", "厂商", max_length=120),
         c("product", "text", "产品", max_length=120),
         c("edition", "text", "plan", "版本", required=False, max_length=80),
-        c("department", "text", "department_code", "部门", "部门编码", max_length=30),
+        c("department", "text", "department_code", "部门", "部门编码", "部门名称", max_length=100),
         c("owner", "text", "负责人", required=False, max_length=150),
         c("seats", "int", "seats_purchased", "席位", "席位数", "账号数"),
         c("unit_price", "decimal", "price", "单价"),
@@ -161,7 +174,7 @@ SUBSCRIPTIONS = ImportSpec(
             "duplicate_product",
             "EXISTS (SELECT 1 FROM renewals_subscription x JOIN renewals_vendor v ON v.id = x.vendor_id "
             "JOIN org_department d ON d.id = x.department_id WHERE v.name = {vendor} "
-            "AND x.product = {product} AND lower(d.code) = lower({department}) AND x.ref <> {ref})",
+            f"AND x.product = {{product}} AND {_DEPARTMENT} AND x.ref <> {{ref}})",
         ),
     ],
 )
@@ -172,7 +185,7 @@ PEOPLE = ImportSpec(
         c("employee_no", "text", "employee_number", "工号", "员工编号", max_length=40),
         c("name", "text", "姓名", max_length=100),
         c("email", "email", "e_mail", "邮箱", "电子邮箱", required=False, max_length=254),
-        c("department", "text", "department_code", "部门", "部门编码", max_length=30),
+        c("department", "text", "department_code", "部门", "部门编码", "部门名称", max_length=100),
         c("status", "choice", "状态", "在职状态", required=False, choices=PERSON_STATUS),
         c("left_on", "date", "leaving_date", "离职日期", required=False),
     ],

@@ -288,7 +288,6 @@ def import_run_commit(*, job_id: str, background: bool = False) -> ImportJob | N
     except FileProblem as problem:
         return _finish(job, ImportJob.Status.FAILED, failure=problem)
     except Exception as exc:  # noqa: BLE001 - rolled back; the user sees why
-        logger.exception("import %s failed", job.pk)
         return _finish(job, ImportJob.Status.FAILED, failure=_describe(exc))
     job.summary = {**job.summary, **counts}
     return _finish(job, ImportJob.Status.DONE)
@@ -331,17 +330,45 @@ def _finish(
     return job
 
 
+# COPY's complaints about the file's shape (SQLSTATE 22P04, bad_copy_file_format), by the start
+# of PostgreSQL's message, as our own translated messages with the row they were found on.
+COPY_PROBLEMS = {
+    "extra data after last expected column": gettext_noop(
+        "Row %(row)s has more values than there are column names."
+    ),
+    "missing data for column": gettext_noop(
+        "Row %(row)s has fewer values than there are column names."
+    ),
+    "unterminated CSV quoted field": gettext_noop(
+        "A quoted value that starts near row %(row)s is never closed (a closing quotation mark "
+        "is missing)."
+    ),
+}
+
+
 def _describe(exc: Exception) -> FileProblem:
-    """A database error as a message; COPY errors name the row they happened on."""
+    """A database error as our own message: the user never sees PostgreSQL's text (it is in the
+    server log). The file's shape problems that COPY finds name their row; anything else is one
+    message without a row, and everything was rolled back."""
     diag = getattr(exc, "diag", None) or getattr(getattr(exc, "__cause__", None), "diag", None)
     context = getattr(diag, "context", None) or ""
+    primary = getattr(diag, "message_primary", None) or ""
     if diag is not None and "COPY" in context:
         line = context.rsplit("line", 1)[-1].split(":")[0].strip()
+        for start, message in COPY_PROBLEMS.items():
+            if primary.startswith(start) and line.isdigit():
+                return FileProblem(message, row=int(line) + 1)
+        logger.warning("COPY of an import file failed", exc_info=exc)
         return FileProblem(
-            gettext_noop("The file could not be read near row %(row)s: %(reason)s"),
-            row=int(line) + 1 if line.isdigit() else line,
-            reason=diag.message_primary or "",
+            gettext_noop(
+                "The file could not be read. Check that it is a CSV or XLSX file with one row "
+                "per record; nothing was imported."
+            )
         )
+    logger.error("import failed with a database error", exc_info=exc)
     return FileProblem(
-        gettext_noop("The import failed: %(reason)s"), reason=str(exc).splitlines()[0][:300]
+        gettext_noop(
+            "The import could not be completed because of a database problem; nothing was "
+            "changed. Try again, or ask IT to look at the server log."
+        )
     )

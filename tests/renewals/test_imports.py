@@ -199,8 +199,8 @@ def test_files_that_are_not_csv_or_xlsx_are_refused_at_upload(
         ("subscription,month\nJIRA-A,2026-01\n", "active_users"),
         ("subscription,Subscription,month,active_users\nJIRA-A,JIRA-A,2026-01,1\n", "twice"),
         (b"subscription,month,active_users\n\xff\xfe\x80\x80,2026-01,1\n", "encoding"),
-        ("subscription,month,active_users\nJIRA-A,2026-01,1,extra,more\n", "row 2"),
-        ('subscription,month,active_users\n"JIRA-A,2026-01,1\n', "row"),
+        ("subscription,month,active_users\nJIRA-A,2026-01,1,extra,more\n", "Row 2 has more values"),
+        ('subscription,month,active_users\n"JIRA-A,2026-01,1\n', "never closed"),
     ],
 )
 def test_broken_files_fail_with_a_clear_message(
