@@ -15,7 +15,9 @@ from budgets.money import parse_amount, parse_currency, parse_rate
 from config.widgets import DateInput
 from renewals.models import ApprovalStep, ApprovalTier, Assessment, Purpose, Quote, RenewalRequest
 from renewals.models.approvals import APPROVER_ROLES
+from renewals.models.subscriptions import BillingCycle
 from renewals.selectors.money import current_rate
+from renewals.services.execution import ModuleLine
 from renewals.services.requests import EDITABLE_FIELDS, QUOTE_FIELDS
 
 _PERCENT = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
@@ -106,6 +108,64 @@ def _fill_rate(form: forms.BaseForm, data: dict[str, Any], currency: str | None)
                 % {"currency": currency},
             )
         data["rate_to_base"] = rate
+
+
+class ModuleRowForm(forms.Form):
+    """One module of a quote or of an execution; a row left empty is ignored."""
+
+    name = forms.CharField(label=_("Module"), max_length=80, required=False)
+    unit_price = MoneyField(label=_("Unit price"), required=False)
+    seats = forms.IntegerField(
+        label=_("Seats"), required=False, min_value=1, max_value=1_000_000,
+        help_text=_("Empty: every seat."),
+    )  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["name"] = (data.get("name") or "").strip()
+        if not data["name"] and (data.get("unit_price") is not None or data.get("seats")):
+            self.add_error("name", _("Name the module."))
+        return data
+
+
+MAX_MODULES = 50
+
+
+class BaseModuleFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        names = [f.cleaned_data.get("name") for f in self.forms if f.cleaned_data.get("name")]
+        if len({n.casefold() for n in names}) != len(names):
+            raise forms.ValidationError(_("List each module once."))
+
+    def lines(self) -> list[ModuleLine]:
+        """The rows filled in, as the services take them."""
+        return [
+            ModuleLine(
+                name=f.cleaned_data["name"],
+                unit_price=f.cleaned_data.get("unit_price"),
+                seats=f.cleaned_data.get("seats"),
+            )
+            for f in self.forms
+            if f.cleaned_data.get("name")
+        ]
+
+
+ModuleFormSet = forms.formset_factory(
+    ModuleRowForm, formset=BaseModuleFormSet, extra=2, max_num=MAX_MODULES,
+    validate_max=True, absolute_max=MAX_MODULES,
+)  # fmt: skip
+
+
+def module_formset(
+    data: Any, *, initial: list[dict[str, Any]], price_help: str
+) -> BaseModuleFormSet:
+    """The module rows of a quote or an execution form (prefix "modules")."""
+    formset = ModuleFormSet(data, prefix="modules", initial=initial)
+    assert isinstance(formset, BaseModuleFormSet)
+    formset.price_help = price_help  # type: ignore[attr-defined]
+    return formset
 
 
 class StartRequestForm(forms.Form):
@@ -218,6 +278,9 @@ class CancelForm(forms.Form):
 
 
 class ExecuteForm(forms.Form):
+    """What was bought and paid; it starts from the chosen quote (selectors.requests
+    .execution_initial), modules come from a module formset."""
+
     order_ref = forms.CharField(label=_("Order / contract no."), max_length=80)
     fapiao_no = forms.CharField(label=_("Fapiao (invoice) no."), max_length=80, required=False)
     actual_amount = MoneyField(label=_("Actual amount paid"))
@@ -233,7 +296,16 @@ class ExecuteForm(forms.Form):
     )
     seats = forms.IntegerField(label=_("Seats"), min_value=0, max_value=1_000_000)
     edition = forms.CharField(label=_("Edition / plan"), max_length=80, required=False)
-    modules = ModulesField(label=_("Modules"), required=False, max_length=4000)
+    unit_price = MoneyField(
+        label=_("Unit price"), help_text=_("Per seat and billing period, in the currency below.")
+    )
+    currency = CurrencyField(
+        label=_("Subscription currency"),
+        help_text=_(
+            "When it changes, prices not entered here are converted with the recorded rate."
+        ),
+    )
+    billing_cycle = forms.ChoiceField(label=_("Billing cycle"), choices=BillingCycle.choices)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

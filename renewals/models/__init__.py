@@ -18,7 +18,14 @@ from renewals.models.reports import (
     RiskReview,
     Suggestion,
 )
-from renewals.models.requests import Assessment, Purpose, Quote, RenewalRequest, RequestEvent
+from renewals.models.requests import (
+    Assessment,
+    Purpose,
+    Quote,
+    QuoteModule,
+    RenewalRequest,
+    RequestEvent,
+)
 from renewals.models.subscriptions import (
     CurrencyRate,
     Module,
@@ -41,6 +48,7 @@ __all__ = [
     "Assessment",
     "Purpose",
     "Quote",
+    "QuoteModule",
     "RenewalRequest",
     "RequestEvent",
     "AlertDelivery",

@@ -120,6 +120,9 @@ class RenewalRequest(models.Model):
     actual_amount_base = models.DecimalField(
         _("actual amount in base currency"), null=True, blank=True, max_digits=14, decimal_places=2
     )
+    # The term the execution paid for (it may differ from the proposed one): the subscription's
+    # term history finds the payment of a term by it.
+    executed_term_start = models.DateField(_("executed term starts"), null=True, blank=True)
     executed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("executed by"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="+",
@@ -291,9 +294,27 @@ class Quote(models.Model):
         }.get(BillingCycle(self.billing_cycle), Decimal(1))
 
     @property
+    def modules_per_period(self) -> Decimal:
+        """What the quote's priced modules add per billing period, in the quote's currency
+        (a module without seats of its own covers every seat of the quote)."""
+        if self.pk is None:
+            return Decimal(0)
+        return sum(
+            (m.unit_price * (m.seats if m.seats is not None else self.seats)
+             for m in self.modules.all()),
+            start=Decimal(0),
+        )  # fmt: skip
+
+    @property
+    def per_period_amount(self) -> Decimal:
+        """Seats and modules for one billing period, before discount, in the quote's currency."""
+        return self.seats * self.unit_price + self.modules_per_period
+
+    @property
     def term_amount(self) -> Decimal:
-        """What the quoted term costs in the quote's currency: seats, discount, one-off fees."""
-        recurring = self.seats * self.unit_price * self.periods_in_term * self._discount
+        """What the quoted term costs in the quote's currency: seats, modules, discount,
+        one-off fees."""
+        recurring = self.per_period_amount * self.periods_in_term * self._discount
         return cents(recurring + self.one_off_fees)
 
     @property
@@ -302,8 +323,10 @@ class Quote(models.Model):
 
     @property
     def seat_year_base(self) -> Decimal:
-        """One seat for one year in the base currency, after discount (one-off fees excluded)."""
-        per_month = self.unit_price * self.periods_in_term / self.term_months
+        """One seat for one year in the base currency, its share of the modules included, after
+        discount (one-off fees excluded)."""
+        per_seat = self.per_period_amount / self.seats if self.seats else self.unit_price
+        per_month = per_seat * self.periods_in_term / self.term_months
         return cents(per_month * 12 * self._discount * self.rate_to_base)
 
     def total_base(self, years: int) -> Decimal:
@@ -313,9 +336,11 @@ class Quote(models.Model):
         # Renewals happen at the end of each term; terms under a year still renew the price yearly.
         term_years = max(self.term_months, 12) / 12
         recurring = Decimal(0)
+        per_period = self.per_period_amount * self._discount * self.rate_to_base
+        year_amount = per_period * self.periods_in_term * 12 / self.term_months
         for year in range(years):
             renewals = math.floor(year / term_years)
-            recurring += self.seats * self.seat_year_base * (1 + cap) ** renewals
+            recurring += year_amount * (1 + cap) ** renewals
         return cents(recurring + self.one_off_fees * self.rate_to_base)
 
     @property
@@ -334,6 +359,44 @@ class Quote(models.Model):
         if not served:
             return None
         return cents(self.total_3y_base / 3 / served)
+
+
+@audited()
+class QuoteModule(models.Model):
+    """An add-on a quote includes, priced in the quote's currency, so that quotes compare like
+    for like (the incumbent's lists the subscription's priced modules)."""
+
+    quote = models.ForeignKey(
+        Quote, verbose_name=_("quote"), on_delete=models.CASCADE, related_name="modules"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=12, decimal_places=2,
+        help_text=_("Per seat and billing period, in the quote's currency; 0 when included."),
+    )  # fmt: skip
+    seats = models.PositiveIntegerField(
+        _("seats"), null=True, blank=True, help_text=_("Empty: every seat of the quote.")
+    )
+
+    class Meta:
+        verbose_name = _("quoted module")
+        verbose_name_plural = _("quoted modules")
+        ordering = ["quote", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quote", "name"],
+                name="quote_module_unique_name",
+                violation_error_message=_("This quote already lists a module of that name."),
+            ),
+            models.CheckConstraint(
+                name="quote_module_price_not_negative",
+                condition=Q(unit_price__gte=0),
+                violation_error_message=_("The unit price cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @audited()
@@ -422,6 +485,12 @@ def _add_months(day: dt.date, months: int) -> dt.date:
         except ValueError:
             continue
     raise ValueError(day)  # pragma: no cover - every month has at least 28 days
+
+
+def term_after(term_end: dt.date, months: int) -> tuple[dt.date, dt.date]:
+    """A term of ``months`` whole months starting the day after ``term_end``."""
+    start = term_end + dt.timedelta(days=1)
+    return start, _add_months(start, months) - dt.timedelta(days=1)
 
 
 def default_new_term(term_start: dt.date, term_end: dt.date) -> tuple[dt.date, dt.date]:

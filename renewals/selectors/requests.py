@@ -21,7 +21,7 @@ from renewals.models import (
     RenewalRequest,
     Subscription,
 )
-from renewals.models.requests import money_json
+from renewals.models.requests import money_json, term_after
 from renewals.selectors.subscriptions import with_figures
 from renewals.selectors.usage import recommendations, underused_modules, usage_trend
 
@@ -196,4 +196,77 @@ def quote_comparison(request: RenewalRequest, quotes: list[Quote]) -> list[Quote
             chosen=q.pk == request.chosen_quote_id,
         )
         for q, total, value in rows
+    ]
+
+
+def execution_initial(request: RenewalRequest) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """What the execution form starts from: the chosen quote (edition, seats, price, currency,
+    cycle, its modules, its term after the current term's end, its amount and rate), so that
+    saving it unchanged records what was approved. Without a quote: the proposal and today's
+    subscription. Returns the form's initial values and the module rows'."""
+    subscription = request.subscription
+    quote = request.chosen_quote
+    if quote is None:
+        current = {m.name: m for m in subscription.modules.all()}
+        return {
+            "actual_amount": request.amount,
+            "actual_currency": request.currency,
+            "term_start": request.proposed_term_start,
+            "term_end": request.proposed_term_end,
+            "seats": request.proposed_seats,
+            "edition": request.proposed_edition or subscription.edition,
+            "unit_price": subscription.unit_price,
+            "currency": subscription.currency,
+            "billing_cycle": subscription.billing_cycle,
+        }, [
+            {"name": name, "seats": getattr(current.get(name), "licensed_seats", None) or None}
+            for name in request.proposed_modules
+        ]
+    start, end = term_after(subscription.term_end, quote.term_months)
+    same_product = (quote.vendor_name, quote.product) == (
+        subscription.vendor.name,
+        subscription.product,
+    )
+    edition = quote.edition or (
+        (request.proposed_edition or subscription.edition) if same_product else ""
+    )
+    initial = {
+        "actual_amount": quote.term_amount,
+        "actual_currency": quote.currency,
+        "rate_to_base": None if quote.currency == settings.BASE_CURRENCY else quote.rate_to_base,
+        "term_start": start,
+        "term_end": end,
+        "seats": quote.seats,
+        "edition": edition,
+        "unit_price": quote.unit_price,
+        "currency": quote.currency,
+        "billing_cycle": quote.billing_cycle,
+    }
+    rows = [
+        {"name": m.name, "unit_price": m.unit_price, "seats": m.seats} for m in quote.modules.all()
+    ]
+    if not rows:
+        # A quote listing no modules (one from before quotes had them): the proposal's modules
+        # at today's prices, converted at execution when the currency changes.
+        current = {m.name: m for m in subscription.modules.all()}
+        rows = [
+            {"name": name, "seats": getattr(current.get(name), "licensed_seats", None) or None}
+            for name in request.proposed_modules
+        ]
+    return initial, rows
+
+
+def quote_module_rows(request: RenewalRequest, quote: Quote | None) -> list[dict[str, Any]]:
+    """The module rows a quote form starts with: the quote's own; for a new quote the
+    subscription's priced modules without a price (saved at today's price, converted)."""
+    if quote is not None:
+        return [
+            {"name": m.name, "unit_price": m.unit_price, "seats": m.seats}
+            for m in quote.modules.all()
+        ]
+    return [
+        {"name": m.name, "seats": m.licensed_seats}
+        for m in request.subscription.modules.exclude(licensed_seats=0).filter(
+            unit_price__isnull=False
+        )
     ]

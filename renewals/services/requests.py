@@ -12,6 +12,7 @@ nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -31,18 +32,23 @@ from renewals.models import (
     AlertDelivery,
     ApprovalStep,
     Assessment,
-    Module,
     Purpose,
     Quote,
+    QuoteModule,
     RenewalRequest,
     RequestEvent,
     Subscription,
-    SubscriptionTerm,
     Vendor,
 )
 from renewals.models.requests import default_new_term, term_months
 from renewals.selectors.money import current_rate
 from renewals.selectors.requests import tier_for, usage_evidence
+from renewals.services.execution import (
+    ModuleLine,
+    archive_term,
+    conversion,
+    set_modules,
+)
 
 S = RenewalRequest.Status
 STEP = ApprovalStep.Status
@@ -98,8 +104,9 @@ def _notify_on_commit(request: RenewalRequest, event: str, actor: User | None) -
 
 
 def may_change(user: User, request: RenewalRequest) -> bool:
-    """Who may change a request: its requester, and whoever manages the department's data."""
-    return request.requested_by_id == user.pk or can_manage_department(user, request.department)
+    """Who may change, submit or cancel a request: its requester and IT admins (an approver
+    decides on someone else's proposal, never edits or withdraws it)."""
+    return request.requested_by_id == user.pk or has_role(user, Role.IT_ADMIN)
 
 
 def _require_change(user: User, request: RenewalRequest) -> None:
@@ -159,6 +166,16 @@ def request_create(
         term_months=term_months(start, end),
         notes=_("Current price, from the inventory."),
     )
+    # Like for like: the incumbent's quote includes the modules the subscription pays for.
+    QuoteModule.objects.bulk_create(
+        QuoteModule(
+            quote=incumbent,
+            name=m.name,
+            unit_price=m.unit_price or Decimal(0),
+            seats=m.licensed_seats,
+        )  # fmt: skip
+        for m in subscription.modules.exclude(licensed_seats=0).filter(unit_price__isnull=False)
+    )
     request.chosen_quote = incumbent
     request.save(update_fields=["chosen_quote"])
     _event(request, user, RequestEvent.Kind.CREATED)
@@ -186,9 +203,16 @@ def request_update(*, request: RenewalRequest, user: User, data: dict[str, Any])
 
 @transaction.atomic
 def quote_save(
-    *, request: RenewalRequest, user: User, data: dict[str, Any], quote: Quote | None = None
+    *,
+    request: RenewalRequest,
+    user: User,
+    data: dict[str, Any],
+    quote: Quote | None = None,
+    modules: list[ModuleLine] | None = None,
 ) -> Quote:
-    """Add or change a quote; changing the chosen one during approval re-routes the request."""
+    """Add or change a quote; changing the chosen one during approval re-routes the request.
+    ``modules`` (None: unchanged) replaces the quote's modules; a module without a price is
+    priced as the subscription pays for it today, converted with the recorded rates."""
     request = _locked(request)
     _require_change(user, request)
     if quote is None:
@@ -202,6 +226,8 @@ def quote_save(
     quote.full_clean()
     changed = quote.pk is None or any(getattr(quote, f) != v for f, v in before.items())
     quote.save()
+    if modules is not None:
+        changed = _quote_modules_save(request, quote, modules) or changed
     if request.chosen_quote_id is None:
         request.chosen_quote = quote
         request.save(update_fields=["chosen_quote", "updated_at"])
@@ -210,6 +236,35 @@ def quote_save(
         if request.chosen_quote_id == quote.pk and request.status in RenewalRequest.DECIDING:
             _route(request, user, rerouted=True)
     return quote
+
+
+def _quote_modules_save(request: RenewalRequest, quote: Quote, lines: list[ModuleLine]) -> bool:
+    """Replace the quote's modules; True when they changed. The caller's transaction undoes
+    everything when one is refused."""
+    subscription = request.subscription
+    current = {m.name: m for m in subscription.modules.all()}
+    wanted: list[QuoteModule] = []
+    for line in lines:
+        price = line.unit_price
+        if price is None:
+            today = current.get(line.name)
+            if today is None or today.unit_price is None:
+                raise ValidationError(
+                    _("Enter the price of the module %(name)s (0 when it is included).")
+                    % {"name": line.name}
+                )
+            factor = conversion(subscription.currency, quote.currency, quote)
+            price = cents(today.unit_price * factor)
+        wanted.append(QuoteModule(quote=quote, name=line.name, unit_price=price, seats=line.seats))
+    before = sorted((m.name, m.unit_price, m.seats) for m in quote.modules.all())
+    after = sorted((m.name, m.unit_price, m.seats) for m in wanted)
+    if before == after:
+        return False
+    quote.modules.all().delete()
+    for row in wanted:
+        row.full_clean(exclude=["quote"])
+    QuoteModule.objects.bulk_create(wanted)
+    return True
 
 
 def _locked_with_quote(request: RenewalRequest, user: User, quote: Quote) -> RenewalRequest:
@@ -538,11 +593,17 @@ def request_execute(
     term_end: dt.date,
     seats: int,
     edition: str,
-    modules: list[str],
+    modules: Sequence[ModuleLine | str],
+    unit_price: Decimal | None = None,
+    currency: str | None = None,
+    billing_cycle: str | None = None,
 ) -> RenewalRequest:
-    """Record the executed renewal. In one transaction: the old term goes to history, the
-    subscription moves to the new term, the commitment is released and the actual booked, and
-    pending alerts of the old term stop. Seat holders are told afterwards (a task)."""
+    """Record the executed renewal. In one transaction: the old term goes to history with what
+    was paid for it, the subscription moves to the new term with what was chosen (price,
+    currency, cycle, edition, seats, modules; None takes the chosen quote's), prices not given
+    are converted with the recorded rates when the currency changes, the commitment is released
+    and the actual booked, and pending alerts of the old term stop. Seat holders are told
+    afterwards (a task)."""
     if not may_execute(user):
         raise PermissionDenied
     request = _locked(request)
@@ -557,19 +618,26 @@ def request_execute(
     subscription = Subscription.objects.select_for_update().get(pk=request.subscription_id)
     if term_start <= subscription.term_start:
         raise ValidationError(_("The new term must start after the current term started."))
-    actual_base = cents(actual_amount * rate_to_base)
-    _archive_term(subscription)
     quote = request.chosen_quote
+    new_currency = currency or (quote.currency if quote else subscription.currency)
+    # Refused before anything is written when a rate is missing.
+    factor = conversion(subscription.currency, new_currency, quote)
+    if unit_price is None:
+        unit_price = quote.unit_price if quote else cents(subscription.unit_price * factor)
+    actual_base = cents(actual_amount * rate_to_base)
+    archive_term(subscription)
     old_term_end = subscription.term_end
-    if quote is not None:
-        if request.purpose == Purpose.SWITCH and (
-            quote.vendor_name != subscription.vendor.name or quote.product != subscription.product
-        ):
-            subscription.vendor, _created = Vendor.objects.get_or_create(name=quote.vendor_name)
-            subscription.product = quote.product
-        subscription.unit_price = quote.unit_price
-        subscription.currency = quote.currency
-        subscription.billing_cycle = quote.billing_cycle
+    if quote is not None and (
+        request.purpose == Purpose.SWITCH
+        and (quote.vendor_name != subscription.vendor.name or quote.product != subscription.product)
+    ):
+        subscription.vendor, _created = Vendor.objects.get_or_create(name=quote.vendor_name)
+        subscription.product = quote.product
+    subscription.unit_price = unit_price
+    subscription.currency = new_currency
+    subscription.billing_cycle = billing_cycle or (
+        quote.billing_cycle if quote else subscription.billing_cycle
+    )
     subscription.term_start, subscription.term_end = term_start, term_end
     subscription.seats_purchased = seats
     subscription.edition = edition
@@ -577,7 +645,7 @@ def request_execute(
     subscription.ends_at_term_end = False
     subscription.full_clean(exclude=["owner"])
     subscription.save()
-    _set_modules(subscription, modules)
+    set_modules(subscription, modules, factor)
     AlertDelivery.objects.filter(
         subscription=subscription, term_end=old_term_end, status=AlertDelivery.Status.PENDING
     ).update(status=AlertDelivery.Status.STOPPED, last_error=_("renewal executed"))
@@ -595,6 +663,7 @@ def request_execute(
     request.order_ref, request.fapiao_no = order_ref, fapiao_no
     request.actual_amount, request.actual_currency = actual_amount, actual_currency
     request.actual_amount_base = actual_base
+    request.executed_term_start = term_start
     request.executed_by, request.executed_at = user, timezone.now()
     request.full_clean(exclude=["chosen_quote"])
     request.save()
@@ -607,54 +676,6 @@ def request_execute(
         )
     )
     return request
-
-
-def _archive_term(subscription: Subscription) -> None:
-    """Keep the term that ends in the history, with what was paid for it when we know."""
-    paid = (
-        RenewalRequest.objects.filter(
-            subscription=subscription,
-            status=S.EXECUTED,
-            proposed_term_start=subscription.term_start,
-        )
-        .order_by("-executed_at")
-        .first()
-    )
-    SubscriptionTerm.objects.get_or_create(
-        subscription=subscription,
-        term_start=subscription.term_start,
-        defaults={
-            "term_end": subscription.term_end,
-            "seats": subscription.seats_purchased,
-            "unit_price": subscription.unit_price,
-            "currency": subscription.currency,
-            "actual_amount": paid.actual_amount if paid else None,
-            "rate_to_base": (paid.actual_amount_base / paid.actual_amount)
-            if paid and paid.actual_amount and paid.actual_amount_base is not None
-            else (current_rate(subscription.currency) or Decimal(1)),
-            "order_ref": paid.order_ref if paid else "",
-            "renewed_at": timezone.now(),
-            "description": f"{subscription.vendor} {subscription.product} {subscription.edition}"[
-                :255
-            ].strip(),
-        },
-    )
-
-
-def _set_modules(subscription: Subscription, names: list[str]) -> None:
-    """Modules named are kept or added; the others are dropped by licensing them to no seat
-    (their usage history stays)."""
-    wanted = {n.strip() for n in names if n.strip()}
-    existing = {m.name: m for m in subscription.modules.all()}
-    for name in wanted - existing.keys():
-        Module.objects.create(subscription=subscription, name=name[:80])
-    for name, module in existing.items():
-        if name not in wanted and module.licensed_seats != 0:
-            module.licensed_seats = 0
-            module.save(update_fields=["licensed_seats"])
-        elif name in wanted and module.licensed_seats == 0:
-            module.licensed_seats = None
-            module.save(update_fields=["licensed_seats"])
 
 
 def seat_holders_notify(*, request_id: int) -> int:

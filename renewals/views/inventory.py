@@ -31,6 +31,7 @@ from renewals.selectors import risks as risk_selectors
 from renewals.selectors import subscriptions as subs
 from renewals.selectors import usage
 from renewals.selectors.money import cents
+from renewals.services.execution import term_payment
 from renewals.tables import SubscriptionTable, VendorTable
 
 PAGE_SIZE = 50
@@ -97,7 +98,9 @@ def _contract_trap(
 
 
 def _term_history(subscription: Subscription) -> list[dict[str, Any]]:
-    """Current term first, then every past term, each with its cost in the base currency."""
+    """Current term first, then every past term, each with its cost in the base currency and
+    what was paid for it (amount and currency, order and fapiao numbers)."""
+    paid = term_payment(subscription)
     current = {
         "term_start": subscription.term_start,
         "term_end": subscription.term_end,
@@ -105,14 +108,19 @@ def _term_history(subscription: Subscription) -> list[dict[str, Any]]:
         "unit_price": subscription.unit_price,
         "currency": subscription.currency,
         "amount": subscription.annual_cost,
-        "actual": None,
+        "actual": paid.actual_amount_base if paid else None,
+        "actual_amount": paid.actual_amount if paid else None,
+        "actual_currency": paid.actual_currency if paid else "",
+        "order_ref": paid.order_ref if paid else "",
+        "fapiao_no": paid.fapiao_no if paid else "",
         "current": True,
     }
     # Plain SQL: the same query through the ORM took longer to build than to run.
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT term_start, term_end, seats, unit_price, currency, actual_amount, "
-            "rate_to_base, order_ref FROM renewals_subscriptionterm WHERE subscription_id = %s "
+            "rate_to_base, order_ref, actual_currency, fapiao_no FROM renewals_subscriptionterm "
+            "WHERE subscription_id = %s "
             "ORDER BY term_start DESC",
             [subscription.pk],
         )
@@ -126,11 +134,17 @@ def _term_history(subscription: Subscription) -> list[dict[str, Any]]:
             "currency": currency,
             "amount": None,
             "actual": cents(actual * rate) if actual is not None else None,
+            "actual_amount": actual,
+            "actual_currency": actual_currency or currency,
             "current": False,
             "order_ref": order_ref,
+            "fapiao_no": fapiao_no,
         }
-        for start, end, seats, unit_price, currency, actual, rate, order_ref in rows
-    ]
+        for (
+            start, end, seats, unit_price, currency, actual, rate, order_ref, actual_currency,
+            fapiao_no,
+        ) in rows
+    ]  # fmt: skip
     return [current, *past]
 
 

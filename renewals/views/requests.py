@@ -31,6 +31,7 @@ from renewals.request_forms import (
     QuoteForm,
     RequestForm,
     StartRequestForm,
+    module_formset,
 )
 from renewals.request_tables import InboxTable, RequestFilter, RequestTable
 from renewals.selectors import requests as selectors
@@ -98,7 +99,7 @@ def request_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, renewal: RenewalRequest) -> dict[str, Any]:
     user = signed_in_user(request)
-    quotes = list(renewal.quotes.all())
+    quotes = list(renewal.quotes.prefetch_related("modules"))
     steps = list(
         renewal.steps.select_related("decided_by").order_by("-round", "position")
         if renewal.round
@@ -195,7 +196,16 @@ def quote_edit(request: HttpRequest, pk: int, quote_pk: int | None = None) -> Ht
         raise PermissionDenied
     quote = get_object_or_404(Quote, pk=quote_pk, request=renewal) if quote_pk else None
     form = QuoteForm(request.POST or None, instance=quote)
-    if request.method == "POST" and form.is_valid():
+    # A post without the module rows (an older form, a script) leaves the modules as they are.
+    with_modules = request.method != "POST" or "modules-TOTAL_FORMS" in request.POST
+    modules = module_formset(
+        request.POST if request.method == "POST" and with_modules else None,
+        initial=selectors.quote_module_rows(renewal, quote),
+        price_help=_(
+            "Empty: what the subscription pays today, converted into the quote's currency."
+        ),
+    )
+    if request.method == "POST" and form.is_valid() and (not with_modules or modules.is_valid()):
         data = {f: form.cleaned_data[f] for f in services.QUOTE_FIELDS if f in form.cleaned_data}
         try:
             services.quote_save(
@@ -209,8 +219,11 @@ def quote_edit(request: HttpRequest, pk: int, quote_pk: int | None = None) -> Ht
         else:
             return redirect(renewal.get_absolute_url() + "#quotes")
     title = _("Change the quote") if quote else _("Add a quote")
+                modules=modules.lines() if with_modules else None,
     return render(
-        request, "renewals/request_form.html", {"form": form, "renewal": renewal, "title": title}
+        request,
+        "renewals/request_form.html",
+        {"form": form, "modules": modules, "renewal": renewal, "title": title},
     )
 
 
@@ -334,18 +347,17 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.IT_ADMIN, Role.FINANCE)
 def request_execute(request: HttpRequest, pk: int) -> HttpResponse:
     renewal = selectors.get_request_for(request.user, pk)
-    quote = renewal.chosen_quote
-    initial = {
-        "actual_amount": renewal.amount,
-        "actual_currency": renewal.currency,
-        "term_start": renewal.proposed_term_start,
-        "term_end": renewal.proposed_term_end,
-        "seats": quote.seats if quote else renewal.proposed_seats,
-        "edition": quote.edition if quote else renewal.proposed_edition,
-        "modules": ", ".join(renewal.proposed_modules),
-    }
+    initial, module_rows = selectors.execution_initial(renewal)
     form = ExecuteForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    modules = module_formset(
+        request.POST or None,
+        initial=module_rows,
+        price_help=_(
+            "In the subscription currency. Empty: the module's current price, converted with the "
+            "recorded rate when the currency changes. Modules not listed are dropped."
+        ),
+    )
+    if request.method == "POST" and form.is_valid() and modules.is_valid():
         try:
             services.request_execute(
                 request=renewal,
@@ -356,6 +368,7 @@ def request_execute(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, _errors(exc))
         else:
             messages.success(
+                modules=modules.lines(),
                 request,
                 _("Renewal recorded: the subscription is on its new term and its users are told."),
             )
@@ -363,7 +376,12 @@ def request_execute(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "renewals/request_form.html",
-        {"form": form, "renewal": renewal, "title": _("Record the executed renewal")},
+        {
+            "form": form,
+            "modules": modules,
+            "renewal": renewal,
+            "title": _("Record the executed renewal"),
+        },
     )
 
 
