@@ -5,6 +5,12 @@ from django.http import HttpRequest
 from config.navigation import items_for
 
 
+def has_seats(user: object) -> bool:
+    from renewals.selectors.home import has_seats as holds_seats
+
+    return holds_seats(user)
+
+
 def navigation(request: HttpRequest) -> dict[str, object]:
     """The menu entries the current user may open, and which one is current.
 
@@ -25,8 +31,13 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "nav_items": items,
         "nav_reports": [item for item in items if item.reports],
         "nav_manage": [item for item in items if item.manage],
+        # Keys of the menu pages this user may open: a link to one elsewhere on a page is shown
+        # only when it is here ({% if "approvals" in nav_may %}), so no link leads to a 403.
+        "nav_may": frozenset(item.key for item in items),
         "nav_current": current,
         "unread_notifications": unread,
+        # The user menu's "My software" (asked only when the menu is drawn).
+        "nav_has_seats": lambda: has_seats(request.user),
     }
     request._navigation_context = cached  # type: ignore[attr-defined]
     return cached

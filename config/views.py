@@ -12,24 +12,40 @@ from django_q.models import Failure, Schedule
 
 from config.health import database_ok, worker_status
 from config.navigation import DIRECTORY_ROLES, SYSTEM_ROLES
+from config.search import global_search
 from org.permissions import role_required
 from org.roles import Role, has_role, roles_of
 from org.selectors import directory_counts
+from renewals.selectors import home as todo_selectors
 from renewals.views.kpis import dashboard_html
 
 
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    directory = has_role(request.user, *DIRECTORY_ROLES)
     context: dict[str, object] = {
-        "counts": directory_counts(user=request.user),
         "role_labels": [Role(r).label for r in sorted(roles_of(request.user))],
+        "todo": todo_selectors.todo(user=request.user),
+        "may_open_subscriptions": directory,
     }
+    if directory:
+        context["counts"] = directory_counts(user=request.user)
+        context["kpi_html"] = dashboard_html(request)
+    else:
+        # Someone without a role sees their own tools instead of directory counts of zero.
+        context["mine"] = todo_selectors.my_software(user=request.user)
     if has_role(request.user, *SYSTEM_ROLES):
         context["worker"] = worker_status()
-    if has_role(request.user, *DIRECTORY_ROLES):
-        context["kpi_html"] = dashboard_html(request)
     return render(request, "home.html", context)
+
+
+@require_GET
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """The navbar's search box: every kind the user may see, grouped (config.search)."""
+    results = global_search(user=request.user, raw=request.GET.get("q", ""))
+    return render(request, "search.html", {"results": results})
 
 
 @require_GET

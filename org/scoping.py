@@ -71,6 +71,14 @@ def headed_departments(user: User | object) -> QuerySet[Department]:
     return _assigned_subtree(user, as_head=True, as_admin=False)  # type: ignore[arg-type]
 
 
+def administered_departments(user: User | object) -> QuerySet[Department]:
+    """Departments the user is software admin of (with sub-departments): whose renewals they
+    prepare (the home page lists the ones due)."""
+    if Role.SOFTWARE_ADMIN not in roles_of(user):
+        return Department.objects.none()
+    return _assigned_subtree(user, as_head=False, as_admin=True)  # type: ignore[arg-type]
+
+
 def can_view_department(user: User | object, department: Department) -> bool:
     return visible_departments(user).filter(pk=department.pk).exists()
 

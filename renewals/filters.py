@@ -30,6 +30,17 @@ WINDOWS = [
 _NOT_AVAILABLE = {"invalid_choice": forms.ModelChoiceField.default_error_messages["invalid_choice"]}
 
 
+def search_subscriptions(queryset: QuerySet[Subscription], value: str) -> QuerySet[Subscription]:
+    """The list's search box (and the global search): reference, product, edition, vendor, tag."""
+    return queryset.filter(
+        Q(ref__icontains=value)
+        | Q(product__icontains=value)
+        | Q(edition__icontains=value)
+        | Q(vendor__name__icontains=value)
+        | Q(tags__contains=[value])
+    )
+
+
 class SubscriptionFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search", max_length=100)
     # Departments and vendors as plain choices read once per page (see __init__): a model
@@ -84,13 +95,7 @@ class SubscriptionFilter(django_filters.FilterSet):
     def search(
         self, queryset: QuerySet[Subscription], name: str, value: str
     ) -> QuerySet[Subscription]:
-        return queryset.filter(
-            Q(ref__icontains=value)
-            | Q(product__icontains=value)
-            | Q(edition__icontains=value)
-            | Q(vendor__name__icontains=value)
-            | Q(tags__contains=[value])
-        )
+        return search_subscriptions(queryset, value)
 
     def filter_idle(
         self, queryset: QuerySet[Subscription], name: str, value: Decimal

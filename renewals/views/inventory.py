@@ -251,9 +251,14 @@ def _open_risks(subscription: Subscription) -> list[tuple[Risk, str]]:
 @require_GET
 @role_required(*DIRECTORY_ROLES)
 def vendor_list(request: HttpRequest) -> HttpResponse:
-    table = VendorTable(subs.vendor_list(user=request.user))
+    vendors = subs.vendor_list(user=request.user)
+    # ?q= (the global search's "see all"): vendors whose name contains the text.
+    query = " ".join(request.GET.get("q", "").replace("\x00", " ").split())[:100]
+    if query:
+        vendors = vendors.filter(name__icontains=query)
+    table = VendorTable(vendors)
     RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
-    return render(request, "renewals/vendor_list.html", {"table": table})
+    return render(request, "renewals/vendor_list.html", {"table": table, "query": query})
 
 
 @require_GET

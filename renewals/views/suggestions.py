@@ -124,6 +124,8 @@ def suggestion_add(request: HttpRequest) -> HttpResponse:
     initial = {}
     if (pk := _get_pk(request, "subscription")) is not None:
         initial["subscription"] = pk  # not one of the choices → simply not chosen
+    if request.GET.get("reason") == "return":  # "Return my seat" on My software
+        initial["title"] = _("Return my seat: I no longer need it")
     form = SuggestionForm(request.POST or None, initial=initial, subscriptions=subscriptions)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
