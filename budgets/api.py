@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
 from budgets.models import Budget, LedgerEntry
-from budgets.selectors import Balance, balances
+from budgets.selectors import Balance, DepartmentBudget, balances, department_budgets
 from config.api import LOOKUP, IsoDateTimeFilter, api_schema, roles
 from config.navigation import BUDGET_ROLES
 from org.scoping import visible_departments
@@ -27,11 +27,21 @@ class BalanceSerializer(serializers.Serializer[Balance]):
 
 class BudgetSerializer(serializers.ModelSerializer[Budget]):
     currency = serializers.SerializerMethodField()
-    balance = serializers.SerializerMethodField()
+    balance = serializers.SerializerMethodField(
+        help_text="This budget's own ledger (the department alone)."
+    )
+    has_sub_departments = serializers.SerializerMethodField()
+    including_sub_departments = serializers.SerializerMethodField(
+        help_text="The department's figure for the year as every page shows it: this budget plus "
+        "the budgets of all its sub-departments (equal to balance when it has none)."
+    )
 
     class Meta:
         model = Budget
-        fields = ["id", "department", "year", "reserve_percent", "currency", "balance"]
+        fields = [
+            "id", "department", "year", "reserve_percent", "currency", "balance",
+            "has_sub_departments", "including_sub_departments",
+        ]  # fmt: skip
         read_only_fields = fields
 
     def get_currency(self, budget: Budget) -> str:
@@ -44,6 +54,19 @@ class BudgetSerializer(serializers.ModelSerializer[Budget]):
         figures: dict[int, Balance] = self.context["balances"]
         return BalanceSerializer(figures.get(budget.pk, Balance())).data
 
+    def _row(self, budget: Budget) -> DepartmentBudget | None:
+        rows: dict[tuple[int, int], DepartmentBudget] = self.context["department_figures"]
+        return rows.get((budget.department_id, budget.year))
+
+    def get_has_sub_departments(self, budget: Budget) -> bool:
+        row = self._row(budget)
+        return bool(row and row.has_sub_departments)
+
+    @extend_schema_field(BalanceSerializer)
+    def get_including_sub_departments(self, budget: Budget) -> dict[str, Any]:
+        row = self._row(budget)
+        return BalanceSerializer(row.balance if row else Balance()).data
+
 
 class BudgetFilter(django_filters.FilterSet):
     department = django_filters.NumberFilter(field_name="department_id")
@@ -55,8 +78,8 @@ class BudgetFilter(django_filters.FilterSet):
 
 
 class BudgetViewSet(viewsets.ReadOnlyModelViewSet[Budget]):
-    """Budgets of the departments the user may see, each with its balance (sums of its own
-    ledger entries; sub-departments are separate budgets)."""
+    """Budgets of the departments the user may see, each with its own balance (sums of its own
+    ledger entries) and the department's figure incl. its sub-departments, as the pages show it."""
 
     schema = api_schema()
     lookup_value_regex = LOOKUP
@@ -74,8 +97,23 @@ class BudgetViewSet(viewsets.ReadOnlyModelViewSet[Budget]):
         if args:
             rows = args[0] if isinstance(args[0], list | tuple) else [args[0]]
             kwargs.setdefault("context", self.get_serializer_context())
-            kwargs["context"]["balances"] = balances(b.pk for b in rows if isinstance(b, Budget))
+            budgets = [b for b in rows if isinstance(b, Budget)]
+            kwargs["context"]["balances"] = balances(b.pk for b in budgets)
+            kwargs["context"]["department_figures"] = _department_figures(budgets)
         return super().get_serializer(*args, **kwargs)
+
+
+def _department_figures(budgets: list[Budget]) -> dict[tuple[int, int], DepartmentBudget]:
+    """The department figures (incl. sub-departments) of the budgets' departments, by
+    (department, year): three queries per year on the page."""
+    years: dict[int, set[int]] = {}
+    for budget in budgets:
+        years.setdefault(budget.year, set()).add(budget.department_id)
+    return {
+        (row.department.pk, year): row
+        for year, departments in years.items()
+        for row in department_budgets(sorted(departments), year)
+    }
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer[LedgerEntry]):

@@ -39,6 +39,7 @@ class Budget(models.Model):
         max_digits=5,
         decimal_places=2,
         default=Decimal("15.00"),
+        # xgettext:no-python-format
         help_text=_("Share of the allocation held back for adjustments (10–20% recommended)."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -9,20 +9,26 @@ compares).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from budgets.selectors import DepartmentBudget
 from config.rows import escape, number_formatter
 
 
 def overview_rows_html(
-    rows: Sequence[dict[str, Any]], *, year: int, is_finance: bool, csrf_token: str
+    rows: Sequence[DepartmentBudget], *, year: int, is_finance: bool, csrf_token: str
 ) -> SafeString:
-    """One ``<tr>`` per row of the overview (department, depth, budget or None, balance)."""
+    """One ``<tr>`` per row of the overview; a department with sub-departments carries the
+    roll-up label and its own budget's share, as templates/budgets/_rollup.html writes them."""
     number = number_formatter()
+    rollup_label = escape(gettext("incl. sub-departments"))
+    rollup_split = escape(
+        gettext("allocated: own budget %(own)s + sub-departments %(sub)s")
+        % {"own": "\x00own\x00", "sub": "\x00sub\x00"}
+    )
     marker = "987654321"
     detail = escape(reverse("budgets:budget-detail", args=[int(marker)]))
     open_form = (
@@ -37,7 +43,7 @@ def overview_rows_html(
     end = '<td class="text-end">'
     out = []
     for row in rows:
-        department, balance, budget = row["department"], row["balance"], row["budget"]
+        department, balance, budget = row.department, row.balance, row.budget
         name = escape(department.name)
         if budget is not None:
             cell = f'<a href="{detail.replace(marker, str(budget.pk))}">{name}</a>'
@@ -45,6 +51,14 @@ def overview_rows_html(
             cell = name + open_form.format(pk=department.pk)
         else:
             cell = name
+        if row.has_sub_departments:
+            split = rollup_split.replace("\x00own\x00", number(row.own.allocated)).replace(
+                "\x00sub\x00", number(row.sub_departments.allocated)
+            )
+            cell += (
+                '<div class="small text-secondary" data-testid="rollup">'
+                f'<span class="badge text-bg-light border">{rollup_label}</span> {split}</div>'
+            )
         available = balance.available
         used = balance.used_percent
         if used is None:
@@ -57,7 +71,7 @@ def overview_rows_html(
             )
         out.append(
             f'<tr data-department="{escape(department.code)}">'
-            f'<td class="depth-{row["depth"]}">{cell}</td>'
+            f'<td class="depth-{row.depth}">{cell}</td>'
             f"{end}{number(balance.allocated)}</td>{end}{number(balance.reserve)}</td>"
             f"{end}{number(balance.committed)}</td>{end}{number(balance.actual)}</td>"
             f'<td class="text-end{" text-danger fw-bold" if available < 0 else ""}">'

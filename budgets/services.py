@@ -271,32 +271,71 @@ def budget_release(
     )
 
 
+def actuals_year(*, term_year: int, paid_on: dt.date | None = None) -> int:
+    """The fiscal year whose budget an actual is booked in: the year of the payment (default,
+    ``BUDGET_ACTUALS_YEAR=payment``; ``paid_on``, today in TIME_ZONE when not given) or the year
+    the term starts (``term_start``)."""
+    if settings.BUDGET_ACTUALS_YEAR == "term_start":
+        return term_year
+    return (paid_on or local_today()).year
+
+
+def _actual_of(department: Any, reference: str) -> LedgerEntry | None:
+    """The actual already booked under ``reference`` in any of the department's budgets."""
+    return LedgerEntry.objects.filter(
+        budget__department=department, kind=K.ACTUAL, reference=reference
+    ).first()
+
+
 @transaction.atomic
 def budget_book_actual(
-    *, department: Any, year: int, amount: Decimal, reference: str, user: Any, memo: str
+    *,
+    department: Any,
+    year: int,
+    amount: Decimal,
+    reference: str,
+    user: Any,
+    memo: str,
+    paid_on: dt.date | None = None,
 ) -> LedgerEntry:
-    """Book what was actually paid and release the commitment it replaces, together."""
-    budget = _locked(budget_for(department=department, year=year))
-    if existing := _once(budget, K.ACTUAL, reference):
+    """Book what was actually paid and release the commitment it replaces, together.
+
+    ``year`` is the budget year of the commitment (the year the new term starts): its release
+    goes to that same budget. The actual goes to the budget of ``actuals_year`` (the payment's
+    year by default), which may be another one: a term starting in December paid in January."""
+    if not reference:
+        raise ValidationError(_("A reference to what caused the entry is required."))
+    # A retried call (perhaps after the turn of the year) books nothing, and opens no budget.
+    if existing := _actual_of(department, reference):
+        return existing
+    committed_in = budget_for(department=department, year=year)
+    paid_in = budget_for(department=department, year=actuals_year(term_year=year, paid_on=paid_on))
+    # Both locked, in id order (as transfers do) so that no two bookings can deadlock.
+    for budget in sorted(
+        {committed_in.pk: committed_in, paid_in.pk: paid_in}.values(), key=lambda b: b.pk
+    ):
+        _locked(budget)
+    # Again under the locks: of two racing calls, the second finds the first's actual.
+    if existing := _actual_of(department, reference):
         return existing
     commitment = LedgerEntry.objects.filter(
-        budget=budget, kind=K.COMMITMENT, reference=reference
+        budget=committed_in, kind=K.COMMITMENT, reference=reference
     ).first()
     if (
         commitment
         and not LedgerEntry.objects.filter(
-            budget=budget, kind=K.COMMITMENT_RELEASE, reference=reference
+            budget=committed_in, kind=K.COMMITMENT_RELEASE, reference=reference
         ).exists()
     ):
         _entry(
-            budget,
+            committed_in,
             K.COMMITMENT_RELEASE,
             commitment.amount,
             user=user,
             memo=memo,
             reference=reference,
         )
-    return _entry(budget, K.ACTUAL, _amount(amount), user=user, memo=memo, reference=reference)
+    return _entry(paid_in, K.ACTUAL, _amount(amount), user=user, memo=memo, reference=reference)
 
 
 def local_today() -> dt.date:

@@ -3,7 +3,6 @@ with running balance and exports, and finance's actions on it."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import django_tables2 as tables
@@ -14,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
@@ -22,11 +22,18 @@ from budgets import services
 from budgets.forms import LedgerActionForm, ReforecastForm, ReversalForm
 from budgets.models import Budget, LedgerEntry
 from budgets.money import OriginalAmount
+from budgets.references import Source, resolve
 from budgets.rendering import overview_rows_html
-from budgets.selectors import Balance, balances
+from budgets.selectors import (
+    DepartmentBudget,
+    LedgerLine,
+    balances,
+    department_budgets,
+    ledger_lines,
+    total_of,
+)
 from config.exports import SafeTableExport
 from config.navigation import BUDGET_ROLES
-from org.models import Department
 from org.permissions import role_required
 from org.roles import Role, has_role
 from org.scoping import visible_departments
@@ -43,41 +50,10 @@ def _year(request: HttpRequest) -> int:
 @require_GET
 @role_required(*BUDGET_ROLES)
 def overview(request: HttpRequest) -> HttpResponse:
-    """Every visible department this year, sub-departments rolled up into their parents."""
+    """Every visible department this year, each with its figure incl. sub-departments
+    (selectors.department_budgets: the rule every page shares)."""
     year = _year(request)
-    visible = visible_departments(request.user)
-    departments = list(visible.order_by("code"))
-    budgets = {b.department_id: b for b in Budget.objects.filter(year=year, department__in=visible)}
-    own = balances([b.pk for b in budgets.values()])
-    by_department = {
-        d.pk: own.get(budgets[d.pk].pk, Balance()) if d.pk in budgets else Balance()
-        for d in departments
-    }
-    children: dict[int | None, list[Department]] = {}
-    for d in departments:
-        children.setdefault(d.parent_id, []).append(d)
-    visible_ids = {d.pk for d in departments}
-
-    def rolled(d: Department) -> Balance:
-        total = by_department[d.pk]
-        for child in children.get(d.pk, []):
-            total = total + rolled(child)
-        return total
-
-    rows = []
-
-    def walk(d: Department, depth: int) -> None:
-        rows.append(
-            {"department": d, "depth": depth, "budget": budgets.get(d.pk), "balance": rolled(d)}
-        )
-        for child in children.get(d.pk, []):
-            walk(child, depth + 1)
-
-    for top in [d for d in departments if d.parent_id not in visible_ids]:
-        walk(top, 0)
-    total = Balance()
-    for top in [d for d in departments if d.parent_id not in visible_ids]:
-        total = total + rolled(top)
+    rows = department_budgets(visible_departments(request.user), year)
     is_finance = has_role(request.user, Role.FINANCE)
     return render(
         request,
@@ -88,14 +64,14 @@ def overview(request: HttpRequest) -> HttpResponse:
             "rows_html": overview_rows_html(
                 rows, year=year, is_finance=is_finance, csrf_token=get_token(request)
             ),
-            "total": total,
-            "chart": _chart([r for r in rows if r["depth"] == 0]),
+            "total": total_of(rows),
+            "chart": _chart([r for r in rows if r.depth == 0]),
             "is_finance": is_finance,
         },
     )
 
 
-def _chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _chart(rows: list[DepartmentBudget]) -> dict[str, Any]:
     """The overview's bar chart, for static/js/budget-chart.js: one group of bars per top-level
     department (its sub-departments included, as in the table), amounts as exact strings."""
     figures = [
@@ -106,9 +82,9 @@ def _chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
     ]
     return {
         "currency": settings.BASE_CURRENCY,
-        "labels": [r["department"].name for r in rows],
+        "labels": [r.department.name for r in rows],
         "series": [
-            {"key": key, "label": label, "values": [str(getattr(r["balance"], key)) for r in rows]}
+            {"key": key, "label": label, "values": [str(getattr(r.balance, key)) for r in rows]}
             for key, label in figures
         ],
     }
@@ -123,84 +99,111 @@ def get_budget_for(user: Any, pk: int) -> Budget:
     )
 
 
+RIGHT = {"td": {"class": "text-end"}, "th": {"class": "text-end"}}
+
+
 class LedgerTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name=_("When"), format="Y-m-d H:i")
-    kind = tables.Column(verbose_name=_("Kind"))
-    category = tables.Column(verbose_name=_("Category"))
-    amount = tables.Column(verbose_name=_("Amount (CNY)"), attrs={"td": {"class": "text-end"}})
+    """A budget's ledger (records: selectors.LedgerLine). The export has the same columns, with
+    plain signed numbers and the source named as text."""
+
+    created_at = tables.DateTimeColumn(
+        accessor="entry__created_at", verbose_name=_("When"), format="Y-m-d H:i"
+    )
+    kind = tables.Column(accessor="entry__kind", verbose_name=_("Kind"))
+    category = tables.Column(accessor="entry__category", verbose_name=_("Category"))
+    signed = tables.Column(verbose_name=_("Amount (CNY)"), attrs=RIGHT)
     original = tables.Column(
-        verbose_name=_("Original currency"), empty_values=(), attrs={"td": {"class": "text-end"}}
+        verbose_name=_("Original currency"), accessor="entry", empty_values=(), attrs=RIGHT
     )
-    running = tables.Column(
-        verbose_name=_("Allocated after"),
-        empty_values=(),
-        orderable=False,
-        attrs={"td": {"class": "text-end"}},
-    )
-    memo = tables.Column(verbose_name=_("Reason"))
-    reference = tables.Column(verbose_name=_("Reference"))
-    created_by = tables.Column(verbose_name=_("By"))
+    available_after = tables.Column(verbose_name=_("Available after"), attrs=RIGHT)
+    memo = tables.Column(accessor="entry__memo", verbose_name=_("Reason"))
+    source = tables.Column(verbose_name=_("Source"), accessor="entry", empty_values=())
+    created_by = tables.Column(accessor="entry__created_by", verbose_name=_("By"))
 
     class Meta:
-        model = LedgerEntry
-        fields = ()
-        sequence = (
-            "created_at",
-            "kind",
-            "category",
-            "amount",
-            "original",
-            "running",
-            "memo",
-            "reference",
-            "created_by",
-        )
         attrs = {"class": "table table-sm", "data-testid": "ledger-table"}
         orderable = False
 
-    def render_kind(self, record: LedgerEntry) -> str:
-        return str(record.get_kind_display())
+    def __init__(self, *args: Any, sources: dict[str, Source], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sources = sources
+
+    def render_kind(self, record: LedgerLine) -> str:
+        entry = record.entry
+        if entry.kind == LedgerEntry.Kind.REVERSAL:
+            return _("Reversal of: %(kind)s") % {
+                "kind": LedgerEntry.Kind(record.effective_kind).label
+            }
+        return str(entry.get_kind_display())
 
     value_kind = render_kind
 
-    def render_category(self, record: LedgerEntry) -> str:
-        return str(record.get_category_display())
+    def render_category(self, record: LedgerLine) -> str:
+        return str(record.entry.get_category_display())
 
     value_category = render_category
 
-    def render_original(self, record: LedgerEntry) -> str:
+    def render_original(self, record: LedgerLine) -> str:
         """E.g. "USD 1000.00 @ 7.1234": what the amount was before conversion."""
-        if not record.original_currency or record.original_amount is None or not record.rate:
+        entry = record.entry
+        if not entry.original_currency or entry.original_amount is None or not entry.rate:
             return ""
-        return str(OriginalAmount(record.original_currency, record.original_amount, record.rate))
+        return str(OriginalAmount(entry.original_currency, entry.original_amount, entry.rate))
 
     value_original = render_original
 
-    def render_running(self, record: LedgerEntry) -> Any:
-        return getattr(record, "running", "")
+    def value_source(self, record: LedgerLine) -> str:
+        source = self.sources.get(record.entry.reference)
+        return source.text if source else ""
 
-    value_running = render_running
+    def render_source(self, record: LedgerLine) -> str:
+        source = self.sources.get(record.entry.reference)
+        if source is None:
+            return ""
+        if source.url:
+            return format_html('<a href="{}">{}</a>', source.url, source.text)
+        return source.text
+
+
+def _booked_choices(lines: list[LedgerLine]) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
+    """The kind and category filters offer what this ledger holds (categories: "general" stands
+    for the empty General category)."""
+    kinds = {line.entry.kind for line in lines}
+    categories = {line.entry.category for line in lines}
+    return (
+        [(value, label) for value, label in LedgerEntry.Kind.choices if value in kinds],
+        [
+            (value or GENERAL, label)
+            for value, label in LedgerEntry.Category.choices
+            if value in categories
+        ],
+    )
+
+
+GENERAL = "general"
 
 
 @require_GET
 @role_required(*BUDGET_ROLES)
 def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
     budget = get_budget_for(request.user, pk)
-    entries = list(
-        LedgerEntry.objects.filter(budget=budget)
-        .select_related("created_by", "reverses")
-        .order_by("created_at", "pk")
-    )
+    lines = ledger_lines(budget)
+    kinds, categories = _booked_choices(lines)
+    reversed_ids = {line.entry.reverses_id for line in lines if line.entry.reverses_id}
     kind = request.GET.get("kind", "")
-    running = Decimal(0)
-    allocating = {"allocation", "adjustment", "transfer"}
-    for entry in entries:
-        effective = entry.reverses.kind if entry.reverses else entry.kind
-        if effective in allocating:
-            running += entry.amount
-        entry.running = running  # type: ignore[attr-defined]
-    shown = [e for e in entries if not kind or e.kind == kind]
-    table = LedgerTable(shown)
+    kind = kind if kind in dict(kinds) else ""
+    category = request.GET.get("category", "")
+    category = category if category in dict(categories) else ""
+    booked_category = "" if category == GENERAL else category
+    shown = [
+        line
+        for line in lines
+        if (not kind or line.entry.kind == kind)
+        and (not category or line.entry.category == booked_category)
+    ]
+    table = LedgerTable(
+        shown, sources=resolve(request.user, {line.entry.reference for line in shown})
+    )
     export = request.GET.get("_export")
     if export in ("csv", "xlsx"):
         stamp = timezone.localdate().isoformat()
@@ -216,10 +219,13 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "budget": budget,
             "balance": current,
+            "rollup": department_budgets([budget.department_id], budget.year)[0],
             "committed_and_actual": current.committed + current.actual,
             "table": table,
-            "kinds": LedgerEntry.Kind.choices,
+            "kinds": kinds,
             "kind": kind,
+            "categories": categories,
+            "category": category,
             "form": LedgerActionForm(budget=budget) if is_finance else None,
             "months_remaining": services.months_remaining(budget.year),
             "time_zone": settings.TIME_ZONE,
@@ -229,9 +235,10 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if is_finance
             else None,
             "reversible": [
-                e
-                for e in entries
-                if e.kind not in ("reversal", "transfer") and not hasattr(e, "reversed_by")
+                line
+                for line in lines
+                if line.entry.kind not in ("reversal", "transfer")
+                and line.entry.pk not in reversed_ids
             ]
             if is_finance
             else [],

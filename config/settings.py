@@ -449,6 +449,13 @@ ALERT_RETRY_BASE_SECONDS = env.int("ALERT_RETRY_BASE_SECONDS", default=60)
 APPROVAL_OVER_BUDGET = env.str("APPROVAL_OVER_BUDGET", default="finance_step")
 if APPROVAL_OVER_BUDGET not in ("finance_step", "refuse"):
     raise ImproperlyConfigured('APPROVAL_OVER_BUDGET must be "finance_step" or "refuse".')
+# Which fiscal year's budget an executed renewal's actual (what was paid) is booked in: the year
+# of the payment ("payment", the day the execution is recorded, in TIME_ZONE) or the year the new
+# term starts ("term_start"). The commitment made at approval, and its release, always stay in
+# the budget of the year the new term starts (the request's budget_year).
+BUDGET_ACTUALS_YEAR = env.str("BUDGET_ACTUALS_YEAR", default="payment")
+if BUDGET_ACTUALS_YEAR not in ("payment", "term_start"):
+    raise ImproperlyConfigured('BUDGET_ACTUALS_YEAR must be "payment" or "term_start".')
 # Contract files: the largest upload (refused while it arrives, never read whole into memory),
 # and how long the PDF text extractor may run before it is stopped.
 CONTRACT_MAX_BYTES = env.int("CONTRACT_MAX_BYTES", default=25 * 1024 * 1024)

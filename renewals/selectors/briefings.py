@@ -22,8 +22,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from budgets.models import Budget
-from budgets.selectors import Balance, balances
+from budgets.selectors import department_budgets
 from config.charts import bar_chart, line_chart
 from org.models import Department
 from renewals.models import Module, MonthlyUsage, Subscription
@@ -219,14 +218,13 @@ def briefing_figures(
         if today <= sub.term_end <= horizon
     ]
 
-    budget_ids = list(
-        Budget.objects.filter(department__in=departments, year=month.year).values_list(
-            "pk", flat=True
-        )
-    )
+    # The department's figure incl. its sub-departments: the rule of every budget page
+    # (budgets.selectors.department_budgets), with its own budget's share beside it.
+    budget_rows = department_budgets([department.pk], month.year)
     budget: dict[str, Any] | None = None
-    if budget_ids:
-        total = sum(balances(budget_ids).values(), Balance())
+    if any(row.budget for row in budget_rows):
+        row = budget_rows[0]
+        total = row.balance
         budget = {
             "year": month.year,
             "allocated": _money(total.allocated),
@@ -238,6 +236,9 @@ def briefing_figures(
             "annual_software_cost_percent": _percent(annual_cost, total.allocated)
             if total.allocated > 0
             else None,
+            "includes_sub_departments": row.has_sub_departments,
+            "own_allocated": _money(row.own.allocated),
+            "sub_departments_allocated": _money(row.sub_departments.allocated),
         }
 
     active_total = totals["active_users"] if totals["seats_reporting"] else None

@@ -20,7 +20,9 @@ Definitions (also shown on the page and in README):
   plus the realised savings of accepted suggestions.
 - **Projected savings** (yearly): under-used modules' yearly cost, idle seats' yearly cost and
   accepted suggestions not yet realised.
-- **Spend vs budget**: this year's allocation of each department against committed + actual.
+- **Spend vs budget**: this year's allocation of each department against committed + actual, each
+  department's figure including its sub-departments' (``budgets.selectors.department_budgets``,
+  the rule the budget pages, briefings and the API share).
 
 Every figure is one aggregate query whatever the number of subscriptions.
 """
@@ -40,9 +42,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from budgets.models import Budget
-from budgets.selectors import Balance, balances
-from org.models import Department, User
+from budgets.selectors import DepartmentBudget, department_budgets
+from org.models import User
 from org.roles import SEE_ALL_ROLES, Role, roles_of
 from org.scoping import visible_departments
 from renewals.models import Subscription, Suggestion
@@ -93,13 +94,6 @@ class UsagePoint:
         return (Decimal(self.active) * 100 / self.seats).quantize(Decimal("0.1"))
 
 
-@dataclass(frozen=True)
-class BudgetRow:
-    department: Department
-    budget_id: int | None
-    balance: Balance
-
-
 @dataclass
 class Dashboard:
     today: dt.date
@@ -115,7 +109,7 @@ class Dashboard:
     projected_modules: Decimal
     projected_idle: Decimal
     projected_suggestions: Decimal
-    budgets: list[BudgetRow] = field(default_factory=list)
+    budgets: list[DepartmentBudget] = field(default_factory=list)
     target: Decimal = Decimal("99.5")
     computed_at: dt.datetime = field(default_factory=timezone.now)
 
@@ -390,21 +384,10 @@ def suggestion_savings(depts: list[int] | None, today: dt.date) -> tuple[Decimal
     return totals.realised, totals.accepted_estimated
 
 
-def budget_rows(depts: list[int] | None, year: int) -> list[BudgetRow]:
-    """This year's budget of each department in scope (every department for ``None``)."""
-    chosen = Department.objects.all()
-    if depts is not None:
-        chosen = chosen.filter(pk__in=depts)
-    departments = list(chosen.order_by("code"))
-    budgets = {
-        b.department_id: b.pk
-        for b in Budget.objects.filter(year=year, department__in=[d.pk for d in departments])
-    }
-    figures = balances(budgets.values())
-    return [
-        BudgetRow(d, budgets.get(d.pk), figures.get(budgets.get(d.pk, -1), Balance()))
-        for d in departments
-    ]
+def budget_rows(depts: list[int] | None, year: int) -> list[DepartmentBudget]:
+    """This year's figure of each department in scope (every department for ``None``), its
+    sub-departments included, in tree order: the budget overview's rows."""
+    return department_budgets(depts, year)
 
 
 def dashboard(*, user: Any, today: dt.date | None = None) -> Dashboard:
@@ -478,7 +461,7 @@ def scope_digest(depts: list[int] | None) -> str:
 
 def stored_key(depts: list[int] | None) -> str:
     # The stored value is a pickled Dashboard: change the version when its fields change.
-    return f"kpi:figures:2:{scope_digest(depts)}"
+    return f"kpi:figures:3:{scope_digest(depts)}"
 
 
 def guard_key(depts: list[int] | None) -> str:

@@ -4,6 +4,7 @@ reconcile (with the expected figures, and the kept totals with the sums of the e
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -109,6 +110,7 @@ def test_balance_is_allocated_minus_reserve_committed_and_actual(
     services.budget_book_actual(
         department=cast.dept_a,
         year=YEAR,
+        paid_on=dt.date(YEAR, 3, 1),  # booked in the year it is paid
         amount=Decimal("28000.50"),
         reference="r:1",
         user=cast.finance,
@@ -376,6 +378,7 @@ def test_any_sequence_of_operations_reconciles(
                     services.budget_book_actual(
                         department=cast.dept_a,
                         year=YEAR,
+                        paid_on=dt.date(YEAR, 3, 1),  # booked in the year it is paid
                         amount=amount,
                         reference=ref,
                         user=cast.finance,

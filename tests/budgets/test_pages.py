@@ -33,9 +33,10 @@ def test_overview_rolls_sub_departments_up_and_is_scoped(cast: Cast) -> None:
     b = services.budget_for(department=cast.dept_b, year=2027)
     services.budget_allocate(budget=b, amount=Decimal("7"), user=cast.finance, memo="m")
     response = signed_in(cast.head_a).get(reverse("budgets:overview"), {"year": "2027"})
-    rows = {r["department"].code: r for r in response.context["rows"]}
+    rows = {r.department.code: r for r in response.context["rows"]}
     assert set(rows) == {"a", "a-qa"}
-    assert rows["a"]["balance"].allocated == Decimal("150.00")  # 100 own + 50 of the sub-department
+    assert rows["a"].balance.allocated == Decimal("150.00")  # 100 own + 50 of the sub-department
+    assert (rows["a"].own.allocated, rows["a"].sub_departments.allocated) == (100, 50)
     assert response.context["total"].allocated == Decimal("150.00")
     everything = signed_in(cast.finance).get(reverse("budgets:overview"), {"year": "2027"}).context
     assert everything["total"].allocated == Decimal("157.00")
@@ -76,8 +77,9 @@ def test_finance_allocates_transfers_and_reverses_through_the_page(cast: Cast) -
     page = client.get(cast.budget_a.get_absolute_url())
     html = page.content.decode()
     assert "金额录错" in html and "调剂给市场部" in html
-    running = [getattr(r.record, "running") for r in page.context["table"].page.object_list]  # noqa: B009
-    assert running[-1] == Decimal("-4900.00")
+    # The running available balance ends at the budget's (-4900 - 0 reserve).
+    running = [r.record.available_after for r in page.context["table"].page.object_list]
+    assert running[-1] == balance(cast.budget_a).available == Decimal("-4900.00")
     csv = client.get(cast.budget_a.get_absolute_url(), {"_export": "csv"}).content.decode(
         "utf-8-sig"
     )
@@ -162,7 +164,7 @@ def test_the_quarterly_review_reminder_reaches_finance(cast: Cast) -> None:
 # The overview's rows as the template wrote them before budgets/rendering.py took over.
 TEMPLATE_ROWS = """{% load i18n %}{% for row in rows %}
   <tr data-department="{{ row.department.code }}">
-    <td class="depth-{{ row.depth }}">{% if row.budget %}<a href="{{ row.budget.get_absolute_url }}">{{ row.department.name }}</a>{% else %}{{ row.department.name }}{% if is_finance %} <form class="d-inline" method="post" action="{% url 'budgets:budget-open' %}">{% csrf_token %}<input type="hidden" name="department" value="{{ row.department.pk }}"><input type="hidden" name="year" value="{{ year }}"><button class="btn btn-link btn-sm p-0" type="submit">{% translate "open the budget" %}</button></form>{% endif %}{% endif %}</td>
+    <td class="depth-{{ row.depth }}">{% if row.budget %}<a href="{{ row.budget.get_absolute_url }}">{{ row.department.name }}</a>{% else %}{{ row.department.name }}{% if is_finance %} <form class="d-inline" method="post" action="{% url 'budgets:budget-open' %}">{% csrf_token %}<input type="hidden" name="department" value="{{ row.department.pk }}"><input type="hidden" name="year" value="{{ year }}"><button class="btn btn-link btn-sm p-0" type="submit">{% translate "open the budget" %}</button></form>{% endif %}{% endif %}{% include "budgets/_rollup.html" %}</td>
     <td class="text-end">{{ row.balance.allocated }}</td><td class="text-end">{{ row.balance.reserve }}</td>
     <td class="text-end">{{ row.balance.committed }}</td><td class="text-end">{{ row.balance.actual }}</td>
     <td class="text-end{% if row.balance.available < 0 %} text-danger fw-bold{% endif %}">{{ row.balance.available }}</td>
@@ -180,23 +182,21 @@ def test_overview_rows_are_written_as_the_template_wrote_them(
     from django.utils import translation
 
     from budgets.rendering import overview_rows_html
-    from budgets.selectors import Balance
+    from budgets.selectors import Balance, DepartmentBudget
 
     odd = DepartmentFactory.create(code="x<\"&'>", name='<script>alert("研发")</script> & Co')
+    below = Balance(Decimal("3.00"), Decimal("0.45"), Decimal("0.10"), Decimal("0.33"))
     rows = [
-        {
-            "department": cast.dept_a,
-            "depth": 0,
-            "budget": cast.budget_a,
-            "balance": Balance(Decimal("1000.50"), Decimal("150.08"), Decimal("900"), Decimal("1")),
-        },
-        {"department": cast.dept_a_child, "depth": 1, "budget": None, "balance": Balance()},
-        {
-            "department": odd,
-            "depth": 2,
-            "budget": None,
-            "balance": Balance(Decimal("3.00"), Decimal("0.45"), Decimal("0.10"), Decimal("0.33")),
-        },
+        DepartmentBudget(
+            department=cast.dept_a,
+            depth=0,
+            budget=cast.budget_a,
+            own=Balance(Decimal("997.50"), Decimal("149.63"), Decimal("899.90"), Decimal("0.67")),
+            sub_departments=below,
+            has_sub_departments=True,
+        ),
+        DepartmentBudget(cast.dept_a_child, 1, None, Balance(), below, True),
+        DepartmentBudget(odd, 2, None, below, Balance(), False),
     ]
     with translation.override(language):
         expected = Template(TEMPLATE_ROWS).render(
@@ -209,6 +209,9 @@ def test_overview_rows_are_written_as_the_template_wrote_them(
 
     assert squeeze(written) == squeeze(expected)
     assert "<script>" not in written and "text-danger" in written  # 1000.50 - 1051.08 < 0
+    assert written.count('data-testid="rollup"') == 2 and (
+        ("含下属部门" if language == "zh-hans" else "incl. sub-departments") in written
+    )
 
 
 def test_overview_has_a_bar_chart_of_the_top_level_departments(cast: Cast) -> None:

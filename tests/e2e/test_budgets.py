@@ -73,11 +73,19 @@ def test_finance_allocates_transfers_reverses_and_overview_and_ledger_agree(
     expected_a = Decimal("177299.75")
     ledger = page.get_by_test_id("ledger-table")  # type: ignore[attr-defined]
     assert "USD 1000.00 @ 7.2" in ledger.inner_text()
-    running = ledger.locator("tbody tr").last.locator("td").nth(5).inner_text().strip()
-    assert Decimal(running) == expected_a
+
+    def number(text: str) -> Decimal:
+        return Decimal(text.strip().replace(",", "").replace("\u2212", "-"))
+
+    # The running available balance ends at the budget's available figure; the transfer out is
+    # negative.
+    available_on_page = page.get_by_test_id("available").inner_text().strip()  # type: ignore[attr-defined]
+    running = ledger.locator("tbody tr").last.locator("td").nth(5).inner_text()
+    assert number(running) == number(available_on_page)
+    out = ledger.locator("tbody tr", has_text="调剂给市场部").locator("td").nth(3).inner_text()
+    assert number(out) == Decimal("-30000.25")
     page.screenshot(path="var/e2e-budget-ledger.png", full_page=True)  # type: ignore[attr-defined]
     cards = page.get_by_test_id("budget-balance").inner_text()  # type: ignore[attr-defined]
-    available_on_page = page.get_by_test_id("available").inner_text().strip()  # type: ignore[attr-defined]
     assert str(expected_a) in cards
 
     # The overview says the same, to the cent, and draws its chart.

@@ -160,6 +160,9 @@ def test_figures_match_the_hand_computed_values(cast: Cast, data: SimpleNamespac
         # available = 50,000 - 15 % reserve (7,500) - 18,000 paid
         "year": 2026, "allocated": "50000.00", "reserve": "7500.00", "committed": "0.00",
         "actual": "18000.00", "available": "24500.00", "used_percent": "36.0", "annual_software_cost_percent": "38.4",
+        # A's figure includes its sub-department's (which has no budget): labelled, split shown.
+        "includes_sub_departments": True, "own_allocated": "50000.00",
+        "sub_departments_allocated": "0.00",
     }  # fmt: skip
     trend = {p["month"]: p["utilisation"] for p in figures["trend"]}
     assert len(trend) == 12 and trend["2026-09-01"] == "60.0" and trend["2026-07-01"] is None
