@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from budgets.money import cents
 from renewals.models import Module, Quote, RenewalRequest, Subscription, SubscriptionTerm
+from renewals.models.subscriptions import BillingCycle
 from renewals.selectors.money import current_rate
 
 
@@ -61,6 +62,25 @@ def conversion(from_currency: str, to_currency: str, quote: Quote | None = None)
     return recorded_rate(from_currency, quote) / recorded_rate(to_currency, quote)
 
 
+def periods_per_year(cycle: str, *, months: int | None = None, days: int | None = None) -> Decimal:
+    """Billing periods in a year (selectors.money.PERIODS_SQL's rule): a multi-year price covers
+    its whole term (``months`` for a quote, ``days`` for a subscription's term)."""
+    if cycle == BillingCycle.MONTHLY:
+        return Decimal(12)
+    if cycle == BillingCycle.QUARTERLY:
+        return Decimal(4)
+    if cycle == BillingCycle.MULTI_YEAR:
+        if days:
+            return Decimal(365) / max(days, 1)
+        return Decimal(12) / (months or 12)
+    return Decimal(1)
+
+
+def subscription_periods(subscription: Subscription) -> Decimal:
+    days = (subscription.term_end - subscription.term_start).days
+    return periods_per_year(subscription.billing_cycle, days=days)
+
+
 def converted(amount: Decimal | None, factor: Decimal) -> Decimal | None:
     return None if amount is None else cents(amount * factor)
 
@@ -70,7 +90,8 @@ def set_modules(
 ) -> None:
     """Modules listed are kept or added at their new price and seats; the others are dropped by
     licensing them to no seat (their usage history stays). Every price not given is converted
-    by ``factor`` (1 when the currency did not change). A bare name keeps price and seats."""
+    by ``factor`` (the currency and billing-period change; 1 when neither changed). A bare name
+    keeps price and seats."""
     wanted: dict[str, ModuleLine | None] = {}
     for item in lines:
         name = (item if isinstance(item, str) else item.name).strip()[:80]

@@ -47,7 +47,9 @@ from renewals.services.execution import (
     ModuleLine,
     archive_term,
     conversion,
+    periods_per_year,
     set_modules,
+    subscription_periods,
 )
 
 S = RenewalRequest.Status
@@ -253,7 +255,11 @@ def _quote_modules_save(request: RenewalRequest, quote: Quote, lines: list[Modul
                     _("Enter the price of the module %(name)s (0 when it is included).")
                     % {"name": line.name}
                 )
+            # Today's price per the subscription's period, in the quote's currency and period.
             factor = conversion(subscription.currency, quote.currency, quote)
+            factor *= subscription_periods(subscription) / periods_per_year(
+                quote.billing_cycle, months=quote.term_months
+            )
             price = cents(today.unit_price * factor)
         wanted.append(QuoteModule(quote=quote, name=line.name, unit_price=price, seats=line.seats))
     before = sorted((m.name, m.unit_price, m.seats) for m in quote.modules.all())
@@ -620,8 +626,13 @@ def request_execute(
         raise ValidationError(_("The new term must start after the current term started."))
     quote = request.chosen_quote
     new_currency = currency or (quote.currency if quote else subscription.currency)
-    # Refused before anything is written when a rate is missing.
+    new_cycle = billing_cycle or (quote.billing_cycle if quote else subscription.billing_cycle)
+    # Prices not given move to the new currency (refused before anything is written when a
+    # rate is missing) and to the new billing period (3.50 a month is 42.00 a year).
     factor = conversion(subscription.currency, new_currency, quote)
+    factor *= subscription_periods(subscription) / periods_per_year(
+        new_cycle, days=(term_end - term_start).days
+    )
     if unit_price is None:
         unit_price = quote.unit_price if quote else cents(subscription.unit_price * factor)
     actual_base = cents(actual_amount * rate_to_base)
@@ -635,9 +646,7 @@ def request_execute(
         subscription.product = quote.product
     subscription.unit_price = unit_price
     subscription.currency = new_currency
-    subscription.billing_cycle = billing_cycle or (
-        quote.billing_cycle if quote else subscription.billing_cycle
-    )
+    subscription.billing_cycle = new_cycle
     subscription.term_start, subscription.term_end = term_start, term_end
     subscription.seats_purchased = seats
     subscription.edition = edition

@@ -104,10 +104,10 @@ def test_a_quoted_module_without_a_price_takes_todays_price_converted(
     cast: Cast, jira_request: RenewalRequest
 ) -> None:
     quote = premium_cny(cast, jira_request)
-    # 2.00 USD × 7.2 = 14.40 CNY, a seat a month of the old cycle, as recorded.
-    assert [(m.name, m.unit_price) for m in quote.modules.all()] == [("Gantt", Decimal("14.40"))]
-    # The comparison counts it: 10 × 900 + 10 × 14.40 a year.
-    assert quote.total_1y_base == Decimal("9144.00")
+    # 2.00 USD a seat a month at the recorded 7.2 is 14.40 CNY a month: 172.80 a year.
+    assert [(m.name, m.unit_price) for m in quote.modules.all()] == [("Gantt", Decimal("172.80"))]
+    # The comparison counts it: 10 × 900 + 10 × 172.80 a year.
+    assert quote.total_1y_base == Decimal("10728.00")
 
 
 def test_the_comparison_says_what_each_quote_includes(
@@ -118,7 +118,7 @@ def test_the_comparison_says_what_each_quote_includes(
         page = client_for(cast.software_admin).get(jira_request.get_absolute_url())
     text = page.content.decode()
     assert text.count('data-testid="quote-includes"') == 2
-    assert "Premium" in text and "Gantt (14.40 CNY)" in text and "Gantt (2.00 USD)" in text
+    assert "Premium" in text and "Gantt (172.80 CNY)" in text and "Gantt (2.00 USD)" in text
 
 
 def test_hostile_quote_module_input_is_refused_and_nothing_is_written(
@@ -182,7 +182,7 @@ def test_the_execution_form_starts_from_the_chosen_quote(
     )
     assert initial["actual_amount"] == quote.term_amount
     rows = response.context["modules"].initial
-    assert rows == [{"name": "Gantt", "unit_price": Decimal("14.40"), "seats": None}]
+    assert rows == [{"name": "Gantt", "unit_price": Decimal("172.80"), "seats": None}]
     # Saved unchanged, the page records exactly the quote.
     form = response.context["form"]
     data = {name: form[name].value() for name in form.fields} | {
@@ -190,7 +190,7 @@ def test_the_execution_form_starts_from_the_chosen_quote(
         "modules-TOTAL_FORMS": "1",
         "modules-INITIAL_FORMS": "1",
         "modules-0-name": "Gantt",
-        "modules-0-unit_price": "14.40",
+        "modules-0-unit_price": "172.80",
     }
     data = {k: ("" if v is None else str(v)) for k, v in data.items()}
     response = client_for(cast.finance).post(
@@ -204,7 +204,7 @@ def test_the_execution_form_starts_from_the_chosen_quote(
         Decimal("900.00"),
         "annual",
     )
-    assert jira.modules.get(name="Gantt").unit_price == Decimal("14.40")
+    assert jira.modules.get(name="Gantt").unit_price == Decimal("172.80")
 
 
 def test_a_currency_change_converts_every_price_with_the_recorded_rate(
@@ -271,6 +271,9 @@ def test_the_term_history_shows_the_actual_order_and_fapiao(
 ) -> None:
     premium_cny(cast, jira_request)
     execute(cast, approved(cast, jira_request))
+    # Monthly in USD to annual in CNY: the module kept at its price moves to both (2.00 × 7.2
+    # × 12), the one not listed stays converted too.
+    assert inventory.jira.modules.get(name="Gantt").unit_price == Decimal("172.80")
     page = client_for(cast.it_admin).get(inventory.jira.get_absolute_url())
     table = page.content.decode().split('data-testid="term-table"')[1].split("</table>")[0]
     current = table.split("<tr")[2]  # the header row first, then the current term
