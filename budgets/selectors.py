@@ -16,6 +16,7 @@ from django.db.models.expressions import RawSQL
 
 from budgets.models import Budget, LedgerEntry
 from budgets.money import cents
+from budgets.references import Source
 from org.models import Department
 
 K = LedgerEntry.Kind
@@ -248,6 +249,7 @@ class LedgerLine:
     effective_kind: str  # the kind a reversal counts in: the kind of the entry it cancels
     signed: Decimal
     available_after: Decimal  # the budget's available balance once this entry was booked
+    source: Source | None = None  # what caused it, as the viewer may see it (references.resolve)
 
 
 def ledger_lines(budget: Budget) -> list[LedgerLine]:

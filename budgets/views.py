@@ -3,6 +3,7 @@ with running balance and exports, and finance's actions on it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import django_tables2 as tables
@@ -13,7 +14,6 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
@@ -22,7 +22,7 @@ from budgets import services
 from budgets.forms import LedgerActionForm, ReforecastForm, ReversalForm
 from budgets.models import Budget, LedgerEntry
 from budgets.money import OriginalAmount
-from budgets.references import Source, resolve
+from budgets.references import resolve
 from budgets.rendering import overview_rows_html
 from budgets.selectors import (
     DepartmentBudget,
@@ -117,16 +117,19 @@ class LedgerTable(tables.Table):
     )
     available_after = tables.Column(verbose_name=_("Available after"), attrs=RIGHT)
     memo = tables.Column(accessor="entry__memo", verbose_name=_("Reason"))
-    source = tables.Column(verbose_name=_("Source"), accessor="entry", empty_values=())
+    # Autoescaped: the request's name, linked when the viewer may open it.
+    source = tables.TemplateColumn(
+        '{% with s=record.source %}{% if s.url %}<a href="{{ s.url }}">{{ s.text }}</a>'
+        "{% elif s %}{{ s.text }}{% endif %}{% endwith %}",
+        verbose_name=_("Source"),
+        accessor="entry",
+        empty_values=(),
+    )
     created_by = tables.Column(accessor="entry__created_by", verbose_name=_("By"))
 
     class Meta:
         attrs = {"class": "table table-sm", "data-testid": "ledger-table"}
         orderable = False
-
-    def __init__(self, *args: Any, sources: dict[str, Source], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.sources = sources
 
     def render_kind(self, record: LedgerLine) -> str:
         entry = record.entry
@@ -153,16 +156,7 @@ class LedgerTable(tables.Table):
     value_original = render_original
 
     def value_source(self, record: LedgerLine) -> str:
-        source = self.sources.get(record.entry.reference)
-        return source.text if source else ""
-
-    def render_source(self, record: LedgerLine) -> str:
-        source = self.sources.get(record.entry.reference)
-        if source is None:
-            return ""
-        if source.url:
-            return format_html('<a href="{}">{}</a>', source.url, source.text)
-        return source.text
+        return record.source.text if record.source else ""
 
 
 def _booked_choices(lines: list[LedgerLine]) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
@@ -201,9 +195,8 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if (not kind or line.entry.kind == kind)
         and (not category or line.entry.category == booked_category)
     ]
-    table = LedgerTable(
-        shown, sources=resolve(request.user, {line.entry.reference for line in shown})
-    )
+    sources = resolve(request.user, {line.entry.reference for line in shown})
+    table = LedgerTable([replace(line, source=sources.get(line.entry.reference)) for line in shown])
     export = request.GET.get("_export")
     if export in ("csv", "xlsx"):
         stamp = timezone.localdate().isoformat()
