@@ -1,16 +1,19 @@
-"""Renewal dates as a calendar: term ends and cancellation deadlines, on a page and as iCal."""
+"""Renewal dates as a calendar: term ends and cancellation deadlines, as a month grid or list on
+a page, and as iCal."""
 
 from __future__ import annotations
 
+import calendar as pycalendar
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from org.scoping import visible_departments
 from renewals.models import Subscription
@@ -24,7 +27,7 @@ class Event:
 
     @property
     def title(self) -> str:
-        name = f"{self.subscription.vendor.name} {self.subscription.product}"
+        name = self.subscription.display_name
         if self.kind == "cancel_by":
             return _("Cancel by: %(name)s (auto-renews)") % {"name": name}
         return _("Term ends: %(name)s") % {"name": name}
@@ -50,6 +53,50 @@ def events(
         if sub.auto_renew and start <= sub.cancellation_deadline < end:
             found.append(Event(sub.cancellation_deadline, "cancel_by", sub))
     return sorted(found, key=lambda e: (e.day, e.kind, e.subscription.ref))
+
+
+@dataclass
+class Day:
+    """One cell of the month grid."""
+
+    date: dt.date
+    in_month: bool
+    is_today: bool
+    events: list[Event] = field(default_factory=list)
+
+
+def grid_range(month: dt.date) -> tuple[dt.date, dt.date]:
+    """[first, end) of the weeks (Monday to Sunday, as usual in China) that show ``month``."""
+    weeks = pycalendar.Calendar(firstweekday=pycalendar.MONDAY).monthdatescalendar(
+        month.year, month.month
+    )
+    return weeks[0][0], weeks[-1][-1] + dt.timedelta(days=1)
+
+
+def month_grid(month: dt.date, items: Iterable[Event], *, today: dt.date) -> list[list[Day]]:
+    """The weeks showing ``month``, Monday first, each day with its events (those of the days of
+    the neighbouring months in the first and last week too)."""
+    weeks = pycalendar.Calendar(firstweekday=pycalendar.MONDAY).monthdatescalendar(
+        month.year, month.month
+    )
+    days = {day: Day(day, day.month == month.month, day == today) for week in weeks for day in week}
+    for event in items:
+        if event.day in days:
+            days[event.day].events.append(event)
+    return [[days[day] for day in week] for week in weeks]
+
+
+def weekday_names() -> list[tuple[str, str]]:
+    """(short, shortest) names of the days, Monday first, in the current language."""
+    return [
+        (pgettext("weekday", "Mon"), pgettext("weekday, two letters", "Mo")),
+        (pgettext("weekday", "Tue"), pgettext("weekday, two letters", "Tu")),
+        (pgettext("weekday", "Wed"), pgettext("weekday, two letters", "We")),
+        (pgettext("weekday", "Thu"), pgettext("weekday, two letters", "Th")),
+        (pgettext("weekday", "Fri"), pgettext("weekday, two letters", "Fr")),
+        (pgettext("weekday", "Sat"), pgettext("weekday, two letters", "Sa")),
+        (pgettext("weekday", "Sun"), pgettext("weekday, two letters", "Su")),
+    ]
 
 
 def _escape(text: str) -> str:

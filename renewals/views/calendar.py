@@ -1,4 +1,4 @@
-"""The renewal calendar (month list) and each user's secret, revocable iCal feed."""
+"""The renewal calendar (month grid or list) and each user's secret, revocable iCal feed."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.navigation import DIRECTORY_ROLES
 from org.permissions import role_required, signed_in_user
-from org.scoping import visible_departments
+from org.scoping import managed_departments, visible_departments
 from renewals import calendar as cal
 from renewals.models import CalendarFeed
 from renewals.selectors.usage import add_months
@@ -35,9 +35,13 @@ def calendar_month(request: HttpRequest) -> HttpResponse:
         department_id = int(request.GET.get("department") or 0) or None
     except ValueError:
         department_id = None
-    events = cal.events(
-        user=request.user, start=month, end=add_months(month, 1), department_id=department_id
-    )
+    # The grid, or the list (?view=list, kept by every link of the page).
+    view = "list" if request.GET.get("view") == "list" else "grid"
+    today = timezone.localdate()
+    first, end = cal.grid_range(month)
+    # One query for the whole grid (the neighbouring months' days of the first and last week).
+    shown = cal.events(user=request.user, start=first, end=end, department_id=department_id)
+    events = [e for e in shown if month <= e.day < add_months(month, 1)]
     feed = CalendarFeed.objects.filter(user=signed_in_user(request)).first()
     feed_url = (
         request.build_absolute_uri(reverse("renewals:calendar-feed", args=[feed.token]))
@@ -52,9 +56,15 @@ def calendar_month(request: HttpRequest) -> HttpResponse:
             "previous": add_months(month, -1),
             "next": add_months(month, 1),
             "events": events,
+            "view": view,
+            "weeks": cal.month_grid(month, shown, today=today) if view == "grid" else [],
+            "weekdays": cal.weekday_names(),
+            "today": today,
             "departments": departments,
             "department_id": department_id,
             "feed_url": feed_url,
+            # "Renewal request ›" only where the user may start one (no link to a 403).
+            "may_renew": set(managed_departments(request.user).values_list("pk", flat=True)),
         },
     )
 
