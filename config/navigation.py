@@ -29,8 +29,8 @@ class NavItem:
     icon: str
     roles: frozenset[str] | None = None
     staff_only: bool = False
-    # Reports sit in a "Reports" drop-down and administrative pages in a "Manage" one, so the
-    # bar stays on one line.
+    # Findings and reports sit in a "Reports" drop-down and administrative pages in a "Manage"
+    # one, so the bar (from 1400 px) stays on one line in English too.
     reports: bool = False
     manage: bool = False
 
@@ -53,13 +53,17 @@ NAVIGATION: list[NavItem] = [
     ),
     NavItem("calendar", _("Calendar"), "renewals:calendar", "calendar3", DIRECTORY_ROLES),
     NavItem(
-        "findings", _("Findings"), "renewals:findings", "exclamation-triangle", DIRECTORY_ROLES
-    ),
-    NavItem("vendors", _("Vendors"), "renewals:vendor-list", "shop", DIRECTORY_ROLES),
-    NavItem(
         "contracts", _("Contracts"), "contracts:contract-list", "file-earmark-text", DIRECTORY_ROLES
     ),
     NavItem("budgets", _("Budgets"), "budgets:overview", "cash-coin", BUDGET_ROLES),
+    NavItem(
+        "findings",
+        _("Findings"),
+        "renewals:findings",
+        "exclamation-triangle",
+        DIRECTORY_ROLES,
+        reports=True,
+    ),  # fmt: skip
     NavItem(
         "briefings",
         _("Usage briefings"),
@@ -100,6 +104,7 @@ NAVIGATION: list[NavItem] = [
         manage=True,
     ),  # fmt: skip
     NavItem("people", _("People"), "org:person-list", "people", DIRECTORY_ROLES, manage=True),
+    NavItem("vendors", _("Vendors"), "renewals:vendor-list", "shop", DIRECTORY_ROLES, manage=True),
     NavItem("imports", _("Imports"), "renewals:import-list", "upload", IMPORT_ROLES, manage=True),
     NavItem(
         "channels",

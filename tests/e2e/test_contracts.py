@@ -16,6 +16,7 @@ from contracts.models import ContractDocument
 from renewals.services import requests as services
 from tests.conftest import Cast
 from tests.contracts.test_contracts import make_pdf
+from tests.e2e.conftest import DESKTOP
 from tests.e2e.test_navigation import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -61,7 +62,7 @@ def test_it_admin_attaches_finds_and_heads_are_scoped(
     assert "HT-2027-088" in page.get_by_test_id("contracts").inner_text()  # type: ignore[attr-defined]
 
     # Head A opens it and downloads the file.
-    other = browser.new_context(locale="zh-CN", accept_downloads=True)  # type: ignore[attr-defined]
+    other = browser.new_context(locale="zh-CN", accept_downloads=True, viewport=DESKTOP)  # type: ignore[attr-defined]
     head = other.new_page()
     sign_in(head, base, "head_a", "zh-hans")
     head.goto(base + document.contract.get_absolute_url())

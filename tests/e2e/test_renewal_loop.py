@@ -15,6 +15,7 @@ from org.models import Person
 from renewals.models import Notification, RenewalRequest, Subscription
 from renewals.services.alerts import alerts_deliver, alerts_sweep
 from tests.conftest import Cast
+from tests.e2e.conftest import DESKTOP
 from tests.e2e.test_navigation import sign_in
 from tests.factories import SeatFactory
 
@@ -24,7 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def other_page(browser: object, console_errors: list[str]) -> Iterator[object]:
     """A second browser (its own cookies) for the approvers."""
-    context = browser.new_context(locale="zh-CN")  # type: ignore[attr-defined]
+    context = browser.new_context(locale="zh-CN", viewport=DESKTOP)  # type: ignore[attr-defined]
     page = context.new_page()
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: console_errors.append(str(e)))
