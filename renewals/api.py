@@ -26,6 +26,8 @@ from renewals.models import (
     Module,
     MonthlyUsage,
     Purpose,
+    Quote,
+    QuoteModule,
     RenewalRequest,
     Seat,
     Subscription,
@@ -274,12 +276,43 @@ class StepSerializer(serializers.ModelSerializer[ApprovalStep]):
         read_only_fields = fields
 
 
+class QuoteModuleSerializer(serializers.ModelSerializer[QuoteModule]):
+    class Meta:
+        model = QuoteModule
+        fields = ["name", "unit_price", "seats"]
+        read_only_fields = fields
+
+
+class QuoteSerializer(serializers.ModelSerializer[Quote]):
+    """A quote as compared: what it includes (edition, modules with their prices in the quote's
+    currency, cycle, term) and its totals in the base currency, modules included."""
+
+    modules = QuoteModuleSerializer(many=True, read_only=True)
+    chosen = serializers.SerializerMethodField()
+    total_1y_base = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    total_3y_base = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Quote
+        fields = [
+            "id", "vendor_name", "product", "edition", "is_incumbent", "seats", "unit_price",
+            "currency", "rate_to_base", "billing_cycle", "term_months", "discount_percent",
+            "one_off_fees", "price_increase_cap_percent", "modules", "chosen", "total_1y_base",
+            "total_3y_base",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_chosen(self, quote: Quote) -> bool:
+        return bool(quote.request.chosen_quote_id == quote.pk)
+
+
 class RequestSerializer(serializers.ModelSerializer[RenewalRequest]):
     """What a request proposes; status, amounts, approvers and department are the workflow's
     and are never taken from the client."""
 
     subscription = serializers.PrimaryKeyRelatedField(queryset=Subscription.objects.all())
     pending_steps = StepSerializer(many=True, read_only=True)
+    quotes = QuoteSerializer(many=True, read_only=True)
 
     class Meta:
         model = RenewalRequest
@@ -288,12 +321,12 @@ class RequestSerializer(serializers.ModelSerializer[RenewalRequest]):
             "proposed_seats", "proposed_modules", "proposed_edition", "proposed_term_start",
             "proposed_term_end", "status", "amount", "currency", "rate_to_base",
             "amount_base", "fiscal_year", "budget_fit", "round", "submitted_at", "decided_at",
-            "pending_steps", "created_at", "updated_at",
+            "pending_steps", "quotes", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = [
             "id", "department", "requested_by", "status", "amount", "currency",
             "rate_to_base", "amount_base", "fiscal_year", "budget_fit", "round",
-            "submitted_at", "decided_at", "pending_steps", "created_at", "updated_at",
+            "submitted_at", "decided_at", "pending_steps", "quotes", "created_at", "updated_at",
         ]  # fmt: skip
         extra_kwargs = {
             "proposed_seats": {"required": False, "max_value": 10_000_000},
@@ -354,7 +387,11 @@ class RequestViewSet(
         pending = ApprovalStep.objects.filter(status=ApprovalStep.Status.PENDING)
         return RenewalRequest.objects.filter(
             department__in=visible_departments(self.request.user)
-        ).prefetch_related(Prefetch("steps", queryset=pending, to_attr="pending_steps"))
+        ).prefetch_related(
+            Prefetch("steps", queryset=pending, to_attr="pending_steps"),
+            Prefetch("quotes", queryset=Quote.objects.select_related("request")),
+            "quotes__modules",
+        )
 
     def _proposal(self, data: dict[str, Any]) -> dict[str, Any]:
         return {f: data[f] for f in request_services.EDITABLE_FIELDS if f in data}

@@ -343,3 +343,18 @@ def test_a_rate_recorded_later_than_today_is_not_used(cast: Cast) -> None:
     )
     with pytest.raises(ValidationError):
         recorded_rate("GBP")
+
+
+def test_the_api_shows_each_quote_with_its_modules_and_totals(
+    cast: Cast, jira_request: RenewalRequest
+) -> None:
+    from tests.test_api import api
+
+    quote = premium_cny(cast, jira_request)
+    body = api(cast.software_admin).get(f"/api/v1/requests/{jira_request.pk}/").json()
+    quotes = {q["id"]: q for q in body["quotes"]}
+    assert quotes[quote.pk]["modules"] == [{"name": "Gantt", "unit_price": "172.80", "seats": None}]
+    assert quotes[quote.pk]["chosen"] is True and quotes[quote.pk]["edition"] == "Premium"
+    assert quotes[quote.pk]["total_1y_base"] == "10728.00"
+    incumbent = next(q for q in body["quotes"] if q["is_incumbent"])
+    assert incumbent["total_1y_base"] == "8640.00" and not incumbent["chosen"]
