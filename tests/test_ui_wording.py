@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -12,8 +13,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_q.models import Task
 
+from org.templatetags.figures import percent
 from org.templatetags.relative_time import ago
+from renewals.models import Notification
+from renewals.services import alerts
+from renewals.services.messaging import render_message
 from tests.conftest import Cast
+from tests.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +78,38 @@ def test_the_worker_badge_says_just_now(cast: Cast, language: str, fresh: str, o
     assert fresh in html and "0\xa0" not in html.split('data-testid="worker-last-run"')[1][:80]
     Task.objects.filter(pk=task.pk).update(stopped=now - dt.timedelta(minutes=3, seconds=5))
     assert older in client.get(reverse("system-status")).content.decode()
+
+
+def test_percent_is_a_dash_when_nothing_is_measured() -> None:
+    assert percent(None) == "—" and percent("") == "—"
+    assert percent(Decimal("57.5")) == "57.5%" and percent(0) == "0%"
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_bells_alert_and_briefing_notices_never_say_dash_percent(
+    cast: Cast, language: str
+) -> None:
+    """A subscription without usage data yet: its alert in the bell read "使用率 —%"."""
+    cast.software_admin.language = language
+    cast.software_admin.save()
+    sub = SubscriptionFactory.create(
+        ref="NO-USAGE", department=cast.dept_a, owner=cast.software_admin,
+        term_start=dt.date(2026, 4, 1), term_end=dt.date(2027, 3, 31),
+    )  # fmt: skip
+    alerts.alerts_sweep(today=dt.date(2027, 3, 1))
+    alerts.alerts_deliver()
+    body = Notification.objects.get(user=cast.software_admin, subscription=sub).body
+    assert "—%" not in body and "None" not in body
+    assert {"zh-hans": "使用率 —，", "en": "utilisation —,"}[language] in body
+    totals: dict[str, object] = {
+        "active_users": None, "utilisation": None, "idle_seats": 0, "departed_holders": 0,
+    }  # fmt: skip
+    context = {
+        "department": cast.dept_a, "month": dt.date(2026, 11, 1), "url": "",
+        "figures": {"totals": totals, "currency": "CNY"},
+    }  # fmt: skip
+    _subject, text, html = render_message("renewals/email/briefing", context, language)
+    assert "—%" not in text and "—%" not in html
+    totals["utilisation"] = Decimal("62.5")
+    _subject, text, _html = render_message("renewals/email/briefing", context, language)
+    assert "62.5%" in text
