@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from budgets.selectors import DepartmentBudget
+from config.money import format_money
 from config.rows import escape, number_formatter
 
 
@@ -24,6 +25,7 @@ def overview_rows_html(
     """One ``<tr>`` per row of the overview; a department with sub-departments carries the
     roll-up label and its own budget's share, as templates/budgets/_rollup.html writes them."""
     number = number_formatter()
+    money = format_money  # amounts with separators, as |money writes them
     rollup_label = escape(gettext("incl. sub-departments"))
     rollup_split = escape(
         gettext("allocated: own budget %(own)s + sub-departments %(sub)s")
@@ -52,8 +54,8 @@ def overview_rows_html(
         else:
             cell = name
         if row.has_sub_departments:
-            split = rollup_split.replace("\x00own\x00", number(row.own.allocated)).replace(
-                "\x00sub\x00", number(row.sub_departments.allocated)
+            split = rollup_split.replace("\x00own\x00", money(row.own.allocated)).replace(
+                "\x00sub\x00", money(row.sub_departments.allocated)
             )
             cell += (
                 '<div class="small text-secondary" data-testid="rollup">'
@@ -72,10 +74,10 @@ def overview_rows_html(
         out.append(
             f'<tr data-department="{escape(department.code)}">'
             f'<td class="depth-{row.depth}">{cell}</td>'
-            f"{end}{number(balance.allocated)}</td>{end}{number(balance.reserve)}</td>"
-            f"{end}{number(balance.committed)}</td>{end}{number(balance.actual)}</td>"
+            f"{end}{money(balance.allocated)}</td>{end}{money(balance.reserve)}</td>"
+            f"{end}{money(balance.committed)}</td>{end}{money(balance.actual)}</td>"
             f'<td class="text-end{" text-danger fw-bold" if available < 0 else ""}">'
-            f"{number(available)}</td>"
+            f"{money(available)}</td>"
             f"<td>{used_cell}</td></tr>"
         )
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped

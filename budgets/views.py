@@ -32,7 +32,9 @@ from budgets.selectors import (
     ledger_lines,
     total_of,
 )
+from config.columns import MoneyColumn
 from config.exports import SafeTableExport
+from config.money import format_money
 from config.navigation import BUDGET_ROLES
 from org.permissions import role_required
 from org.roles import Role, has_role
@@ -111,11 +113,11 @@ class LedgerTable(tables.Table):
     )
     kind = tables.Column(accessor="entry__kind", verbose_name=_("Kind"))
     category = tables.Column(accessor="entry__category", verbose_name=_("Category"))
-    signed = tables.Column(verbose_name=_("Amount (CNY)"), attrs=RIGHT)
+    signed = MoneyColumn(verbose_name=_("Amount (CNY)"))
     original = tables.Column(
         verbose_name=_("Original currency"), accessor="entry", empty_values=(), attrs=RIGHT
     )
-    available_after = tables.Column(verbose_name=_("Available after"), attrs=RIGHT)
+    available_after = MoneyColumn(verbose_name=_("Available after"))
     memo = tables.Column(accessor="entry__memo", verbose_name=_("Reason"))
     # Autoescaped: the request's name, linked when the viewer may open it.
     source = tables.TemplateColumn(
@@ -146,14 +148,19 @@ class LedgerTable(tables.Table):
 
     value_category = render_category
 
-    def render_original(self, record: LedgerLine) -> str:
+    def value_original(self, record: LedgerLine) -> str:
         """E.g. "USD 1000.00 @ 7.1234": what the amount was before conversion."""
         entry = record.entry
         if not entry.original_currency or entry.original_amount is None or not entry.rate:
             return ""
         return str(OriginalAmount(entry.original_currency, entry.original_amount, entry.rate))
 
-    value_original = render_original
+    def render_original(self, record: LedgerLine) -> str:
+        """On the page with separators: "USD 1,000.00 @ 7.1234" (the export keeps it plain)."""
+        plain, amount = self.value_original(record), record.entry.original_amount
+        if not plain or amount is None:
+            return plain
+        return plain.replace(f" {amount:f} @", f" {format_money(amount)} @", 1)
 
     def value_source(self, record: LedgerLine) -> str:
         return record.source.text if record.source else ""

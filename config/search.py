@@ -187,7 +187,7 @@ def global_search(*, user: Any, raw: str) -> Results:
                 contract_search(contract_list(user=user), text),
                 ("-valid_to", "-pk"),
                 lambda c: Hit(
-                    f"{c.number} · {c.subscription.vendor.name} {c.subscription.product}",
+                    f"{c.number} · {c.subscription.display_name}",
                     f"{c.counterparty} · {c.valid_from:%Y-%m-%d} – {c.valid_to:%Y-%m-%d}",
                     c.get_absolute_url(),
                 ),

@@ -99,7 +99,10 @@ TEMPLATES = [
                 "config.context_processors.navigation",
             ],
             # config/ is not an app; its template tags are named here ({% load money %}).
-            "libraries": {"money": "config.templatetags.money"},
+            "libraries": {
+                "money": "config.templatetags.money",
+                "status": "config.templatetags.status",
+            },
         },
     },
 ]

@@ -10,7 +10,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.columns import MoneyColumn, NumberColumn
+from config.money import format_money
 from config.rows import IdsFirst, empty_row, escape, number_formatter, url_maker
+from config.status import badge_html
 from contracts.models import Contract
 from contracts.selectors import ArchiveSearch, contract_rows, walk_page_ids
 
@@ -72,11 +75,11 @@ class ContractTable(tables.Table):
     )
     valid_from = tables.DateColumn(verbose_name=_("Valid from"), format="Y-m-d")
     valid_to = tables.DateColumn(verbose_name=_("Valid to"), format="Y-m-d")
-    total_value = tables.Column(verbose_name=_("Total value"), attrs={"td": {"class": "text-end"}})
+    total_value = MoneyColumn(verbose_name=_("Total value"))
     currency = tables.Column(verbose_name=_("Currency"))
     auto_renew = tables.BooleanColumn(verbose_name=_("Auto-renews"), yesno=(_("yes"), _("no")))
-    notice_period_days = tables.Column(verbose_name=_("Notice (days)"))
-    price_cap_percent = tables.Column(verbose_name=_("Price cap %"))
+    notice_period_days = NumberColumn(verbose_name=_("Notice (days)"))
+    price_cap_percent = NumberColumn(verbose_name=_("Price cap %"))
     status = tables.Column(verbose_name=_("Status"))
 
     class Meta:
@@ -108,7 +111,7 @@ class ContractTable(tables.Table):
         number = number_formatter()
         url = url_maker("contracts:contract-detail")
         yes, no, dash = escape(gettext("yes")), escape(gettext("no")), "—"
-        statuses = {v: escape(label) for v, label in Contract.Status.choices}
+        statuses = {v: badge_html("contract", v, label) for v, label in Contract.Status.choices}
         end = '<td class="text-end">'
         rows = []
         for c in records:
@@ -118,18 +121,18 @@ class ContractTable(tables.Table):
             rows.append(
                 f'<tr><td><a href="{url(c.pk)}">{escape(c.number)}</a></td>'
                 f"<td>{escape(c.counterparty)}</td>"
-                f"<td>{escape(sub.vendor.name)} {escape(sub.product)}</td>"
+                f"<td>{escape(sub.display_name)}</td>"
                 f"<td>{escape(sub.department.name)}</td>"
                 f"<td>{c.valid_from.isoformat()}</td><td>{c.valid_to.isoformat()}</td>"
-                f"{end}{number(c.total_value)}</td><td>{escape(c.currency)}</td>"
-                f"<td>{yes if c.auto_renew else no}</td><td>{notice}</td><td>{cap}</td>"
+                f"{end}{format_money(c.total_value)}</td><td>{escape(c.currency)}</td>"
+                f"<td>{yes if c.auto_renew else no}</td>{end}{notice}</td>{end}{cap}</td>"
                 f"<td>{statuses.get(c.status, dash)}</td></tr>"
             )
         return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped
 
     # Rows come from rows_html; these are the export's values.
     def value_subscription(self, record: Contract) -> str:
-        return f"{record.subscription.vendor.name} {record.subscription.product}"
+        return record.subscription.display_name
 
     def value_status(self, record: Contract) -> str:
         return str(record.get_status_display())

@@ -45,7 +45,7 @@ def seed_history(*, today: dt.date | None = None) -> History:
                 "unit_price": sub.unit_price,
                 "currency": sub.currency,
                 "rate_to_base": current_rate(sub.currency) or Decimal(1),
-                "description": f"{sub.vendor} {sub.product} {sub.edition}".strip()[:255],
+                "description": f"{sub.display_name} {sub.edition}".strip()[:255],
                 "renewed_at": timezone.make_aware(dt.datetime.combine(recorded, dt.time(10))),
             },
         )

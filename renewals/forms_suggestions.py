@@ -49,7 +49,7 @@ class SuggestionForm(forms.Form):
         )
         self.fields["subscription"].choices = [  # type: ignore[attr-defined]
             ("", "---------"),
-            *((s.pk, f"{s.vendor.name} {s.product} · {s.department.name}") for s in rows),
+            *((s.pk, f"{s.display_name} · {s.department.name}") for s in rows),
         ]
 
     def clean_title(self) -> str:

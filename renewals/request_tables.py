@@ -13,19 +13,14 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.columns import MoneyColumn
 from config.filtersets import set_choices
-from config.rows import IdsFirst, empty_row, escape, number_formatter, url_maker
+from config.money import format_money
+from config.rows import IdsFirst, empty_row, escape, url_maker
+from config.status import badge_html
 from org.scoping import visible_departments
 from renewals.models import ApprovalStep, Purpose, RenewalRequest
 from renewals.models.approvals import APPROVER_ROLES
-
-STATUS_STYLE = {
-    "approved": "success",
-    "executed": "success",
-    "rejected": "danger",
-    "returned": "warning",
-    "cancelled": "secondary",
-}
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -77,7 +72,7 @@ class RequestTable(tables.Table):
         verbose_name=_("Department"), accessor="department__name", order_by="department__code"
     )
     purpose = tables.Column(verbose_name=_("Purpose"))
-    amount_base = tables.Column(verbose_name=_("Amount (CNY)"), attrs={"td": {"class": "text-end"}})
+    amount_base = MoneyColumn(verbose_name=_("Amount (CNY)"))
     status = tables.Column(verbose_name=_("Status"))
     waiting_for = tables.Column(verbose_name=_("Waiting for"), empty_values=(), orderable=False)
     requested_by = tables.Column(verbose_name=_("Requested by"))
@@ -114,25 +109,25 @@ class RequestTable(tables.Table):
         records = [row.record for row in self.paginated_rows]
         if not records:
             return empty_row(len(self.columns), self.empty_text)
-        number = number_formatter()
         url = url_maker("renewals:request-detail")
         purposes = {v: escape(label) for v, label in Purpose.choices}
-        statuses = {v: escape(label) for v, label in RenewalRequest.Status.choices}
+        statuses = {
+            v: badge_html("renewalrequest", v, label) for v, label in RenewalRequest.Status.choices
+        }
         roles = {v: escape(label) for v, label in APPROVER_ROLES}
         dash, end = "—", '<td class="text-end">'
         rows = []
         for r in records:
             pending = getattr(r, "pending_steps", [])
             waiting = roles.get(pending[0].role, dash) if pending else dash
-            amount = number(r.amount_base) if r.amount_base is not None else dash
-            style = STATUS_STYLE.get(r.status, "primary")
+            amount = format_money(r.amount_base)
             sub = r.subscription
             rows.append(
                 f'<tr><td><a href="{url(r.pk)}">{r.pk}</a></td>'
-                f"<td>{escape(sub.vendor.name)} {escape(sub.product)}</td>"
+                f"<td>{escape(sub.display_name)}</td>"
                 f"<td>{escape(r.department.name)}</td>"
                 f"<td>{purposes.get(r.purpose, dash)}</td>{end}{amount}</td>"
-                f'<td><span class="badge text-bg-{style}">{statuses.get(r.status, dash)}</span></td>'
+                f"<td>{statuses.get(r.status, dash)}</td>"
                 f"<td>{waiting}</td><td>{escape(r.requested_by)}</td>"
                 f"<td>{r.proposed_term_start.isoformat()}</td>"
                 f"<td>{timezone.localtime(r.created_at).date().isoformat()}</td></tr>"
@@ -152,11 +147,7 @@ class InboxTable(tables.Table):
     )
     department = tables.Column(verbose_name=_("Department"), accessor="request__department__name")
     purpose = tables.Column(verbose_name=_("Purpose"), accessor="request__purpose")
-    amount = tables.Column(
-        verbose_name=_("Amount (CNY)"),
-        accessor="request__amount_base",
-        attrs={"td": {"class": "text-end"}},
-    )
+    amount = MoneyColumn(verbose_name=_("Amount (CNY)"), accessor="request__amount_base")
     role = tables.Column(verbose_name=_("You decide as"))
     requested_by = tables.Column(verbose_name=_("Requested by"), accessor="request__requested_by")
     submitted = tables.DateTimeColumn(
@@ -187,7 +178,6 @@ class InboxTable(tables.Table):
         steps = [row.record for row in self.paginated_rows]
         if not steps:
             return empty_row(len(self.columns), self.empty_text)
-        number = number_formatter()
         url = url_maker("renewals:request-detail")
         decide = url_maker("renewals:request-decide")
         purposes = {v: escape(label) for v, label in Purpose.choices}
@@ -202,7 +192,7 @@ class InboxTable(tables.Table):
         for step in steps:
             r = step.request
             sub = r.subscription
-            amount = number(r.amount_base) if r.amount_base is not None else dash
+            amount = format_money(r.amount_base)
             submitted = (
                 timezone.localtime(step.pending_since).strftime("%Y-%m-%d %H:%M")
                 if step.pending_since
@@ -211,7 +201,7 @@ class InboxTable(tables.Table):
             action = decide(r.pk)
             rows.append(
                 f'<tr><td><a href="{url(r.pk)}">{r.pk}</a></td>'
-                f"<td>{escape(sub.vendor.name)} {escape(sub.product)}</td>"
+                f"<td>{escape(sub.display_name)}</td>"
                 f"<td>{escape(r.department.name)}</td><td>{purposes.get(r.purpose, dash)}</td>"
                 f"{end}{amount}</td><td>{roles.get(step.role, dash)}</td>"
                 f"<td>{escape(r.requested_by)}</td><td>{submitted}</td>"

@@ -12,7 +12,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableQuerysetData
 
+from config.columns import RIGHT, MoneyColumn
+from config.money import format_money
 from config.rows import IdsFirst, empty_row, escape, number_formatter, url_maker
+from config.status import badge_html
 from renewals.models import Subscription, Vendor
 from renewals.selectors.subscriptions import figure_expression
 
@@ -52,21 +55,13 @@ class SubscriptionTable(tables.Table):
     department = tables.Column(
         verbose_name=_("Department"), accessor="department__name", order_by="department__code"
     )
-    seats_purchased = tables.Column(verbose_name=_("Seats"), attrs={"td": {"class": "text-end"}})
-    used_seats = tables.Column(verbose_name=_("Assigned"), attrs={"td": {"class": "text-end"}})
-    idle_seats = tables.Column(verbose_name=_("Idle"), attrs={"td": {"class": "text-end"}})
-    departed_holders = tables.Column(
-        verbose_name=_("Departed holders"), attrs={"td": {"class": "text-end"}}
-    )
-    utilisation = tables.Column(
-        verbose_name=_("Utilisation %"), attrs={"td": {"class": "text-end"}}
-    )
-    annual_cost = tables.Column(
-        verbose_name=_("Yearly cost (CNY)"), attrs={"td": {"class": "text-end"}}
-    )
-    monthly_cost_per_active_user = tables.Column(
-        verbose_name=_("Cost per active user / month (CNY)"), attrs={"td": {"class": "text-end"}}
-    )
+    seats_purchased = tables.Column(verbose_name=_("Seats"), attrs=RIGHT)
+    used_seats = tables.Column(verbose_name=_("Assigned"), attrs=RIGHT)
+    idle_seats = tables.Column(verbose_name=_("Idle"), attrs=RIGHT)
+    departed_holders = tables.Column(verbose_name=_("Departed holders"), attrs=RIGHT)
+    utilisation = tables.Column(verbose_name=_("Utilisation %"), attrs=RIGHT)
+    annual_cost = MoneyColumn(verbose_name=_("Yearly cost (CNY)"))
+    monthly_cost_per_active_user = MoneyColumn(verbose_name=_("Cost per active user / month (CNY)"))
     term_end = tables.DateColumn(verbose_name=_("Term end"), format="Y-m-d")
     cancellation_deadline = tables.DateColumn(verbose_name=_("Cancel by"), format="Y-m-d")
     auto_renew = tables.BooleanColumn(verbose_name=_("Auto-renews"), yesno=(_("yes"), _("no")))
@@ -121,7 +116,10 @@ class SubscriptionTable(tables.Table):
         subscription_url = url_maker("renewals:subscription-detail")
         vendor_url = url_maker("renewals:vendor-detail")
         yes, no, dash = escape(gettext("yes")), escape(gettext("no")), "—"
-        statuses = {value: escape(label) for value, label in Subscription.Status.choices}
+        statuses = {
+            value: badge_html("subscription", value, label)
+            for value, label in Subscription.Status.choices
+        }
 
         def figure(value: Any) -> str:
             return dash if value is None else number(value)
@@ -145,8 +143,8 @@ class SubscriptionTable(tables.Table):
                 f"{end}{number(s.seats_purchased)}</td>{end}{number(s.used_seats)}</td>"
                 f"{end}{badge(s.idle_seats, 'warning')}</td>"
                 f"{end}{badge(s.departed_holders, 'danger')}</td>"
-                f"{end}{figure(s.utilisation)}</td>{end}{figure(s.annual_cost)}</td>"
-                f"{end}{figure(s.monthly_cost_per_active_user)}</td>"
+                f"{end}{figure(s.utilisation)}</td>{end}{format_money(s.annual_cost)}</td>"
+                f"{end}{format_money(s.monthly_cost_per_active_user)}</td>"
                 f'<td class="text-nowrap">{s.term_end.isoformat()}</td>'
                 f'<td class="text-nowrap">{deadline}</td>'
                 f"<td>{yes if s.auto_renew else no}</td>"
@@ -170,9 +168,7 @@ class SubscriptionTable(tables.Table):
 class VendorTable(tables.Table):
     name = tables.Column(verbose_name=_("Name"), linkify=True)
     website = tables.Column(verbose_name=_("Website"))
-    subscription_count = tables.Column(
-        verbose_name=_("Subscriptions"), attrs={"td": {"class": "text-end"}}
-    )
+    subscription_count = tables.Column(verbose_name=_("Subscriptions"), attrs=RIGHT)
 
     class Meta:
         model = Vendor

@@ -22,7 +22,7 @@ from django.utils.translation import pgettext_lazy
 
 from budgets.money import cents
 from config.audit import audited
-from renewals.models.subscriptions import CURRENCY_PATTERN, BillingCycle
+from renewals.models.subscriptions import CURRENCY_PATTERN, BillingCycle, product_name
 
 
 class Purpose(models.TextChoices):
@@ -273,7 +273,7 @@ class Quote(models.Model):
 
     def __str__(self) -> str:
         edition = f" {self.edition}" if self.edition else ""
-        return f"{self.vendor_name} {self.product}{edition}"
+        return f"{product_name(self.vendor_name, self.product)}{edition}"
 
     # --- Normalised figures (base currency). Quotes differ in cycle, term, discount and caps;
     # these put them on one scale: per seat per year, and the total over 1 and 3 years.

@@ -86,6 +86,16 @@ class BillingCycle(models.TextChoices):
     PERPETUAL = "perpetual", _("Perpetual with maintenance")
 
 
+def product_name(vendor: str, product: str) -> str:
+    """Vendor and product, the vendor once: Atlassian + Jira Software -> "Atlassian Jira
+    Software"; a product that starts with its vendor's name (Asana's "Asana Business", 禅道's
+    "禅道项目管理") is shown alone."""
+    vendor, product = vendor.strip(), product.strip()
+    if not vendor or product.casefold().startswith(vendor.casefold()):
+        return product
+    return f"{vendor} {product}" if product else vendor
+
+
 @audited(exclude=["modules_cost", "updated_at"])
 class Subscription(models.Model):
     """One product bought by one department, with its current term.
@@ -231,10 +241,16 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         edition = f" {self.edition}" if self.edition else ""
-        return f"{self.vendor} {self.product}{edition} ({self.department})"
+        return f"{self.display_name}{edition} ({self.department})"
 
     def get_absolute_url(self) -> str:
         return reverse("renewals:subscription-detail", args=[self.pk])
+
+    @property
+    def display_name(self) -> str:
+        """Vendor and product as pages show them: "Atlassian Jira Software", but "Asana" for
+        Asana's Asana and "禅道项目管理" for 禅道's (never the vendor twice)."""
+        return product_name(self.vendor.name, self.product)
 
     # --- Figures: on subscriptions loaded through selectors.subscriptions.with_figures, which
     # annotates used_seats, idle_seats, departed_holders, active_users, usage_month, rate and

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from budgets.selectors import department_budgets
 from config.charts import bar_chart, line_chart
+from config.money import short_money
 from org.models import Department
 from renewals.models import Module, MonthlyUsage, Subscription
 from renewals.selectors.money import cents
@@ -123,7 +124,7 @@ def briefing_figures(
             {
                 "id": sub.pk,
                 "ref": sub.ref,
-                "name": f"{sub.vendor.name} {sub.product}",
+                "name": sub.display_name,
                 "department": sub.department.name,
                 "seats_purchased": sub.seats_purchased,
                 "seats_assigned": used,
@@ -156,7 +157,7 @@ def briefing_figures(
             seats = module.licensed_seats or sub.seats_purchased
             modules_out.append(
                 {
-                    "subscription": f"{sub.vendor.name} {sub.product}",
+                    "subscription": sub.display_name,
                     "module": module.name,
                     "seats": seats,
                     "active_users": m_active,
@@ -166,7 +167,7 @@ def briefing_figures(
         for rec in recommendations(sub, today=today, underused=underused):
             advice.append(
                 {
-                    "subscription": f"{sub.vendor.name} {sub.product}",
+                    "subscription": sub.display_name,
                     "kind": rec.kind,
                     "text": rec.text,
                     "yearly_saving": _money(rec.yearly_saving),
@@ -196,7 +197,7 @@ def briefing_figures(
             "person": seat.person.name,
             "employee_no": seat.person.employee_no,
             "left_on": seat.person.left_on.isoformat() if seat.person.left_on else None,
-            "subscription": f"{seat.subscription.vendor.name} {seat.subscription.product}",
+            "subscription": seat.subscription.display_name,
             "department": seat.subscription.department.name,
         }
         for seat in departed_holders(departments=departments)
@@ -206,7 +207,7 @@ def briefing_figures(
     renewals = [
         {
             "ref": sub.ref,
-            "name": f"{sub.vendor.name} {sub.product}",
+            "name": sub.display_name,
             "term_end": sub.term_end.isoformat(),
             "days_left": (sub.term_end - today).days,
             "auto_renew": sub.auto_renew,
@@ -319,5 +320,6 @@ def briefing_charts(figures: dict[str, Any], *, limit: int = 25) -> dict[str, Sa
             [(s["name"], _number(s["annual_cost"])) for s in subs[:limit]],
             title=_("Yearly cost (%(currency)s)") % {"currency": currency},
             color="#fd7e14",
+            fmt=short_money,  # 3.55万 / 35.5K: the bars' labels stay short
         ),
     }

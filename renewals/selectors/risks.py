@@ -115,7 +115,7 @@ def attach_subjects(risks: Sequence[Risk]) -> None:
 
 
 def _name(sub: Subscription | None) -> str:
-    return f"{sub.vendor.name} {sub.product}" if sub is not None else "—"
+    return sub.display_name if sub is not None else "—"
 
 
 def _texts(rule: str, sub: Subscription | None, seat: Seat | None) -> tuple[str, str]:

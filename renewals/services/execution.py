@@ -138,9 +138,7 @@ def archive_term(subscription: Subscription) -> None:
             "order_ref": paid.order_ref if paid else "",
             "fapiao_no": paid.fapiao_no if paid else "",
             "renewed_at": timezone.now(),
-            "description": f"{subscription.vendor} {subscription.product} {subscription.edition}"[
-                :255
-            ].strip(),
+            "description": f"{subscription.display_name} {subscription.edition}"[:255].strip(),
         },
     )
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from config.columns import MoneyColumn
 from config.exports import SafeTableExport
 from config.navigation import DIRECTORY_ROLES
 from config.pdf import render_pdf
@@ -202,7 +203,7 @@ class CleanupReportTable(tables.Table):
     revoked_on = tables.DateColumn(verbose_name=gettext_lazy("Revoked on"), format="Y-m-d")
     keep_reason = tables.Column(verbose_name=gettext_lazy("Why keep it"))
     decided_by = tables.Column(verbose_name=gettext_lazy("Decided by"))
-    yearly_cost = tables.Column(verbose_name=gettext_lazy("Yearly cost of the seat (CNY)"))
+    yearly_cost = MoneyColumn(verbose_name=gettext_lazy("Yearly cost of the seat (CNY)"))
 
     class Meta:
         orderable = False

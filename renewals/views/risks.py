@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
+from config.columns import StatusColumn
 from config.exports import SafeTableExport
 from config.navigation import DIRECTORY_ROLES
 from config.pdf import render_pdf
@@ -65,7 +66,7 @@ class RiskTable(tables.Table):
     likelihood = tables.Column(verbose_name=gettext_lazy("Likelihood"))
     impact = tables.Column(verbose_name=gettext_lazy("Impact"))
     owner = tables.Column(verbose_name=gettext_lazy("Owner"), order_by=("owner__username",))
-    status = tables.Column(verbose_name=gettext_lazy("Status"))
+    status = StatusColumn(verbose_name=gettext_lazy("Status"))
     next_review_on = tables.DateColumn(verbose_name=gettext_lazy("Next review"), format="Y-m-d")
     source = tables.Column(
         verbose_name=gettext_lazy("Source"), accessor="rule", empty_values=(), orderable=False

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
+from config.columns import MoneyColumn, StatusColumn
 from config.exports import SafeTableExport
 from org.permissions import role_required, signed_in_user
 from org.roles import Role
@@ -43,16 +44,10 @@ class SuggestionTable(tables.Table):
         order_by="subscription__department__name",
     )
     author = tables.Column(verbose_name=gettext_lazy("Suggested by"))
-    estimated_saving = tables.Column(
-        verbose_name=gettext_lazy("Estimated yearly saving (CNY)"),
-        attrs={"td": {"class": "text-end"}},
-    )
-    status = tables.Column(verbose_name=gettext_lazy("Status"))
+    estimated_saving = MoneyColumn(verbose_name=gettext_lazy("Estimated yearly saving (CNY)"))
+    status = StatusColumn(verbose_name=gettext_lazy("Status"))
     decision_note = tables.Column(verbose_name=gettext_lazy("Decision note"), visible=False)
-    realised_saving = tables.Column(
-        verbose_name=gettext_lazy("Realised yearly saving (CNY)"),
-        attrs={"td": {"class": "text-end"}},
-    )
+    realised_saving = MoneyColumn(verbose_name=gettext_lazy("Realised yearly saving (CNY)"))
     realised_on = tables.DateColumn(verbose_name=gettext_lazy("Realised on"), format="Y-m-d")
     created_at = tables.DateColumn(verbose_name=gettext_lazy("Submitted"), format="Y-m-d")
 
@@ -62,10 +57,10 @@ class SuggestionTable(tables.Table):
         empty_text = gettext_lazy("No suggestions yet.")
 
     def render_subscription(self, record: Suggestion) -> str:
-        return f"{record.subscription.vendor.name} {record.subscription.product}"
+        return record.subscription.display_name
 
     def value_subscription(self, record: Suggestion) -> str:
-        return f"{record.subscription.vendor.name} {record.subscription.product}"
+        return record.subscription.display_name
 
     def value_author(self, value: Any) -> str:
         return str(value)

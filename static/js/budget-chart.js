@@ -14,10 +14,20 @@ async function drawBudgetChart() {
   const texts = [...data.labels, ...data.series.map((s) => s.label)];
   await Promise.all(texts.map((t) => document.fonts.load(`12px ${family}`, t))).catch(() => {});
   Chart.defaults.font.family = family;
-  // Whole amounts on the axis; the tooltips give the exact figure.
-  const format = new Intl.NumberFormat(document.documentElement.lang || undefined, {
-    maximumFractionDigits: 0,
-  });
+  // Whole amounts on the axis (in 万 in Chinese: 120万); the tooltips give the exact figure.
+  const lang = document.documentElement.lang || undefined;
+  const chinese = (lang || "").toLowerCase().startsWith("zh");
+  const format = new Intl.NumberFormat(
+    chinese ? "zh-CN" : lang,
+    chinese ? { notation: "compact", maximumFractionDigits: 1 } : { maximumFractionDigits: 0 },
+  );
+  // "1200000.00" -> "1,200,000.00" (the text as sent, never through a float), a real minus sign.
+  const exact = (text) => {
+    const [whole, fraction] = String(text).replace("-", "").split(".");
+    const sign = String(text).startsWith("-") ? "\u2212" : "";
+    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return sign + grouped + (fraction === undefined ? "" : `.${fraction}`);
+  };
   new Chart(canvas, {
     type: "bar",
     data: {
@@ -37,7 +47,7 @@ async function drawBudgetChart() {
           callbacks: {
             // The exact figure the table shows (the bar is drawn from a float).
             label: (item) =>
-              `${item.dataset.label}: ${data.series[item.datasetIndex].values[item.dataIndex]} ${data.currency}`,
+              `${item.dataset.label}: ${exact(data.series[item.datasetIndex].values[item.dataIndex])} ${data.currency}`,
           },
         },
       },

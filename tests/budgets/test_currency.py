@@ -89,7 +89,7 @@ def test_finance_allocates_in_dollars_and_the_ledger_shows_the_original(cast: Ca
     )
     assert balance(cast.budget_a).allocated == Decimal("7223.40")  # 100 before
     page = client.get(cast.budget_a.get_absolute_url()).content.decode()
-    assert "USD 1000.00 @ 7.1234" in page
+    assert "USD 1,000.00 @ 7.1234" in page
     csv = client.get(cast.budget_a.get_absolute_url(), {"_export": "csv"}).content.decode(
         "utf-8-sig"
     )

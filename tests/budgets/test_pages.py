@@ -162,12 +162,12 @@ def test_the_quarterly_review_reminder_reaches_finance(cast: Cast) -> None:
 
 
 # The overview's rows as the template wrote them before budgets/rendering.py took over.
-TEMPLATE_ROWS = """{% load i18n %}{% for row in rows %}
+TEMPLATE_ROWS = """{% load i18n money %}{% for row in rows %}
   <tr data-department="{{ row.department.code }}">
     <td class="depth-{{ row.depth }}">{% if row.budget %}<a href="{{ row.budget.get_absolute_url }}">{{ row.department.name }}</a>{% else %}{{ row.department.name }}{% if is_finance %} <form class="d-inline" method="post" action="{% url 'budgets:budget-open' %}">{% csrf_token %}<input type="hidden" name="department" value="{{ row.department.pk }}"><input type="hidden" name="year" value="{{ year }}"><button class="btn btn-link btn-sm p-0" type="submit">{% translate "open the budget" %}</button></form>{% endif %}{% endif %}{% include "budgets/_rollup.html" %}</td>
-    <td class="text-end">{{ row.balance.allocated }}</td><td class="text-end">{{ row.balance.reserve }}</td>
-    <td class="text-end">{{ row.balance.committed }}</td><td class="text-end">{{ row.balance.actual }}</td>
-    <td class="text-end{% if row.balance.available < 0 %} text-danger fw-bold{% endif %}">{{ row.balance.available }}</td>
+    <td class="text-end">{{ row.balance.allocated|money }}</td><td class="text-end">{{ row.balance.reserve|money }}</td>
+    <td class="text-end">{{ row.balance.committed|money }}</td><td class="text-end">{{ row.balance.actual|money }}</td>
+    <td class="text-end{% if row.balance.available < 0 %} text-danger fw-bold{% endif %}">{{ row.balance.available|money }}</td>
     <td>{% if row.balance.used_percent is not None %}<progress max="100" value="{{ row.balance.used_percent }}" aria-label="{% translate 'Used' %}">{{ row.balance.used_percent }}%</progress> {{ row.balance.used_percent }}%{% else %}—{% endif %}</td>
   </tr>
   {% endfor %}"""

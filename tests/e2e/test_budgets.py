@@ -72,7 +72,7 @@ def test_finance_allocates_transfers_reverses_and_overview_and_ledger_agree(
     # 100 + 200000 + 999 - 999 + 7200 (1000 USD at 7.2) - 30000.25
     expected_a = Decimal("177299.75")
     ledger = page.get_by_test_id("ledger-table")  # type: ignore[attr-defined]
-    assert "USD 1000.00 @ 7.2" in ledger.inner_text()
+    assert "USD 1,000.00 @ 7.2" in ledger.inner_text()
 
     def number(text: str) -> Decimal:
         return Decimal(text.strip().replace(",", "").replace("\u2212", "-"))
@@ -86,16 +86,16 @@ def test_finance_allocates_transfers_reverses_and_overview_and_ledger_agree(
     assert number(out) == Decimal("-30000.25")
     page.screenshot(path="var/e2e-budget-ledger.png", full_page=True)  # type: ignore[attr-defined]
     cards = page.get_by_test_id("budget-balance").inner_text()  # type: ignore[attr-defined]
-    assert str(expected_a) in cards
+    assert f"{expected_a:,}" in cards  # with separators (#15.9)
 
     # The overview says the same, to the cent, and draws its chart.
     page.goto(f"{base}/budgets/?year={YEAR}")  # type: ignore[attr-defined]
     a, b = overview_cells(page, "a"), overview_cells(page, "b")
-    assert Decimal(a[1]) == expected_a
-    assert Decimal(a[5]) == Decimal(available_on_page)
-    assert Decimal(b[1]) == Decimal("80000.75")  # 50000.50 + 30000.25
+    assert number(a[1]) == expected_a
+    assert number(a[5]) == number(available_on_page)
+    assert number(b[1]) == Decimal("80000.75")  # 50000.50 + 30000.25
     total = page.locator("[data-testid=budget-overview] tfoot td").all_inner_texts()  # type: ignore[attr-defined]
-    assert Decimal(total[1]) == expected_a + Decimal("80000.75")
+    assert number(total[1]) == expected_a + Decimal("80000.75")
     page.wait_for_selector("#budget-chart[data-drawn=true]")  # type: ignore[attr-defined]
     page.screenshot(path="var/e2e-budgets.png", full_page=True)  # type: ignore[attr-defined]
 

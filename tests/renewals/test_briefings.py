@@ -198,7 +198,8 @@ def test_the_chinese_pdf_names_the_department_and_shows_the_figures(
     assert briefing.status == "ready" and briefing.stored_name.startswith("private/briefings/")
     text = pdf_text(briefing)
     assert "软件使用简报" in text and "研发中心 A" in text and "测试部 A-QA" in text
-    for figure in ("66.7%", "1600.00", "19200.00", "80.00", "220.00", "2400.00", "36.0%"):
+    # Separators; the yearly total in 万 (#15.9).
+    for figure in ("66.7%", "1,600.00", "1.92万", "80.00", "220.00", "2,400.00", "36.0%"):
         assert figure in text, figure
     assert "离职员工" in text and "金山办公 WPS 365" in text and "B 专用" not in text
     assert "2026-10" in text
@@ -212,7 +213,7 @@ def test_the_english_pdf_has_the_same_figures_in_english(cast: Cast, data: Simpl
     text = pdf_text(render(cast, "en"))
     assert "Software usage briefing" in text and "研发中心 A" in text
     assert "Cost per active user" in text and "Recommendations" in text
-    for figure in ("66.7%", "1600.00", "80.00", "2400.00"):
+    for figure in ("66.7%", "1,600.00", "19.2K", "80.00", "2,400.00"):
         assert figure in text, figure
     assert "软件使用简报" not in text
 
@@ -525,7 +526,7 @@ def test_the_pdf_sets_each_subscription_in_one_three_cell_row_with_every_figure(
     assert len(rows) == 2 and all(row.count("<td") == 3 for row in rows)
     jira = next(row for row in rows if "Jira" in row)
     # seats assigned/purchased · active (utilisation) · idle / departed · tasks; yearly · per user
-    for figure in ("3/10", "5 (50.0%)", "1 / 1", "40", "13200.00", "220.00"):
+    for figure in ("3/10", "5 (50.0%)", "1 / 1", "40", "13,200.00", "220.00"):
         assert figure in jira, figure
     page_table = page.split('data-testid="briefing-subscriptions"', 1)[1].split("</table>", 1)[0]
     assert page_table.split("<tbody>", 1)[1].count("<td") == 2 * 7  # the page keeps its columns

@@ -613,7 +613,7 @@ def test_the_report_lists_revoked_kept_and_undecided_with_the_cost_freed(
         p.department for p in cleanup_report(campaign=closed, user=cast.head_b).departments
     ] == [cast.dept_b]
     page = _client(cast.finance).get(reverse("renewals:cleanup-report", args=[closed.pk]))
-    assert str(FREED_A) in page.content.decode()
+    assert f"{FREED_A:,}" in page.content.decode()  # with separators (#15.9)
 
 
 def test_closing_from_the_page_leads_to_the_report(cast: Cast, seats: Seats) -> None:
@@ -644,7 +644,7 @@ def test_the_report_pdf_in_chinese_and_english(
     response = _client(cast.finance).get(url)
     assert response["Content-Type"] == "application/pdf"
     text = _pdf_text(response.content)
-    for word in [*words, "1691.20"]:
+    for word in [*words, "1,691.20"]:
         assert word in text, (word, text[:500])
 
 

@@ -159,8 +159,8 @@ def test_detail_shows_idle_departed_underused_and_history(cast: Cast, inventory:
     )
     assert "离职者" in html and "闲人" in html
     assert 'data-testid="departed-count">1<' in html and 'data-testid="idle-count">1<' in html
-    assert "Gantt" in html and "1728.00" in html  # the under-used module's yearly saving
-    assert "PO-2025-17" in html and "7668.00" in html  # last term, paid 1080 USD x 7.1
+    assert "Gantt" in html and "1,728.00" in html  # the under-used module's yearly saving
+    assert "PO-2025-17" in html and "7,668.00" in html  # last term, paid 1080 USD x 7.1
     assert "usage-chart-data" in html
 
 

@@ -59,7 +59,7 @@ def test_a_quote_is_added_and_compared(cast: Cast, draft: RenewalRequest) -> Non
     quote = Quote.objects.get(vendor_name="ClickUp")
     assert quote.seat_year_base == Decimal("1008.00")
     page = client.get(draft.get_absolute_url()).content.decode()
-    assert "ClickUp" in page and "1008.00" in page
+    assert "ClickUp" in page and "1,008.00" in page
     assert 'data-testid="cheapest"' in page
 
 
