@@ -1,5 +1,6 @@
 """#15 points 6 and 7 in Chromium: finance sees department A's figure incl. its sub-department,
-labelled, the same on the overview and on A's budget page, and reads A's ledger (signed amounts,
+labelled, the same on the overview, A's budget page, the dashboard and A's briefing, and reads
+A's ledger (signed amounts,
 the running available balance, the request as a link), at 390 and 1280 px in both languages,
 without the page scrolling sideways. Screenshots under var/screenshots/budget-figures/."""
 
@@ -83,3 +84,18 @@ def test_finance_reads_one_figure_per_department_and_the_ledger(
         )
         assert overflow <= 0, (width, overflow)
         page.screenshot(path=str(SHOTS / f"ledger-{language}-{width}.png"), full_page=True)  # type: ignore[attr-defined]
+
+        # The dashboard and the briefing show the same figure, labelled.
+        page.goto(base + "/")  # type: ignore[attr-defined]
+        row = page.locator("[data-testid=kpi-budgets] tr[data-department='a']")  # type: ignore[attr-defined]
+        assert LABEL[language] in row.locator("td").first.inner_text()
+        title = row.locator("td").nth(1).locator("[title]")
+        shown = (
+            title.get_attribute("title") if title.count() else row.locator("td").nth(1).inner_text()
+        )
+        assert number(shown) == allocated
+        page.screenshot(path=str(SHOTS / f"dashboard-{language}-{width}.png"), full_page=True)  # type: ignore[attr-defined]
+        page.goto(f"{base}/briefings/{cast.dept_a.pk}/{services.local_today():%Y-%m}/")  # type: ignore[attr-defined]
+        assert LABEL[language] in page.get_by_test_id("briefing-rollup").inner_text()  # type: ignore[attr-defined]
+        page.get_by_test_id("briefing-budget").scroll_into_view_if_needed()  # type: ignore[attr-defined]
+        page.screenshot(path=str(SHOTS / f"briefing-{language}-{width}.png"))  # type: ignore[attr-defined]
