@@ -369,7 +369,14 @@ class SubscriptionTerm(models.Model):
     rate_to_base = models.DecimalField(
         _("rate to base currency"), max_digits=14, decimal_places=6, default=1
     )
+    # The currency of actual_amount when it was paid in another than the term's prices.
+    actual_currency = models.CharField(
+        _("actual currency"), max_length=3, blank=True, db_default=""
+    )
     order_ref = models.CharField(_("order / invoice no."), max_length=80, blank=True)
+    fapiao_no = models.CharField(
+        _("fapiao (invoice) no."), max_length=80, blank=True, db_default=""
+    )
     # What was bought in that term (vendor, product and edition may change at a renewal).
     description = models.CharField(_("product"), max_length=255, blank=True, db_default="")
     note = models.CharField(_("note"), max_length=255, blank=True)
@@ -385,14 +392,7 @@ class SubscriptionTerm(models.Model):
             models.UniqueConstraint(
                 fields=["subscription", "term_start"], name="term_unique_start"
             ),
-    # The currency of actual_amount when it was paid in another than the term's prices.
-    actual_currency = models.CharField(
-        _("actual currency"), max_length=3, blank=True, db_default=""
-    )
             models.CheckConstraint(
-    fapiao_no = models.CharField(
-        _("fapiao (invoice) no."), max_length=80, blank=True, db_default=""
-    )
                 name="term_end_after_start",
                 condition=Q(term_end__gt=F("term_start")),
                 violation_error_message=_("The term must end after it starts."),

@@ -213,13 +213,13 @@ def quote_edit(request: HttpRequest, pk: int, quote_pk: int | None = None) -> Ht
                 user=signed_in_user(request),
                 data=data,
                 quote=Quote.objects.get(pk=quote.pk) if quote else None,
+                modules=modules.lines() if with_modules else None,
             )
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
         else:
             return redirect(renewal.get_absolute_url() + "#quotes")
     title = _("Change the quote") if quote else _("Add a quote")
-                modules=modules.lines() if with_modules else None,
     return render(
         request,
         "renewals/request_form.html",
@@ -362,13 +362,13 @@ def request_execute(request: HttpRequest, pk: int) -> HttpResponse:
             services.request_execute(
                 request=renewal,
                 user=signed_in_user(request),
+                modules=modules.lines(),
                 **form.cleaned_data,
             )
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
         else:
             messages.success(
-                modules=modules.lines(),
                 request,
                 _("Renewal recorded: the subscription is on its new term and its users are told."),
             )
