@@ -21,6 +21,7 @@ from contracts import services
 from contracts.models import Contract
 from org.models import User
 from renewals.models import Subscription
+from renewals.selectors.subscriptions import with_figures
 
 BUYER = "示例科技有限公司"
 
@@ -124,7 +125,13 @@ def _ensure(
     number = f"{spec.prefix}-{start:%Y%m}-{subscription.pk:04d}"
     contract = Contract.objects.filter(counterparty=spec.counterparty, number=number).first()
     if contract is None:
-        cost = subscription.annual_cost or Decimal("0")
+        # The contract's value in its own currency (the subscription's): seats and priced
+        # modules per billing period, times the periods of a year, times the years it runs.
+        figures = with_figures(Subscription.objects.filter(pk=subscription.pk)).get()
+        periods = getattr(figures, "periods", None) or Decimal(1)
+        cost = (subscription.seats_purchased * subscription.unit_price + figures.modules_cost) * (
+            periods
+        )
         years = max(1, round((end - start).days / 365))
         contract = services.contract_save(
             user=user,

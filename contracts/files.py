@@ -22,7 +22,10 @@ _ACTIVE = re.compile(
     rb"<\s*(?:script|html|svg|iframe|object|embed|body|!doctype\s+html)|javascript:",
     re.IGNORECASE,
 )
-_PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFile|RichMedia)\b")
+# A PDF name ends at whitespace or a delimiter (ISO 32000 7.2.2): "/JS" followed by any other
+# byte is another name, or just bytes of a compressed stream or an embedded font, which refused
+# clean files now and then when "\b" was the test.
+_PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFile|RichMedia)(?=[\s<>\[\]()/{}%]|$)")
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
 

@@ -44,17 +44,19 @@ class DemoUser:
     department: str
     heads: tuple[str, ...] = ()
     administers: tuple[str, ...] = ()
-    superuser: bool = False
+    # Signs in to *Administration* (Django's admin) with its model permissions. Not a superuser:
+    # a superuser would hold every role, finance's final approval included.
+    staff: bool = False
 
 
 USERS = [
-    DemoUser("admin", "王强 (IT)", ("it_admin",), "it", superuser=True),
-    DemoUser("finance", "李娜 (财务总监)", ("finance",), "fin"),
-    DemoUser("head_rd", "张伟 (研发中心负责人)", ("department_head",), "rd", heads=("rd",)),
-    DemoUser("head_mkt", "刘洋 (市场部负责人)", ("department_head",), "mkt", heads=("mkt",)),
-    DemoUser("swadmin_rd", "陈静 (研发软件管理员)", ("software_admin",), "rd", administers=("rd",)),
-    DemoUser("auditor", "赵敏 (审计)", ("auditor",), "fin"),
-    DemoUser("employee", "周杰 (员工)", (), "sales"),
+    DemoUser("admin", "王强", ("it_admin",), "it", staff=True),
+    DemoUser("finance", "李娜", ("finance",), "fin"),
+    DemoUser("head_rd", "张伟", ("department_head",), "rd", heads=("rd",)),
+    DemoUser("head_mkt", "刘洋", ("department_head",), "mkt", heads=("mkt",)),
+    DemoUser("swadmin_rd", "陈静", ("software_admin",), "rd", administers=("rd",)),
+    DemoUser("auditor", "赵敏", ("auditor",), "fin"),
+    DemoUser("employee", "周杰", (), "sales"),
 ]
 
 

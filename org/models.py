@@ -31,7 +31,18 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
-        return self.display_name or self.get_full_name() or self.username
+        return self.display_name or super().get_full_name() or self.username
+
+    def get_full_name(self) -> str:
+        """The name people are told about (notices, e-mails): the display name, else first and
+        last name, else the directory entry's name; the username only when there is no name."""
+        if self.display_name:
+            return self.display_name
+        full = super().get_full_name()
+        if full:
+            return full
+        person = Person.objects.filter(user_id=self.pk).only("name").first() if self.pk else None
+        return person.name if person and person.name else self.username
 
     def get_short_name(self) -> str:
         return self.display_name or super().get_short_name() or self.username

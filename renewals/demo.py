@@ -136,6 +136,10 @@ DEPARTMENT_PRODUCTS = {
     "it": [1, 2, 14, 4, 12, 11, 10, 5],
 }
 UNDERUSED = ("rd", 1, "Advanced Roadmaps")  # department, product, module
+# The demo user without a role holds seats of these tools of their department (catalogue
+# indexes), active lately, so their "My software" page has content.
+EMPLOYEE_USER = "employee"
+EMPLOYEE_TOOLS = (11, 12, 0)
 
 
 @dataclass
@@ -177,7 +181,13 @@ def build(*, today: dt.date, owners: dict[str, str]) -> DemoFiles:
         if status == "active":
             by_department.setdefault(dept, []).append(no)
     leavers = [no for no, _d, status, _left in people if status == "left"]
+    employee = (
+        Person.objects.filter(user__username=EMPLOYEE_USER)
+        .values_list("employee_no", "department__code")
+        .first()
+    )
     months = _months_back(today, 12)
+    employee_tools = {(employee[1], i) for i in EMPLOYEE_TOOLS} if employee else set()
     n = 0
     for dept, indexes in DEPARTMENT_PRODUCTS.items():
         staff = by_department.get(dept, [])
@@ -190,7 +200,9 @@ def build(*, today: dt.date, owners: dict[str, str]) -> DemoFiles:
                 if staff
                 else []
             )
-            seats_purchased = len(holders) + rng.randint(0, 4)
+            # Not drawn from rng, so the rest of the demo stays what it was.
+            extra = [employee[0]] if employee and (dept, index) in employee_tools else []
+            seats_purchased = len(holders) + len(extra) + rng.randint(0, 4)
             term_days = {
                 "monthly": 365,
                 "quarterly": 365,
@@ -238,6 +250,22 @@ def build(*, today: dt.date, owners: dict[str, str]) -> DemoFiles:
                         "assigned_on": (
                             today - dt.timedelta(days=rng.randint(200, 700))
                         ).isoformat(),
+                        "revoked_on": "",
+                        "last_active_on": last.isoformat(),
+                    }
+                )
+                files.activity.append(
+                    {"subscription": ref, "account": holder, "last_active_on": last.isoformat()}
+                )
+            for holder in extra:
+                last = today - dt.timedelta(days=1)
+                files.seats.append(
+                    {
+                        "subscription": ref,
+                        "employee_no": holder,
+                        "account": f"{holder.lower()}@demo-corp.example",
+                        "modules": ";".join(module_names),
+                        "assigned_on": (today - dt.timedelta(days=400)).isoformat(),
                         "revoked_on": "",
                         "last_active_on": last.isoformat(),
                     }

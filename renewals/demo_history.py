@@ -12,11 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
+from budgets import services as budget_services
 from renewals.models import Subscription, SubscriptionTerm
 from renewals.selectors.money import current_rate
+from renewals.selectors.subscriptions import with_figures
 
 
 @dataclass(frozen=True)
@@ -53,3 +56,30 @@ def seed_history(*, today: dt.date | None = None) -> History:
         late += is_late
         cheaper += is_cheaper
     return History(renewals, late, cheaper)
+
+
+def book_history_actuals(*, user: Any) -> int:
+    """Book what each renewal of the history paid for the current term as an actual in its
+    department's budget (of the year it was paid), through budgets.services so balances and the
+    per-kind totals stay consistent. Idempotent by reference (the previous term's row)."""
+    figures = {s.pk: s for s in with_figures(Subscription.objects.all())}
+    booked = 0
+    terms = SubscriptionTerm.objects.filter(renewed_at__isnull=False).select_related(
+        "subscription__vendor", "subscription__department"
+    )
+    for term in terms.order_by("subscription__ref", "term_start"):
+        sub = figures.get(term.subscription_id)
+        if sub is None or not sub.annual_cost or term.renewed_at is None:
+            continue
+        years = max(1, round((sub.term_end - sub.term_start).days / 365))
+        paid_on = timezone.localtime(term.renewed_at).date()
+        budget_services.budget_book_actual(
+            department=sub.department,
+            year=paid_on.year,
+            amount=sub.annual_cost * years,
+            reference=f"renewals.SubscriptionTerm:{term.pk}",
+            user=user,
+            memo=f"{sub.display_name} 续费 {sub.term_start:%Y-%m-%d}–{sub.term_end:%Y-%m-%d}",
+        )
+        booked += 1
+    return booked

@@ -36,10 +36,7 @@ def build(*, today: dt.date | None = None) -> RefreshResult:
     """Run the generator, then add the manual risks once (found again by title)."""
     today = today or timezone.localdate()
     result = risks_refresh(today=today)
-    creator = (
-        User.objects.filter(username="it_admin").first()
-        or User.objects.filter(is_superuser=True).order_by("pk").first()
-    )
+    creator = User.objects.filter(username="admin").first()  # the demo's IT admin
     for title, category, code, likelihood, impact, mitigation in MANUAL:
         department = Department.objects.filter(code=code).first() if code else None
         owner = department.heads.order_by("pk").first() if department else creator

@@ -6,6 +6,7 @@ import random
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -54,8 +55,12 @@ class Command(BaseCommand):
                 email=f"{spec_user.username}@{demo.EMAIL_DOMAIN}",
                 roles=spec_user.roles,
                 password=settings.DEMO_PASSWORD,
-                is_superuser=spec_user.superuser,
+                is_staff=spec_user.staff,
             )
+            if spec_user.staff:
+                # Administration (Django's admin) works through model permissions, which do not
+                # make anyone finance or a head (roles are groups: org/roles.py).
+                user.user_permissions.set(Permission.objects.all())
             for code in spec_user.heads:
                 departments[code].heads.add(user)
             for code in spec_user.administers:

@@ -8,12 +8,14 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import timezone
 
 from budgets import services as budget_services
+from org import demo as org_demo
 from org.models import Department, User
 from renewals import demo, demo_briefings, demo_reports, demo_risks
-from renewals.demo_history import seed_history
+from renewals.demo_history import book_history_actuals, seed_history
 from renewals.models import CurrencyRate, ImportJob, Purpose, RenewalRequest, Subscription
 from renewals.services import imports, requests
 
@@ -24,10 +26,44 @@ DEMO_BUDGETS = {
 }  # fmt: skip
 
 
+def demo_state() -> str:
+    """What the database holds: "empty" (load the demo), "loaded" (the demo users are there) or
+    "own data" (departments, users or subscriptions not from the demo: a database in use)."""
+    demo_users = User.objects.filter(
+        username__in=[u.username for u in org_demo.USERS],
+        email__endswith=f"@{org_demo.EMAIL_DOMAIN}",
+    )
+    if demo_users.exists():
+        return "loaded"
+    if User.objects.exists() or Department.objects.exists() or Subscription.objects.exists():
+        return "own data"
+    return "empty"
+
+
 class Command(BaseCommand):
-    help = "Create the demo company and its software inventory (idempotent)."
+    help = (
+        "Load the demo company and its software inventory, once, into a database with no data "
+        "of its own; otherwise change nothing."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        state = demo_state()
+        if state == "loaded":
+            self.stdout.write(
+                "demo data: already loaded, nothing changed (the demo is loaded only once)"
+            )
+            return
+        if state == "own data":
+            self.stdout.write(
+                "demo data: not loaded, this database has data of its own (departments, users or "
+                "subscriptions not from the demo); nothing changed"
+            )
+            return
+        # All or nothing: a start interrupted half-way leaves an empty database, loaded next time.
+        with transaction.atomic():
+            self._load()
+
+    def _load(self) -> None:
         call_command("seed_demo_org", stdout=self.stdout)
         today = timezone.localdate()
         for currency, rate in (("USD", "7.200000"), ("EUR", "7.800000")):
@@ -56,9 +92,12 @@ class Command(BaseCommand):
             f"demo history: {history.renewals} renewals ({history.late} late, "
             f"{history.cheaper} with fewer seats)"
         )
-        # This year's and next year's: renewals approved now start their new term next year.
-        self._budgets(today.year)
-        self._budgets(today.year + 1)
+        # Last year's (the history's earliest payments), this year's and next year's: renewals
+        # approved now start their new term next year.
+        for year in (today.year - 1, today.year, today.year + 1):
+            self._budgets(year)
+        booked = book_history_actuals(user=User.objects.get(username="finance"))
+        self.stdout.write(f"demo ledger: {booked} renewals of the history booked as actuals")
         self._requests()
         risks = demo_risks.build()
         self.stdout.write(f"demo risks: {risks.raised} raised, {risks.closed} closed")
