@@ -184,13 +184,15 @@ def _deliver_one(delivery: AlertDelivery, subscription: Subscription) -> int:
                 return _send_chat(delivery, subscription, subject, text, context)
             assert recipient is not None  # in-app and e-mail deliveries always have one
             if delivery.channel == AlertDelivery.Channel.IN_APP:
+                # The bell's entry is the link itself: no written-out address in its text.
+                in_app = render_to_string("renewals/email/alert-body.txt", {**context, "url": ""})
                 with transaction.atomic():
                     # The notification and the "sent" mark commit together: exactly once.
                     Notification.objects.create(
                         user=recipient,
                         subscription=subscription,
                         title=subject,
-                        body=text,
+                        body=in_app.strip(),
                         # Straight to "start renewal request", like the e-mail's link.
                         url=reverse("renewals:request-create", args=[subscription.pk]),
                     )

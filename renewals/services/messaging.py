@@ -51,8 +51,13 @@ def notify_users(
     count = 0
     for user in {u.pk: u for u in users if u.is_active}.values():
         subject, text, html = render_message(template, {**context, "user": user}, _language(user))
+        # The bell's entry is itself the link (to ``url``, on the address the page was opened
+        # at): its text leaves out the e-mail's written-out address.
+        _subject, in_app, _html = render_message(
+            template, {**context, "user": user, "url": ""}, _language(user)
+        )
         Notification.objects.create(
-            user=user, subscription=subscription, title=subject[:200], body=text, url=url
+            user=user, subscription=subscription, title=subject[:200], body=in_app.strip(), url=url
         )
         if user.email:
             send_email(user.email, subject, text, html, attachments=attachments)
