@@ -20,15 +20,24 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 VENV_PY = VENV / "bin" / "python"
-LOCK = ROOT / "requirements-dev.lock"
+# What each command installs: `start` only what running needs, `test` the test tools too.
+LOCKS = {"start": ROOT / "requirements.lock", "test": ROOT / "requirements-dev.lock"}
+DEV_LOCK = LOCKS["test"]
+# "<lock file name> <sha256 of it>" of what was installed last.
 STAMP = VENV / ".renewaldesk-lock-sha256"
+# When the command was typed (kept across the re-exec into the venv), for "ready in N s".
+STARTED_AT = "RENEWALDESK_STARTED_AT"
 
 # Debian packages the suite needs beyond pip, and a file that proves each is there.
 SYSTEM_PACKAGES = {
@@ -79,19 +88,38 @@ def find_python311() -> str:
     sys.exit("Renewal Desk needs Python 3.11: install it (python3.11 on PATH) and run again.")
 
 
-def ensure_venv() -> None:
-    """Create .venv and install the locked dependencies when the lock changed."""
+def _stamp(lock: Path) -> str:
+    return f"{lock.name} {hashlib.sha256(lock.read_bytes()).hexdigest()}"
+
+
+def venv_satisfies(lock: Path, stamp: str) -> bool:
+    """Whether what the stamp says was installed covers ``lock``: the same lock unchanged, or,
+    for `start`, the development lock unchanged. Both are compiled from pyproject.toml, the
+    development one with the test tools added, so it holds everything the app needs (a
+    dependency of a dependency may be resolved to another version: the suite ran with those);
+    a checkout used for both commands does not reinstall at every switch."""
+    if stamp == _stamp(lock):
+        return True
+    return lock != DEV_LOCK and DEV_LOCK.exists() and stamp == _stamp(DEV_LOCK)
+
+
+def ensure_venv(command: str = "test") -> None:
+    """Create .venv and install the command's locked dependencies when they are not there."""
+    lock = LOCKS.get(command, DEV_LOCK)
     if not VENV_PY.exists():
         say("creating the virtual environment in .venv")
         run([find_python311(), "-m", "venv", str(VENV)])
-    digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == digest:
+    stamp = STAMP.read_text().strip() if STAMP.exists() else ""
+    if stamp and " " not in stamp:  # written before `start` had its own lock: the dev lock's
+        stamp = f"{DEV_LOCK.name} {stamp}"
+    if venv_satisfies(lock, stamp):
         return
-    say("installing locked dependencies (requirements-dev.lock)")
+    what = "what running needs" if lock != DEV_LOCK else "the app and its test tools"
+    say(f"installing {what} into .venv ({lock.name}; a first install takes a minute or two)")
     run(
-        [str(VENV_PY), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", str(LOCK)]
+        [str(VENV_PY), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", str(lock)]
     )
-    STAMP.write_text(digest)
+    STAMP.write_text(_stamp(lock))
 
 
 def ensure_system_packages(kind: str) -> None:
@@ -176,15 +204,58 @@ def manage(*args: str, env: dict[str, str]) -> None:
     run([str(VENV_PY), "manage.py", *args], env=env)
 
 
+def wait_until_ready(
+    url: str,
+    worker_up: threading.Event,
+    children: Children,
+    stop: Callable[[], bool],
+    timeout: float = 300.0,
+) -> bool:
+    """Until the page at ``url`` answers and the worker cluster says it is running; False when a
+    child stopped, ``stop()`` says so (Ctrl-C) or it took longer than ``timeout``."""
+    deadline = time.monotonic() + timeout
+    answered_at: float | None = None
+    while time.monotonic() < deadline and children.first_exit() is None and not stop():
+        if answered_at is None:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - local
+                    ok = response.status < 500
+            except urllib.error.HTTPError as exc:
+                ok = exc.code < 500
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                ok = False
+            answered_at = time.monotonic() if ok else None
+        # The worker says it runs at INFO; with LOG_LEVEL above that, its process being up for
+        # a while has to do.
+        if answered_at is not None and (worker_up.is_set() or time.monotonic() - answered_at > 20):
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def forward_lines(stream: Any, markers: tuple[str, ...], seen: threading.Event) -> None:
+    """Copy a child's output to ours line by line; set ``seen`` at the first line with one of
+    ``markers``."""
+    for raw in iter(stream.readline, b""):
+        sys.stdout.buffer.write(raw)
+        sys.stdout.flush()
+        line = raw.decode(errors="replace")
+        if any(marker in line for marker in markers):
+            seen.set()
+
+
 class Children:
     """Child processes, each in its own process group so that stopping it stops its workers too."""
 
     def __init__(self) -> None:
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
-    def spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    def spawn(
+        self, name: str, cmd: list[str], env: dict[str, str], **kwargs: Any
+    ) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, **kwargs)
         self.procs.append((name, proc))
+        return proc
 
     def first_exit(self) -> tuple[str, int] | None:
         for name, proc in self.procs:
@@ -217,20 +288,30 @@ def cmd_start(argv: list[str]) -> int:
     parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
     args = parser.parse_args(argv)
 
+    started = float(os.environ.get(STARTED_AT) or time.time())
+    browse_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104
+    address = f"http://{browse_host}:{args.port}"
     env = {
         **os.environ,
         "DEBUG": os.environ.get("DEBUG", "true"),
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PYTHONUNBUFFERED": "1",
+        # Links in e-mails and chat point where this server answers (unless SITE_URL is set).
+        "SITE_URL": os.environ.get("SITE_URL") or address,
     }
     os.environ.update(env)
+    debug = env["DEBUG"].lower() in ("1", "true", "yes", "on")
     database_env()
-    manage("migrate", "--noinput", env=env)
+    say("bringing the database schema up to date (migrate)")
+    manage("migrate", "--noinput", "-v", "0", env=env)
     # The shared cache's table (config/settings.py, "Cache"); does nothing when it exists.
     manage("createcachetable", env=env)
+    say("registering the scheduled jobs")
     manage("sync_schedules", env=env)
-    manage("seed_demo", env=env)
-    if env["DEBUG"].lower() in ("1", "true", "yes", "on"):
+    say("demo data (loaded once, only into an empty database)")
+    # Only the command's own lines: the tasks it queues for the worker are not news here.
+    manage("seed_demo", env={**env, "LOG_LEVEL": "WARNING"})
+    if debug:
         (ROOT / "var" / "staticfiles").mkdir(parents=True, exist_ok=True)
     else:
         manage("collectstatic", "--noinput", "-v", "0", env=env)
@@ -244,12 +325,41 @@ def cmd_start(argv: list[str]) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    children.spawn("web", [str(VENV_PY), "manage.py", "runserver", f"{args.host}:{args.port}"], env)
-    children.spawn("worker", [str(VENV_PY), "manage.py", "qcluster"], env)
-    say(
-        f"Renewal Desk is running at http://{args.host}:{args.port}/ (web server + django-q2 "
-        "cluster). Press Ctrl-C to stop both."
+    say("starting the web server and the django-q2 worker")
+    # The banner's list of demo users, read while the server starts.
+    users = subprocess.Popen(
+        [str(VENV_PY), "manage.py", "demo_users"], cwd=ROOT, env=env, stdout=subprocess.PIPE
     )
+    children.spawn("web", [str(VENV_PY), "manage.py", "runserver", f"{args.host}:{args.port}"], env)
+    worker = children.spawn(
+        "worker",
+        [str(VENV_PY), "manage.py", "qcluster"],
+        env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    worker_up = threading.Event()
+    threading.Thread(
+        # django-q2's "Q Cluster … running." (translated in zh-hans).
+        target=forward_lines,
+        args=(worker.stdout, ("running.", "正在运行"), worker_up),
+        daemon=True,
+    ).start()
+    ready = wait_until_ready(
+        address + "/accounts/login/", worker_up, children, stop=lambda: stopping
+    )
+    banner = users.communicate()[0].decode(errors="replace").strip()
+    if ready and not stopping:
+        print()
+        say(
+            f"Renewal Desk is ready in {time.time() - started:.0f} s at {address}/ "
+            "(web server + django-q2 worker). Press Ctrl-C to stop both."
+        )
+        if banner:
+            print(banner)
+        if debug and not os.environ.get("EMAIL_URL"):
+            print(f"E-mails are written to {ROOT / 'var' / 'mail'}/ (one file each).")
+        print(flush=True)
     exit_code = 0
     try:
         while not stopping:
@@ -347,8 +457,9 @@ def main() -> int:
     command = sys.argv[1]
     if command in ("start", "test"):
         ensure_system_packages(command)
+    os.environ.setdefault(STARTED_AT, str(time.time()))
     if command != "lock" or not VENV_PY.exists():
-        ensure_venv()
+        ensure_venv(command)
     reexec_in_venv()
     return COMMANDS[command](sys.argv[2:])
 

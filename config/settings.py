@@ -310,8 +310,14 @@ STORAGES = {
 }
 
 # --- E-mail ----------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+if DEBUG and not env.str("EMAIL_URL", default=""):
+    # Development (`dev.py start`): each e-mail is a file in var/mail/, so the console keeps the
+    # start-up banner readable. EMAIL_URL (e.g. consolemail://) overrides it.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(BASE_DIR / "var" / "mail")
+else:
+    EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+    vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Renewal Desk <renewals@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -404,7 +410,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # 403/404 and other client errors in one line, without a traceback (config/logfilters.py).
+    "filters": {"client_errors_one_line": {"()": "config.logfilters.ClientErrorsOneLine"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors_one_line"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint reports every rendering step at INFO.
     "loggers": {
