@@ -8,13 +8,22 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.utils import timezone
 
 from config.navigation import APPROVER_ROLES
 from org.models import User
-from org.roles import has_role
-from org.scoping import administered_departments
+from org.roles import SEE_ALL_ROLES, has_role, roles_of
+from org.scoping import administered_departments, visible_departments
 from renewals.models import Module, RenewalRequest, Seat, Subscription
 from renewals.selectors.requests import steps_awaiting
 from renewals.selectors.subscriptions import idle_cutoff
@@ -64,6 +73,15 @@ def renewals_due(*, user: Any, today: dt.date) -> QuerySet[Subscription]:
     under_way = RenewalRequest.objects.filter(
         subscription=OuterRef("pk"), status__in=RenewalRequest.OPEN
     )
+    # An owner may own a subscription of a department they may not open (an employee, or a
+    # head owning another department's tool): the row then names it without a dead link.
+    may_open = (
+        Value(True)
+        if roles_of(user) & SEE_ALL_ROLES
+        else ExpressionWrapper(
+            Q(department__in=visible_departments(user)), output_field=BooleanField()
+        )
+    )
     return (
         Subscription.objects.filter(
             mine,
@@ -71,7 +89,7 @@ def renewals_due(*, user: Any, today: dt.date) -> QuerySet[Subscription]:
             status__in=[Subscription.Status.ACTIVE, Subscription.Status.RENEWING],
         )
         .select_related("vendor", "department")
-        .annotate(open_request=Exists(under_way))
+        .annotate(open_request=Exists(under_way), may_open=may_open)
         .order_by("term_end", "ref")
     )
 

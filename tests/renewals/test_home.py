@@ -91,11 +91,15 @@ def test_the_renewals_due_are_those_the_user_owns_or_administers(cast: Cast) -> 
         assert product not in page, product
     assert f"Your renewals due ({len(expected)})" in page
 
-    # The employee owns one; they may not open subscription pages: the row links to My software.
+    # The employee owns one; they may not open subscription pages: the row is named, not linked.
     page = home(cast.employee)
     assert owned.product in page and "Jira Software" not in page
     assert owned.get_absolute_url() not in page
-    assert reverse("renewals:my-software") in page
+    # Head A owns one of department B: told, but not sent to a page they may not open.
+    other = due_in(25, department=cast.dept_b, owner=cast.head_a, product="Tower B")
+    page = home(cast.head_a)
+    assert "Tower B" in page and other.get_absolute_url() not in page
+    assert client_for(cast.head_a).get(other.get_absolute_url()).status_code == 404
 
 
 def test_a_renewal_under_way_is_marked(cast: Cast) -> None:
