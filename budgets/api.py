@@ -9,7 +9,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
 from budgets.models import Budget, LedgerEntry
-from budgets.selectors import Balance, DepartmentBudget, balances, department_budgets
+from budgets.selectors import (
+    Balance,
+    DepartmentBudget,
+    balances,
+    department_budgets,
+    signed_amount,
+)
 from config.api import LOOKUP, IsoDateTimeFilter, api_schema, roles
 from config.navigation import BUDGET_ROLES
 from org.scoping import visible_departments
@@ -118,15 +124,23 @@ def _department_figures(budgets: list[Budget]) -> dict[tuple[int, int], Departme
 
 class LedgerEntrySerializer(serializers.ModelSerializer[LedgerEntry]):
     currency = serializers.SerializerMethodField()
+    signed_amount = serializers.SerializerMethodField(
+        help_text="The amount as the ledger page shows it: the change to its kind's total "
+        "(reserve and commitment releases negative; a reversal the opposite of what it cancels)."
+    )
 
     class Meta:
         model = LedgerEntry
         fields = [
-            "id", "budget", "kind", "category", "amount", "currency", "original_currency",
-            "original_amount", "rate", "memo", "reference", "reverses", "created_by",
-            "created_at",
+            "id", "budget", "kind", "category", "amount", "signed_amount", "currency",
+            "original_currency", "original_amount", "rate", "memo", "reference", "reverses",
+            "created_by", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(**MONEY))
+    def get_signed_amount(self, entry: LedgerEntry) -> str:
+        return str(signed_amount(entry))
 
     def get_currency(self, entry: LedgerEntry) -> str:
         from django.conf import settings
@@ -158,7 +172,7 @@ class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet[LedgerEntry]):
     def get_queryset(self) -> Any:
         return LedgerEntry.objects.filter(
             budget__department__in=visible_departments(self.request.user)
-        )
+        ).select_related("reverses")
 
 
 ROUTES = [

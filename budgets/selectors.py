@@ -241,6 +241,16 @@ def total_of(rows: Iterable[DepartmentBudget]) -> Balance:
 SHOWN_NEGATED = frozenset({K.RESERVE_RELEASE, K.COMMITMENT_RELEASE})
 
 
+def effective_kind(entry: LedgerEntry) -> str:
+    """The kind an entry counts in: a reversal's is the kind of the entry it cancels."""
+    return entry.reverses.kind if entry.reverses else entry.kind
+
+
+def signed_amount(entry: LedgerEntry) -> Decimal:
+    """The entry's amount as the ledger shows it (SHOWN_NEGATED above)."""
+    return -entry.amount if effective_kind(entry) in SHOWN_NEGATED else entry.amount
+
+
 @dataclass(frozen=True)
 class LedgerLine:
     """A ledger entry as the ledger page and its exports show it."""
@@ -264,13 +274,13 @@ def ledger_lines(budget: Budget) -> list[LedgerLine]:
     sums: dict[str, Decimal] = {}
     lines = []
     for entry in entries:
-        kind = entry.reverses.kind if entry.reverses else entry.kind
+        kind = effective_kind(entry)
         sums[kind] = sums.get(kind, ZERO) + entry.amount
         lines.append(
             LedgerLine(
                 entry=entry,
                 effective_kind=kind,
-                signed=-entry.amount if kind in SHOWN_NEGATED else entry.amount,
+                signed=signed_amount(entry),
                 available_after=balance_of(budget.reserve_percent, sums).available,
             )
         )

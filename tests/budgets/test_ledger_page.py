@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from budgets import services
 from budgets.models import LedgerEntry
@@ -96,9 +97,9 @@ def test_the_page_shows_signed_amounts_available_and_explains_the_signs(
     headers = [str(c.header) for c in table.columns]
     assert "记账后可用" in headers and "来源" in headers
     rows = list(table.page.object_list)
-    assert rows[-1].get_cell("available_after") == balance(cast.budget_a).available
+    assert rows[-1].get_cell_value("available_after") == balance(cast.budget_a).available
     release = next(r for r in rows if r.record.entry.kind == "commitment_release")
-    assert release.get_cell("signed") == Decimal("-300.00")
+    assert release.get_cell_value("signed") == Decimal("-300.00")
     html = page.content.decode()
     assert 'data-testid="ledger-signs"' in html
     # Amount columns are right-aligned, header and cells.
@@ -197,3 +198,14 @@ def test_the_ledger_page_costs_the_same_queries_however_long(
         )
         services.budget_reverse(entry=wrong, user=cast.finance, memo="m")
     assert counts() == small
+
+
+def test_the_api_gives_the_same_signed_amounts(cast: Cast, booked: dict[str, object]) -> None:
+    from tests.test_api import api
+
+    query = {"budget": str(cast.budget_a.pk), "ordering": "id"}
+    listed = api(cast.finance).get(reverse("api:ledger-entry-list"), query)
+    assert listed.status_code == 200
+    signed = {row["id"]: Decimal(row["signed_amount"]) for row in listed.json()["results"]}
+    assert signed == {line.entry.pk: line.signed for line in ledger_lines(cast.budget_a)}
+    assert Decimal("-300.00") in signed.values()
