@@ -9,6 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from renewals.selectors.usage import add_months
@@ -20,12 +21,26 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path("var") / "screenshots" / "calendar"
 OVERFLOW_JS = "() => document.documentElement.scrollWidth - window.innerWidth"
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+AXE_JS = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+  .filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => `${v.id}: ` + v.nodes.slice(0, 4).map(n => n.target.join(" ") + " " + (n.any[0] && n.any[0].message)).join(" | "))"""
+
+
+def serious_violations(page: object) -> list[str]:
+    page.add_script_tag(path=str(AXE))  # type: ignore[attr-defined]
+    return page.evaluate(AXE_JS)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_the_calendar_is_a_month_grid_that_fits_phones_and_laptops(
-    page: object, live_server: object, cast: Cast, language: str
+    browser: object, live_server: object, cast: Cast, language: str
 ) -> None:
+    # bypass_csp lets add_script_tag inject axe-core; the app's own scripts are all files.
+    context = browser.new_context(bypass_csp=True, locale="zh-CN")  # type: ignore[attr-defined]
+    page: object = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
+    page.on("pageerror", lambda e: errors.append(str(e)))  # type: ignore[attr-defined]
     today = timezone.localdate()
     month = today.replace(day=1)
     soon = min(today + dt.timedelta(days=3), add_months(month, 1) - dt.timedelta(days=1))
@@ -59,6 +74,7 @@ def test_the_calendar_is_a_month_grid_that_fits_phones_and_laptops(
     assert event.is_visible() and "研发中心 A" in (event.get_attribute("title") or "")
     assert page.evaluate(OVERFLOW_JS) <= 0  # type: ignore[attr-defined]
     page.screenshot(path=str(SCREENSHOTS / f"grid-1280-{language}.png"), full_page=True)  # type: ignore[attr-defined]
+    assert serious_violations(page) == []
 
     # Filter by department, then the next month: the grid view and the department stay.
     page.select_option("select[name=department]", str(cast.dept_a.pk))  # type: ignore[attr-defined]
@@ -86,6 +102,9 @@ def test_the_calendar_is_a_month_grid_that_fits_phones_and_laptops(
     assert listed.is_visible() and listed.get_by_role("link").first.is_visible()
     assert page.evaluate(OVERFLOW_JS) <= 0, "the grid scrolls sideways at 390 px"  # type: ignore[attr-defined]
     page.screenshot(path=str(SCREENSHOTS / f"grid-390-{language}.png"), full_page=True)  # type: ignore[attr-defined]
+    assert serious_violations(page) == []
     page.goto(base + "/calendar/?view=list")  # type: ignore[attr-defined]
     assert page.evaluate(OVERFLOW_JS) <= 0  # type: ignore[attr-defined]
     page.screenshot(path=str(SCREENSHOTS / f"list-390-{language}.png"), full_page=True)  # type: ignore[attr-defined]
+    context.close()
+    assert errors == []
