@@ -108,9 +108,12 @@ ROWS: dict[str, Row] = {
     ),
     "api:request-list": Row(API_READ),
     "api:request-detail": Row(A_ONLY, kwargs=lambda c: {"pk": _request(c).pk}),
-    # Submitting: the requester and whoever manages the department; finance and auditors read.
+    # Submitting: the requester and IT admins; finance, auditors and the approving head read.
     "api:request-submit": Row(
-        A_ONLY | {"finance": 403, "auditor": 403}, method="post", kwargs=_fresh_request, json=True
+        A_ONLY | {"finance": 403, "auditor": 403, "head_a": 403},
+        method="post",
+        kwargs=_fresh_request,
+        json=True,
     ),
     # Deciding needs an approver role; a draft has nothing to decide (409: no pending step).
     "api:request-decide": Row(

@@ -26,11 +26,12 @@ BUDGETS = {r: 403 for r in ROLES if r != "anonymous"} | {
     r: 200 for r in ("finance", "auditor", "it_admin", "head_a", "head_b")
 }
 IMPORTERS = {r: 403 for r in ROLES if r != "anonymous"} | {"it_admin": 200, "software_admin": 200}
-# Department A's request: readable like its subscription; changed by its requester (the software
-# admin), IT admins and A's head; head B gets 404 (it does not exist for them).
+# Department A's request: readable like its subscription; changed (edited, quoted, submitted,
+# cancelled) only by its requester (the software admin) and IT admins - A's head approves it and
+# may not change it (#15.15); head B gets 404 (it does not exist for them).
 REQUEST_READ = {"anonymous": LOGIN, **DIRECTORY, "head_b": 404}
-REQUEST_CHANGE = REQUEST_READ | {"finance": 403, "auditor": 403}
-REQUEST_CHANGE_POST = REQUEST_CHANGE | {"it_admin": 302, "head_a": 302, "software_admin": 302}
+REQUEST_CHANGE = REQUEST_READ | {"finance": 403, "auditor": 403, "head_a": 403}
+REQUEST_CHANGE_POST = REQUEST_CHANGE | {"it_admin": 302, "software_admin": 302}
 # The REST API answers anonymous callers 401 (they have no session and no token) instead of
 # sending them to the login page.
 API = 401
