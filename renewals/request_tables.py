@@ -136,6 +136,10 @@ class RequestTable(tables.Table):
 
 
 class InboxTable(tables.Table):
+    # The bulk approval's checkbox (its form sits above the table: forms cannot nest).
+    select = tables.Column(
+        verbose_name=_("Select"), empty_values=(), orderable=False, exclude_from_export=True
+    )
     request = tables.Column(
         verbose_name="#",
         accessor="request__pk",
@@ -161,7 +165,7 @@ class InboxTable(tables.Table):
         model = ApprovalStep
         fields = ["request", "subscription", "department", "purpose", "amount", "role"]
         sequence = (
-            "request", "subscription", "department", "purpose", "amount", "role",
+            "select", "request", "subscription", "department", "purpose", "amount", "role",
             "requested_by", "submitted", "decide",
         )  # fmt: skip
         attrs = {"class": "table table-sm table-hover align-middle", "data-testid": "inbox"}
@@ -184,6 +188,7 @@ class InboxTable(tables.Table):
         roles = {v: escape(label) for v, label in APPROVER_ROLES}
         token = escape(get_token(self.request)) if getattr(self, "request", None) else ""
         comment = escape(gettext("Comment"))
+        select = gettext("Select request #%(pk)s")
         approve, back, reject = (
             escape(gettext(label)) for label in ("Approve", "Return for changes", "Reject")
         )
@@ -200,7 +205,10 @@ class InboxTable(tables.Table):
             )
             action = decide(r.pk)
             rows.append(
-                f'<tr><td><a href="{url(r.pk)}">{r.pk}</a></td>'
+                f'<tr><td><input class="form-check-input" type="checkbox" name="ids" '
+                f'value="{step.pk}" form="bulk-approve" data-bulk-item '
+                f'aria-label="{escape(select % {"pk": r.pk})}"></td>'
+                f'<td><a href="{url(r.pk)}">{r.pk}</a></td>'
                 f"<td>{escape(sub.display_name)}</td>"
                 f"<td>{escape(r.department.name)}</td><td>{purposes.get(r.purpose, dash)}</td>"
                 f"{end}{amount}</td><td>{roles.get(step.role, dash)}</td>"

@@ -44,6 +44,10 @@ def _order(
 
 
 class SubscriptionTable(tables.Table):
+    # The bulk actions' checkbox (subscription list only: see ``selectable``); never exported.
+    select = tables.Column(
+        verbose_name=_("Select"), empty_values=(), orderable=False, exclude_from_export=True
+    )
     ref = tables.Column(verbose_name=_("Reference"), linkify=True)
     vendor = tables.Column(
         verbose_name=_("Vendor"),
@@ -71,6 +75,7 @@ class SubscriptionTable(tables.Table):
         model = Subscription
         fields = ()
         sequence = (
+            "select",
             "ref", "vendor", "product", "edition", "department", "seats_purchased", "used_seats",
             "idle_seats", "departed_holders", "utilisation", "annual_cost",
             "monthly_cost_per_active_user", "term_end", "cancellation_deadline", "auto_renew", "status",
@@ -83,9 +88,13 @@ class SubscriptionTable(tables.Table):
         template_name = "rows_table.html"
         empty_text = _("No subscriptions match.")
 
-    def __init__(self, data: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, data: Any, *args: Any, selectable: bool = False, **kwargs: Any) -> None:
+        """``selectable``: rows get the bulk form's checkbox (the form is on the list page)."""
         if isinstance(data, QuerySet):
             data = _SubscriptionRows(data)
+        self.selectable = selectable
+        if not selectable:
+            kwargs["exclude"] = (*kwargs.get("exclude", ()), "select")
         super().__init__(data, *args, **kwargs)
 
     # Derived figures are Python properties; sorting by them uses their SQL form.
@@ -120,6 +129,7 @@ class SubscriptionTable(tables.Table):
             value: badge_html("subscription", value, label)
             for value, label in Subscription.Status.choices
         }
+        select = gettext("Select %(name)s")
 
         def figure(value: Any) -> str:
             return dash if value is None else number(value)
@@ -135,8 +145,15 @@ class SubscriptionTable(tables.Table):
                 if s.auto_renew
                 else dash
             )
+            checkbox = (
+                f'<td><input class="form-check-input" type="checkbox" name="ids" value="{s.pk}" '
+                f'form="bulk-subscriptions" data-bulk-item aria-label="'
+                f'{escape(select % {"name": s.ref})}"></td>'
+                if self.selectable
+                else ""
+            )
             rows.append(
-                f'<tr><td><a href="{subscription_url(s.pk)}">{escape(s.ref)}</a></td>'
+                f'<tr>{checkbox}<td><a href="{subscription_url(s.pk)}">{escape(s.ref)}</a></td>'
                 f'<td><a href="{vendor_url(s.vendor_id)}">{escape(s.vendor.name)}</a></td>'
                 f"<td>{escape(s.product)}</td><td>{escape(s.edition) if s.edition else dash}</td>"
                 f"<td>{escape(s.department.name)}</td>"

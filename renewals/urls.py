@@ -2,6 +2,7 @@ from django.urls import path
 
 from renewals import urls_briefings, urls_cleanup, urls_risks, urls_suggestions
 from renewals.views import (
+    bulk,
     calendar,
     channels,
     imports,
@@ -16,6 +17,8 @@ from renewals.views import (
 app_name = "renewals"
 urlpatterns = [
     path("subscriptions/", inventory.subscription_list, name="subscription-list"),
+    path("subscriptions/bulk/", bulk.subscriptions_bulk, name="subscriptions-bulk"),
+    path("seats/bulk/", bulk.seats_bulk, name="seats-bulk"),
     path("subscriptions/<int:pk>/", inventory.subscription_detail, name="subscription-detail"),
     path("subscriptions/<int:pk>/renew/", requests.request_create, name="request-create"),
     path("requests/", requests.request_list, name="request-list"),
@@ -40,6 +43,7 @@ urlpatterns = [
     path("requests/<int:pk>/execute/", requests.request_execute, name="request-execute"),
     path("requests/<int:pk>/report.pdf", requests.request_pdf, name="request-pdf"),
     path("approvals/", requests.approval_inbox, name="approval-inbox"),
+    path("approvals/bulk/", bulk.approvals_bulk, name="approvals-bulk"),
     path("approval-tiers/", tiers.tier_list, name="tier-list"),
     path("approval-tiers/add/", tiers.tier_edit, name="tier-add"),
     path("approval-tiers/<int:pk>/", tiers.tier_edit, name="tier-edit"),

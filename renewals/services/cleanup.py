@@ -199,6 +199,25 @@ def _refresh_risks_on_commit() -> None:
 
 
 @transaction.atomic
+def seat_revoke(*, seat: Seat, user: User, today: dt.date | None = None) -> bool:
+    """Revoke one seat outside a campaign's checklist (the bulk action of the findings and
+    subscription pages), by the same rules: who may decide, the revoke date, the risk refresh.
+    False when the seat was already revoked (a replayed click changes nothing)."""
+    locked = (
+        Seat.objects.select_for_update(of=("self",))
+        .select_related("subscription__department")
+        .get(pk=seat.pk)
+    )
+    if not may_decide(user, locked.subscription.department):
+        raise PermissionDenied
+    if locked.revoked_on is not None:
+        return False
+    _seat_revoke(locked.pk, today or timezone.localdate())
+    _refresh_risks_on_commit()
+    return True
+
+
+@transaction.atomic
 def item_decide(
     *,
     item: CleanupItem,

@@ -31,6 +31,8 @@ from renewals.selectors import risks as risk_selectors
 from renewals.selectors import subscriptions as subs
 from renewals.selectors import usage
 from renewals.selectors.money import cents
+from renewals.selectors.owners import owner_choices
+from renewals.services import cleanup
 from renewals.services.execution import term_payment
 from renewals.tables import SubscriptionTable, VendorTable
 
@@ -60,7 +62,7 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
         return SafeTableExport(export_format, table).response(
             f"subscriptions-{stamp}.{export_format}"
         )
-    table = SubscriptionTable(rows)
+    table = SubscriptionTable(rows, selectable=True)
     _paginate_with_figures(request, table)
     query = request.GET.copy()
     for key in ("page", "_export"):
@@ -68,7 +70,13 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "renewals/subscription_list.html",
-        {"filter": filterset, "table": table, "querystring": query.urlencode()},
+        {
+            "filter": filterset,
+            "table": table,
+            "querystring": query.urlencode(),
+            # The bulk "change owner" choices (empty for a user who changes no department).
+            "owners": owner_choices(actor=request.user),
+        },
     )
 
 
@@ -230,6 +238,10 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_add_contract": has_role(request.user, Role.IT_ADMIN, Role.FINANCE),
             "total_saving": sum((r.yearly_saving or 0 for r in recommendations), start=Decimal(0)),
             "risks": _open_risks(subscription),
+            "can_clean_seats": cleanup.may_decide(
+                request.user,  # type: ignore[arg-type]
+                subscription.department,
+            ),
         },
     )
 
@@ -299,11 +311,18 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def findings(request: HttpRequest) -> HttpResponse:
     visible = Subscription.objects.filter(department__in=visible_departments(request.user))
     underused = usage.underused_modules(visible)
+    departed = list(usage.departed_holders(user=request.user))
     return render(
         request,
         "renewals/findings.html",
         {
-            "departed": usage.departed_holders(user=request.user),
+            "departed": departed,
+            # Departments whose listed seats the user may revoke or keep (bulk form).
+            "clean_departments": {
+                department.pk
+                for department in {seat.subscription.department for seat in departed}
+                if cleanup.may_decide(request.user, department)  # type: ignore[arg-type]
+            },
             "underused": underused,
             "underused_total": sum((m.yearly_cost or 0 for m in underused), start=Decimal(0)),
         },

@@ -36,6 +36,7 @@ from renewals.request_forms import (
 from renewals.request_tables import InboxTable, RequestFilter, RequestTable
 from renewals.selectors import requests as selectors
 from renewals.selectors.subscriptions import get_subscription_for
+from renewals.services import bulk as bulk_services
 from renewals.services import requests as services
 
 PAGE_SIZE = 50
@@ -62,12 +63,17 @@ def request_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def inbox_context(request: HttpRequest) -> dict[str, Any]:
+    """The inbox page's context (also shown after a bulk approval, renewals.views.bulk)."""
+    table = InboxTable(selectors.steps_awaiting(user=request.user))
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    return {"table": table, "bulk_max": bulk_services.MAX_ROWS}
+
+
 @require_GET
 @role_required(Role.DEPARTMENT_HEAD, Role.FINANCE, Role.IT_ADMIN)
 def approval_inbox(request: HttpRequest) -> HttpResponse:
-    table = InboxTable(selectors.steps_awaiting(user=request.user))
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
-    return render(request, "renewals/approval_inbox.html", {"table": table})
+    return render(request, "renewals/approval_inbox.html", inbox_context(request))
 
 
 @require_http_methods(["GET", "POST"])
