@@ -57,7 +57,7 @@ def test_it_admin_attaches_finds_and_heads_are_scoped(
 
     # Found by a Chinese word from inside the PDF.
     page.goto(base + "/contracts/")  # type: ignore[attr-defined]
-    page.fill("input[name=q]", "自动续约")  # type: ignore[attr-defined]
+    page.fill("main input[name=q]", "自动续约")  # type: ignore[attr-defined]
     page.get_by_role("button", name="搜索").click()  # type: ignore[attr-defined]
     assert "HT-2027-088" in page.get_by_test_id("contracts").inner_text()  # type: ignore[attr-defined]
 

@@ -206,6 +206,16 @@ def test_the_inbox_works_with_the_keyboard_and_focus_is_visible(
     page.goto(base + "/approvals/")  # type: ignore[attr-defined]
     target = f'[data-testid=inbox-decision] input[name=step][value="{scene.step.pk}"]'
     page.wait_for_selector(target, state="attached")  # type: ignore[attr-defined]
+    # Usable at 390 px without scrolling sideways: the comment box is wide, the three buttons
+    # and the subscription's name are on screen (it used to wrap one character per line).
+    form = page.get_by_test_id("inbox-decision").first  # type: ignore[attr-defined]
+    comment = form.locator("input[name=comment]").bounding_box()
+    assert comment and comment["width"] >= 200 and comment["x"] + comment["width"] <= 390, comment
+    for decision in ("approve", "return", "reject"):
+        box = form.locator(f"button[value={decision}]").bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (decision, box)
+    name = page.get_by_text(scene.request.subscription.product).first.bounding_box()  # type: ignore[attr-defined]
+    assert name and name["width"] >= 100 and name["x"] + name["width"] <= 390, name
     for _ in range(80):
         page.keyboard.press("Tab")  # type: ignore[attr-defined]
         if page.evaluate(  # type: ignore[attr-defined]
@@ -230,4 +240,10 @@ def test_the_inbox_works_with_the_keyboard_and_focus_is_visible(
     assert scene.step.status == "approved"
     assert scene.step.comment == "同意，按原方案续费"
     assert scene.step.decided_by == cast.head_a
+    # The request's quotes at 390 px: what each quote is stays readable (the table scrolls inside
+    # its box; the page does not).
+    page.goto(f"{base}/requests/{scene.request.pk}/")  # type: ignore[attr-defined]
+    quote = page.get_by_test_id("quote-row").first.locator("td").first.bounding_box()  # type: ignore[attr-defined]
+    assert quote and quote["width"] >= 200 and quote["x"] + quote["width"] <= 390, quote
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # type: ignore[attr-defined]
     page.context.close()  # type: ignore[attr-defined]

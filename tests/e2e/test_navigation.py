@@ -134,7 +134,8 @@ def test_people_search_updates_the_table_in_place(
     table = page.get_by_test_id("person-table")  # type: ignore[attr-defined]
     assert "司马光" in table.inner_text()
     page.evaluate("window.notReloaded = true")  # type: ignore[attr-defined]
-    page.fill("input[name=q]", "欧阳")  # type: ignore[attr-defined]
+    # (main: the navbar has a search box named q too)
+    page.fill("main input[name=q]", "欧阳")  # type: ignore[attr-defined]
     from playwright.sync_api import expect
 
     expect(page.get_by_test_id("person-table")).not_to_contain_text("司马光")  # type: ignore[attr-defined]
