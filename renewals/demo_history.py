@@ -76,6 +76,7 @@ def book_history_actuals(*, user: Any) -> int:
         budget_services.budget_book_actual(
             department=sub.department,
             year=paid_on.year,
+            paid_on=paid_on,  # the payment's year, whatever BUDGET_ACTUALS_YEAR says
             amount=sub.annual_cost * years,
             reference=f"renewals.SubscriptionTerm:{term.pk}",
             user=user,

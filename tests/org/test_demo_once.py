@@ -12,13 +12,14 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db.models import Sum
+from django.utils import timezone
 
 from budgets.models import Budget, LedgerEntry
 from budgets.selectors import balances, balances_from_entries, total_mismatches
 from contracts.models import Contract
 from org.models import Department, User
 from org.roles import Role, has_role, roles_of
-from renewals.models import RenewalRequest, Seat, Subscription
+from renewals.models import RenewalRequest, Seat, Subscription, SubscriptionTerm
 from renewals.services import requests as services
 from renewals.services.requests import DecisionRefused
 
@@ -147,6 +148,16 @@ def test_demo_roles_are_separate_people_and_the_money_is_booked() -> None:
     spent = actuals.aggregate(s=Sum("amount"))["s"]
     assert spent > Decimal("500000")
     assert sum((b.actual for b in balances(ids).values()), Decimal(0)) == spent
+    # Each in the budget of the year it was paid (the renewal was recorded), not today's.
+    paid = {
+        f"renewals.SubscriptionTerm:{pk}": timezone.localtime(at).year
+        for pk, at in SubscriptionTerm.objects.values_list("pk", "renewed_at")
+        if at is not None
+    }
+    history = actuals.filter(reference__startswith="renewals.SubscriptionTerm:")
+    booked = {e.reference: e.budget.year for e in history.select_related("budget")}
+    assert booked and booked == {ref: paid[ref] for ref in booked}
+    assert len(set(booked.values())) > 1  # the history spans the turn of the year
 
     # Contracts carry their value in their own currency.
     contracts = list(Contract.objects.all())
