@@ -126,6 +126,7 @@ def main_pages(user: User, cast: Cast, scene: Scene) -> list[str]:
 def signed_in_page(browser: object, live_server: object, user: User, language: str) -> object:
     """A tab signed in as the user (the session made by Django's test client), in the language.
     bypass_csp lets add_script_tag inject axe-core; the app's own scripts are all files."""
+    assert AXE.exists(), f"{AXE} is missing: `python3 dev.py test` installs it (npm ci)"
     client = Client()
     client.force_login(user)
     base = live_server.url  # type: ignore[attr-defined]
