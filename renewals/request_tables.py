@@ -192,7 +192,13 @@ class InboxTable(tables.Table):
         approve, back, reject = (
             escape(gettext(label)) for label in ("Approve", "Return for changes", "Reject")
         )
-        dash, end = "—", '<td class="text-end">'
+        # Each value cell names its column (data-label): on phones the rows are stacked cards
+        # without the header row (static/css/app.css, .table-stack), the label shows instead.
+        label = {
+            name: escape(str(self.base_columns[name].verbose_name))
+            for name in ("department", "purpose", "amount", "role", "requested_by", "submitted")
+        }
+        dash, end = "—", f'<td class="text-end" data-label="{label["amount"]}">'
         rows = []
         for step in steps:
             r = step.request
@@ -210,9 +216,11 @@ class InboxTable(tables.Table):
                 f'aria-label="{escape(select % {"pk": r.pk})}"></td>'
                 f'<td><a href="{url(r.pk)}">{r.pk}</a></td>'
                 f"<td>{escape(sub.display_name)}</td>"
-                f"<td>{escape(r.department.name)}</td><td>{purposes.get(r.purpose, dash)}</td>"
-                f"{end}{amount}</td><td>{roles.get(step.role, dash)}</td>"
-                f"<td>{escape(r.requested_by)}</td><td>{submitted}</td>"
+                f'<td data-label="{label["department"]}">{escape(r.department.name)}</td>'
+                f'<td data-label="{label["purpose"]}">{purposes.get(r.purpose, dash)}</td>'
+                f'{end}{amount}</td><td data-label="{label["role"]}">{roles.get(step.role, dash)}</td>'
+                f'<td data-label="{label["requested_by"]}">{escape(r.requested_by)}</td>'
+                f'<td data-label="{label["submitted"]}">{submitted}</td>'
                 f'<td><form method="post" action="{action}" hx-post="{action}" '
                 f'hx-target="closest td" hx-swap="innerHTML" '
                 f'class="d-flex gap-1 align-items-center" data-testid="inbox-decision">'

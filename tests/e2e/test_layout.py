@@ -215,6 +215,12 @@ def test_the_inbox_works_with_the_keyboard_and_focus_is_visible(
     for decision in ("approve", "return", "reject"):
         box = form.locator(f"button[value={decision}]").bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (decision, box)
+    # Without the header row, each value says what it is ("金额（元） 10,000.00").
+    amount_label = page.evaluate(  # type: ignore[attr-defined]
+        "() => getComputedStyle(document.querySelector('[data-testid=inbox] td.text-end'),"
+        " '::before').content"
+    )
+    assert "金额" in amount_label, amount_label
     name = page.get_by_text(scene.request.subscription.product).first.bounding_box()  # type: ignore[attr-defined]
     assert name and name["width"] >= 100 and name["x"] + name["width"] <= 390, name
     for _ in range(80):
