@@ -62,7 +62,9 @@ SYSTEM_PACKAGES = {
 
 
 def say(message: str) -> None:
-    print(f"\033[1m==> {message}\033[0m", flush=True)
+    """A step, with the seconds since the command was typed (a newcomer sees where time goes)."""
+    started = float(os.environ.get(STARTED_AT) or time.time())
+    print(f"\033[1m==> [{time.time() - started:4.0f} s] {message}\033[0m", flush=True)
 
 
 def run(cmd: list[str], **kwargs: object) -> None:
@@ -302,6 +304,13 @@ def cmd_start(argv: list[str]) -> int:
     os.environ.update(env)
     debug = env["DEBUG"].lower() in ("1", "true", "yes", "on")
     database_env()
+    # The PDFs' CJK font is built once per checkout (var/fonts): on a fresh clone, build it while
+    # the database migrates instead of inside the demo's first PDF (font_path() locks the build).
+    font = subprocess.Popen(
+        [str(VENV_PY), "-c", "import django; django.setup(); "
+         "from config.pdf import font_path; font_path()"],
+        cwd=ROOT, env={**env, "LOG_LEVEL": "WARNING"},
+    )  # fmt: skip
     say("bringing the database schema up to date (migrate)")
     manage("migrate", "--noinput", "-v", "0", env=env)
     # The shared cache's table (config/settings.py, "Cache"); does nothing when it exists.
@@ -311,6 +320,7 @@ def cmd_start(argv: list[str]) -> int:
     say("demo data (loaded once, only into an empty database)")
     # Only the command's own lines: the tasks it queues for the worker are not news here.
     manage("seed_demo", env={**env, "LOG_LEVEL": "WARNING"})
+    font.wait()
     if debug:
         (ROOT / "var" / "staticfiles").mkdir(parents=True, exist_ok=True)
     else:
@@ -455,9 +465,9 @@ def main() -> int:
         print(__doc__)
         return 2
     command = sys.argv[1]
+    os.environ.setdefault(STARTED_AT, str(time.time()))
     if command in ("start", "test"):
         ensure_system_packages(command)
-    os.environ.setdefault(STARTED_AT, str(time.time()))
     if command != "lock" or not VENV_PY.exists():
         ensure_venv(command)
     reexec_in_venv()
