@@ -116,7 +116,7 @@ def suggestion_add(request: HttpRequest) -> HttpResponse:
     """Submit a suggestion; ``?subscription=<pk>`` (the subscription page's button) chooses it."""
     user = signed_in_user(request)
     subscriptions = services.suggestable_subscriptions(user)
-    initial = {}
+    initial: dict[str, Any] = {}
     if (pk := _get_pk(request, "subscription")) is not None:
         initial["subscription"] = pk  # not one of the choices → simply not chosen
     if request.GET.get("reason") == "return":  # "Return my seat" on My software
