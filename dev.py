@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -389,6 +390,52 @@ def cmd_start(argv: list[str]) -> int:
     return exit_code
 
 
+# The whole suite runs as two pytest processes side by side, one per core: the tests that mostly
+# wait on other processes (Chromium, the start command, the deploy guide's nginx/gunicorn/worker)
+# and everything else. Each has its own test database; their outputs are printed one after the
+# other, then one closing line with the totals.
+SLOW_SHARD = ["tests/e2e", "tests/test_deploy.py", "tests/test_start_command.py"]
+
+
+def run_pytest_shards(py: str, env: dict[str, str]) -> int:
+    base = env.get("TEST_DATABASE_NAME") or "test_renewaldesk"
+    logs = ROOT / "var" / "test-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    shards = {
+        "browser and processes": SLOW_SHARD,
+        "the rest": ["tests", *(f"--ignore={path}" for path in SLOW_SHARD)],
+    }
+    running = []
+    for number, (name, args) in enumerate(shards.items()):
+        log = logs / f"pytest-{number}.log"
+        shard_env = {**env, "TEST_DATABASE_NAME": f"{base}_{number}"}
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [py, "-m", "pytest", *args], cwd=ROOT, env=shard_env, stdout=out,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        running.append((name, log, proc))
+    totals = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
+    worst = 0
+    for name, log, proc in running:
+        code = proc.wait()
+        say(f"pytest, {name} (exit {code})")
+        text = log.read_text(errors="replace")
+        print(text, flush=True)
+        summary = [line for line in text.splitlines() if line.startswith("=") and " in " in line]
+        for count, word in re.findall(
+            r"(\d+) (passed|failed|errors?|skipped)", summary[-1] if summary else ""
+        ):
+            totals["error" if word.startswith("error") else word] += int(count)
+        if code != 0 or not summary:
+            worst = code or 1
+    line = f"pytest: {totals['passed']} passed, {totals['failed'] + totals['error']} failed"
+    if totals["skipped"]:
+        line += f", {totals['skipped']} skipped"
+    print(line, flush=True)
+    return worst
+
+
 def cmd_test(argv: list[str]) -> int:
     env = {
         **os.environ,
@@ -412,7 +459,10 @@ def cmd_test(argv: list[str]) -> int:
     for name, cmd in steps:
         say(name)
         started = time.monotonic()
-        code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+        if name == "pytest" and not argv:
+            code = run_pytest_shards(py, env)
+        else:
+            code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
         if name != "pytest":  # pytest's own summary stays the last line of a green run
             print(
                 f"    {name}: {'ok' if code == 0 else f'FAILED ({code})'} "

@@ -127,8 +127,13 @@ def test_alert_to_request_to_two_approvals_to_execution(
     assert refreshed.term_start == new_start
     assert f"{new_start:%Y-%m-%d} – {refreshed.term_end:%Y-%m-%d}" in terms
     assert f"{subscription.term_start:%Y-%m-%d}" in terms  # the old term kept in history
-    balance = balance_of(budget)
-    assert balance.committed == 0 and balance.actual == Decimal("58800.00")
+    # The commitment is released in the term's budget; the actual is booked in the budget of the
+    # year it was paid (BUDGET_ACTUALS_YEAR=payment, the default).
+    assert balance_of(budget).committed == 0
+    paid_in = budget_services.budget_for(
+        department=cast.dept_a, year=budget_services.local_today().year
+    )
+    assert balance_of(paid_in).actual == Decimal("58800.00")
     assert Notification.objects.filter(user=cast.employee).exists()
     other_page.context.clear_cookies()  # type: ignore[attr-defined]
     sign_in(other_page, base, "employee", "zh-hans")
