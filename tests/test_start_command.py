@@ -144,9 +144,11 @@ def test_start_serves_the_app_with_a_live_worker_and_stops_cleanly(
         assert row is not None and row[0] >= 1
         # The banner comes once the web server and the worker are up: the time it took, the
         # address, then the demo users with what each may do.
-        _wait_for(lambda: "demo users (password:" in log.read_text(), 60, proc, log)
+        # (seed_demo prints the demo users too, earlier: wait for the ready line itself.)
+        ready_line = re.compile(rf"ready in (\d+) s at http://127\.0\.0\.1:{port}/")
+        _wait_for(lambda: ready_line.search(log.read_text()) is not None, 60, proc, log)
         output = log.read_text()
-        found = re.search(rf"ready in (\d+) s at http://127\.0\.0\.1:{port}/", output)
+        found = ready_line.search(output)
         assert found, output[-4000:]
         banner = output[found.start() :]
         assert "demo users (password:" in banner and "head_rd" in banner
@@ -173,7 +175,7 @@ def test_start_serves_the_app_with_a_live_worker_and_stops_cleanly(
     log2 = tmp_path / "start2.log"
     proc = _start(port, start_database, log2)
     try:
-        _wait_for(lambda: "demo users (password:" in log2.read_text(), 180, proc, log2)
+        _wait_for(lambda: ready_line.search(log2.read_text()) is not None, 180, proc, log2)
         assert "already loaded, nothing changed" in log2.read_text()
         with _connect(START_DATABASE) as pg:
             assert _snapshot(pg) == before
