@@ -445,7 +445,6 @@ def cmd_test(argv: list[str]) -> int:
     }
     # The tests start `dev.py start` themselves: its "ready in N s" counts from its own start.
     env.pop(STARTED_AT, None)
-    os.environ.pop(STARTED_AT, None)
     os.environ.update(env)
     ensure_node_modules()
     database_env()

@@ -118,7 +118,11 @@ def test_an_employees_home_is_their_software(
         _shoot(page, f"home-employee-{language}-{width}")
     # The user menu leads to the same page (on a phone behind the menu toggler).
     page.get_by_role("button", name=TOGGLE[language]).click()  # type: ignore[attr-defined]
+    # Wait for Bootstrap's collapse to finish opening: a click on the user menu while the folded
+    # menu is still animating can leave the drop-down closed (seen under load).
+    page.wait_for_selector("#main-nav.show:not(.collapsing)")  # type: ignore[attr-defined]
     page.get_by_test_id("user-menu").click()  # type: ignore[attr-defined]
+    page.get_by_test_id("my-software-link").wait_for(state="visible")  # type: ignore[attr-defined]
     page.get_by_test_id("my-software-link").click()  # type: ignore[attr-defined]
     page.wait_for_url("**/my-software/")  # type: ignore[attr-defined]
     assert page.get_by_test_id("my-seat").count() == 2  # type: ignore[attr-defined]
