@@ -26,8 +26,8 @@ from contracts.selectors import contract_list, contract_search
 from org.roles import has_role
 from org.selectors import person_list
 from renewals.filters import search_subscriptions
-from renewals.models import RenewalRequest, Subscription
-from renewals.request_tables import RequestFilter
+from renewals.models import Subscription
+from renewals.request_tables import search_requests
 from renewals.selectors.home import active_seats_of
 from renewals.selectors.requests import request_list
 from renewals.selectors.subscriptions import vendor_list, visible_subscriptions
@@ -144,11 +144,8 @@ def global_search(*, user: Any, raw: str) -> Results:
                 )
             ],
         )
-    # The request list's own FilterSet (its search and its validation of the text).
-    requests = RequestFilter({"q": text}, queryset=request_list(user=user), user=user)
-    matched_requests = (
-        requests.qs.prefetch_related(None) if requests.is_valid() else RenewalRequest.objects.none()
-    )
+    # The request list's own search (clean_term has already done its field's validation).
+    matched_requests = search_requests(request_list(user=user), text).prefetch_related(None)
     return Results(
         term,
         [

@@ -8,7 +8,8 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,14 +32,29 @@ _NOT_AVAILABLE = {"invalid_choice": forms.ModelChoiceField.default_error_message
 
 
 def search_subscriptions(queryset: QuerySet[Subscription], value: str) -> QuerySet[Subscription]:
-    """The list's search box (and the global search): reference, product, edition, vendor, tag.
-    The vendors are matched once (a few dozen rows) instead of joining each subscription's."""
-    return queryset.filter(
-        Q(ref__icontains=value)
-        | Q(product__icontains=value)
-        | Q(edition__icontains=value)
-        | Q(vendor__in=Vendor.objects.filter(name__icontains=value).values("pk"))
-        | Q(tags__contains=[value])
+    """The list's search box (and the global search's): reference, product, edition, vendor, tag
+    (see matching_subscriptions)."""
+    return queryset.filter(pk__in=matching_subscriptions(value))
+
+
+def matching_subscriptions(value: str) -> QuerySet[Subscription, Any]:
+    """The ids of the subscriptions whose reference, product or edition (one lower-cased column,
+    Subscription.search_text), vendor's name or a tag match ``value``.
+
+    The three ways to match are a UNION of three index- or column-friendly reads, not an OR in
+    one WHERE: PostgreSQL estimates an OR holding a sub-select at half the table and then walks
+    every subscription vendor by vendor (20 ms at 10,000 subscriptions instead of 3). The vendors
+    are matched once (a few dozen rows) instead of joining each subscription's."""
+    everything = Subscription.objects.order_by()
+    return (
+        everything.filter(search_text__contains=Lower(Value(value)))
+        .values("pk")
+        .union(
+            everything.filter(
+                vendor__in=Vendor.objects.filter(name__icontains=value).values("pk")
+            ).values("pk"),
+            everything.filter(tags__contains=[value]).values("pk"),
+        )
     )
 
 

@@ -216,3 +216,45 @@ def test_the_vendor_list_filters_by_name(cast: Cast) -> None:
         client_for(cast.it_admin).get(reverse("renewals:vendor-list"), {"q": "\x00"}).status_code
         == 200
     )
+
+
+def test_subscription_search_matches_each_field_in_any_case_and_never_across_fields(
+    cast: Cast,
+) -> None:
+    """The search reads Subscription.search_text, a column PostgreSQL keeps itself: what a bulk
+    update writes is found at once, letters match in any case, tags and vendors still match, and
+    a text spanning two fields (the end of the reference and the start of the product) does not."""
+    from renewals.filters import search_subscriptions
+
+    vendor = VendorFactory.create(name="Quokka Systems")
+    sub = SubscriptionFactory.create(
+        department=cast.dept_a, vendor=vendor, ref="QK-7", product="Ledger", edition="Team",
+        tags=["finance-tools"],
+    )  # fmt: skip
+
+    def found(text: str) -> bool:
+        return search_subscriptions(Subscription.objects.all(), text).filter(pk=sub.pk).exists()
+
+    assert found("qk-7") and found("LEDGER") and found("team") and found("quokka")
+    assert found("finance-tools")
+    assert not found("QK-7Ledger") and not found("qk-7 ledger") and not found("LedgerTeam")
+    Subscription.objects.filter(pk=sub.pk).update(product="Wallaby Books")
+    assert found("wallaby") and not found("ledger")
+    # LIKE's wildcards in the text are plain characters.
+    assert not found("%") and not found("_")
+
+
+def test_the_request_list_finds_requests_by_their_subscriptions_search(cast: Cast) -> None:
+    """The request list's search (and the global search's request group) is the subscription
+    search: reference, product, edition, vendor, tag, plus the order reference and #id."""
+    sub = SubscriptionFactory.create(
+        department=cast.dept_a, vendor=VendorFactory.create(name="Numbat GmbH"),
+        product="Planner", edition="Enterprise Plus", tags=["pm"],
+    )  # fmt: skip
+    request = request_services.request_create(subscription=sub, user=cast.software_admin)
+    client = client_for(cast.it_admin)
+    for text in ("enterprise plus", "numbat", "planner", f"#{request.pk}"):
+        page = client.get(reverse("renewals:request-list"), {"q": text}).content.decode()
+        assert reverse("renewals:request-detail", args=[request.pk]) in page, text
+    page = client.get(reverse("renewals:request-list"), {"q": "wombat"}).content.decode()
+    assert reverse("renewals:request-detail", args=[request.pk]) not in page
