@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from pghistory.models import Events
 
 from budgets.views import get_budget_for
+from config.audit import MASKERS, Secret, mask_secret
 from config.navigation import DIRECTORY_ROLES, SYSTEM_ROLES
 from config.widgets import DateInput
 from contracts.selectors import get_contract_for
@@ -74,6 +75,20 @@ class Row:
     changes: list[tuple[str, Any, Any]]
 
 
+def _masker(tracked: type[Model]) -> Callable[[str, Any], Any]:
+    """Declared secrets masked once more as they are shown (the database masks them on the way
+    in; this also covers rows written while that was bypassed, e.g. restored from a backup)."""
+    secrets: dict[str, Secret] = getattr(tracked, "audit_secrets", {})
+
+    def mask(name: str, value: Any) -> Any:
+        how = secrets.get(name)
+        if how is None:
+            return value
+        return MASKERS.get(how, mask_secret)(value)  # OMIT: never shown either
+
+    return mask
+
+
 LABELS = {"insert": _("created"), "update": _("changed"), "delete": _("deleted")}
 
 
@@ -87,11 +102,12 @@ def _rows(events: list[Any]) -> list[Row]:
         tracked = apps.get_model(event.pgh_obj_model)
         names = {f.name: str(f.verbose_name) for f in tracked._meta.fields}
         names.update({f.attname: str(f.verbose_name) for f in tracked._meta.fields})
+        mask = _masker(tracked)
         if event.pgh_label == "update" and event.pgh_diff:
-            changes = [(names.get(k, k), v[0], v[1]) for k, v in sorted(event.pgh_diff.items())]
+            changes = [(names.get(k, k), mask(k, v[0]), mask(k, v[1])) for k, v in sorted(event.pgh_diff.items())]  # fmt: skip
         else:
             data = event.pgh_data or {}
-            changes = [(names.get(k, k), None, v) for k, v in sorted(data.items()) if v not in (None, "", [])]  # fmt: skip
+            changes = [(names.get(k, k), None, mask(k, v)) for k, v in sorted(data.items()) if v not in (None, "", [])]  # fmt: skip
         rows.append(
             Row(
                 when=event.pgh_created_at,

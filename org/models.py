@@ -10,10 +10,10 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from config.audit import audited
+from config.audit import Secret, audited
 
 
-@audited(exclude=["last_login"])
+@audited(exclude=["last_login"], secrets={"password": Secret.OMIT})
 class User(AbstractUser):
     """A person who signs in. Roles are groups (see org.roles); scope comes from departments."""
 

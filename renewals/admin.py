@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from renewals.models import (
@@ -30,6 +31,7 @@ from renewals.models import (
 @admin.register(Vendor)
 class VendorAdmin(admin.ModelAdmin):
     list_display = ("name", "website")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     search_fields = ("name",)
 
 

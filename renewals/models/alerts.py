@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from config.audit import audited
+from config.audit import Secret, audited
 
 
 class AlertKind(models.TextChoices):
@@ -17,7 +17,9 @@ class AlertKind(models.TextChoices):
     EXPIRED = "expired", _("Expired without renewal")
 
 
-@audited()
+# The robot's URL carries its token (DingTalk access_token=, WeCom key=, Feishu and Slack in the
+# path): the trail keeps it masked; the signing secret only as "set" or "not set".
+@audited(secrets={"url": Secret.URL, "secret": Secret.HIDDEN})
 class ChatChannel(models.Model):
     """A department's group chat robot (DingTalk, Feishu/Lark, WeCom, Slack or generic JSON)."""
 

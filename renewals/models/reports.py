@@ -74,7 +74,8 @@ class RiskCategory(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-@audited()
+# "key" names the condition a rule raised the risk for (e.g. a subscription id), not a credential.
+@audited(not_secret=["key"])
 class Risk(models.Model):
     """A named, owned and reviewed risk (风险清单). Generated risks carry the ``rule`` and ``key``
     of the condition that raised them and are closed automatically once it is gone; manual

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from org.permissions import role_required
@@ -22,6 +23,8 @@ def channel_list(request: HttpRequest) -> HttpResponse:
     return render(request, "renewals/channel_list.html", {"channels": channels})
 
 
+# A webhook URL carries its robot's token: error reports show neither it nor the secret.
+@sensitive_post_parameters("url", "secret")
 @require_http_methods(["GET", "POST"])
 @role_required(Role.IT_ADMIN)
 def channel_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
