@@ -18,6 +18,7 @@ from renewals.models import (
     Notification,
     Quote,
     RenewalRequest,
+    RequestNotice,
     Risk,
     RiskReview,
     Seat,
@@ -144,6 +145,33 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ("created_at", "user", "title", "read_at")
     list_select_related = ("user",)
     search_fields = ("title", "user__username")
+
+
+@admin.register(RequestNotice)
+class RequestNoticeAdmin(admin.ModelAdmin):
+    """Every notice of a request event, once per key: failed e-mails and chat posts show here."""
+
+    list_display = (
+        "created_at",
+        "request",
+        "round",
+        "kind",
+        "channel",
+        "recipient",
+        "chat_channel",
+        "status",
+        "last_error",
+    )
+    list_filter = ("status", "channel", "kind")
+    search_fields = ("request__pk", "recipient__username", "last_error")
+    list_select_related = ("request", "request__subscription", "recipient", "chat_channel")
+    readonly_fields = [f.name for f in RequestNotice._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(ApprovalTier)

@@ -37,11 +37,27 @@ def deliver_alerts() -> str:
     return f"{released} released, {alerts.alerts_deliver()} sent"
 
 
-def request_notify(request_id: int, event: str, actor_id: int | None) -> str:
-    """After a request changed: tell the requester, the next approvers and the chat channels."""
+def request_notify(
+    request_id: int,
+    event: str,
+    actor_id: int | None,
+    round_no: int | None = None,
+    step_id: int | None = None,
+    awaiting_id: int | None = None,
+) -> str:
+    """After a request changed: tell the requester, the approvers of the step the event opened
+    and the chat channels, once each (tasks queued before they carried the round and steps
+    have none: see notices.request_notify)."""
     from renewals.services import notices
 
-    return notices.request_notify(request_id=request_id, event=event, actor_id=actor_id)
+    return notices.request_notify(
+        request_id=request_id,
+        event=event,
+        actor_id=actor_id,
+        round_no=round_no,
+        step_id=step_id,
+        awaiting_id=awaiting_id,
+    )
 
 
 def notify_seat_holders(request_id: int) -> str:

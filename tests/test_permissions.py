@@ -345,6 +345,7 @@ def test_admin_is_staff_only(cast: Cast) -> None:
         "admin:renewals_risk_changelist",
         "admin:renewals_cleanupcampaign_changelist",
         "admin:renewals_suggestion_changelist",
+        "admin:renewals_requestnotice_changelist",
     ]
     for role, user in cast.users().items():
         client = Client()

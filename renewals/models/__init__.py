@@ -9,6 +9,7 @@ from renewals.models.alerts import (
 )
 from renewals.models.approvals import ApprovalStep, ApprovalTier
 from renewals.models.imports import ImportJob
+from renewals.models.notices import RequestNotice
 from renewals.models.reports import (
     Briefing,
     CleanupCampaign,
@@ -51,6 +52,7 @@ __all__ = [
     "QuoteModule",
     "RenewalRequest",
     "RequestEvent",
+    "RequestNotice",
     "AlertDelivery",
     "AlertKind",
     "CalendarFeed",

@@ -84,10 +84,7 @@ def chat_post(department: Department, *, text: str, data: dict[str, Any]) -> int
     """Post ``text`` to the department's active chat channels; returns how many accepted it."""
     posted = 0
     for channel in ChatChannel.objects.filter(department=department, is_active=True):
-        url, body = webhooks.build_request(
-            channel.kind, channel.url, channel.secret, webhooks.neutralise(text), data
-        )
-        outcome = webhooks.post(url, body)
+        outcome = chat_post_to(channel, text=text, data=data)
         if outcome.ok:
             posted += 1
         else:  # the channel id, never its URL or secret, goes to the log
@@ -95,3 +92,11 @@ def chat_post(department: Department, *, text: str, data: dict[str, Any]) -> int
                 "chat channel %s refused a request notice: %s", channel.pk, outcome.error
             )
     return posted
+
+
+def chat_post_to(channel: ChatChannel, *, text: str, data: dict[str, Any]) -> webhooks.Outcome:
+    """Post ``text`` to one chat channel, once (no retry)."""
+    url, body = webhooks.build_request(
+        channel.kind, channel.url, channel.secret, webhooks.neutralise(text), data
+    )
+    return webhooks.post(url, body)

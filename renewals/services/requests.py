@@ -96,11 +96,28 @@ def _locked(request: RenewalRequest) -> RenewalRequest:
     return RenewalRequest.objects.select_for_update().get(pk=request.pk)
 
 
-def _notify_on_commit(request: RenewalRequest, event: str, actor: User | None) -> None:
-    pk, actor_pk = request.pk, actor.pk if actor else None
+def _notify_on_commit(
+    request: RenewalRequest,
+    event: str,
+    actor: User | None,
+    *,
+    step: ApprovalStep | None = None,
+    awaiting: ApprovalStep | None = None,
+) -> None:
+    """Queue the notices of ``event`` once it has committed. The task carries the round, the
+    step the event was about and the step it opened: it must not work out "the current step"
+    when it runs, which may be a later event's (that event's own task tells its approvers)."""
+    args = (
+        request.pk,
+        event,
+        actor.pk if actor else None,
+        request.round,
+        step.pk if step else None,
+        awaiting.pk if awaiting else None,
+    )
     transaction.on_commit(
         lambda: async_task(
-            "renewals.tasks.request_notify", pk, event, actor_pk, task_name=f"request-{pk}-{event}"
+            "renewals.tasks.request_notify", *args, task_name=f"request-{args[0]}-{event}"
         )
     )
 
@@ -412,7 +429,7 @@ def _route(
     request.decided_at = None
     request.full_clean(exclude=["chosen_quote"])
     request.save()
-    ApprovalStep.objects.bulk_create(
+    steps = ApprovalStep.objects.bulk_create(
         ApprovalStep(
             request=request,
             round=request.round,
@@ -426,7 +443,7 @@ def _route(
     )
     kind = RequestEvent.Kind.REROUTED if rerouted else RequestEvent.Kind.SUBMITTED
     _event(request, user, kind)
-    _notify_on_commit(request, "submitted", user)
+    _notify_on_commit(request, "submitted", user, step=steps[0], awaiting=steps[0])
 
 
 # --- Decisions -------------------------------------------------------------------------------
@@ -486,6 +503,7 @@ def step_decide(
     step.decided_by, step.decided_at, step.comment = user, now, comment[:4000]
     step.save()
     waiting = request.steps.filter(round=request.round, status=STEP.WAITING)
+    following: ApprovalStep | None = None
     if step.status == STEP.APPROVED:
         following = waiting.order_by("position").first()
         if following is not None:
@@ -514,7 +532,7 @@ def step_decide(
         _event(request, user, kind, comment)
         event = request.status
     request.save(update_fields=["status", "decided_at", "updated_at"])
-    _notify_on_commit(request, event, user)
+    _notify_on_commit(request, event, user, step=step, awaiting=following)
     return step
 
 
