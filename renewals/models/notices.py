@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renewals.models.alerts import AlertDelivery, ChatChannel, Notification
 
@@ -20,14 +21,14 @@ class RequestNotice(models.Model):
     """
 
     class Kind(models.TextChoices):
-        SUBMITTED = "submitted", _("Submitted")
-        AWAITING = "awaiting", _("Awaiting approval")
-        APPROVED_STEP = "approved_step", _("Approval step passed")
-        APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
-        RETURNED = "returned", _("Returned for changes")
-        CANCELLED = "cancelled", _("Cancelled")
-        EXECUTED = "executed", _("Executed")
+        SUBMITTED = "submitted", pgettext_lazy("notice kind", "Submitted")
+        AWAITING = "awaiting", pgettext_lazy("notice kind", "Awaiting approval")
+        APPROVED_STEP = "approved_step", pgettext_lazy("notice kind", "Approval step passed")
+        APPROVED = "approved", pgettext_lazy("notice kind", "Approved")
+        REJECTED = "rejected", pgettext_lazy("notice kind", "Rejected")
+        RETURNED = "returned", pgettext_lazy("notice kind", "Returned for changes")
+        CANCELLED = "cancelled", pgettext_lazy("notice kind", "Cancelled")
+        EXECUTED = "executed", pgettext_lazy("notice kind", "Executed")
 
     Channel = AlertDelivery.Channel
 
