@@ -13,13 +13,16 @@ if TYPE_CHECKING:
     from contracts.models import ContractDocument
 
 
-def database_url(name: str | None = None) -> str:
-    """A DATABASE_URL for the server the tests use (a socket directory or a TCP host)."""
+def database_url(name: str | None = None, *, user: str = "", password: str = "") -> str:
+    """A DATABASE_URL for the server the tests use (a socket directory or a TCP host), as the
+    tests' own role or as ``user``."""
     db = settings.DATABASES["default"]
     name = name or str(db["NAME"])
-    auth = quote(str(db["USER"] or ""), safe="")
-    if db["PASSWORD"]:
-        auth += ":" + quote(str(db["PASSWORD"]), safe="")
+    if not user:
+        user, password = str(db["USER"] or ""), str(db["PASSWORD"] or "")
+    auth = quote(user, safe="")
+    if password:
+        auth += ":" + quote(password, safe="")
     host = str(db["HOST"] or "")
     if host.startswith("/"):
         return f"postgres://{auth}@/{host}/{name}"

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.db_roles import PASSWORD as ROLE_PASSWORD
+from tests.db_roles import granted_role
 from tests.helpers import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,12 +43,23 @@ PRODUCTION = {
 }
 
 
+@pytest.mark.django_db(transaction=True)
 def test_check_deploy_is_clean_with_production_values() -> None:
-    result = _manage(
-        "check", "--deploy", "--fail-level", "DEBUG", **PRODUCTION, DATABASE_URL=database_url()
-    )
+    # Connected as README's application role: not a superuser, owning nothing.
+    with granted_role() as role:
+        url = database_url(user=role, password=ROLE_PASSWORD)
+        result = _manage(
+            "check", "--deploy", "--fail-level", "DEBUG", **PRODUCTION, DATABASE_URL=url
+        )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues (0 silenced)" in result.stdout
+
+
+@pytest.mark.django_db
+def test_start_up_warns_when_the_app_connects_as_a_superuser_owner() -> None:
+    result = _manage("check", **PRODUCTION, DATABASE_URL=database_url())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "renewaldesk.W001" in result.stderr and "renewaldesk.W002" in result.stderr
 
 
 def test_missing_secret_key_stops_start_up_with_a_clear_message() -> None:
