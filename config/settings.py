@@ -492,4 +492,9 @@ PDF_FONT_DIR = Path(env.str("PDF_FONT_DIR", default=str(BASE_DIR / "var" / "font
 # Webhook hosts allowed despite resolving to a private address, and over plain http: an explicit
 # opt-out of the SSRF protection for a known intranet chat gateway (empty by default).
 WEBHOOK_ALLOWED_HOSTS: list[str] = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+# Webhook URLs may use port 443 only, and the ports listed here (for any host; an intranet
+# gateway on plain http needs 80 here as well as its name in WEBHOOK_ALLOWED_HOSTS).
+WEBHOOK_ALLOWED_PORTS: list[int] = env.list("WEBHOOK_ALLOWED_PORTS", cast=int, default=[])
+if any(not 0 < port < 65536 for port in WEBHOOK_ALLOWED_PORTS):
+    raise ImproperlyConfigured("WEBHOOK_ALLOWED_PORTS must list port numbers (1-65535).")
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"

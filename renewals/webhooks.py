@@ -1,11 +1,15 @@
 """Chat webhooks (DingTalk, Feishu/Lark, WeCom, Slack, generic JSON): payloads, signatures, and a
 sender that cannot be pointed at the intranet.
 
-Server-side request forgery is stopped three ways: only https (unless the host is named in
-WEBHOOK_ALLOWED_HOSTS); the host must resolve only to public addresses (no private, loopback,
-link-local, reserved or multicast ones, whatever way the address is written: 127.1, 2130706433,
-0x7f000001 and [::1] all resolve to loopback); and the connection goes to the address that was
-checked (no second DNS lookup to rebind) with redirects never followed.
+Server-side request forgery is stopped four ways: only https (unless the host is named in
+WEBHOOK_ALLOWED_HOSTS); only port 443 and the ports named in WEBHOOK_ALLOWED_PORTS; every address
+the host resolves to must be globally routable, IPv4 addresses embedded in IPv6 ones (NAT64,
+6to4, Teredo, IPv4-mapped/compatible) included (config/netguard.py), with the host read the way
+browsers read it (IDNA UTS #46: full-width digits and dots, a trailing dot) and IPv4 addresses
+accepted in dotted decimal only (2130706433, 0x7f.1 and 0177.0.0.1 are refused); and the check is
+made again right before each send, whose connection goes to the very address that was checked
+(pinned: no second DNS lookup that could rebind the name; TLS SNI, certificate check and Host
+header still use the name), with redirects never followed.
 """
 
 from __future__ import annotations
@@ -23,8 +27,12 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+import idna
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from config import netguard
+from config.netguard import IPAddress
 
 TIMEOUT_SECONDS = 10
 
@@ -36,37 +44,100 @@ class UnsafeWebhook(ValueError):
 @dataclass(frozen=True)
 class Target:
     url: urllib.parse.SplitResult
+    host: str  # the host name in ASCII (IDNA), for the Host header, SNI and certificate check
+    port: int
     address: str  # the checked IP address to connect to
 
 
-def check_url(url: str) -> Target:
-    """Validate a webhook URL and resolve it to an address that may be called."""
+def allowed_ports() -> list[int]:
+    """443, plus the ports named in WEBHOOK_ALLOWED_PORTS."""
+    return sorted({443, *settings.WEBHOOK_ALLOWED_PORTS})
+
+
+def _ascii_host(host: str) -> str:
+    """The host as it goes on the wire: IDNA (UTS #46, as browsers map it: full-width digits and
+    dots, compatibility characters), lower case, without the one trailing dot DNS allows."""
+    if host.endswith("."):
+        host = host[:-1]
     try:
-        parts = urllib.parse.urlsplit(url.strip())
+        return idna.encode(host, uts46=True).decode("ascii").lower()
+    except idna.IDNAError as exc:
+        raise UnsafeWebhook(_("This is not a valid URL.")) from exc
+
+
+def _allowed_hosts() -> set[str]:
+    """WEBHOOK_ALLOWED_HOSTS spelled the way hosts are compared (IPv6 addresses as written)."""
+    hosts = set()
+    for entry in settings.WEBHOOK_ALLOWED_HOSTS:
+        entry = entry.strip().strip("[]").lower()
+        try:
+            hosts.add(_ascii_host(entry) if ":" not in entry else entry)
+        except UnsafeWebhook:
+            hosts.add(entry)
+    return hosts
+
+
+def _literal(host: str) -> IPAddress | None:
+    """The IP address a host is written as (any IPv6 form; IPv4 only in dotted decimal), or None
+    for a name. Other IPv4 spellings (2130706433, 0x7f.1, 0177.0.0.1) are read differently by
+    different resolvers, so they are refused rather than guessed."""
+    if ":" in host:
+        try:
+            return ipaddress.IPv6Address(host)
+        except ValueError as exc:
+            raise UnsafeWebhook(_("This is not a valid URL.")) from exc
+    try:
+        ip = netguard.ipv4_literal(host)
     except ValueError as exc:
         raise UnsafeWebhook(_("This is not a valid URL.")) from exc
-    host = (parts.hostname or "").lower()
-    allowed = host in {h.lower() for h in settings.WEBHOOK_ALLOWED_HOSTS}
+    if ip is not None and str(ip) != host:
+        raise UnsafeWebhook(_("Write an IP address as four decimal numbers, such as 203.0.113.5."))
+    return ip
+
+
+def _resolve(host: str, port: int) -> list[IPAddress]:
+    literal = _literal(host)
+    if literal is not None:
+        return [literal]
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        return [ipaddress.ip_address(str(info[4][0])) for info in infos]
+    except (OSError, ValueError, UnicodeError) as exc:
+        raise UnsafeWebhook(_("The host name could not be resolved.")) from exc
+
+
+def check_url(url: str) -> Target:
+    """Validate a webhook URL and resolve it to an address that may be called.
+
+    Called when a channel is saved and again right before every send (DNS may have changed in
+    between); the sender connects to the address returned here, so no second lookup can rebind
+    the name to another address.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        explicit_port = parts.port
+    except ValueError as exc:
+        raise UnsafeWebhook(_("This is not a valid URL.")) from exc
+    if not parts.hostname:
+        raise UnsafeWebhook(_("This is not a valid URL."))
+    host = _ascii_host(parts.hostname) if ":" not in parts.hostname else parts.hostname
+    allowed = host in _allowed_hosts()
     if parts.scheme != "https" and not (allowed and parts.scheme == "http"):
         raise UnsafeWebhook(_("Webhook URLs must use https."))
-    if not host:
-        raise UnsafeWebhook(_("This is not a valid URL."))
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise UnsafeWebhook(_("Webhook URLs may not contain a user name or password."))
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, ValueError) as exc:
-        raise UnsafeWebhook(_("The host name could not be resolved.")) from exc
-    addresses = [str(info[4][0]) for info in infos]
-    if not allowed:
-        for address in addresses:
-            ip = ipaddress.ip_address(address.split("%")[0])
-            if not ip.is_global or ip.is_multicast:
-                raise UnsafeWebhook(
-                    _("Webhook URLs may not point at private, loopback or link-local addresses.")
-                )
-    return Target(url=parts, address=addresses[0])
+    port = explicit_port if explicit_port is not None else (443 if parts.scheme == "https" else 80)
+    if port not in allowed_ports():
+        raise UnsafeWebhook(
+            _("Webhook URLs may only use port %(ports)s.")
+            % {"ports": ", ".join(str(p) for p in allowed_ports())}
+        )
+    addresses = _resolve(host, port)
+    if not allowed and not all(netguard.is_public(ip) for ip in addresses):
+        raise UnsafeWebhook(
+            _("Webhook URLs may not point at private, loopback or link-local addresses.")
+        )
+    return Target(url=parts, host=host, port=port, address=str(addresses[0]))
 
 
 def neutralise(text: str) -> str:
@@ -148,17 +219,16 @@ def post(url: str, body: bytes) -> Outcome:
     except UnsafeWebhook as exc:
         return Outcome(False, False, None, str(exc))
     parts = target.url
-    host = parts.hostname or ""
     if parts.scheme == "https":
         connection: http.client.HTTPConnection = _PinnedHTTPS(
-            host,
+            target.host,
             target.address,
-            parts.port or 443,
+            target.port,
             timeout=TIMEOUT_SECONDS,
             context=ssl.create_default_context(),
         )
     else:
-        connection = _PinnedHTTP(host, target.address, parts.port or 80, timeout=TIMEOUT_SECONDS)
+        connection = _PinnedHTTP(target.host, target.address, target.port, timeout=TIMEOUT_SECONDS)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

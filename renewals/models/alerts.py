@@ -4,6 +4,7 @@ notification centre."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -49,6 +50,17 @@ class ChatChannel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        """The URL may be called (renewals/webhooks.py): checked by every save path that cleans
+        the model (the form, the service, the admin), and again before each send."""
+        from renewals.webhooks import UnsafeWebhook, check_url
+
+        if self.url:
+            try:
+                check_url(self.url)
+            except UnsafeWebhook as exc:
+                raise ValidationError({"url": str(exc)}) from None
 
 
 class AlertDelivery(models.Model):

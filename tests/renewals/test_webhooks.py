@@ -122,6 +122,7 @@ def receiver(settings: object) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # type: ignore[attr-defined]
+    settings.WEBHOOK_ALLOWED_PORTS = [server.server_address[1]]  # type: ignore[attr-defined]
     yield f"http://127.0.0.1:{server.server_address[1]}/robot/send?access_token=t"
     server.shutdown()
     server.server_close()
@@ -211,6 +212,7 @@ def test_channels_are_configured_by_it_admins_and_secrets_never_shown(
     from django.urls import reverse
 
     settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # type: ignore[attr-defined]
+    settings.WEBHOOK_ALLOWED_PORTS = [9]  # type: ignore[attr-defined]
     client = Client()
     client.force_login(cast.it_admin)
     data = {"department": cast.dept_a.pk, "name": "研发群", "kind": "dingtalk",
