@@ -6,6 +6,9 @@ from django.urls import include, path
 from config import audit_views, views
 from org import views as org_views
 
+# A 500 caused by the database being unreachable is a 503 page (config/unavailable.py).
+handler500 = "config.unavailable.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
