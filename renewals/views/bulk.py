@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from config.exports import SafeTableExport
@@ -112,11 +112,17 @@ def seats_bulk(request: HttpRequest) -> HttpResponse:
     return _result(request, title=title, back=back, results=results)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required(Role.DEPARTMENT_HEAD, Role.FINANCE, Role.IT_ADMIN)
 def approvals_bulk(request: HttpRequest) -> HttpResponse:
     """Approve the selected steps of the inbox; the inbox is shown again with what happened to
-    each (with HTMX the inbox part of the page is swapped in place)."""
+    each (with HTMX the inbox part of the page is swapped in place).
+
+    Without script the whole inbox is shown at this address, so its page and sort links
+    (``?page=2``) come back here as GETs: they are sent on to the inbox itself."""
+    if request.method == "GET":
+        query = request.GET.urlencode()
+        return redirect(reverse("renewals:approval-inbox") + (f"?{query}" if query else ""))
     # With HTMX only the inbox part is sent back (swapped in place); without, the whole page.
     template = (
         "renewals/_inbox_bulk.html"

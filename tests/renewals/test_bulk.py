@@ -542,3 +542,15 @@ def test_the_pages_offer_seat_checkboxes_to_those_who_clean_up(
     # The head reads: no form.
     for url in (detail, findings):
         assert 'id="bulk-seats"' not in client_for(cast.head_a).get(url).content.decode()
+
+
+def test_after_a_bulk_approval_without_script_the_inbox_links_still_work(funded: Cast) -> None:
+    """Without HTMX the inbox is shown at the bulk address; its page and sort links are
+    relative (``?page=2``) and come back there as GETs: they lead to the inbox, not to a 405."""
+    client = client_for(funded.head_a)
+    response = client.get(APPROVE, {"page": "2", "sort": "-amount"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("renewals:approval-inbox") + "?page=2&sort=-amount"
+    assert client.get(APPROVE)["Location"] == reverse("renewals:approval-inbox")
+    # The roles that may not approve are refused as before.
+    assert client_for(funded.employee).get(APPROVE).status_code == 403
