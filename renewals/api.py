@@ -296,7 +296,8 @@ class QuoteSerializer(serializers.ModelSerializer[Quote]):
         model = Quote
         fields = [
             "id", "vendor_name", "product", "edition", "is_incumbent", "seats", "unit_price",
-            "currency", "rate_to_base", "billing_cycle", "term_months", "discount_percent",
+            "currency", "rate_to_base", "rate_valid_from", "billing_cycle", "term_months",
+            "discount_percent",
             "one_off_fees", "price_increase_cap_percent", "modules", "chosen", "total_1y_base",
             "total_3y_base",
         ]  # fmt: skip
@@ -320,12 +321,12 @@ class RequestSerializer(serializers.ModelSerializer[RenewalRequest]):
             "id", "subscription", "department", "requested_by", "purpose", "justification",
             "proposed_seats", "proposed_modules", "proposed_edition", "proposed_term_start",
             "proposed_term_end", "status", "amount", "currency", "rate_to_base",
-            "amount_base", "fiscal_year", "budget_fit", "round", "submitted_at", "decided_at",
+            "rate_valid_from", "amount_base", "fiscal_year", "budget_fit", "round", "submitted_at", "decided_at",
             "pending_steps", "quotes", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = [
             "id", "department", "requested_by", "status", "amount", "currency",
-            "rate_to_base", "amount_base", "fiscal_year", "budget_fit", "round",
+            "rate_to_base", "rate_valid_from", "amount_base", "fiscal_year", "budget_fit", "round",
             "submitted_at", "decided_at", "pending_steps", "quotes", "created_at", "updated_at",
         ]  # fmt: skip
         extra_kwargs = {

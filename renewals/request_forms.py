@@ -11,14 +11,13 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from budgets.money import parse_amount, parse_currency, parse_rate
+from budgets.money import parse_amount, parse_currency
 from config.widgets import DateInput
 from renewals.models import ApprovalStep, ApprovalTier, Assessment, Purpose, Quote, RenewalRequest
 from renewals.models.approvals import APPROVER_ROLES
 from renewals.models.subscriptions import BillingCycle
-from renewals.selectors.money import current_rate
 from renewals.services.execution import ModuleLine
-from renewals.services.requests import EDITABLE_FIELDS, QUOTE_FIELDS
+from renewals.services.requests import EDITABLE_FIELDS, QUOTE_FIELDS, quote_rate
 
 _PERCENT = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
 
@@ -51,11 +50,6 @@ class PercentField(_ParsedField):
         if not _PERCENT.match(text) or Decimal(text) > 100:
             raise forms.ValidationError(_("Enter a percentage between 0 and 100."))
         return Decimal(text)
-
-
-class RateField(_ParsedField):
-    def parse(self, text: str) -> Decimal:
-        return parse_rate(text)
 
 
 class CurrencyField(_ParsedField):
@@ -92,22 +86,6 @@ def ModulesField(**kwargs: Any) -> CommaListField:  # noqa: N802 - used like a f
         max_items=50, max_item_length=80,
         too_many=_("At most 50 modules of at most 80 characters each."), **kwargs,
     )  # fmt: skip
-
-
-def _fill_rate(form: forms.BaseForm, data: dict[str, Any], currency: str | None) -> None:
-    """The rate to CNY: 1 for CNY; else the one typed, or the rates table's latest, or an error
-    on the rate field asking for it."""
-    if currency == settings.BASE_CURRENCY:
-        data["rate_to_base"] = Decimal(1)
-    elif currency and data.get("rate_to_base") is None:
-        rate = current_rate(currency)
-        if rate is None:
-            form.add_error(
-                "rate_to_base",
-                _("No exchange rate for %(currency)s is known; enter the rate to CNY.")
-                % {"currency": currency},
-            )
-        data["rate_to_base"] = rate
 
 
 class ModuleRowForm(forms.Form):
@@ -207,11 +185,13 @@ class RequestForm(forms.ModelForm):
 class QuoteForm(forms.ModelForm):
     unit_price = MoneyField(label=_("Unit price"))
     one_off_fees = MoneyField(label=_("One-off fees"), required=False)
-    currency = CurrencyField(label=_("Currency"))
-    rate_to_base = RateField(
-        label=_("Rate to CNY"), required=False,
-        help_text=_("Empty: the latest rate in the rates table."),
-    )  # fmt: skip
+    currency = CurrencyField(
+        label=_("Currency"),
+        help_text=_(
+            "Another currency is converted with the latest rate in the rates table, kept by "
+            "finance; a currency the table has no rate for is refused."
+        ),
+    )
     discount_percent = PercentField(label=_("Discount %"), required=False)
     price_increase_cap_percent = PercentField(
         label=_("Renewal price-increase cap %"), required=False
@@ -242,7 +222,15 @@ class QuoteForm(forms.ModelForm):
             self.add_error("discount_percent", _("A discount must be below 100%."))
         if data.get("one_off_fees") is None:
             data["one_off_fees"] = Decimal(0)
-        _fill_rate(self, data, data.get("currency"))
+        if data.get("currency"):
+            # The rate is the rates table's (the service takes it again when saving); the
+            # instance carries it so that the model's own check passes, and a currency without
+            # a recorded rate is refused here, on its field.
+            try:
+                self.instance.currency = data["currency"]
+                quote_rate(self.instance)
+            except forms.ValidationError as exc:
+                self.add_error("currency", exc)
         return data
 
 
@@ -284,8 +272,13 @@ class ExecuteForm(forms.Form):
     order_ref = forms.CharField(label=_("Order / contract no."), max_length=80)
     fapiao_no = forms.CharField(label=_("Fapiao (invoice) no."), max_length=80, required=False)
     actual_amount = MoneyField(label=_("Actual amount paid"))
-    actual_currency = CurrencyField(label=_("Currency"))
-    rate_to_base = RateField(label=_("Rate to CNY"), required=False)
+    actual_currency = CurrencyField(
+        label=_("Currency"),
+        help_text=_(
+            "Converted with the recorded rate: the chosen quote's for its currency, else the "
+            "latest in the rates table."
+        ),
+    )
     term_start = forms.DateField(
         label=_("New term starts"),
         widget=DateInput(),
@@ -314,7 +307,6 @@ class ExecuteForm(forms.Form):
         start, end = data.get("term_start"), data.get("term_end")
         if start and end and end <= start:
             self.add_error("term_end", _("The new term must end after it starts."))
-        _fill_rate(self, data, data.get("actual_currency"))
         return data
 
 

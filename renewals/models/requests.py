@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -22,7 +23,12 @@ from django.utils.translation import pgettext_lazy
 
 from budgets.money import cents
 from config.audit import audited
-from renewals.models.subscriptions import CURRENCY_PATTERN, BillingCycle, product_name
+from renewals.models.subscriptions import (
+    CURRENCY_PATTERN,
+    BillingCycle,
+    CurrencyRate,
+    product_name,
+)
 
 
 class Purpose(models.TextChoices):
@@ -102,6 +108,8 @@ class RenewalRequest(models.Model):
     rate_to_base = models.DecimalField(
         _("rate to base currency"), max_digits=14, decimal_places=6, default=Decimal(1)
     )
+    # The rates table's date of that rate (empty for the base currency).
+    rate_valid_from = models.DateField(_("rate valid from"), null=True, blank=True)
     amount_base = models.DecimalField(
         _("amount in base currency"), null=True, blank=True, max_digits=14, decimal_places=2
     )
@@ -222,9 +230,13 @@ class Quote(models.Model):
         help_text=_("Per seat and billing period (per term for multi-year contracts)."),
     )
     currency = models.CharField(_("currency"), max_length=3, default=settings.BASE_CURRENCY)
+    # Never typed: the rates table's latest rate of ``currency`` (services.requests.quote_rate),
+    # taken when the quote is saved and again when the request is submitted, with the date of
+    # the table's row it came from (empty for the base currency). clean() holds them to the table.
     rate_to_base = models.DecimalField(
         _("rate to base currency"), max_digits=14, decimal_places=6, default=Decimal(1)
     )
+    rate_valid_from = models.DateField(_("rate valid from"), null=True, blank=True)
     billing_cycle = models.CharField(
         _("billing cycle"), max_length=12, choices=BillingCycle.choices, default=BillingCycle.ANNUAL
     )
@@ -275,6 +287,27 @@ class Quote(models.Model):
         edition = f" {self.edition}" if self.edition else ""
         return f"{product_name(self.vendor_name, self.product)}{edition}"
 
+    def clean(self) -> None:
+        """The rate is a row of the rates table (kept by finance), never a typed figure: 1 for
+        the base currency, else exactly the table's rate of the currency on ``rate_valid_from``."""
+        super().clean()
+        if self.currency == settings.BASE_CURRENCY:
+            ok = self.rate_to_base == 1 and self.rate_valid_from is None
+        else:
+            ok = (
+                self.rate_valid_from is not None
+                and CurrencyRate.objects.filter(
+                    currency=self.currency,
+                    valid_from=self.rate_valid_from,
+                    rate_to_base=self.rate_to_base,
+                ).exists()
+            )
+        if not ok:
+            raise ValidationError(
+                _("The exchange rate of a quote comes from the rates table; it cannot be typed."),
+                code="rate_not_recorded",
+            )
+
     # --- Normalised figures (base currency). Quotes differ in cycle, term, discount and caps;
     # these put them on one scale: per seat per year, and the total over 1 and 3 years.
 
@@ -320,6 +353,17 @@ class Quote(models.Model):
     @property
     def term_amount_base(self) -> Decimal:
         return cents(self.term_amount * self.rate_to_base)
+
+    def amount_over(self, months: int) -> Decimal:
+        """What the quote costs over a term of ``months`` (the request's proposed term), in the
+        quote's currency: its recurring price per month times the months, one-off fees once. A
+        quote shorter than the term is renewed to cover it (49,999 for one month is 599,988 for
+        twelve); one longer than the term still binds its own term, so never less than that."""
+        counted = max(months, self.term_months)
+        if counted == self.term_months:
+            return self.term_amount
+        recurring = self.per_period_amount * self.periods_in_term * self._discount
+        return cents(recurring * counted / self.term_months + self.one_off_fees)
 
     @property
     def seat_year_base(self) -> Decimal:

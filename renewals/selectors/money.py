@@ -102,3 +102,13 @@ def current_rate(currency: str, on: dt.date | None = None) -> Decimal | None:
         .values_list("rate_to_base", flat=True)
         .first()
     )
+
+
+def rate_row(currency: str, on: dt.date | None = None) -> CurrencyRate | None:
+    """The rates table's row in force for ``currency`` on ``on`` (today in TIME_ZONE by
+    default): the latest valid from that day or earlier; None when the table has none."""
+    return (
+        CurrencyRate.objects.filter(currency=currency, valid_from__lte=on or timezone.localdate())
+        .order_by("-valid_from")
+        .first()
+    )

@@ -233,7 +233,6 @@ def execution_initial(request: RenewalRequest) -> tuple[dict[str, Any], list[dic
     initial = {
         "actual_amount": quote.term_amount,
         "actual_currency": quote.currency,
-        "rate_to_base": None if quote.currency == settings.BASE_CURRENCY else quote.rate_to_base,
         "term_start": start,
         "term_end": end,
         "seats": quote.seats,

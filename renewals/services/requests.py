@@ -41,13 +41,14 @@ from renewals.models import (
     Vendor,
 )
 from renewals.models.requests import default_new_term, term_months
-from renewals.selectors.money import current_rate
+from renewals.selectors.money import rate_row
 from renewals.selectors.requests import tier_for, usage_evidence
 from renewals.services.execution import (
     ModuleLine,
     archive_term,
     conversion,
     periods_per_year,
+    recorded_rate,
     set_modules,
     subscription_periods,
 )
@@ -73,7 +74,6 @@ QUOTE_FIELDS = (
     "seats",
     "unit_price",
     "currency",
-    "rate_to_base",
     "billing_cycle",
     "term_months",
     "discount_percent",
@@ -81,6 +81,31 @@ QUOTE_FIELDS = (
     "price_increase_cap_percent",
     "notes",
 )
+
+
+def quote_rate(quote: Quote, *, on: dt.date | None = None) -> None:
+    """Set the quote's rate from the rates table (kept by finance): 1 for the base currency,
+    else the table's latest rate of its currency on ``on`` (today) and that row's date. Never
+    from the requester (a form, the API or a script): with no recorded rate the quote is refused
+    (translated) and the caller's transaction writes nothing."""
+    if quote.currency == settings.BASE_CURRENCY:
+        quote.rate_to_base, quote.rate_valid_from = Decimal(1), None
+        return
+    row = rate_row(quote.currency, on)
+    if row is None:
+        raise ValidationError(
+            _(
+                "No exchange rate for %(currency)s is recorded in the rates table, so the quote "
+                "cannot be converted to %(base)s. Finance must add the rate first."
+            )
+            % {"currency": quote.currency, "base": settings.BASE_CURRENCY},
+            code="no_rate",
+        )
+    quote.rate_to_base, quote.rate_valid_from = row.rate_to_base, row.valid_from
+
+
+# Set by quote_rate from the rates table, never from what a caller sends.
+RATE_FIELDS = ("rate_to_base", "rate_valid_from")
 
 
 class DecisionRefused(ValidationError):
@@ -171,7 +196,7 @@ def request_create(
     )
     request.full_clean()
     request.save()
-    incumbent = Quote.objects.create(
+    incumbent = Quote(
         request=request,
         vendor_name=subscription.vendor.name,
         product=subscription.product,
@@ -180,11 +205,13 @@ def request_create(
         seats=subscription.seats_purchased,
         unit_price=subscription.unit_price,
         currency=subscription.currency,
-        rate_to_base=current_rate(subscription.currency) or Decimal(1),
         billing_cycle=subscription.billing_cycle,
         term_months=term_months(start, end),
         notes=_("Current price, from the inventory."),
     )
+    quote_rate(incumbent)  # refused (nothing written) when the table has no rate for it
+    incumbent.full_clean()
+    incumbent.save()
     # Like for like: the incumbent's quote includes the modules the subscription pays for.
     QuoteModule.objects.bulk_create(
         QuoteModule(
@@ -238,10 +265,12 @@ def quote_save(
         quote = Quote(request=request)
     elif quote.request_id != request.pk:
         raise PermissionDenied
-    before = {f: getattr(quote, f) for f in QUOTE_FIELDS}
+    # The rate is not among QUOTE_FIELDS: whatever rate ``data`` carries is ignored.
+    before = {f: getattr(quote, f) for f in (*QUOTE_FIELDS, *RATE_FIELDS)}
     for field in QUOTE_FIELDS:
         if field in data:
             setattr(quote, field, data[field])
+    quote_rate(quote)
     quote.full_clean()
     changed = quote.pk is None or any(getattr(quote, f) != v for f, v in before.items())
     quote.save()
@@ -379,12 +408,21 @@ def _freeze(request: RenewalRequest, today: dt.date | None) -> None:
     if request.purpose == Purpose.CANCEL:
         request.amount, request.amount_base = Decimal("0.00"), Decimal("0.00")
         request.currency, request.rate_to_base = settings.BASE_CURRENCY, Decimal(1)
+        request.rate_valid_from = None
     else:
         quote = request.chosen_quote
         if quote is None:
             raise ValidationError(_("Choose the quote to approve first."))
-        request.amount, request.currency = quote.term_amount, quote.currency
-        request.rate_to_base, request.amount_base = quote.rate_to_base, quote.term_amount_base
+        # Today's rate from the table (recorded on the quote), and the quote's cost over the
+        # proposed term: tiers and the budget see the whole term, converted.
+        before = (quote.rate_to_base, quote.rate_valid_from)
+        quote_rate(quote, on=today)
+        if (quote.rate_to_base, quote.rate_valid_from) != before:
+            quote.save(update_fields=list(RATE_FIELDS))
+        months = term_months(request.proposed_term_start, request.proposed_term_end)
+        request.amount, request.currency = quote.amount_over(months), quote.currency
+        request.rate_to_base, request.rate_valid_from = quote.rate_to_base, quote.rate_valid_from
+        request.amount_base = cents(request.amount * quote.rate_to_base)
     request.fiscal_year = request.proposed_term_start.year
     request.evidence = usage_evidence(request.subscription, today=today)
 
@@ -612,7 +650,6 @@ def request_execute(
     fapiao_no: str,
     actual_amount: Decimal,
     actual_currency: str,
-    rate_to_base: Decimal,
     term_start: dt.date,
     term_end: dt.date,
     seats: int,
@@ -653,7 +690,10 @@ def request_execute(
     )
     if unit_price is None:
         unit_price = quote.unit_price if quote else cents(subscription.unit_price * factor)
-    actual_base = cents(actual_amount * rate_to_base)
+    # The invoice is converted with the recorded rate (the chosen quote's, from the rates table,
+    # for its currency; else the table's latest), never a typed one; what it differs from the
+    # commitment is booked here, as the actual replaces the commitment.
+    actual_base = cents(actual_amount * recorded_rate(actual_currency, quote))
     archive_term(subscription)
     old_term_end = subscription.term_end
     if quote is not None and (

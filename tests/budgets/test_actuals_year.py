@@ -51,7 +51,7 @@ def test_a_january_payment_for_a_term_starting_in_december(
     with time_machine.travel(dt.datetime(2028, 1, 15, 4, 0, tzinfo=dt.UTC)):
         request_services.request_execute(
             request=request, user=cast.finance, order_ref="PO-1", fapiao_no="FP-1",
-            actual_amount=Decimal("8800.00"), actual_currency="CNY", rate_to_base=Decimal(1),
+            actual_amount=Decimal("8800.00"), actual_currency="CNY",
             term_start=dt.date(2027, 12, 1), term_end=dt.date(2028, 11, 30), seats=10,
             edition="", modules=[],
         )  # fmt: skip

@@ -35,7 +35,7 @@ def test_it_admin_attaches_finds_and_heads_are_scoped(
     services.step_decide(request=request, user=cast.head_a, decision="approve")
     services.request_execute(
         request=request, user=cast.finance, order_ref="HT-2027-088", fapiao_no="FP-1",
-        actual_amount=Decimal("10000"), actual_currency="CNY", rate_to_base=Decimal(1),
+        actual_amount=Decimal("10000"), actual_currency="CNY",
         term_start=dt.date(2027, 1, 1), term_end=dt.date(2027, 12, 31), seats=10, edition="",
         modules=[],
     )  # fmt: skip

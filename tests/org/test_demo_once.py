@@ -64,7 +64,7 @@ def test_a_restart_keeps_an_executed_renewal_as_it_is() -> None:
     start = sub.term_end + dt.timedelta(days=1)
     services.request_execute(
         request=request, user=admin, order_ref="PO-2027-001", fapiao_no="FP-0001",
-        actual_amount=Decimal("64800"), actual_currency="CNY", rate_to_base=Decimal(1),
+        actual_amount=Decimal("64800"), actual_currency="CNY",
         term_start=start, term_end=start + dt.timedelta(days=364), seats=40,
         edition="Enterprise", modules=[],
     )  # fmt: skip

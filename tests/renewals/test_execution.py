@@ -52,7 +52,7 @@ def premium_cny(cast: Cast, request: RenewalRequest, **extra: Any) -> Quote:
         user=cast.software_admin,
         data={
             "vendor_name": "Atlassian", "product": "Jira", "edition": "Premium", "seats": 10,
-            "unit_price": Decimal("900.00"), "currency": "CNY", "rate_to_base": Decimal(1),
+            "unit_price": Decimal("900.00"), "currency": "CNY",
             "billing_cycle": "annual", "term_months": 12,
         } | extra,
         modules=[ModuleLine(name="Gantt")],
@@ -75,7 +75,7 @@ def approved(cast: Cast, request: RenewalRequest) -> RenewalRequest:
 def execute(cast: Cast, request: RenewalRequest, **extra: Any) -> RenewalRequest:
     kwargs: dict[str, Any] = dict(
         order_ref="PO-2027-7", fapiao_no="FP-2027-8", actual_amount=Decimal("10500.00"),
-        actual_currency="CNY", rate_to_base=Decimal(1), term_start=dt.date(2027, 3, 1),
+        actual_currency="CNY", term_start=dt.date(2027, 3, 1),
         term_end=dt.date(2028, 2, 29), seats=10, edition="Premium",
         modules=[ModuleLine(name="Gantt")],
     )  # fmt: skip

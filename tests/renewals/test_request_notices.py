@@ -140,7 +140,7 @@ def test_a_late_task_of_an_earlier_round_asks_nobody_for_the_new_round(
 def _execute(cast: Cast, request: RenewalRequest) -> None:
     services.request_execute(
         request=request, user=cast.finance, order_ref="PO-1", fapiao_no="FP-1",
-        actual_amount=Decimal("9000.00"), actual_currency="CNY", rate_to_base=Decimal(1),
+        actual_amount=Decimal("9000.00"), actual_currency="CNY",
         term_start=dt.date(2027, 1, 1), term_end=dt.date(2027, 12, 31), seats=10,
         edition="", modules=[],
     )  # fmt: skip

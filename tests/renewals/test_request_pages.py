@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from budgets import services as budget_services
-from renewals.models import ApprovalStep, Quote, RenewalRequest
+from renewals.models import ApprovalStep, CurrencyRate, Quote, RenewalRequest
 from renewals.services import requests as services
 from tests.conftest import Cast
 
@@ -81,8 +82,6 @@ def test_a_quote_is_added_and_compared(cast: Cast, draft: RenewalRequest) -> Non
         ("price_increase_cap_percent", "101"),
         ("term_months", "0"),
         ("term_months", "121"),
-        ("rate_to_base", "0"),
-        ("rate_to_base", "Infinity"),
         ("billing_cycle", "weekly"),
         ("vendor_name", "x" * 500),
     ],
@@ -103,17 +102,36 @@ def test_broken_quote_input_is_refused_and_writes_nothing(
 def test_a_foreign_currency_without_a_known_rate_asks_for_one(
     cast: Cast, draft: RenewalRequest
 ) -> None:
+    """Rates come from the rates table: a typed one neither stands in for a missing rate nor
+    overrides a recorded one (it is ignored)."""
     client = client_for(cast.software_admin)
-    response = client.post(
-        reverse("renewals:quote-add", args=[draft.pk]), quote_data(currency="EUR")
+    for typed in ("", "7.8"):
+        response = client.post(
+            reverse("renewals:quote-add", args=[draft.pk]),
+            quote_data(currency="EUR", rate_to_base=typed),
+        )
+        assert response.status_code == 200 and not Quote.objects.filter(currency="EUR").exists()
+    CurrencyRate.objects.create(
+        currency="EUR", rate_to_base=Decimal("7.9"), valid_from=dt.date(2026, 1, 1)
     )
-    assert response.status_code == 200 and not Quote.objects.filter(currency="EUR").exists()
     response = client.post(
         reverse("renewals:quote-add", args=[draft.pk]),
         quote_data(currency="EUR", rate_to_base="7.8"),
     )
     assert response.status_code == 302
-    assert Quote.objects.get(currency="EUR").rate_to_base == Decimal("7.8")
+    quote = Quote.objects.get(currency="EUR")
+    assert (quote.rate_to_base, quote.rate_valid_from) == (Decimal("7.9"), dt.date(2026, 1, 1))
+
+
+@pytest.mark.parametrize("typed", ["0", "Infinity", "0.0001", "5e4"])
+def test_a_typed_rate_is_ignored_not_stored(cast: Cast, draft: RenewalRequest, typed: str) -> None:
+    """What used to be refused as a broken rate is now ignored: the form has no rate field."""
+    response = client_for(cast.software_admin).post(
+        reverse("renewals:quote-add", args=[draft.pk]), quote_data(rate_to_base=typed)
+    )
+    assert response.status_code == 302
+    quote = Quote.objects.get(vendor_name="ClickUp")
+    assert (quote.rate_to_base, quote.rate_valid_from) == (Decimal(1), None)
 
 
 def test_hostile_text_is_stored_as_text_and_escaped(cast: Cast, draft: RenewalRequest) -> None:

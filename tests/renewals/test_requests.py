@@ -112,7 +112,7 @@ def test_submitting_freezes_the_amount_in_cny_at_the_quotes_rate(funded: Cast) -
         request=request,
         user=funded.software_admin,
         quote=request.chosen_quote,
-        data={"currency": "USD", "rate_to_base": Decimal("7.1"), "seats": 10},
+        data={"currency": "USD", "seats": 10},
     )
     services.request_submit(request=request, user=funded.software_admin)
     request.refresh_from_db()
@@ -471,7 +471,7 @@ def test_execution_moves_the_subscription_to_its_new_term(
     with django_capture_on_commit_callbacks(execute=True):
         services.request_execute(
             request=request, user=funded.finance, order_ref="PO-2027-001", fapiao_no="FP-88",
-            actual_amount=Decimal("8800.00"), actual_currency="CNY", rate_to_base=Decimal(1),
+            actual_amount=Decimal("8800.00"), actual_currency="CNY",
             term_start=dt.date(2027, 1, 1), term_end=dt.date(2027, 12, 31), seats=12,
             edition="Enterprise", modules=["Gantt"],
         )  # fmt: skip
@@ -524,7 +524,7 @@ def test_only_it_or_finance_execute_and_only_approved_requests(funded: Cast) -> 
     request = submitted(funded, "100")
     kwargs = dict(
         order_ref="PO", fapiao_no="", actual_amount=Decimal("100"), actual_currency="CNY",
-        rate_to_base=Decimal(1), term_start=dt.date(2027, 1, 1), term_end=dt.date(2027, 12, 31),
+        term_start=dt.date(2027, 1, 1), term_end=dt.date(2027, 12, 31),
         seats=1, edition="", modules=[],
     )  # fmt: skip
     with pytest.raises(ValidationError, match="已批准"):
