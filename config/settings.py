@@ -480,6 +480,9 @@ if BUDGET_ACTUALS_YEAR not in ("payment", "term_start"):
 # and how long the PDF text extractor may run before it is stopped.
 CONTRACT_MAX_BYTES = env.int("CONTRACT_MAX_BYTES", default=25 * 1024 * 1024)
 CONTRACT_EXTRACT_TIMEOUT = env.int("CONTRACT_EXTRACT_TIMEOUT", default=60)
+# How long the upload check may spend parsing one PDF (contracts.pdfcheck, its own process with
+# 1 GiB of memory at most); a PDF that needs longer is refused as too complex.
+CONTRACT_CHECK_TIMEOUT = env.int("CONTRACT_CHECK_TIMEOUT", default=15)
 # Serve contract downloads through the web server after the permission check: "" (Django streams
 # the file), "x-accel" (nginx: X-Accel-Redirect to CONTRACT_ACCEL_PREFIX + the stored name, an
 # internal location aliased to MEDIA_ROOT) or "x-sendfile" (Apache/lighttpd: the absolute path).

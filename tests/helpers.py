@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 
+from tests.contracts.pdf_samples import plain as plain_pdf
+
 if TYPE_CHECKING:
     from contracts.models import ContractDocument
 
@@ -30,8 +32,8 @@ def database_url(name: str | None = None, *, user: str = "", password: str = "")
     return f"postgres://{auth}@{host}{port}/{name}"
 
 
-# The smallest file the contract upload accepts as a PDF.
-TINY_PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+# A small file the contract upload accepts as a PDF: parseable, one page, nothing active.
+TINY_PDF = plain_pdf()
 
 
 def contract_with_document(

@@ -60,6 +60,7 @@ from renewals.models import (
 from renewals.services.requests import request_create, request_submit
 from tests.conftest import Cast
 from tests.factories import ModuleFactory, PersonFactory, SubscriptionFactory, VendorFactory
+from tests.helpers import TINY_PDF
 
 ROLES = ["it_admin", "finance", "head_a", "head_b", "software_admin", "auditor", "employee"]
 # Roles that may not change anything of department A (through the API or otherwise).
@@ -122,7 +123,7 @@ class World:
         return sorted(self.a.get(kind, set()) | self.b.get(kind, set()))
 
 
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+PDF = TINY_PDF
 
 
 def _department_objects(

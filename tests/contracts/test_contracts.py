@@ -23,6 +23,7 @@ from contracts import services
 from contracts.models import Contract, ContractDocument, IntegrityCheck
 from contracts.selectors import contract_list, contract_search
 from tests.conftest import Cast
+from tests.contracts import pdf_samples
 
 
 @cache
@@ -257,14 +258,8 @@ def test_a_pdf_that_makes_the_extractor_run_forever_times_out_and_the_contract_s
 ) -> None:
     settings.CONTRACT_EXTRACT_TIMEOUT = 1
     stream = b"BT /F1 12 Tf " + b"(x) Tj " * 3_000_000 + b"ET"
-    slow = (
-        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-        b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
-        b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >> endobj\n"
-        b"4 0 obj << /Length " + str(len(stream)).encode() + b" >> stream\n" + stream
-        + b"\nendstream endobj\ntrailer << /Root 1 0 R >>\n%%EOF"
-    )  # fmt: skip
+    # A well-formed one-page PDF (the upload check accepts it) that is slow to extract.
+    slow = pdf_samples.build({**pdf_samples.plain_objects(), 4: pdf_samples.stream(stream)})
     upload(client_for(cast.it_admin), contract, "slow.pdf", slow)
     document = ContractDocument.objects.get()
     assert services.document_extract_text(document_id=document.pk) == "failed"
