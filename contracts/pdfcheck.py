@@ -100,8 +100,6 @@ class Budget:
 
 def _resolve(value: Any) -> Any:
     """The object a reference points to, or None where it cannot be read (a viewer's null)."""
-    from pypdf.generic import IndirectObject
-
     if not isinstance(value, IndirectObject):
         return value
     try:
@@ -113,7 +111,6 @@ def _resolve(value: Any) -> Any:
 
 
 def _name(d: Any, key: str) -> str | None:
-
     value = _resolve(dict.get(d, key))
     return str(value) if isinstance(value, NameObject) else None
 
@@ -136,7 +133,6 @@ def _judge_action(d: Any, action: str, ctx: str) -> None:
 def _judge_dict(d: Any, ctx: str) -> None:
     """Refuse a dictionary that is, or holds, active content; ``ctx`` says whether it was reached
     as an action ("action", "open" for the document's open action) or not ("")."""
-
     for key, kind in KEY_KINDS.items():
         if key in d:
             raise Refused("active", kind, key)
@@ -171,9 +167,9 @@ def _child_ctx(key: str, ctx: str) -> str:
 
 
 def walk(root: Any, budget: Budget, *, follow: bool, ctx: str = "") -> None:
-    """Judge ``root`` and everything inside it (without a stack of Python calls: nesting is only
-    limited by ``depth``); with ``follow``, also what its references point to, each once."""
-
+    """Judge ``root`` and everything inside it; with ``follow``, also what its references point
+    to, each once. No stack of Python calls: chains of references (outline items, threads) may
+    be long; ``depth`` limits how deep direct values nest inside one object."""
     stack: list[tuple[Any, str, int]] = [(root, ctx, 0)]
     while stack:
         budget.tick()
@@ -185,7 +181,7 @@ def walk(root: Any, budget: Budget, *, follow: bool, ctx: str = "") -> None:
             if key in budget.seen:
                 continue
             budget.seen.add(key)
-            value = _resolve(value)
+            value, depth = _resolve(value), 0
         if depth > budget.limits.depth:
             raise Refused("too_complex", detail="nested too deeply")
         if isinstance(value, DictionaryObject):
@@ -295,8 +291,6 @@ def judge(data: bytes, limits: Limits | None = None) -> dict[str, Any]:
 
 
 def _inspect(data: bytes, budget: Budget) -> int:
-    from pypdf.errors import LimitReachedError
-
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         encrypted = reader.is_encrypted

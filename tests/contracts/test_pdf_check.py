@@ -202,6 +202,16 @@ PLAIN = {
         b"/AcroForm << /Fields [5 0 R] /SigFlags 3 >>",
         o5=b"<< /FT /Sig /T (signature) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] >>",
     ),
+    # PDF/A, tagged PDF, page labels, transparency and border styles use /S for other things.
+    "PDF/A output intent, structure tree, page labels, groups and borders": with_objects(
+        b"/OutputIntents [<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier (sRGB) >>]"
+        b" /PageLabels << /Nums [0 << /S /D /St 1 >>] >> /MarkInfo << /Marked true >>"
+        b" /StructTreeRoot << /Type /StructTreeRoot /K [6 0 R] >>",
+        page_extra=b"/Group << /S /Transparency /CS /DeviceRGB >> /Annots [5 0 R]",
+        o5=b"<< /Subtype /Link /Rect [0 0 9 9] /BS << /S /D /W 1 >> /A << /S /GoTo /D [3 0 R /Fit] >> >>",
+        o6=b"<< /Type /StructElem /S /Figure /A << /O /Layout /BBox [0 0 9 9] >> /K [7 0 R] >>",
+        o7=b"<< /Type /StructElem /S /Link /K [<< /Type /OBJR /Obj 5 0 R >>] >>",
+    ),
     # A PDF about PDFs: its text shows active syntax, which is data, not an object.
     "active syntax inside a content stream": s.build(
         {
@@ -238,6 +248,13 @@ def test_weasyprint_renderings_and_the_demo_contracts_are_accepted(
         '<p style="break-before: page">第二页</p>'
     ).write_pdf()
     assert judge(rendered) == {"ok": True, "pages": 2}
+    # 300 headings: bookmarks chained by /Next, 300 links, 150 pages.
+    long = "".join(
+        f'<h2 id="s{i}">第 {i} 条</h2><p><a href="#s{i}">本条</a> <a href="https://x.cn/{i}">x</a></p>'
+        + ('<p style="break-after: page"></p>' if i % 2 else "")
+        for i in range(300)
+    )
+    assert judge(HTML(string=long).write_pdf()) == {"ok": True, "pages": 150}
     assert judge(make_pdf("第八条 本合同自动续约一年。"))["ok"]
     # The demo's contracts, rendered as seed_demo renders them (its template, our CJK font).
     for spec in demo.CONTRACTS:
@@ -371,3 +388,41 @@ def test_a_checker_that_dies_refuses_the_file(monkeypatch: Any) -> None:
     monkeypatch.setattr(sys, "executable", "/bin/false")
     with pytest.raises(ValidationError, match="too complex"):
         sniff(io.BytesIO(s.plain()))
+
+
+# --- every way a file gets stored --------------------------------------------------------------
+
+# Each place the apps write a file to storage, and why a PDF stored there is safe.
+STORING = {
+    "contracts/services.py": "document_upload: sniff() runs the PDF check before the file is saved",
+    "renewals/services/briefings.py": "briefings: PDFs we render from our templates, no user file",
+}
+
+
+def test_every_place_that_stores_a_file_is_known() -> None:
+    # A new upload path (API, import, e-mail) must go through contracts.files.sniff; this lists
+    # the call sites so a new one cannot be added without deciding that.
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = set()
+    for app in ("org", "budgets", "renewals", "contracts", "config"):
+        for path in (root / app).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "save"
+                    and "storage" in ast.unparse(node.func.value)
+                ):
+                    found.add(str(path.relative_to(root)))
+    assert found == set(STORING)
+
+
+def test_the_import_upload_refuses_a_pdf(cast: Cast) -> None:
+    from renewals.services.imports import ImportRefused, import_upload
+
+    with pytest.raises(ImportRefused):
+        import_upload(user=cast.it_admin, kind="usage",
+                      upload=SimpleUploadedFile("usage.csv", s.plain()))  # fmt: skip
