@@ -168,15 +168,15 @@ def _child_ctx(key: str, ctx: str) -> str:
 
 def walk(root: Any, budget: Budget, *, follow: bool, ctx: str = "") -> None:
     """Judge ``root`` and everything inside it; with ``follow``, also what its references point
-    to, each once. No stack of Python calls: chains of references (outline items, threads) may
+    to, each once (without, only references to actions). No stack of Python calls: chains of references (outline items, threads) may
     be long; ``depth`` limits how deep direct values nest inside one object."""
     stack: list[tuple[Any, str, int]] = [(root, ctx, 0)]
     while stack:
         budget.tick()
         value, here, depth = stack.pop()
         if isinstance(value, IndirectObject):
-            if not follow:
-                continue
+            if not follow and not here:
+                continue  # (an action is judged as one wherever it is reached from)
             key = (value.idnum, value.generation, here)
             if key in budget.seen:
                 continue

@@ -162,6 +162,14 @@ ACTIVE: dict[str, tuple[bytes, str]] = {
         s.build(s.plain_objects(), tail=b"9 0 obj\n<< /S /Launch /F (cmd.exe) >>\nendobj\n"),
         "launch",
     ),
+    "javascript: link of an annotation no table lists": (
+        s.build(
+            s.plain_objects(),
+            tail=b"9 0 obj\n<< /Subtype /Link /Rect [0 0 9 9] /A 10 0 R >>\nendobj\n"
+            b"10 0 obj\n<< /S /URI /URI (javascript:app.alert(1)) >>\nendobj\n",
+        ),
+        "link",
+    ),
     "embedded file stream no table lists": (
         s.build(
             s.plain_objects(),
