@@ -101,8 +101,11 @@ SCHEDULES: list[ScheduleSpec] = [
     # is served from stored figures (a stale view queues its own refresh in between). Missed
     # runs need no replay: each run computes the figures as of now.
     ScheduleSpec(name="kpi-warm", func="renewals.tasks.kpi_warm", schedule_type="I", minutes=10),
-    # Every 5 minutes: retry failed deliveries whose back-off has passed.
+    # Every minute: take over the alert deliveries of a worker that died (its claims are free
+    # as soon as its database session ends) and send what is due. Retries do not wait for it: a
+    # delivery run sets a one-off wake-up just before the next retry is due
+    # (renewals/services/alert_claims.py). Idle, a run is a handful of indexed queries.
     ScheduleSpec(
-        name="alert-delivery", func="renewals.tasks.deliver_alerts", schedule_type="I", minutes=5
+        name="alert-delivery", func="renewals.tasks.deliver_alerts", schedule_type="I", minutes=1
     ),
 ]

@@ -463,6 +463,16 @@ ALERT_ESCALATE_AT_DAYS = env.int("ALERT_ESCALATE_AT_DAYS", default=7)
 # Failed deliveries are retried with exponential back-off (base seconds, with jitter) up to:
 ALERT_MAX_ATTEMPTS = env.int("ALERT_MAX_ATTEMPTS", default=5)
 ALERT_RETRY_BASE_SECONDS = env.int("ALERT_RETRY_BASE_SECONDS", default=60)
+# Delivery workers (renewals/services/alert_claims.py): an e-mail or chat send gives up after
+# ALERT_SEND_TIMEOUT_SECONDS; a worker claims ALERT_CLAIM_SLICE deliveries at a time under a lease
+# of ALERT_LEASE_SECONDS (the send timeout plus a margin), renewed before each send. A worker that
+# dies gives its claims up at once (its database session ends); the lease is the backstop for a
+# worker cut off from the database. A delivery run waits for retries due within the next ~35 s
+# for at most ALERT_WAIT_BUDGET_SECONDS (keep it well under Q_TIMEOUT).
+ALERT_SEND_TIMEOUT_SECONDS = env.int("ALERT_SEND_TIMEOUT_SECONDS", default=10)
+ALERT_LEASE_SECONDS = env.int("ALERT_LEASE_SECONDS", default=30)
+ALERT_CLAIM_SLICE = env.int("ALERT_CLAIM_SLICE", default=10)
+ALERT_WAIT_BUDGET_SECONDS = env.int("ALERT_WAIT_BUDGET_SECONDS", default=90)
 # A renewal request whose amount does not fit the department's budget either gets a finance
 # approval step added ("finance_step", even below the finance tier) or cannot be submitted
 # ("refuse").

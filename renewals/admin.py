@@ -122,6 +122,8 @@ class AlertDeliveryAdmin(admin.ModelAdmin):
         "recipient",
         "status",
         "attempts",
+        "crash_resends",
+        "claimed_by",
         "last_error",
     )
     list_filter = ("status", "channel", "kind")
@@ -135,9 +137,15 @@ class AlertDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send again (failed deliveries)")
     def resend(self, request: object, queryset: object) -> None:
+        """Dead letters go back to pending with a fresh count (same idempotency key), and a
+        delivery run is queued so that they leave now rather than at the next tick."""
+        from django.db import transaction
+        from django_q.tasks import async_task
+
         queryset.filter(status=AlertDelivery.Status.FAILED).update(  # type: ignore[attr-defined]
-            status=AlertDelivery.Status.PENDING, attempts=0, next_attempt_at=None
+            status=AlertDelivery.Status.PENDING, attempts=0, crash_resends=0, next_attempt_at=None
         )
+        transaction.on_commit(lambda: async_task("renewals.tasks.deliver_alerts"))
 
 
 @admin.register(Notification)

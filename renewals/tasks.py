@@ -25,16 +25,16 @@ def sweep_alerts() -> str:
 
     expired = subscriptions_expire_ended()
     result = alerts.alerts_sweep()
-    sent = alerts.alerts_deliver()
+    sent = alerts.alerts_deliver_on_time()
     return f"{expired} expired, {result.pending} due, {result.skipped} skipped, {sent} sent"
 
 
 def deliver_alerts() -> str:
-    """Every few minutes: retries whose back-off has passed, and deliveries a dead worker left."""
+    """Every minute, and woken just before a retry is due: what is due (retries on time, claims
+    of workers that died taken over)."""
     from renewals.services import alerts
 
-    released = alerts.alerts_release_stuck()
-    return f"{released} released, {alerts.alerts_deliver()} sent"
+    return f"{alerts.alerts_deliver_on_time()} sent"
 
 
 def request_notify(

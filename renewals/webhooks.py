@@ -212,8 +212,9 @@ class _PinnedHTTP(http.client.HTTPConnection):
         self.sock = socket.create_connection((self._address, self.port), self.timeout)
 
 
-def post(url: str, body: bytes) -> Outcome:
-    """POST once; says whether it worked and whether it is worth retrying."""
+def post(url: str, body: bytes, *, headers: dict[str, str] | None = None) -> Outcome:
+    """POST once (with extra ``headers``, e.g. an Idempotency-Key); says whether it worked and
+    whether it is worth retrying."""
     try:
         target = check_url(url)
     except UnsafeWebhook as exc:
@@ -234,7 +235,10 @@ def post(url: str, body: bytes) -> Outcome:
         path += "?" + parts.query
     try:
         connection.request(
-            "POST", path, body=body, headers={"Content-Type": "application/json; charset=utf-8"}
+            "POST",
+            path,
+            body=body,
+            headers={**(headers or {}), "Content-Type": "application/json; charset=utf-8"},
         )
         response = connection.getresponse()
         payload = response.read(65536)

@@ -107,7 +107,24 @@ class AlertDelivery(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Pending: when to try (again). Sending: when the worker's lease ends (renewed as it goes);
+    # after that, or as soon as the worker's session is gone, another worker takes it over.
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # The worker holding the claim: "host:pid" to read, and the key of the PostgreSQL advisory
+    # lock its database session holds while it lives (services/alert_claims.py). (Database
+    # defaults: the sweep inserts rows in SQL.)
+    claimed_by = models.CharField(
+        _("claimed by"), max_length=100, blank=True, default="", db_default=""
+    )
+    claim_key = models.IntegerField(_("claim key"), null=True, blank=True)
+    # Set just before an e-mail or chat message leaves, cleared when its outcome is recorded: a
+    # delivery still in flight when its worker died may have arrived.
+    in_flight = models.BooleanField(_("in flight"), default=False, db_default=False)
+    # How often this delivery was in flight when its worker died (it is sent again once, with
+    # the same idempotency key; a second time makes it a dead letter).
+    crash_resends = models.PositiveSmallIntegerField(
+        _("resent after a crash"), default=0, db_default=0
+    )
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
@@ -144,6 +161,12 @@ class AlertDelivery(models.Model):
                 fields=["next_attempt_at"],
                 condition=Q(status="pending"),
                 name="alert_delivery_pending_idx",
+            ),
+            # Every delivery run looks for claims whose worker died or whose lease ran out.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="sending"),
+                name="alert_delivery_sending_idx",
             ),
         ]
 

@@ -3,7 +3,8 @@
 Exactly once is kept by the database, not by the code paths: every alert is a row under a unique
 key (subscription, term end, kind, threshold, channel, recipient); the sweep inserts with
 ON CONFLICT DO NOTHING, so running it twice, concurrently or after an outage adds nothing twice;
-deliveries are claimed with FOR UPDATE SKIP LOCKED, so two workers never take the same one.
+deliveries are claimed with FOR UPDATE SKIP LOCKED, so two workers never take the same one, under
+short leases that a dead worker gives up at once (alert_claims).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import time
+import urllib.parse
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -24,6 +26,7 @@ from django.utils import timezone, translation
 from renewals import webhooks
 from renewals.models import AlertDelivery, Notification, RenewalRequest, Subscription
 from renewals.selectors.subscriptions import with_figures
+from renewals.services import alert_claims
 
 logger = logging.getLogger(__name__)
 
@@ -121,30 +124,21 @@ def alerts_sweep(*, today: dt.date | None = None) -> SweepResult:
 
 
 def _claim(limit: int) -> list[int]:
-    """Take up to ``limit`` pending deliveries whose time has come; SKIP LOCKED lets two workers
-    run side by side, each taking different rows."""
-    now = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            AlertDelivery.objects.select_for_update(skip_locked=True)
-            .filter(status=AlertDelivery.Status.PENDING)
-            .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
-            .order_by("pk")
-            .values_list("pk", flat=True)[:limit]
-        )
-        # next_attempt_at doubles as "claimed at" while sending (see alerts_release_stuck).
-        AlertDelivery.objects.filter(pk__in=ids).update(
-            status=AlertDelivery.Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now
-        )
-    return ids
+    """Take up to ``limit`` due deliveries under this worker's lease (see alert_claims)."""
+    return alert_claims.claim(limit)
 
 
-def alerts_deliver(*, limit: int = 500) -> int:
-    """Send pending deliveries (batch after batch) and return how many were sent."""
+def alerts_deliver(*, limit: int | None = None) -> int:
+    """Send what is due, a small slice at a time, and return how many were sent. Claims of dead
+    workers are taken over first; each send renews the lease of the rest of the slice, so a
+    worker that dies strands nothing for longer than one lease."""
     sent = 0
-    while ids := _claim(limit):
-        deliveries = AlertDelivery.objects.select_related("recipient", "chat_channel").filter(
-            pk__in=ids
+    alert_claims.release_orphans()
+    while ids := _claim(limit or settings.ALERT_CLAIM_SLICE):
+        deliveries = list(
+            AlertDelivery.objects.select_related("recipient", "chat_channel")
+            .filter(pk__in=ids)
+            .order_by("pk")
         )
         subscriptions = {
             s.pk: s
@@ -152,8 +146,44 @@ def alerts_deliver(*, limit: int = 500) -> int:
                 Subscription.objects.filter(pk__in={d.subscription_id for d in deliveries})
             ).select_related("vendor", "department")
         }
-        for delivery in deliveries:
-            sent += _deliver_one(delivery, subscriptions[delivery.subscription_id])
+        left = [d.pk for d in deliveries]
+        try:
+            for delivery in deliveries:
+                left.remove(delivery.pk)
+                # In flight: the message may arrive even if this worker dies before it hears
+                # back (an in-app notice commits with its "sent" mark, so it never is).
+                in_flight = delivery.channel != AlertDelivery.Channel.IN_APP
+                if alert_claims.start_sending(delivery.pk, left, in_flight=in_flight):
+                    sent += _deliver_one(delivery, subscriptions[delivery.subscription_id])
+        finally:
+            alert_claims.unclaim(left)  # only after an error: the loop used them all up
+    return sent
+
+
+def alerts_deliver_on_time(*, budget_seconds: float | None = None) -> int:
+    """The delivery task: send what is due, then, if a retry falls due within the next
+    WAKEUP_LEAD_SECONDS, wait for it and send it on time (one waiting run at a time, for at most
+    ``budget_seconds``, which stays well under Q_TIMEOUT); finally set the one-off wake-up for
+    the next retry. So a back-off of N seconds is kept to the second, not to the next tick."""
+    budget = settings.ALERT_WAIT_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    # Never near django-q2's time limit (it stops the task with SIGALRM, then kills the worker).
+    budget = min(budget, float(str(settings.Q_CLUSTER.get("timeout") or 300)) / 2)
+    started = time.monotonic()
+    sent = alerts_deliver()
+    due = alert_claims.next_due()
+    lead = dt.timedelta(seconds=alert_claims.WAKEUP_LEAD_SECONDS)
+    if due is not None and due <= timezone.now() + lead and alert_claims.try_wait_lock():
+        try:
+            while due is not None:
+                wait = (due - timezone.now()).total_seconds()
+                if wait > lead.total_seconds() or time.monotonic() - started + wait > budget:
+                    break
+                time.sleep(max(wait, 0.05))  # (never a busy loop on a row another run holds)
+                sent += alerts_deliver()
+                due = alert_claims.next_due()
+        finally:
+            alert_claims.wait_unlock()
+    alert_claims.arm_wakeup(due)
     return sent
 
 
@@ -187,7 +217,10 @@ def _deliver_one(delivery: AlertDelivery, subscription: Subscription) -> int:
                 # The bell's entry is the link itself: no written-out address in its text.
                 in_app = render_to_string("renewals/email/alert-body.txt", {**context, "url": ""})
                 with transaction.atomic():
-                    # The notification and the "sent" mark commit together: exactly once.
+                    # The notification and the "sent" mark commit together: exactly once (and
+                    # not at all if another worker took the claim over meanwhile).
+                    if not _mark_sent(delivery):
+                        return 0
                     Notification.objects.create(
                         user=recipient,
                         subscription=subscription,
@@ -196,20 +229,38 @@ def _deliver_one(delivery: AlertDelivery, subscription: Subscription) -> int:
                         # Straight to "start renewal request", like the e-mail's link.
                         url=reverse("renewals:request-create", args=[subscription.pk]),
                     )
-                    _mark_sent(delivery)
                 return 1
             if not recipient.email:
                 _mark(delivery, AlertDelivery.Status.FAILED, "recipient has no e-mail address")
                 return 0
             html = render_to_string("renewals/email/alert-body.html", context)
-            message = EmailMultiAlternatives(subject, text, to=[recipient.email])
+            message = EmailMultiAlternatives(
+                subject,
+                text,
+                to=[recipient.email],
+                # A bounded wait: the worker's lease is sized on it (ALERT_LEASE_SECONDS).
+                connection=get_connection(timeout=settings.ALERT_SEND_TIMEOUT_SECONDS),
+                # The same Message-ID on every attempt: a copy sent again after a crash is the
+                # same message to mail systems that de-duplicate on it.
+                headers={"Message-ID": message_id(delivery)},
+            )
             message.attach_alternative(html, "text/html")
             message.send()
     except Exception as exc:  # noqa: BLE001 - any sending failure is retried, then shown
         _retry_or_fail(delivery, f"{type(exc).__name__}: {exc}"[:1000])
         return 0
-    _mark_sent(delivery)
-    return 1
+    return int(_mark_sent(delivery))
+
+
+def idempotency_key(delivery: AlertDelivery) -> str:
+    """One key per delivery, the same on every attempt (retries, re-sends after a crash)."""
+    return f"renewaldesk-alert-{delivery.pk}"
+
+
+def message_id(delivery: AlertDelivery) -> str:
+    """The e-mail's Message-ID, derived from the delivery (RFC 5322: unique, stable here)."""
+    domain = urllib.parse.urlsplit(settings.SITE_URL).hostname or "renewaldesk.invalid"
+    return f"<{idempotency_key(delivery)}@{domain}>"
 
 
 def _send_chat(
@@ -233,12 +284,15 @@ def _send_chat(
             "threshold": delivery.threshold,
             "date": str(context["date"]),
             "url": context["url"],
+            # Only the generic webhook has a field for it: DingTalk's, Feishu's, WeCom's and
+            # Slack's incoming-webhook robots document none (Feishu's ``uuid`` belongs to the app
+            # API, not to custom robots); the header goes to every kind and is ignored there.
+            "idempotency_key": idempotency_key(delivery),
         },
     )
-    outcome = webhooks.post(url, body)
+    outcome = webhooks.post(url, body, headers={"Idempotency-Key": idempotency_key(delivery)})
     if outcome.ok:
-        _mark_sent(delivery)
-        return 1
+        return int(_mark_sent(delivery))
     if outcome.retry:
         _retry_or_fail(delivery, outcome.error, retry_after=outcome.retry_after)
     else:
@@ -246,14 +300,14 @@ def _send_chat(
     return 0
 
 
-def _mark_sent(delivery: AlertDelivery) -> None:
-    AlertDelivery.objects.filter(pk=delivery.pk).update(
-        status=AlertDelivery.Status.SENT, sent_at=timezone.now(), last_error=""
+def _mark_sent(delivery: AlertDelivery) -> bool:
+    return alert_claims.finish(
+        delivery.pk, status=AlertDelivery.Status.SENT, sent_at=timezone.now(), last_error=""
     )
 
 
 def _mark(delivery: AlertDelivery, status: str, error: str) -> None:
-    AlertDelivery.objects.filter(pk=delivery.pk).update(status=status, last_error=error)
+    alert_claims.finish(delivery.pk, status=status, last_error=error)
 
 
 def _retry_or_fail(
@@ -269,15 +323,15 @@ def _retry_or_fail(
     delay = delay * (0.5 + random.random())  # noqa: S311 - jitter, not security
     if retry_after is not None:  # the server said when (429 Retry-After): never earlier
         delay = max(delay, retry_after)
-    AlertDelivery.objects.filter(pk=delivery.pk).update(
+    alert_claims.finish(
+        delivery.pk,
         status=AlertDelivery.Status.PENDING,
         next_attempt_at=timezone.now() + dt.timedelta(seconds=delay),
         last_error=error,
     )
 
 
-def alerts_release_stuck(*, older_than: dt.timedelta = dt.timedelta(minutes=30)) -> int:
-    """Deliveries left "sending" by a worker that died go back to pending (they are retried)."""
-    return AlertDelivery.objects.filter(
-        status=AlertDelivery.Status.SENDING, next_attempt_at__lt=timezone.now() - older_than
-    ).update(status=AlertDelivery.Status.PENDING)
+def alerts_release_stuck(*, grace: dt.timedelta = dt.timedelta(0)) -> int:
+    """Deliveries claimed by a worker that died (or whose lease ended more than ``grace`` ago)
+    are taken over: see alert_claims.release_orphans."""
+    return alert_claims.release_orphans(grace=grace)
