@@ -329,6 +329,7 @@ def test_a_retry_leaves_when_its_back_off_ends_not_at_the_next_tick(
     chat.refresh_from_db()
     assert chat.status == "sent" and planned
     late = hook.received[1][0] - planned[0].timestamp()
+    print(f"retry: sent {late:+.2f} s from its planned time")
     assert -0.5 <= late <= 2, late  # to the second, where the 5-minute tick made it minutes
 
 
@@ -425,6 +426,7 @@ def test_in_a_real_cluster_a_task_stopped_at_q_timeout_loses_nothing_and_sends_o
     finally:
         hook.release.set()
         _stop(cluster)
+    print(f"Q_TIMEOUT: all sent {done - stopped:.1f} s after the task's session ended")
     assert done - stopped < 20, done - stopped  # queue pick-up included
     in_flight.refresh_from_db()
     assert in_flight.crash_resends == 1
@@ -461,4 +463,5 @@ def test_in_a_real_cluster_short_and_long_back_offs_are_kept_to_the_second(
     assert times[2] - times[1] >= 45 - 0.5  # Retry-After is never cut short
     for attempt in (1, 2):
         late = times[attempt] - planned[attempt]
+        print(f"retry {attempt}: sent {late:+.2f} s from its planned time")
         assert -0.5 <= late <= 3, (attempt, late)
