@@ -100,6 +100,7 @@ def hook(settings: Any) -> Iterator[Hook]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.WEBHOOK_ALLOWED_PORTS = [server.server_address[1]]
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     yield state
     state.release.set()
@@ -120,11 +121,13 @@ def due_alerts(cast: Cast, hook: Hook, channels: int) -> Subscription:
 
 
 def worker_env(**extra: str) -> dict[str, str]:
+    """Another process on the test database, allowed to post to this test's webhook."""
     return {
         **os.environ,
         "DATABASE_URL": helpers.database_url(),
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+        "WEBHOOK_ALLOWED_PORTS": ",".join(str(p) for p in django_settings.WEBHOOK_ALLOWED_PORTS),
         **extra,
     }
 

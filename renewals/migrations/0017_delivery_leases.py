@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("renewals", "0012_quote_modules_and_paid_terms"),
+        ("renewals", "0016_quote_rate_from_table"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
