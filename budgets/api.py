@@ -17,7 +17,9 @@ from budgets.selectors import (
     signed_amount,
 )
 from config.api import LOOKUP, IsoDateTimeFilter, api_schema, roles
+from config.filtersets import ScopedIdFilter, set_queryset
 from config.navigation import BUDGET_ROLES
+from org.models import Department
 from org.scoping import visible_departments
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "read_only": True}
@@ -75,12 +77,17 @@ class BudgetSerializer(serializers.ModelSerializer[Budget]):
 
 
 class BudgetFilter(django_filters.FilterSet):
-    department = django_filters.NumberFilter(field_name="department_id")
+    department = ScopedIdFilter(model=Department)
     year = django_filters.NumberFilter()
 
     class Meta:
         model = Budget
         fields = ["department", "year"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Another department is refused like one that does not exist (400).
+        set_queryset(self, "department", visible_departments(user))
 
 
 class BudgetViewSet(viewsets.ReadOnlyModelViewSet[Budget]):
@@ -149,13 +156,20 @@ class LedgerEntrySerializer(serializers.ModelSerializer[LedgerEntry]):
 
 
 class LedgerFilter(django_filters.FilterSet):
-    budget = django_filters.NumberFilter(field_name="budget_id")
+    budget = ScopedIdFilter(model=Budget)
     kind = django_filters.ChoiceFilter(choices=LedgerEntry.Kind.choices)
     created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = LedgerEntry
         fields = ["budget", "kind"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Another department's budget is refused like one that does not exist (400).
+        set_queryset(
+            self, "budget", Budget.objects.filter(department__in=visible_departments(user))
+        )
 
 
 class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet[LedgerEntry]):

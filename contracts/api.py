@@ -3,6 +3,8 @@ the same permission-checked download as the pages."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponseBase
@@ -13,9 +15,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 
 from config.api import LOOKUP, BooleanFilter, api_schema, roles
+from config.filtersets import ScopedIdFilter, set_queryset
 from config.navigation import DIRECTORY_ROLES
 from contracts import forms, selectors, views
 from contracts.models import Contract, ContractDocument
+from renewals.models import Subscription
+from renewals.selectors.subscriptions import visible_subscriptions
 
 
 class DocumentSerializer(serializers.ModelSerializer[ContractDocument]):
@@ -47,12 +52,32 @@ class ContractFilter(forms.ContractFilter):
     validity, auto-renewal, expiring within), with a strict yes/no, the subscription and the
     status."""
 
-    subscription = django_filters.NumberFilter(field_name="subscription_id")
+    subscription = ScopedIdFilter(model=Subscription)
     status = django_filters.ChoiceFilter(choices=Contract.Status.choices)
     auto_renew = BooleanFilter()
 
     class Meta(forms.ContractFilter.Meta):
         fields = [*forms.ContractFilter.Meta.fields, "subscription", "status"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        set_queryset(self, "subscription", visible_subscriptions(user=user))
+
+
+class DocumentFilter(django_filters.FilterSet):
+    """A contract the user sees (any other id is refused like one that does not exist) and the
+    kind of document."""
+
+    contract = ScopedIdFilter(model=Contract)
+    kind = django_filters.ChoiceFilter(choices=ContractDocument.Kind.choices)
+
+    class Meta:
+        model = ContractDocument
+        fields = ["contract", "kind"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self, "contract", selectors.contract_list(user=user))
 
 
 class ContractViewSet(viewsets.ReadOnlyModelViewSet[Contract]):
@@ -83,7 +108,7 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet[ContractDocument]):
     permission_classes = [roles(*DIRECTORY_ROLES)]
     ordering_fields = ["uploaded_at", "id"]
     ordering = ["-uploaded_at", "-id"]
-    filterset_fields = ["contract", "kind"]
+    filterset_class = DocumentFilter
 
     def get_queryset(self) -> QuerySet[ContractDocument]:
         contracts = selectors.contract_list(user=self.request.user)

@@ -8,14 +8,14 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from config.filtersets import set_choices
+from config.filtersets import NOT_AVAILABLE, set_choices
 from config.widgets import DateInput
 from contracts.models import Contract, ContractDocument
 from contracts.search import raw_query
 from contracts.selectors import ArchiveSearch, expiring_within
 from org.scoping import visible_departments
-from renewals.models import Vendor
 from renewals.request_forms import CommaListField, CurrencyField, MoneyField, PercentField
+from renewals.selectors.subscriptions import visible_vendors
 
 
 class ContractForm(forms.ModelForm):
@@ -62,11 +62,11 @@ class ContractFilter(django_filters.FilterSet):
     )
     department = django_filters.ChoiceFilter(
         label=_("Department"), choices=[], empty_label=_("All departments"),
-        field_name="subscription__department",
+        field_name="subscription__department", error_messages=NOT_AVAILABLE,
     )  # fmt: skip
     vendor = django_filters.ChoiceFilter(
         label=_("Vendor"), choices=[], empty_label=_("All vendors"),
-        field_name="subscription__vendor",
+        field_name="subscription__vendor", error_messages=NOT_AVAILABLE,
     )  # fmt: skip
     valid_on_or_after = django_filters.DateFilter(
         label=_("Valid from"), field_name="valid_to", lookup_expr="gte",
@@ -96,7 +96,8 @@ class ContractFilter(django_filters.FilterSet):
         set_choices(
             self, "department", visible_departments(user).order_by("code").values_list("pk", "name")
         )
-        set_choices(self, "vendor", Vendor.objects.order_by("name").values_list("pk", "name"))
+        # ... and the vendors of the subscriptions they may see (the vendor list's rule).
+        set_choices(self, "vendor", visible_vendors(user=user).values_list("pk", "name"))
 
     def search_last(self, queryset: Any, name: str, value: str) -> Any:
         return queryset  # applied after every other filter, by filter_queryset

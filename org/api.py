@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import LOOKUP, api_schema, roles
+from config.filtersets import ScopedIdFilter, set_queryset
 from config.navigation import DIRECTORY_ROLES
 from org import selectors, services
 from org.models import Department, Person
@@ -72,11 +73,16 @@ class LeaveSerializer(serializers.Serializer[Any]):
 
 class PersonFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Person.Status.choices)
-    department = django_filters.NumberFilter(field_name="department_id")
+    department = ScopedIdFilter(model=Department)
 
     class Meta:
         model = Person
         fields = ["status", "department"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Another department is refused like one that does not exist (400).
+        set_queryset(self, "department", visible_departments(user))
 
 
 class PersonViewSet(

@@ -15,8 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import CONFLICT, LOOKUP, BooleanFilter, api_schema, roles
+from config.filtersets import ScopedIdFilter, set_queryset
 from config.navigation import DIRECTORY_ROLES
-from org.models import User
+from org.models import Person, User
 from org.roles import Role
 from org.scoping import visible_departments
 from renewals import filters, request_tables
@@ -33,7 +34,7 @@ from renewals.models import (
     Subscription,
     Vendor,
 )
-from renewals.selectors.subscriptions import vendor_list, visible_subscriptions
+from renewals.selectors.subscriptions import seat_holders, vendor_list, visible_subscriptions
 from renewals.services import requests as request_services
 from renewals.services.usage import USAGE_BULK_MAX, UsageRow, usage_bulk_upsert
 
@@ -139,13 +140,22 @@ class SeatSerializer(serializers.ModelSerializer[Seat]):
 
 
 class SeatFilter(django_filters.FilterSet):
-    subscription = django_filters.NumberFilter(field_name="subscription_id")
-    person = django_filters.NumberFilter(field_name="person_id")
+    """A subscription the user sees; a person of their departments or holding a seat of one of
+    their subscriptions (the list names them); any other id is refused like one that does not
+    exist."""
+
+    subscription = ScopedIdFilter(model=Subscription)
+    person = ScopedIdFilter(model=Person)
     active = BooleanFilter(field_name="revoked_on", lookup_expr="isnull")
 
     class Meta:
         model = Seat
         fields = ["subscription", "person", "active"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self, "subscription", visible_subscriptions(user=user))
+        set_queryset(self, "person", seat_holders(user=user))
 
 
 class SeatViewSet(viewsets.ReadOnlyModelViewSet[Seat]):
@@ -208,13 +218,17 @@ class UsageWrittenSerializer(serializers.Serializer[Any]):
 
 
 class UsageFilter(django_filters.FilterSet):
-    subscription = django_filters.NumberFilter(field_name="subscription_id")
+    subscription = ScopedIdFilter(model=Subscription)
     month_from = django_filters.DateFilter(field_name="month", lookup_expr="gte")
     month_to = django_filters.DateFilter(field_name="month", lookup_expr="lte")
 
     class Meta:
         model = MonthlyUsage
         fields = ["subscription"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self, "subscription", visible_subscriptions(user=user))
 
 
 class UsageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[MonthlyUsage]):
@@ -360,10 +374,14 @@ class RequestFilter(request_tables.RequestFilter):
     """The request list's FilterSet (search, department among the user's, status, purpose), and
     the subscription."""
 
-    subscription = django_filters.NumberFilter(field_name="subscription_id")
+    subscription = ScopedIdFilter(model=Subscription)
 
     class Meta(request_tables.RequestFilter.Meta):
         fields = [*request_tables.RequestFilter.Meta.fields, "subscription"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        set_queryset(self, "subscription", visible_subscriptions(user=user))
 
 
 class RequestViewSet(
@@ -466,7 +484,7 @@ class DeliverySerializer(serializers.ModelSerializer[AlertDelivery]):
 
 
 class DeliveryFilter(django_filters.FilterSet):
-    subscription = django_filters.NumberFilter(field_name="subscription_id")
+    subscription = ScopedIdFilter(model=Subscription)
     status = django_filters.ChoiceFilter(choices=AlertDelivery.Status.choices)
     channel = django_filters.ChoiceFilter(choices=AlertDelivery.Channel.choices)
     due_from = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
@@ -474,6 +492,10 @@ class DeliveryFilter(django_filters.FilterSet):
     class Meta:
         model = AlertDelivery
         fields = ["subscription", "status", "channel"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self, "subscription", visible_subscriptions(user=user))
 
 
 class DeliveryViewSet(viewsets.ReadOnlyModelViewSet[AlertDelivery]):

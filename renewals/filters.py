@@ -13,10 +13,10 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.filtersets import set_choices
+from config.filtersets import NOT_AVAILABLE, set_choices
 from org.scoping import visible_departments
 from renewals.models import Subscription, Vendor
-from renewals.selectors.subscriptions import idle_seats
+from renewals.selectors.subscriptions import idle_seats, visible_vendors
 
 WINDOWS = [
     ("7", _("7 days")),
@@ -25,10 +25,6 @@ WINDOWS = [
     ("90", _("90 days")),
     ("180", _("180 days")),
 ]
-
-
-# The model choice field's wording, which does not repeat the value sent.
-_NOT_AVAILABLE = {"invalid_choice": forms.ModelChoiceField.default_error_messages["invalid_choice"]}
 
 
 def search_subscriptions(queryset: QuerySet[Subscription], value: str) -> QuerySet[Subscription]:
@@ -67,10 +63,10 @@ class SubscriptionFilter(django_filters.FilterSet):
         label=_("Department"),
         choices=[],
         empty_label=_("All departments"),
-        error_messages=_NOT_AVAILABLE,
+        error_messages=NOT_AVAILABLE,
     )
     vendor = django_filters.ChoiceFilter(
-        label=_("Vendor"), choices=[], empty_label=_("All vendors"), error_messages=_NOT_AVAILABLE
+        label=_("Vendor"), choices=[], empty_label=_("All vendors"), error_messages=NOT_AVAILABLE
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=Subscription.Status.choices, empty_label=_("Any status")
@@ -107,7 +103,8 @@ class SubscriptionFilter(django_filters.FilterSet):
         set_choices(
             self, "department", visible_departments(user).order_by("code").values_list("pk", "name")
         )
-        set_choices(self, "vendor", Vendor.objects.order_by("name").values_list("pk", "name"))
+        # ... and only the vendors of the subscriptions they may see (the vendor list's rule).
+        set_choices(self, "vendor", visible_vendors(user=user).values_list("pk", "name"))
 
     def search(
         self, queryset: QuerySet[Subscription], name: str, value: str

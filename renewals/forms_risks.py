@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from config.filtersets import NOT_AVAILABLE
 from config.widgets import DateInput
 from org.models import Department, User
 from org.roles import Role, has_role
@@ -169,8 +170,12 @@ class RiskFilter(forms.Form):
 
     category = forms.ChoiceField(label=_("Category"), required=False, choices=())
     status = forms.ChoiceField(label=_("Status"), required=False, choices=())
-    department = forms.ChoiceField(label=_("Department"), required=False, choices=())
-    owner = forms.ChoiceField(label=_("Owner"), required=False, choices=())
+    department = forms.ChoiceField(
+        label=_("Department"), required=False, choices=(), error_messages=NOT_AVAILABLE
+    )
+    owner = forms.ChoiceField(
+        label=_("Owner"), required=False, choices=(), error_messages=NOT_AVAILABLE
+    )
     due = forms.ChoiceField(label=_("Review"), required=False, choices=())
     source = forms.ChoiceField(label=_("Source"), required=False, choices=())
 

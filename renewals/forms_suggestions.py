@@ -7,16 +7,17 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.filtersets import set_choices
+from config.filtersets import NOT_AVAILABLE, ScopedIdFilter, set_choices, set_queryset
 from config.widgets import DateInput
 from org.scoping import visible_departments
 from renewals.models import Subscription, Suggestion
 from renewals.request_forms import MoneyField
-from renewals.services.suggestions import DETAILS_MAX
+from renewals.selectors.suggestions import visible_suggestions
+from renewals.services.suggestions import DETAILS_MAX, suggestable_subscriptions
 
 
 class SuggestionForm(forms.Form):
@@ -83,12 +84,6 @@ class RealiseForm(forms.Form):
         return day
 
 
-class _IdFilter(django_filters.Filter):
-    """A whole-number id (from the subscription page's link); anything else fails validation."""
-
-    field_class = forms.IntegerField
-
-
 class SuggestionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=Suggestion.Status.choices, empty_label=_("Any status")
@@ -99,8 +94,12 @@ class SuggestionFilter(django_filters.FilterSet):
         field_name="subscription__department",
         choices=[],
         empty_label=_("All departments"),
+        error_messages=NOT_AVAILABLE,
     )
-    subscription = _IdFilter(label=_("Subscription"), field_name="subscription")
+    # The id from the subscription page's link, among the subscriptions the user may see.
+    subscription = ScopedIdFilter(
+        label=_("Subscription"), field_name="subscription", model=Subscription
+    )
 
     class Meta:
         model = Suggestion
@@ -111,4 +110,12 @@ class SuggestionFilter(django_filters.FilterSet):
         # Only the user's departments can be chosen: any other value fails validation.
         set_choices(
             self, "department", visible_departments(user).order_by("name").values_list("pk", "name")
+        )
+        # The subscriptions of the suggestions the user sees, and those they may suggest on.
+        shown = visible_suggestions(user=user).values("subscription_id")
+        suggestable = suggestable_subscriptions(user).values("pk")
+        set_queryset(
+            self,
+            "subscription",
+            Subscription.objects.filter(Q(pk__in=shown) | Q(pk__in=suggestable)),
         )

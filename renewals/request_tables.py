@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.columns import MoneyColumn
-from config.filtersets import set_choices
+from config.filtersets import NOT_AVAILABLE, set_choices
 from config.money import format_money
 from config.rows import IdsFirst, empty_row, escape, url_maker
 from config.status import badge_html
@@ -28,7 +28,10 @@ class RequestFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search", max_length=100)
     # Plain choices read once (a model choice field costs a COUNT and a cursor per page).
     department = django_filters.ChoiceFilter(
-        label=_("Department"), choices=[], empty_label=_("All departments")
+        label=_("Department"),
+        choices=[],
+        empty_label=_("All departments"),
+        error_messages=NOT_AVAILABLE,
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=RenewalRequest.Status.choices, empty_label=_("Any status")

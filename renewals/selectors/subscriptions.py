@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce, NullIf
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from org.models import Person
 from org.roles import SEE_ALL_ROLES, roles_of
 from org.scoping import managed_departments, visible_departments
 from renewals.models import MonthlyUsage, Seat, Subscription, Vendor
@@ -228,6 +229,28 @@ def get_subscription_to_manage(user: Any, pk: int) -> Subscription:
     return get_object_or_404(
         Subscription.objects.filter(department__in=managed_departments(user)), pk=pk
     )
+
+
+def visible_vendors(*, user: Any) -> QuerySet[Vendor]:
+    """The vendors the user may see, by name: every vendor for the roles that see every
+    department, else the vendors of the subscriptions of their departments (the vendor list's
+    rule, without its counts: the filters' choices)."""
+    vendors = Vendor.objects.all()
+    if not roles_of(user) & SEE_ALL_ROLES:
+        visible = Subscription.objects.filter(department__in=visible_departments(user))
+        vendors = vendors.filter(pk__in=visible.values("vendor_id"))
+    return vendors.order_by("name")
+
+
+def seat_holders(*, user: Any) -> QuerySet[Person]:
+    """The people the user may name in a seat filter: those of their departments (the
+    directory's scope) and those holding a seat of one of their subscriptions (whom the seat
+    lists already name)."""
+    if roles_of(user) & SEE_ALL_ROLES:
+        return Person.objects.all()
+    visible = visible_departments(user)
+    holders = Seat.objects.filter(subscription__department__in=visible).values("person_id")
+    return Person.objects.filter(Q(department__in=visible) | Q(pk__in=holders))
 
 
 def vendor_list(*, user: Any) -> QuerySet[Vendor]:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from config.filtersets import NOT_AVAILABLE
 from config.navigation import DIRECTORY_ROLES
+from org.models import Department
 from org.permissions import role_required, signed_in_user
 from org.scoping import managed_departments, visible_departments
 from renewals import calendar as cal
@@ -26,15 +30,30 @@ def _month(value: str | None) -> dt.date:
         return timezone.localdate().replace(day=1)
 
 
+def _department(
+    request: HttpRequest, departments: list[Department]
+) -> tuple[int | None, list[str]]:
+    """?department=: one of the user's departments, or all of them with the list pages' error
+    (another department's id is refused exactly like one that does not exist)."""
+    field = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", ""), *((d.pk, d.name) for d in departments)],
+        error_messages=NOT_AVAILABLE,
+    )
+    try:
+        return field.clean(request.GET.get("department", "")), []
+    except ValidationError as error:
+        return None, list(error.messages)
+
+
 @require_GET
 @role_required(*DIRECTORY_ROLES)
 def calendar_month(request: HttpRequest) -> HttpResponse:
     month = _month(request.GET.get("month"))
     departments = list(visible_departments(request.user).order_by("code"))
-    try:
-        department_id = int(request.GET.get("department") or 0) or None
-    except ValueError:
-        department_id = None
+    department_id, department_errors = _department(request, departments)
     # The grid, or the list (?view=list, kept by every link of the page).
     view = "list" if request.GET.get("view") == "list" else "grid"
     today = timezone.localdate()
@@ -62,6 +81,7 @@ def calendar_month(request: HttpRequest) -> HttpResponse:
             "today": today,
             "departments": departments,
             "department_id": department_id,
+            "department_errors": department_errors,
             "feed_url": feed_url,
             # "Renewal request ›" only where the user may start one (no link to a 403).
             "may_renew": set(managed_departments(request.user).values_list("pk", flat=True)),

@@ -17,7 +17,7 @@ from config.exports import SafeTableExport
 from config.navigation import DIRECTORY_ROLES
 from org.models import Person
 from org.permissions import role_required
-from org.roles import Role, has_role
+from org.roles import SEE_ALL_ROLES, Role, has_role
 from org.scoping import can_manage_department, visible_departments
 from renewals.filters import SubscriptionFilter
 from renewals.models import (
@@ -292,17 +292,24 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     cutoff = subs.idle_cutoff()
+    # Only seats of subscriptions the user may see: a person of the user's department may hold
+    # seats of other departments' tools, which stay out of sight like on the API.
     seats = (
-        person.seats.select_related(
-            "subscription", "subscription__vendor", "subscription__department"
-        )
+        person.seats.filter(subscription__in=subs.visible_subscriptions(user=request.user))
+        .select_related("subscription", "subscription__vendor", "subscription__department")
         .prefetch_related("modules")
         .order_by("revoked_on", "subscription__ref")
     )
     return render(
         request,
         "renewals/person_detail.html",
-        {"person": person, "seats": seats, "idle_cutoff": cutoff},
+        {
+            "person": person,
+            "seats": seats,
+            "idle_cutoff": cutoff,
+            # Said to everyone who does not see every department, whatever the person holds.
+            "seats_scoped": not has_role(request.user, *SEE_ALL_ROLES),
+        },
     )
 
 
