@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -101,6 +102,19 @@ class _IsoDateTimeField(django_filters.fields.IsoDateTimeField):
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = _IsoDateTimeField
+
+
+class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+    """An id in a body, among the request user's objects (``scope(user)``): another department's
+    object is refused exactly like one that does not exist (the filters' rule). ``queryset``
+    names the model for the schema."""
+
+    def __init__(self, *, scope: Callable[[Any], Any], **kwargs: Any) -> None:
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> Any:
+        return self.scope(self.context["request"].user)
 
 
 class Conflict(exceptions.APIException):

@@ -14,7 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import LOOKUP, api_schema, roles
+from config.api import LOOKUP, ScopedPrimaryKeyField, api_schema, roles
 from config.filtersets import ScopedIdFilter, set_queryset
 from config.navigation import DIRECTORY_ROLES
 from org import selectors, services
@@ -44,7 +44,8 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet[Department]):
 
 
 class PersonSerializer(serializers.ModelSerializer[Person]):
-    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
+    # A department the user cannot see is refused like one that does not exist.
+    department = ScopedPrimaryKeyField(queryset=Department.objects.all(), scope=visible_departments)
 
     class Meta:
         model = Person

@@ -14,7 +14,14 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import CONFLICT, LOOKUP, BooleanFilter, api_schema, roles
+from config.api import (
+    CONFLICT,
+    LOOKUP,
+    BooleanFilter,
+    ScopedPrimaryKeyField,
+    api_schema,
+    roles,
+)
 from config.filtersets import ScopedIdFilter, set_queryset
 from config.navigation import DIRECTORY_ROLES
 from org.models import Person, User
@@ -325,7 +332,11 @@ class RequestSerializer(serializers.ModelSerializer[RenewalRequest]):
     """What a request proposes; status, amounts, approvers and department are the workflow's
     and are never taken from the client."""
 
-    subscription = serializers.PrimaryKeyRelatedField(queryset=Subscription.objects.all())
+    # Only subscriptions the user sees exist for them (the service checks "manage").
+    subscription = ScopedPrimaryKeyField(
+        queryset=Subscription.objects.all(),
+        scope=lambda user: visible_subscriptions(user=user),
+    )
     pending_steps = StepSerializer(many=True, read_only=True)
     quotes = QuoteSerializer(many=True, read_only=True)
 
@@ -350,12 +361,8 @@ class RequestSerializer(serializers.ModelSerializer[RenewalRequest]):
         }
 
     def validate_subscription(self, subscription: Subscription) -> Subscription:
-        # Only subscriptions the user sees exist for them (the service checks "manage").
         if self.instance is not None and subscription.pk != self.instance.subscription_id:
             raise serializers.ValidationError(_("A request stays with its subscription."))
-        user = self.context["request"].user
-        if not visible_subscriptions(user=user).filter(pk=subscription.pk).exists():
-            raise serializers.ValidationError(_("No subscription with this id."))
         return subscription
 
 

@@ -383,3 +383,34 @@ def test_a_persons_page_lists_only_the_seats_the_viewer_may_see(
         }
         assert "Secret tool of B" in page.content.decode()
     assert clients["head_b"].get(url).status_code == 404
+
+
+# --- ids in bodies ---------------------------------------------------------------------------
+
+
+def _scrubbed(response: Any, pk: int) -> tuple[int, str]:
+    """Status and body, the id sent replaced (DRF's 'Invalid pk "5"' repeats it)."""
+    return response.status_code, response.content.decode().replace(str(pk), "ID")
+
+
+def test_an_id_of_another_department_in_a_body_is_refused_like_a_missing_one(
+    cast: Cast, world: World, clients: dict[str, Client]
+) -> None:
+    """Opening a request (subscription) and adding a person (department) through the API."""
+    cases = [
+        ("/api/v1/requests/", "subscription", Subscription, {}),
+        ("/api/v1/people/", "department", Department, {"employee_no": "E-new", "name": "新人"}),
+    ]
+    for url, name, model, extra in cases:
+        for role in ("head_a", "head_b", "software_admin"):
+            client = clients[role]
+            missing = nonexistent(model)
+            expected = _scrubbed(
+                client.post(url, {**extra, name: missing}, content_type="application/json"),
+                missing,
+            )
+            assert expected[0] == 400, (url, role)
+            for pk in world.forbidden(role, model):
+                answer = client.post(url, {**extra, name: pk}, content_type="application/json")
+                assert _scrubbed(answer, pk) == expected, (url, role)
+    assert not Person.objects.filter(employee_no="E-new").exists()
