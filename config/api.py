@@ -104,7 +104,7 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = _IsoDateTimeField
 
 
-class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     """An id in a body, among the request user's objects (``scope(user)``): another department's
     object is refused exactly like one that does not exist (the filters' rule). ``queryset``
     names the model for the schema."""

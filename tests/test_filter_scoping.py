@@ -155,7 +155,7 @@ def _related_model(model: type[Model], path: str) -> type[Model] | None:
             return None
         if not found.is_relation or found.related_model is None:
             return None
-        model = found.related_model  # type: ignore[assignment]
+        model = found.related_model
     return model
 
 
@@ -165,6 +165,7 @@ def _values(choices: Any) -> set[int]:
 
 def _id_filter(name: str, form_field: forms.Field, model: type[Model] | None) -> IdFilter | None:
     if isinstance(form_field, forms.ModelChoiceField):
+        assert form_field.queryset is not None
         return IdFilter(name, form_field.queryset.model, None, form_field)
     if model is None:
         return None
@@ -341,6 +342,7 @@ def test_every_filterset_is_checked_by_an_api_endpoint_or_a_listed_page(
             used.add(type(filterset))
 
     def subclasses(cls: type) -> Iterator[type]:
+        sub: type
         for sub in cls.__subclasses__():
             yield sub
             yield from subclasses(sub)
