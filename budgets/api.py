@@ -16,7 +16,7 @@ from budgets.selectors import (
     department_budgets,
     signed_amount,
 )
-from config.api import LOOKUP, IsoDateTimeFilter, api_schema, roles
+from config.api import LOOKUP, IntegerFilter, IsoDateTimeFilter, api_schema, roles
 from config.filtersets import ScopedIdFilter, set_queryset
 from config.navigation import BUDGET_ROLES
 from org.models import Department
@@ -78,7 +78,7 @@ class BudgetSerializer(serializers.ModelSerializer[Budget]):
 
 class BudgetFilter(django_filters.FilterSet):
     department = ScopedIdFilter(model=Department)
-    year = django_filters.NumberFilter()
+    year = IntegerFilter()
 
     class Meta:
         model = Budget

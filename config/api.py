@@ -88,6 +88,12 @@ class BooleanFilter(django_filters.BooleanFilter):
     field_class = _StrictBooleanField
 
 
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number of the API: ``?year=1.5`` is a 400, not a filter on a decimal."""
+
+    field_class = forms.IntegerField
+
+
 class _IsoDateTimeField(django_filters.fields.IsoDateTimeField):
     """An ISO 8601 date and time whose offset exists on Earth (UTC-12:00 to +14:00): PostgreSQL
     refuses offsets of 16 hours and more with an error (a 500 before this check)."""
