@@ -18,6 +18,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from budgets import services as budget_services
 from budgets.models import LedgerEntry
@@ -265,7 +266,7 @@ def test_a_quote_whose_rate_is_not_a_row_of_the_table_is_invalid(
         ("CNY", Decimal("0.0001"), None),
     ):
         quote = Quote(currency=currency, rate_to_base=rate, rate_valid_from=day, **fields)
-        with pytest.raises(ValidationError, match="rates table"):
+        with translation.override("en"), pytest.raises(ValidationError, match="rates table"):
             quote.full_clean()
     Quote(
         currency="USD", rate_to_base=Decimal("7.2"), rate_valid_from=RATE_DAY, **fields
