@@ -12,8 +12,10 @@ import sys
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from pypdf import PdfWriter
 
 from contracts import services
@@ -296,6 +298,15 @@ def test_encrypted_pdfs_are_refused(user_password: str) -> None:
     assert judge(content) == {"refused": "encrypted", "kind": "", "detail": ""}
 
 
+@pytest.fixture(autouse=True)
+def english(settings: Any) -> Any:
+    """The messages are compared in English (the catalogue translates them; the default
+    language is zh-hans)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 # --- parser bombs ------------------------------------------------------------------------------
 
 
@@ -355,6 +366,7 @@ def test_a_refused_pdf_says_why_and_leaves_nothing_stored(
 ) -> None:
     content, message = THROUGH_UPLOAD[case]
     client = client_for(cast.it_admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the messages below are the English ones
     response = upload(client, contract, "合同.pdf", content)
     assert response.status_code == 302
     page = client.get(contract.get_absolute_url()).content.decode()
@@ -365,7 +377,7 @@ def test_a_refused_pdf_says_why_and_leaves_nothing_stored(
 def test_the_service_refuses_whoever_calls_it(cast: Cast, contract: Contract) -> None:
     # Pages, the demo seeding and commands all store files through document_upload.
     upload_file = SimpleUploadedFile("x.pdf", ACTIVE["open action JavaScript"][0])
-    with pytest.raises(ValidationError, match="JavaScript"):
+    with translation.override("en"), pytest.raises(ValidationError, match="JavaScript"):
         services.document_upload(
             contract=contract, user=cast.it_admin, upload=upload_file, kind="main"
         )
