@@ -17,6 +17,8 @@ SYSTEM_ROLES = frozenset({Role.IT_ADMIN, Role.AUDITOR})
 IMPORT_ROLES = frozenset({Role.IT_ADMIN, Role.SOFTWARE_ADMIN})
 APPROVER_ROLES = frozenset({Role.DEPARTMENT_HEAD, Role.FINANCE, Role.IT_ADMIN})
 BUDGET_ROLES = frozenset({Role.FINANCE, Role.AUDITOR, Role.IT_ADMIN, Role.DEPARTMENT_HEAD})
+# The exchange-rates table: finance and IT admins keep it, auditors read it.
+RATE_ROLES = frozenset({Role.FINANCE, Role.IT_ADMIN, Role.AUDITOR})
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,14 @@ NAVIGATION: list[NavItem] = [
         "renewals:tier-list",
         "signpost-split",
         DIRECTORY_ROLES,
+        manage=True,
+    ),  # fmt: skip
+    NavItem(
+        "rates",
+        _("Exchange rates"),
+        "renewals:rate-list",
+        "currency-exchange",
+        RATE_ROLES,
         manage=True,
     ),  # fmt: skip
     NavItem("system", _("System status"), "system-status", "activity", SYSTEM_ROLES, manage=True),

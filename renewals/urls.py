@@ -1,6 +1,6 @@
 from django.urls import path
 
-from renewals import urls_briefings, urls_cleanup, urls_risks, urls_suggestions
+from renewals import urls_briefings, urls_cleanup, urls_rates, urls_risks, urls_suggestions
 from renewals.views import (
     bulk,
     calendar,
@@ -75,5 +75,5 @@ urlpatterns = [
 ]
 
 # Reports and oversight (#8): each part keeps its URLs in its own module.
-for _part in (urls_briefings, urls_cleanup, urls_risks, urls_suggestions):
+for _part in (urls_briefings, urls_cleanup, urls_rates, urls_risks, urls_suggestions):
     urlpatterns += _part.urlpatterns

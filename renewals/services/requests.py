@@ -32,6 +32,7 @@ from renewals.models import (
     AlertDelivery,
     ApprovalStep,
     Assessment,
+    CurrencyRate,
     Purpose,
     Quote,
     QuoteModule,
@@ -83,15 +84,16 @@ QUOTE_FIELDS = (
 )
 
 
-def quote_rate(quote: Quote, *, on: dt.date | None = None) -> None:
+def quote_rate(quote: Quote, *, on: dt.date | None = None, lock: bool = False) -> None:
     """Set the quote's rate from the rates table (kept by finance): 1 for the base currency,
     else the table's latest rate of its currency on ``on`` (today) and that row's date. Never
     from the requester (a form, the API or a script): with no recorded rate the quote is refused
-    (translated) and the caller's transaction writes nothing."""
+    (translated) and the caller's transaction writes nothing. With ``lock`` (inside the saving
+    transaction) the rate's row stays locked until the quote commits (see _locked_rate_row)."""
     if quote.currency == settings.BASE_CURRENCY:
         quote.rate_to_base, quote.rate_valid_from = Decimal(1), None
         return
-    row = rate_row(quote.currency, on)
+    row = _locked_rate_row(quote.currency, on) if lock else rate_row(quote.currency, on)
     if row is None:
         raise ValidationError(
             _(
@@ -102,6 +104,26 @@ def quote_rate(quote: Quote, *, on: dt.date | None = None) -> None:
             code="no_rate",
         )
     quote.rate_to_base, quote.rate_valid_from = row.rate_to_base, row.valid_from
+
+
+def _locked_rate_row(currency: str, on: dt.date | None) -> CurrencyRate | None:
+    """The rate in force, its row locked FOR NO KEY UPDATE. Race: finance correcting or deleting
+    the rate (services.rates locks it FOR UPDATE, then checks no quote records it) while a quote
+    takes it; whoever locks second sees the other's committed work. A row changed or deleted
+    while we waited is looked up again."""
+    for _attempt in range(3):
+        row = rate_row(currency, on)
+        if row is None:
+            return None
+        same = {"currency": row.currency, "valid_from": row.valid_from}
+        locked = (
+            CurrencyRate.objects.select_for_update(no_key=True)
+            .filter(pk=row.pk, rate_to_base=row.rate_to_base, **same)
+            .first()
+        )
+        if locked is not None:
+            return locked
+    return None
 
 
 # Set by quote_rate from the rates table, never from what a caller sends.
@@ -209,7 +231,7 @@ def request_create(
         term_months=term_months(start, end),
         notes=_("Current price, from the inventory."),
     )
-    quote_rate(incumbent)  # refused (nothing written) when the table has no rate for it
+    quote_rate(incumbent, lock=True)  # refused (nothing written) when the table has no rate for it
     incumbent.full_clean()
     incumbent.save()
     # Like for like: the incumbent's quote includes the modules the subscription pays for.
@@ -270,7 +292,7 @@ def quote_save(
     for field in QUOTE_FIELDS:
         if field in data:
             setattr(quote, field, data[field])
-    quote_rate(quote)
+    quote_rate(quote, lock=True)
     quote.full_clean()
     changed = quote.pk is None or any(getattr(quote, f) != v for f, v in before.items())
     quote.save()
@@ -416,7 +438,7 @@ def _freeze(request: RenewalRequest, today: dt.date | None) -> None:
         # Today's rate from the table (recorded on the quote), and the quote's cost over the
         # proposed term: tiers and the budget see the whole term, converted.
         before = (quote.rate_to_base, quote.rate_valid_from)
-        quote_rate(quote, on=today)
+        quote_rate(quote, on=today, lock=True)
         if (quote.rate_to_base, quote.rate_valid_from) != before:
             quote.save(update_fields=list(RATE_FIELDS))
         months = term_months(request.proposed_term_start, request.proposed_term_end)
