@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -44,6 +45,7 @@ def rate_list(request: HttpRequest) -> HttpResponse:
             "chosen": currency,
             "querystring": f"currency={currency}" if currency else "",
             "in_force": selectors.in_force_ids(),
+            "today": timezone.localdate(),
             "can_edit": has_role(request.user, *WRITE_ROLES),
         },
     )

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from config.navigation import NAVIGATION
 from org.models import User
-from renewals.models import ApprovalStep, RenewalRequest
+from renewals.models import ApprovalStep, CurrencyRate, RenewalRequest
 from renewals.services import requests as request_services
 from tests.conftest import Cast
 from tests.helpers import contract_with_document
@@ -101,6 +101,8 @@ def scene(cast: Cast) -> Scene:
     request = request_services.request_submit(request=request, user=cast.software_admin)
     step = ApprovalStep.objects.get(request=request, status="pending")
     document = contract_with_document(cast.it_admin, subscription, number="HT-2027-001")
+    # A row on the exchange-rates page (its table stacks into cards on phones).
+    CurrencyRate.objects.create(currency="USD", rate_to_base=Decimal("7.2345"), valid_from=today)
     return Scene(request=request, step=step, contract_pk=document.contract_id)
 
 
@@ -124,6 +126,8 @@ def main_pages(user: User, cast: Cast, scene: Scene) -> list[str]:
         pages.append("/briefings/")
     if "suggestions" in may:
         pages.append("/suggestions/")
+    if "rates" in may:
+        pages.append("/exchange-rates/")
     return pages
 
 
