@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+import environ
 import psutil
 import psycopg
 import pytest
@@ -886,7 +887,13 @@ def _app_role_attempts(app_url: str) -> dict[str, str]:
         "switch triggers off": "SET session_replication_role = replica",
     }
     answers = {}
-    with psycopg.connect(app_url, autocommit=True) as conn:
+    # Read the way the app reads it (django-environ): the private cluster's URL names a socket
+    # directory (postgres://user@//path/name), which libpq's own URI parser takes as a database.
+    cfg = environ.Env.db_url_config(app_url)
+    params = {"host": cfg["HOST"], "port": cfg["PORT"] or None, "user": cfg["USER"]}
+    with psycopg.connect(
+        dbname=cfg["NAME"], password=cfg["PASSWORD"], autocommit=True, **params
+    ) as conn:
         for what, sql in attempts.items():
             try:
                 conn.execute(sql)
