@@ -36,6 +36,12 @@ from renewals.selectors.subscriptions import vendor_list, visible_subscriptions
 # text is cut, and the page says so).
 MAX_LENGTH = 100
 SHOWN = 5  # rows per group
+# The columns a hit shows (a group joins and counts every matching row before it takes five).
+SUBSCRIPTION_HIT_FIELDS = ("ref", "product", "edition", "vendor__name", "department__name")
+CONTRACT_HIT_FIELDS = (
+    "number", "counterparty", "valid_from", "valid_to",
+    "subscription__product", "subscription__vendor__name", "subscription__department__name",
+)  # fmt: skip
 # Control characters (NUL included: PostgreSQL refuses it in text) and Unicode's non-characters.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
@@ -152,7 +158,11 @@ def global_search(*, user: Any, raw: str) -> Results:
             _group(
                 "subscriptions",
                 _("Subscriptions"),
-                search_subscriptions(visible_subscriptions(user=user), text),
+                search_subscriptions(visible_subscriptions(user=user), text)
+                # What a hit shows, no more: every matching row is joined and counted.
+                .select_related(None)
+                .select_related("vendor", "department")
+                .only(*SUBSCRIPTION_HIT_FIELDS),
                 ("vendor__name", "product", "ref"),
                 _subscription_hit,
                 _list_url("renewals:subscription-list", text),
@@ -181,7 +191,7 @@ def global_search(*, user: Any, raw: str) -> Results:
             _group(
                 "contracts",
                 _("Contracts"),
-                contract_search(contract_list(user=user), text),
+                contract_search(contract_list(user=user), text).only(*CONTRACT_HIT_FIELDS),
                 ("-valid_to", "-pk"),
                 lambda c: Hit(
                     f"{c.number} · {c.subscription.display_name}",

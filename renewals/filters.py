@@ -8,7 +8,7 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet, Value
+from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from config.filtersets import NOT_AVAILABLE, set_choices
 from org.scoping import visible_departments
 from renewals.models import Subscription, Vendor
+from renewals.models.subscriptions import grams, query_grams
 from renewals.selectors.subscriptions import idle_seats, visible_vendors
 
 WINDOWS = [
@@ -35,22 +36,25 @@ def search_subscriptions(queryset: QuerySet[Subscription], value: str) -> QueryS
 
 def matching_subscriptions(value: str) -> QuerySet[Subscription, Any]:
     """The ids of the subscriptions whose reference, product or edition (one lower-cased column,
-    Subscription.search_text), vendor's name or a tag match ``value``.
+    Subscription.search_text, its pieces GIN-indexed), vendor's name or a tag match ``value``.
 
     The three ways to match are a UNION of three index- or column-friendly reads, not an OR in
     one WHERE: PostgreSQL estimates an OR holding a sub-select at half the table and then walks
     every subscription vendor by vendor (20 ms at 10,000 subscriptions instead of 3). The vendors
     are matched once (a few dozen rows) instead of joining each subscription's."""
     everything = Subscription.objects.order_by()
-    return (
-        everything.filter(search_text__contains=Lower(Value(value)))
-        .values("pk")
-        .union(
-            everything.filter(
-                vendor__in=Vendor.objects.filter(name__icontains=value).values("pk")
-            ).values("pk"),
-            everything.filter(tags__contains=[value]).values("pk"),
-        )
+    folded = Lower(Value(value))
+    by_text = everything.filter(search_text__contains=folded)
+    # Candidates from the GIN index of the rows' one- and two-character pieces (every piece of
+    # the text is among a matching row's), LIKE decides.
+    by_text = by_text.alias(grams=grams(F("search_text"))).filter(
+        grams__contains=query_grams(folded)
+    )
+    return by_text.values("pk").union(
+        everything.filter(
+            vendor__in=Vendor.objects.filter(name__icontains=value).values("pk")
+        ).values("pk"),
+        everything.filter(tags__contains=[value]).values("pk"),
     )
 
 

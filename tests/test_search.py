@@ -236,10 +236,14 @@ def test_subscription_search_matches_each_field_in_any_case_and_never_across_fie
         return search_subscriptions(Subscription.objects.all(), text).filter(pk=sub.pk).exists()
 
     assert found("qk-7") and found("LEDGER") and found("team") and found("quokka")
+    # One character (read from the index's one-character pieces) and two.
+    assert found("7") and found("L") and found("ed") and not found("z")
     assert found("finance-tools")
     assert not found("QK-7Ledger") and not found("qk-7 ledger") and not found("LedgerTeam")
     Subscription.objects.filter(pk=sub.pk).update(product="Wallaby Books")
     assert found("wallaby") and not found("ledger")
+    Subscription.objects.filter(pk=sub.pk).update(product="飞书项目管理")
+    assert found("飞") and found("飞书") and found("项目管理") and not found("书飞")
     # LIKE's wildcards in the text are plain characters.
     assert not found("%") and not found("_")
 
