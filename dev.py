@@ -394,7 +394,13 @@ def cmd_start(argv: list[str]) -> int:
 # wait on other processes (Chromium, the start command, the deploy guide's nginx/gunicorn/worker)
 # and everything else. Each has its own test database; their outputs are printed one after the
 # other, then one closing line with the totals.
-SLOW_SHARD = ["tests/e2e", "tests/test_deploy.py", "tests/test_start_command.py"]
+SLOW_SHARD = [
+    "tests/e2e",
+    "tests/test_deploy.py",
+    "tests/test_start_command.py",
+    # Real worker processes and clusters killed mid-send, waiting out leases (about 85 s).
+    "tests/renewals/test_alert_leases.py",
+]
 
 
 def run_pytest_shards(py: str, env: dict[str, str]) -> int:
