@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from org.models import User
 from org.roles import Role
@@ -213,9 +214,12 @@ def _in_threads(count: int, work: Any) -> list[Any]:
     barrier = threading.Barrier(count)
 
     def run(i: int) -> Any:
+        # A new thread starts in the default language (zh-hans); the messages compared are the
+        # English ones.
         try:
             barrier.wait()
-            return work(i)
+            with translation.override("en"):
+                return work(i)
         finally:
             connection.close()
 
