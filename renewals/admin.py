@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
@@ -27,6 +29,7 @@ from renewals.models import (
     Suggestion,
     Vendor,
 )
+from renewals.services.rates import rate_in_use
 
 
 @admin.register(Vendor)
@@ -87,8 +90,23 @@ class MonthlyUsageAdmin(admin.ModelAdmin):
 
 @admin.register(CurrencyRate)
 class CurrencyRateAdmin(admin.ModelAdmin):
+    """Rates are kept on *Manage → Exchange rates*; here, as there, a rate a quote or a request
+    records is read-only (the amount that chose the approvers was converted with it)."""
+
     list_display = ("currency", "rate_to_base", "valid_from")
     list_filter = ("currency",)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and not (obj and rate_in_use(obj))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and not (obj and rate_in_use(obj))
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # "Delete selected" would not ask each rate whether it is in use.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 @admin.register(ImportJob)

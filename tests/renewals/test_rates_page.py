@@ -312,3 +312,28 @@ def test_the_menu_links_the_page_only_for_those_who_may_open_it(
 ) -> None:
     page = client_for(getattr(cast, role)).get("/").content.decode()
     assert (f'href="{LIST}"' in page) is shown
+
+
+def test_the_admin_keeps_a_used_rate_read_only_too(cast: Cast) -> None:
+    """The Django admin (staff) may not change or delete a rate a quote records either, and has
+    no bulk delete that would skip the check; an unused rate stays editable there."""
+    rate, _request = _usd_quote(cast)
+    unused = CurrencyRate.objects.create(
+        currency="EUR", rate_to_base=Decimal("7.8"), valid_from=DAY
+    )
+    client = client_for(cast.it_admin)  # a superuser
+    change = reverse("admin:renewals_currencyrate_change", args=[rate.pk])
+    response = client.post(change, {"currency": "USD", "rate_to_base": "0.0001", "valid_from": DAY})
+    assert response.status_code == 403
+    assert (
+        client.post(
+            reverse("admin:renewals_currencyrate_delete", args=[rate.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    rate.refresh_from_db()
+    assert rate.rate_to_base == Decimal("7.2")
+    page = client.get(reverse("admin:renewals_currencyrate_changelist")).content.decode()
+    assert "delete_selected" not in page
+    editable = client.get(reverse("admin:renewals_currencyrate_change", args=[unused.pk]))
+    assert editable.status_code == 200 and 'name="_save"' in editable.content.decode()
