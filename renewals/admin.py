@@ -29,7 +29,7 @@ from renewals.models import (
     Suggestion,
     Vendor,
 )
-from renewals.services.rates import rate_in_use
+from renewals.rates.services import rate_in_use
 
 
 @admin.register(Vendor)

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from renewals import urls_briefings, urls_cleanup, urls_rates, urls_risks, urls_suggestions
+from renewals import urls_briefings, urls_cleanup, urls_risks, urls_suggestions
+from renewals.rates import urls as urls_rates
 from renewals.views import (
     bulk,
     calendar,

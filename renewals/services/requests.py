@@ -108,7 +108,7 @@ def quote_rate(quote: Quote, *, on: dt.date | None = None, lock: bool = False) -
 
 def _locked_rate_row(currency: str, on: dt.date | None) -> CurrencyRate | None:
     """The rate in force, its row locked FOR NO KEY UPDATE. Race: finance correcting or deleting
-    the rate (services.rates locks it FOR UPDATE, then checks no quote records it) while a quote
+    the rate (renewals.rates.services locks it FOR UPDATE, then checks no quote records it) while a quote
     takes it; whoever locks second sees the other's committed work. A row changed or deleted
     while we waited is looked up again."""
     for _attempt in range(3):

@@ -24,7 +24,7 @@ from django.utils import translation
 from org.models import User
 from org.roles import Role
 from renewals.models import CurrencyRate, Quote, RenewalRequest
-from renewals.services import rates as rate_services
+from renewals.rates import services as rate_services
 from renewals.services import requests as request_services
 from tests.conftest import Cast, make_user
 

@@ -15,10 +15,9 @@ from budgets.money import parse_currency
 from config.navigation import RATE_ROLES
 from org.permissions import role_required
 from org.roles import Role, has_role
-from renewals.forms_rates import RateForm
 from renewals.models import CurrencyRate
-from renewals.selectors import rates as selectors
-from renewals.services import rates as services
+from renewals.rates import selectors, services
+from renewals.rates.forms import RateForm
 
 READ_ROLES = tuple(RATE_ROLES)
 WRITE_ROLES = (Role.FINANCE, Role.IT_ADMIN)

@@ -3,7 +3,7 @@ namespace."""
 
 from django.urls import URLPattern, path
 
-from renewals.views import rates
+from renewals.rates import views as rates
 
 urlpatterns: list[URLPattern] = [
     path("exchange-rates/", rates.rate_list, name="rate-list"),
