@@ -309,7 +309,7 @@ def cmd_start(argv: list[str]) -> int:
     # the database migrates instead of inside the demo's first PDF (font_path() locks the build).
     font = subprocess.Popen(
         [str(VENV_PY), "-c", "import django; django.setup(); "
-         "from config.pdf import font_path; font_path()"],
+         "from core.pdf import font_path; font_path()"],
         cwd=ROOT, env={**env, "LOG_LEVEL": "WARNING"},
     )  # fmt: skip
     say("bringing the database schema up to date (migrate)")
@@ -399,7 +399,7 @@ SLOW_SHARD = [
     "tests/test_deploy.py",
     "tests/test_start_command.py",
     # Real worker processes and clusters killed mid-send, waiting out leases (about 85 s).
-    "tests/renewals/test_alert_leases.py",
+    "tests/renewals/alerts/test_alert_leases.py",
 ]
 
 

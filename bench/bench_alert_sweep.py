@@ -35,8 +35,9 @@ def main() -> None:
     from bench.generate import generate_inventory, generate_org
     from org import services
     from org.models import Department
-    from renewals.models import AlertDelivery, Subscription
-    from renewals.services import alerts
+    from renewals.alerts import services as alerts
+    from renewals.alerts.models import AlertDelivery
+    from renewals.inventory.models import Subscription
 
     today = dt.date(2026, 11, 26)
 

@@ -37,15 +37,10 @@ def build(count: int, today: dt.date) -> int:
 
     from budgets import services as budget_services
     from org.models import Department, Person, User
-    from renewals.models import (
-        Briefing,
-        Module,
-        MonthlyUsage,
-        Seat,
-        Subscription,
-        Vendor,
-    )
-    from renewals.selectors.usage import add_months, month_start
+    from renewals.inventory.models import Module, Subscription, Vendor
+    from renewals.reports.models import Briefing
+    from renewals.usage.models import MonthlyUsage, Seat
+    from renewals.usage.selectors import add_months, month_start
 
     with transaction.atomic():
         department, _ = Department.objects.get_or_create(
@@ -138,12 +133,12 @@ def main() -> None:
     from django.utils import timezone, translation
     from pypdf import PdfReader
 
-    from config.pdf import font_path, render_pdf
+    from core.pdf import font_path, render_pdf
     from org.models import Department
-    from renewals.models import Briefing
-    from renewals.selectors.briefings import briefing_figures
-    from renewals.selectors.usage import add_months, month_start
-    from renewals.services import briefings
+    from renewals.reports import services as briefings
+    from renewals.reports.models import Briefing
+    from renewals.reports.selectors.briefings import briefing_figures
+    from renewals.usage.selectors import add_months, month_start
 
     today = timezone.localdate()
     month = add_months(month_start(today), -1)

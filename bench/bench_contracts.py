@@ -58,7 +58,7 @@ def generate(count: int, seed: int = 7) -> str:
 
     from contracts import search
     from org.models import User
-    from renewals.models import Subscription
+    from renewals.inventory.models import Subscription
 
     rng = random.Random(seed)  # noqa: S311 - benchmark data
     words = vocabulary(rng)

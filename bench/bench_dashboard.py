@@ -11,7 +11,7 @@ pass --usage-rows to change), and a previous term per subscription whose renewal
 
 Prints the dashboard's median latency, each as a ratio to a trivial signed-in page measured in
 the same rounds (target <= 3x), and the query counts with 10 and with N subscriptions (which must
-not differ), for the three ways a view finds the figures (renewals.selectors.kpis, "Stored
+not differ), for the three ways a view finds the figures (renewals.reports.selectors.kpis, "Stored
 figures"):
 
 - warm: the scope's figures are stored and recent (IT admin: every department; a head);
@@ -86,7 +86,7 @@ def main() -> None:
     from bench.generate import generate_inventory, generate_org
     from org import services
     from org.models import Department
-    from renewals.selectors import kpis
+    from renewals.reports.selectors import kpis
 
     call_command("createcachetable", verbosity=0)  # bench.common migrates only
     settings.ALLOWED_HOSTS = ["testserver"]

@@ -37,7 +37,7 @@ def main() -> None:
 
     from bench.generate import generate_inventory, generate_org
     from org import services
-    from renewals.models import Subscription
+    from renewals.inventory.models import Subscription
 
     settings.ALLOWED_HOSTS = ["testserver"]
     user, _ = services.user_upsert(username="bench-it", display_name="Bench IT", roles=["it_admin"])

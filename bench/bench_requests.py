@@ -33,7 +33,9 @@ def make_requests(count: int) -> None:
     from django.db import connection
 
     from org.models import User
-    from renewals.models import ApprovalStep, RenewalRequest, Subscription
+    from renewals.inventory.models import Subscription
+    from renewals.requests.models.approvals import ApprovalStep
+    from renewals.requests.models.requests import RenewalRequest
 
     requester = User.objects.get(username="bench-swadmin")
     subs = list(Subscription.objects.order_by("pk")[:count])
@@ -94,10 +96,10 @@ def main() -> None:
 
     from bench.generate import generate_inventory, generate_org
     from org import services
-    from renewals.models import RenewalRequest
-    from renewals.selectors.requests import usage_evidence
-    from renewals.services.requests import QUOTE_FIELDS  # noqa: F401 - the services load
-    from renewals.services.tiers import tiers_ensure_defaults
+    from renewals.requests.models.requests import RenewalRequest
+    from renewals.requests.selectors.requests import usage_evidence
+    from renewals.requests.services.requests import QUOTE_FIELDS  # noqa: F401 - the services load
+    from renewals.requests.services.tiers import tiers_ensure_defaults
 
     settings.ALLOWED_HOSTS = ["testserver"]
     tiers_ensure_defaults()

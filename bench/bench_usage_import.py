@@ -42,8 +42,9 @@ def main() -> None:
     from bench.generate import generate_inventory, generate_org
     from config import embedded_pg
     from org.models import User
-    from renewals.models import ImportJob, MonthlyUsage
-    from renewals.services import imports
+    from renewals.imports import services as imports
+    from renewals.imports.models import ImportJob
+    from renewals.usage.models import MonthlyUsage
 
     generate_org(departments=8, people=2000, seed=1)
     generate_inventory(

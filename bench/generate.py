@@ -24,9 +24,9 @@ from bench.common import setup_django, timed  # noqa: E402
 
 def allow_truncate(cursor: Any) -> None:
     """The CASCADE below reaches the budget ledger and request trails, whose TRUNCATE guard
-    (config.db_guards) this transaction lifts: the generator replaces the benchmark database's
+    (core.db_guards) this transaction lifts: the generator replaces the benchmark database's
     data on purpose."""
-    from config.db_guards import ALLOW_SETTING
+    from core.db_guards import ALLOW_SETTING
 
     cursor.execute(f"SET LOCAL {ALLOW_SETTING} = 'on'")
 
@@ -82,8 +82,8 @@ def generate_inventory(
     from django.db import connection, transaction
 
     from org.models import Department, Person
-    from renewals.demo import CATALOGUE
-    from renewals.models import Module, Subscription, Vendor
+    from renewals.demo.inventory import CATALOGUE
+    from renewals.inventory.models import Module, Subscription, Vendor
 
     rng = random.Random(seed)  # noqa: S311 - benchmark data
     today = dt.date(2026, 11, 26)

@@ -16,9 +16,9 @@ from budgets.selectors import (
     department_budgets,
     signed_amount,
 )
-from config.api import LOOKUP, IntegerFilter, IsoDateTimeFilter, api_schema, roles
-from config.filtersets import ScopedIdFilter, set_queryset
 from config.navigation import BUDGET_ROLES
+from core.api import LOOKUP, IntegerFilter, IsoDateTimeFilter, api_schema, roles
+from core.filtersets import ScopedIdFilter, set_queryset
 from org.models import Department
 from org.scoping import visible_departments
 

@@ -10,10 +10,10 @@ class BudgetsConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from config import db_guards, db_roles
+        from core import db_guards, db_roles
 
         # After every migrate: TRUNCATE is refused on the ledger, its totals and every audit
-        # table, including those a later migration adds (config.db_guards).
+        # table, including those a later migration adds (core.db_guards).
         post_migrate.connect(
             db_guards.install_after_migrate, sender=self, dispatch_uid="renewaldesk-truncate-guards"
         )

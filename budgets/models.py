@@ -20,7 +20,7 @@ from django.db.models.functions import Round
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from config.audit import audited
+from core.audit import audited
 
 
 @audited()

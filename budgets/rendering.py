@@ -15,8 +15,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from budgets.selectors import DepartmentBudget
-from config.money import format_money
-from config.rows import escape, number_formatter
+from core.money import format_money
+from core.rows import escape, number_formatter
 
 
 def overview_rows_html(

@@ -6,7 +6,7 @@ from config.navigation import items_for
 
 
 def has_seats(user: object) -> bool:
-    from renewals.selectors.home import has_seats as holds_seats
+    from renewals.pages.selectors import has_seats as holds_seats
 
     return holds_seats(user)
 
@@ -23,7 +23,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     current = match.view_name if match else None
     unread = 0
     if request.user.is_authenticated:
-        from renewals.models import Notification
+        from renewals.notify.models import Notification
 
         unread = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
     items = items_for(request.user)

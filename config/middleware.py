@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 from pghistory.middleware import HistoryMiddleware
 
-from config.audit import MASK, looks_secret_name, mask_url
+from core.audit import MASK, looks_secret_name, mask_url
 from org.security import client_ip
 
 

@@ -25,12 +25,12 @@ from config.navigation import DIRECTORY_ROLES
 from contracts.selectors import contract_list, contract_search
 from org.roles import has_role
 from org.selectors import person_list
-from renewals.filters import search_subscriptions
-from renewals.models import Subscription
-from renewals.request_tables import search_requests
-from renewals.selectors.home import active_seats_of
-from renewals.selectors.requests import request_list
-from renewals.selectors.subscriptions import vendor_list, visible_subscriptions
+from renewals.inventory.filters import search_subscriptions
+from renewals.inventory.models import Subscription
+from renewals.inventory.selectors import vendor_list, visible_subscriptions
+from renewals.pages.selectors import active_seats_of
+from renewals.requests.selectors.requests import request_list
+from renewals.requests.tables import search_requests
 
 # The list pages' search fields accept at most this many characters; so does this box (a longer
 # text is cut, and the page says so).

@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Records who changed what on which URL into the audit trail's context (config/audit.py).
+    # Records who changed what on which URL into the audit trail's context (core/audit.py).
     "config.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -103,8 +103,8 @@ TEMPLATES = [
             ],
             # config/ is not an app; its template tags are named here ({% load money %}).
             "libraries": {
-                "money": "config.templatetags.money",
-                "status": "config.templatetags.status",
+                "money": "core.templatetags.money",
+                "status": "core.templatetags.status",
             },
         },
     },
@@ -198,7 +198,7 @@ if OIDC_ENABLED:
     AUTHENTICATION_BACKENDS.append("org.oidc.OIDCBackend")
     LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"
 
-# --- Audit trail (config/audit.py) ------------------------------------------------------------
+# --- Audit trail (core/audit.py) ------------------------------------------------------------
 # Event tables refuse UPDATE and DELETE; only writing requests carry the user/URL context (a GET
 # that writes is still recorded, without it).
 PGHISTORY_APPEND_ONLY = True
@@ -213,19 +213,19 @@ PGTRIGGER_INSTALL_ON_MIGRATE = True
 # in the admin) for other systems; the browser's session for the interactive docs.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "config.api_auth.TokenAuthentication",
+        "core.api_auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "config.api_filters.ScopedFilterBackend",
+        "core.api_filters.ScopedFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="6000/hour")},
     "COERCE_DECIMAL_TO_STRING": True,
@@ -327,7 +327,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Cache -----------------------------------------------------------------------------------
 # The cache must be one that every web process and every django-q2 worker shares: the KPI
 # dashboard's figures are stored there by a worker's task and served by the web processes
-# (renewals/selectors/kpis.py, "Stored figures"), and its add() is the guard that lets only one
+# (renewals/reports/selectors/kpis.py, "Stored figures"), and its add() is the guard that lets only one
 # of several processes queue a refresh. A per-process memory cache would do neither. So: Redis
 # when REDIS_URL is set (several machines), else a table in our PostgreSQL, which every process
 # already reaches. The table is created by `manage.py createcachetable` (idempotent; `dev.py
@@ -463,7 +463,7 @@ ALERT_ESCALATE_AT_DAYS = env.int("ALERT_ESCALATE_AT_DAYS", default=7)
 # Failed deliveries are retried with exponential back-off (base seconds, with jitter) up to:
 ALERT_MAX_ATTEMPTS = env.int("ALERT_MAX_ATTEMPTS", default=5)
 ALERT_RETRY_BASE_SECONDS = env.int("ALERT_RETRY_BASE_SECONDS", default=60)
-# Delivery workers (renewals/services/alert_claims.py): an e-mail or chat send gives up after
+# Delivery workers (renewals/alerts/claims.py): an e-mail or chat send gives up after
 # ALERT_SEND_TIMEOUT_SECONDS; a worker claims ALERT_CLAIM_SLICE deliveries at a time under a lease
 # of ALERT_LEASE_SECONDS (the send timeout plus a margin), renewed before each send. A worker that
 # dies gives its claims up at once (its database session ends); the lease is the backstop for a
@@ -503,7 +503,7 @@ if CONTRACT_SENDFILE not in ("", "x-accel", "x-sendfile"):
 if CONTRACT_SENDFILE and FILE_STORAGE != "filesystem":
     raise ImproperlyConfigured("CONTRACT_SENDFILE needs FILE_STORAGE=filesystem (files on disk).")
 # PDFs (assessment reports, briefings) are set in this font, built once from the vendored
-# Noto Sans SC web-font files into one TrueType file (see config/pdf.py).
+# Noto Sans SC web-font files into one TrueType file (see core/pdf.py).
 PDF_FONT_DIR = Path(env.str("PDF_FONT_DIR", default=str(BASE_DIR / "var" / "fonts")))
 # Webhook hosts allowed despite resolving to a private address, and over plain http: an explicit
 # opt-out of the SSRF protection for a known intranet chat gateway (empty by default).

@@ -30,11 +30,11 @@ if _test_name := os.environ.get("TEST_DATABASE_NAME"):
 # in the test's own process, so it is shared by everything a test runs; and query-count tests
 # count the pages' own queries, not DRF's throttle bookkeeping in the cache. The database cache
 # the deployed app shares between processes (config/settings.py, "Cache") is what the KPI store's
-# tests run on (tests/renewals/test_kpi_store.py), a worker in a process of its own included.
+# tests run on (tests/renewals/reports/test_kpi_store.py), a worker in a process of its own included.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Dashboard figures are computed on every request in tests (the cache has its own tests).
 KPI_CACHE_SECONDS = 0
 # Django's flush between transactional tests is a TRUNCATE, which the ledger and the audit
-# tables refuse unless the transaction allows it: this backend's flush does (config.db_guards).
+# tables refuse unless the transaction allows it: this backend's flush does (core.db_guards).
 DATABASES["default"]["ENGINE"] = "config.test_database"  # noqa: F405
 DATABASES["progress"]["ENGINE"] = "config.test_database"  # noqa: F405

@@ -10,15 +10,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_q.models import Failure, Schedule
 
-from config.db_roles import role_problems
 from config.health import database_ok, worker_status
 from config.navigation import DIRECTORY_ROLES, SYSTEM_ROLES
 from config.search import global_search
+from core.db_roles import role_problems
 from org.permissions import role_required
 from org.roles import Role, has_role, roles_of
 from org.selectors import directory_counts
-from renewals.selectors import home as todo_selectors
-from renewals.views.kpis import dashboard_html
+from renewals.pages import selectors as todo_selectors
+from renewals.reports.views.kpis import dashboard_html
 
 
 @require_GET
@@ -86,7 +86,7 @@ def system_status(request: HttpRequest) -> HttpResponse:
             "worker": worker_status(),
             "schedules": Schedule.objects.order_by("name"),
             "failures": Failure.objects.order_by("-stopped")[:10],
-            # The same findings as the start-up check (config.db_roles), for whoever runs it.
+            # The same findings as the start-up check (core.db_roles), for whoever runs it.
             "database_problems": role_problems(),
         },
     )

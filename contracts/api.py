@@ -14,13 +14,13 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 
-from config.api import LOOKUP, BooleanFilter, api_schema, roles
-from config.filtersets import ScopedIdFilter, set_queryset
 from config.navigation import DIRECTORY_ROLES
 from contracts import forms, selectors, views
 from contracts.models import Contract, ContractDocument
-from renewals.models import Subscription
-from renewals.selectors.subscriptions import visible_subscriptions
+from core.api import LOOKUP, BooleanFilter, api_schema, roles
+from core.filtersets import ScopedIdFilter, set_queryset
+from renewals.inventory.models import Subscription
+from renewals.inventory.selectors import visible_subscriptions
 
 
 class DocumentSerializer(serializers.ModelSerializer[ContractDocument]):

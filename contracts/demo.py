@@ -16,12 +16,12 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
-from config.pdf import render_pdf
 from contracts import services
 from contracts.models import Contract
+from core.pdf import render_pdf
 from org.models import User
-from renewals.models import Subscription
-from renewals.selectors.subscriptions import with_figures
+from renewals.inventory.models import Subscription
+from renewals.inventory.selectors import with_figures
 
 BUYER = "示例科技有限公司"
 

@@ -8,14 +8,14 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from config.filtersets import NOT_AVAILABLE, set_choices
-from config.widgets import DateInput
 from contracts.models import Contract, ContractDocument
 from contracts.search import raw_query
 from contracts.selectors import ArchiveSearch, expiring_within
+from core.filtersets import NOT_AVAILABLE, set_choices
+from core.widgets import DateInput
 from org.scoping import visible_departments
-from renewals.request_forms import CommaListField, CurrencyField, MoneyField, PercentField
-from renewals.selectors.subscriptions import visible_vendors
+from renewals.inventory.selectors import visible_vendors
+from renewals.requests.forms import CommaListField, CurrencyField, MoneyField, PercentField
 
 
 class ContractForm(forms.ModelForm):

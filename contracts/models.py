@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from config.audit import audited
-from renewals.models.subscriptions import CURRENCY_PATTERN
+from core.audit import audited
+from renewals.inventory.models import CURRENCY_PATTERN
 
 
 @audited()

@@ -18,7 +18,7 @@ from contracts import search
 from contracts.models import Contract, ContractDocument
 from org.roles import SEE_ALL_ROLES, roles_of
 from org.scoping import visible_departments
-from renewals.models import Subscription
+from renewals.inventory.models import Subscription
 
 
 def contract_list(*, user: Any) -> QuerySet[Contract]:

@@ -23,13 +23,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
-from config.filenames import clean_name
 from contracts import search
 from contracts.files import sniff
 from contracts.models import Contract, ContractDocument, IntegrityCheck
+from core.filenames import clean_name
 from org.models import User
 from org.roles import Role, has_role
-from renewals.models import Subscription
+from renewals.inventory.models import Subscription
 
 logger = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.columns import MoneyColumn, NumberColumn
-from config.money import format_money
-from config.rows import IdsFirst, empty_row, escape, number_formatter, url_maker
-from config.status import badge_html
 from contracts.models import Contract
 from contracts.selectors import ArchiveSearch, contract_rows, walk_page_ids
+from core.columns import MoneyColumn, NumberColumn
+from core.money import format_money
+from core.rows import IdsFirst, empty_row, escape, number_formatter, url_maker
+from core.status import badge_html
 
 COUNT_CAP = 1000
 

@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from config.audit import Secret, audited
+from core.audit import Secret, audited
 
 
 @audited(exclude=["last_login"], secrets={"password": Secret.OMIT})

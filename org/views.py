@@ -21,7 +21,7 @@ from django.views.i18n import set_language
 from knox.models import AuthToken
 
 from config.navigation import DIRECTORY_ROLES
-from config.types import HtmxHttpRequest
+from core.types import HtmxHttpRequest
 from org import selectors, services
 from org.forms import PersonFilterForm
 from org.permissions import role_required, signed_in_user

@@ -6,30 +6,20 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 
-from renewals.models import (
-    AlertDelivery,
-    ApprovalStep,
-    ApprovalTier,
-    Briefing,
-    CleanupCampaign,
-    CleanupItem,
-    CurrencyRate,
-    ImportJob,
-    Module,
-    MonthlyUsage,
-    Notification,
-    Quote,
-    RenewalRequest,
-    RequestNotice,
-    Risk,
-    RiskReview,
-    Seat,
-    Subscription,
-    SubscriptionTerm,
-    Suggestion,
-    Vendor,
-)
+from renewals.alerts.models import AlertDelivery
+from renewals.cleanup.models import CleanupCampaign, CleanupItem
+from renewals.imports.models import ImportJob
+from renewals.inventory.models import CurrencyRate, Module, Subscription, SubscriptionTerm, Vendor
+from renewals.notify.models import Notification
 from renewals.rates.services import rate_in_use
+from renewals.reports.models import Briefing
+from renewals.requests.models.approvals import ApprovalStep, ApprovalTier
+from renewals.requests.models.notices import RequestNotice
+from renewals.requests.models.quotes import Quote
+from renewals.requests.models.requests import RenewalRequest
+from renewals.risks.models import Risk, RiskReview
+from renewals.suggestions.models import Suggestion
+from renewals.usage.models import MonthlyUsage, Seat
 
 
 @admin.register(Vendor)

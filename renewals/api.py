@@ -14,7 +14,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import (
+from config.navigation import DIRECTORY_ROLES
+from core.api import (
     CONFLICT,
     LOOKUP,
     BooleanFilter,
@@ -22,28 +23,21 @@ from config.api import (
     api_schema,
     roles,
 )
-from config.filtersets import ScopedIdFilter, set_queryset
-from config.navigation import DIRECTORY_ROLES
+from core.filtersets import ScopedIdFilter, set_queryset
 from org.models import Person, User
 from org.roles import Role
 from org.scoping import visible_departments
-from renewals import filters, request_tables
-from renewals.models import (
-    AlertDelivery,
-    ApprovalStep,
-    Module,
-    MonthlyUsage,
-    Purpose,
-    Quote,
-    QuoteModule,
-    RenewalRequest,
-    Seat,
-    Subscription,
-    Vendor,
-)
-from renewals.selectors.subscriptions import seat_holders, vendor_list, visible_subscriptions
-from renewals.services import requests as request_services
-from renewals.services.usage import USAGE_BULK_MAX, UsageRow, usage_bulk_upsert
+from renewals.alerts.models import AlertDelivery
+from renewals.inventory import filters
+from renewals.inventory.models import Module, Subscription, Vendor
+from renewals.inventory.selectors import seat_holders, vendor_list, visible_subscriptions
+from renewals.requests import tables as request_tables
+from renewals.requests.models.approvals import ApprovalStep
+from renewals.requests.models.quotes import Quote, QuoteModule
+from renewals.requests.models.requests import Purpose, RenewalRequest
+from renewals.requests.services import requests as request_services
+from renewals.usage.models import MonthlyUsage, Seat
+from renewals.usage.services import USAGE_BULK_MAX, UsageRow, usage_bulk_upsert
 
 READ = roles(*DIRECTORY_ROLES)
 

@@ -9,6 +9,6 @@ class RenewalsConfig(AppConfig):
     def ready(self) -> None:
         # The budget ledger names and links the requests its entries came from.
         from budgets.references import register
-        from renewals.selectors.ledger import LABEL, request_name, request_sources
+        from renewals.requests.selectors.ledger import LABEL, request_name, request_sources
 
         register(LABEL, request_sources, request_name)

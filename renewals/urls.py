@@ -1,19 +1,17 @@
 from django.urls import path
 
-from renewals import urls_briefings, urls_cleanup, urls_risks, urls_suggestions
+from renewals.bulk import views as bulk
+from renewals.cleanup import urls as urls_cleanup
+from renewals.imports import views as imports
+from renewals.inventory import views as inventory
+from renewals.notify.views import calendar, channels, notifications
+from renewals.pages import views as my_software
 from renewals.rates import urls as urls_rates
-from renewals.views import (
-    bulk,
-    calendar,
-    channels,
-    imports,
-    inventory,
-    kpis,
-    my_software,
-    notifications,
-    requests,
-    tiers,
-)
+from renewals.reports import urls as urls_briefings
+from renewals.reports.views import kpis
+from renewals.requests.views import requests, tiers
+from renewals.risks import urls as urls_risks
+from renewals.suggestions import urls as urls_suggestions
 
 app_name = "renewals"
 urlpatterns = [

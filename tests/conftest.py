@@ -11,8 +11,10 @@ from budgets.models import Budget, LedgerEntry
 from org import services
 from org.models import Department, Person, User
 from org.roles import Role
-from renewals.models import ChatChannel, ImportJob, Notification, Subscription
-from renewals.services.tiers import tiers_ensure_defaults
+from renewals.imports.models import ImportJob
+from renewals.inventory.models import Subscription
+from renewals.notify.models import ChatChannel, Notification
+from renewals.requests.services.tiers import tiers_ensure_defaults
 from tests.factories import DepartmentFactory, PersonFactory, SubscriptionFactory, UserFactory
 
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
-from config.db_roles import grant_statements
+from core.db_roles import grant_statements
 
 PASSWORD = "app-role-test"  # noqa: S105 - a throw-away role of the test database
 

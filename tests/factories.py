@@ -9,7 +9,8 @@ import factory
 from factory.django import DjangoModelFactory
 
 from org.models import Department, Person, User
-from renewals.models import Module, Seat, Subscription, Vendor
+from renewals.inventory.models import Module, Subscription, Vendor
+from renewals.usage.models import Seat
 
 PASSWORD = "correct horse battery staple"
 

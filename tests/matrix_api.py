@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import date
 
 from contracts.models import ContractDocument
-from renewals.models import AlertDelivery, RenewalRequest, Seat
-from renewals.services.requests import request_create
+from renewals.alerts.models import AlertDelivery
+from renewals.requests.models.requests import RenewalRequest
+from renewals.requests.services.requests import request_create
+from renewals.usage.models import Seat
 from tests.conftest import Cast
 from tests.factories import SubscriptionFactory
 from tests.helpers import contract_with_document

@@ -10,8 +10,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from renewals.models import Briefing
-from renewals.selectors.usage import add_months, month_start
+from renewals.reports.models import Briefing
+from renewals.usage.selectors import add_months, month_start
 from tests.conftest import Cast
 from tests.matrix_common import DIRECTORY, LOGIN, Row
 

@@ -1,12 +1,12 @@
 """Permission-matrix rows of the bulk actions (#15.13). Every one is a POST; a row the user may
-not touch is refused inside a 200 answer (tests/renewals/test_bulk.py), so here the answer says
+not touch is refused inside a 200 answer (tests/renewals/requests/test_bulk.py), so here the answer says
 only who may post at all."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 
-from renewals.models import Seat
+from renewals.usage.models import Seat
 from tests.conftest import Cast
 from tests.factories import PersonFactory, SeatFactory
 from tests.matrix_common import DIRECTORY, LOGIN, ROLES, Row

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from renewals.models import CleanupCampaign, CleanupItem
-from renewals.services.cleanup import campaign_open
+from renewals.cleanup.models import CleanupCampaign, CleanupItem
+from renewals.cleanup.services import campaign_open
 from tests.conftest import Cast
 from tests.factories import PersonFactory, SeatFactory
 from tests.matrix_common import DIRECTORY, LOGIN, ROLES, Row

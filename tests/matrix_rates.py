@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from renewals.models import CurrencyRate
+from renewals.inventory.models import CurrencyRate
 from tests.conftest import Cast
 from tests.matrix_common import LOGIN, ROLES, Row
 

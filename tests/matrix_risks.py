@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from renewals.models import Risk
+from renewals.risks.models import Risk
 from tests.conftest import Cast
 from tests.matrix_common import DIRECTORY, LOGIN, REQUEST_READ, ROLES, Row
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from renewals.models import Suggestion
-from renewals.services.suggestions import suggestion_decide, suggestion_submit
+from renewals.suggestions.models import Suggestion
+from renewals.suggestions.services import suggestion_decide, suggestion_submit
 from tests.conftest import Cast
 from tests.matrix_common import LOGIN, ROLES, SIGNED_IN, Row
 

@@ -21,8 +21,10 @@ from knox.models import AuthToken
 from budgets import services as budget_services
 from org import services as org_services
 from org.models import Person, User
-from renewals.models import ApprovalStep, MonthlyUsage, RenewalRequest
-from renewals.services import requests as request_services
+from renewals.requests.models.approvals import ApprovalStep
+from renewals.requests.models.requests import RenewalRequest
+from renewals.requests.services import requests as request_services
+from renewals.usage.models import MonthlyUsage
 from tests.conftest import Cast
 from tests.factories import ModuleFactory, SubscriptionFactory
 from tests.helpers import TINY_PDF, contract_with_document

@@ -46,18 +46,13 @@ from contracts.models import Contract, ContractDocument
 from contracts.services import contract_save, document_upload
 from org import services as org_services
 from org.models import Department, Person, User
-from renewals.models import (
-    AlertDelivery,
-    ApprovalStep,
-    Module,
-    MonthlyUsage,
-    Quote,
-    RenewalRequest,
-    Seat,
-    Subscription,
-    Vendor,
-)
-from renewals.services.requests import request_create, request_submit
+from renewals.alerts.models import AlertDelivery
+from renewals.inventory.models import Module, Subscription, Vendor
+from renewals.requests.models.approvals import ApprovalStep
+from renewals.requests.models.quotes import Quote
+from renewals.requests.models.requests import RenewalRequest
+from renewals.requests.services.requests import request_create, request_submit
+from renewals.usage.models import MonthlyUsage, Seat
 from tests.conftest import Cast
 from tests.factories import ModuleFactory, PersonFactory, SubscriptionFactory, VendorFactory
 from tests.helpers import TINY_PDF

@@ -15,7 +15,8 @@ from django.urls import reverse
 from pghistory.models import Events
 
 from org import services as org_services
-from renewals.models import ChatChannel, Subscription
+from renewals.inventory.models import Subscription
+from renewals.notify.models import ChatChannel
 from tests.conftest import Cast
 from tests.factories import SubscriptionFactory
 
@@ -34,7 +35,7 @@ def test_a_change_through_the_api_records_the_token_user_and_the_request(cast: C
         REMOTE_ADDR="10.1.2.3",
     )
     assert response.status_code == 201
-    from renewals.models import RenewalRequest
+    from renewals.requests.models.requests import RenewalRequest
 
     request = RenewalRequest.objects.get(pk=response.json()["id"])
     (created,) = [e for e in events_of(request) if e.pgh_label == "insert"]
@@ -158,7 +159,7 @@ def test_an_objects_history_is_shown_to_those_who_see_it(cast: Cast) -> None:
 
 def test_request_contract_and_budget_pages_link_their_history(cast: Cast) -> None:
     from contracts.services import contract_save
-    from renewals.services.requests import request_create
+    from renewals.requests.services.requests import request_create
 
     request = request_create(subscription=cast.subscription_a, user=cast.software_admin)
     contract = contract_save(

@@ -21,7 +21,8 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from config.audit import (
+from config.middleware import AuditMiddleware
+from core.audit import (
     MASK,
     Secret,
     check_audit_secrets,
@@ -30,12 +31,13 @@ from config.audit import (
     mask_url,
     undeclared_secrets,
 )
-from config.middleware import AuditMiddleware
 from org.models import User
-from renewals.models import AlertDelivery, ChatChannel, Vendor
+from renewals.alerts.models import AlertDelivery
+from renewals.inventory.models import Vendor
+from renewals.notify.models import ChatChannel
 from tests.conftest import Cast
 from tests.factories import SubscriptionFactory
-from tests.renewals.test_webhooks import Receiver, receiver  # noqa: F401 - a fixture
+from tests.renewals.notify.test_webhooks import Receiver, receiver  # noqa: F401 - a fixture
 
 # One known secret per webhook form; each must never be found in the trail.
 DINGTALK = "DTaccess0token0SECRET1a2b3c"
@@ -125,7 +127,7 @@ def test_every_secret_looking_field_of_an_audited_model_is_declared() -> None:
 
 
 def test_a_new_secret_field_fails_until_it_is_declared(monkeypatch: pytest.MonkeyPatch) -> None:
-    from renewals.models import Risk
+    from renewals.risks.models import Risk
 
     # As if Risk.key had just been added without a declaration.
     monkeypatch.setattr(Risk, "audit_not_secret", frozenset())
@@ -358,7 +360,8 @@ def test_no_log_line_of_a_save_or_a_send_carries_a_secret(
 ) -> None:
     import datetime as dt
 
-    from renewals.services import alerts, messaging
+    from renewals.alerts import services as alerts
+    from renewals.notify.services import messaging
 
     secrets = _write_chat_channels(cast)
     ChatChannel.objects.update(is_active=False)

@@ -1,11 +1,11 @@
-"""Server-side SVG charts (config/charts.py): escaped text, nothing active, CJK widths."""
+"""Server-side SVG charts (core/charts.py): escaped text, nothing active, CJK widths."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from xml.etree import ElementTree
 
-from config.charts import bar_chart, line_chart, nice_ceiling, shorten, text_width
+from core.charts import bar_chart, line_chart, nice_ceiling, shorten, text_width
 
 HOSTILE = [
     "<img src=http://169.254.169.254>",
@@ -59,7 +59,7 @@ def test_empty_charts_say_so() -> None:
 def test_value_labels_round_decimals_as_decimals() -> None:
     from decimal import Decimal
 
-    from config.charts import default_format
+    from core.charts import default_format
 
     # Through a float, 2.25 prints "2.2" (half to even) and 0.35 "0.3" (not exact in binary);
     # money rounds half up like every amount the product shows.

@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from budgets import services
 from budgets.models import LedgerEntry
-from config.db_roles import check_database_role, grant_statements, role_problems
-from renewals.models import Vendor
+from core.db_roles import check_database_role, grant_statements, role_problems
+from renewals.inventory.models import Vendor
 from tests.conftest import Cast
 from tests.db_roles import connected_as, granted_role
 

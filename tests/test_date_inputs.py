@@ -1,6 +1,6 @@
 """Browsers accept only ISO dates (YYYY-MM-DD) in <input type=date>; a widget that renders the
 value in the language's date format shows an empty field, and the form then comes back
-"required". Every date picker of ours is config.widgets.DateInput, which renders ISO."""
+"required". Every date picker of ours is core.widgets.DateInput, which renders ISO."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.utils import translation
 
-from config.widgets import DateInput
+from core.widgets import DateInput
 
 ROOT = Path(__file__).resolve().parent.parent
 # A date picker built from Django's widget directly (type=date given by hand).

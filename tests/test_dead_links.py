@@ -140,7 +140,7 @@ def demo_user_per_role() -> dict[str, User]:
 
 
 def test_every_link_shown_to_each_role_opens_for_it() -> None:
-    from renewals.services.tiers import tiers_ensure_defaults
+    from renewals.requests.services.tiers import tiers_ensure_defaults
 
     tiers_ensure_defaults()  # a transactional test's flush removes what migrations installed
     call_command("seed_demo", stdout=io.StringIO())

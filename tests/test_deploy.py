@@ -41,7 +41,7 @@ import redis
 from django.apps import apps
 from django.conf import settings
 
-from config import db_guards
+from core import db_guards
 from tests import helpers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -824,7 +824,7 @@ ROLE_WARNING = re.compile(r"renewaldesk\.W\d{3}\b.*")
 
 
 def _role_warnings(output: str) -> list[str]:
-    """The database-role warnings (config.db_roles) in a command's output or a page."""
+    """The database-role warnings (core.db_roles) in a command's output or a page."""
     return ROLE_WARNING.findall(re.sub(r"<[^>]*>", "", output))
 
 

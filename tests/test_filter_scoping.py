@@ -28,7 +28,10 @@ from config.api_urls import router
 from contracts.models import Contract
 from contracts.services import contract_save
 from org.models import Department, Person, User
-from renewals.models import Risk, Seat, Subscription, Suggestion, Vendor
+from renewals.inventory.models import Subscription, Vendor
+from renewals.risks.models import Risk
+from renewals.suggestions.models import Suggestion
+from renewals.usage.models import Seat
 from tests.conftest import Cast, make_user
 from tests.factories import PersonFactory, SubscriptionFactory, VendorFactory
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_q.models import Schedule, Success
 from django_q.scheduler import scheduler
 
-from config.schedules import PREFIX, SCHEDULES
+from core.schedules import PREFIX, SCHEDULES
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,5 @@
 """Amounts on screen and in PDFs: thousands separators, a real minus, 万 / K-M short forms with
-the exact amount on hover (config/money.py, config/templatetags/money.py)."""
+the exact amount on hover (core/money.py, core/templatetags/money.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from config.money import format_money, short_money
+from core.money import format_money, short_money
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from contracts.models import ContractDocument
-from renewals.models import ApprovalTier, Quote, RenewalRequest
-from renewals.services.requests import request_create
+from renewals.requests.models.approvals import ApprovalTier
+from renewals.requests.models.quotes import Quote
+from renewals.requests.models.requests import RenewalRequest
+from renewals.requests.services.requests import request_create
 from tests.conftest import Cast
 from tests.helpers import contract_with_document
 from tests.matrix_common import (

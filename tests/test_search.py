@@ -17,8 +17,10 @@ from django.urls import reverse
 
 from contracts.services import contract_save
 from org.models import User
-from renewals.models import RenewalRequest, Seat, Subscription
-from renewals.services import requests as request_services
+from renewals.inventory.models import Subscription
+from renewals.requests.models.requests import RenewalRequest
+from renewals.requests.services import requests as request_services
+from renewals.usage.models import Seat
 from tests.conftest import Cast
 from tests.factories import PersonFactory, SubscriptionFactory, VendorFactory
 
@@ -224,7 +226,7 @@ def test_subscription_search_matches_each_field_in_any_case_and_never_across_fie
     """The search reads Subscription.search_text, a column PostgreSQL keeps itself: what a bulk
     update writes is found at once, letters match in any case, tags and vendors still match, and
     a text spanning two fields (the end of the reference and the start of the product) does not."""
-    from renewals.filters import search_subscriptions
+    from renewals.inventory.filters import search_subscriptions
 
     vendor = VendorFactory.create(name="Quokka Systems")
     sub = SubscriptionFactory.create(

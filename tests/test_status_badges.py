@@ -10,11 +10,13 @@ from django.template import Context, Template
 from django.urls import reverse
 from django.utils import translation
 
-from config.status import BY_KIND, DEFAULT, badge_class, badge_html
 from contracts.models import Contract
-from renewals.models import ApprovalStep, RenewalRequest, Subscription
-from renewals.models.alerts import AlertDelivery
-from renewals.models.reports import Risk
+from core.status import BY_KIND, DEFAULT, badge_class, badge_html
+from renewals.alerts.models import AlertDelivery
+from renewals.inventory.models import Subscription
+from renewals.requests.models.approvals import ApprovalStep
+from renewals.requests.models.requests import RenewalRequest
+from renewals.risks.models import Risk
 from tests.conftest import Cast
 
 

@@ -15,9 +15,9 @@ from django_q.models import Task
 
 from org.templatetags.figures import percent
 from org.templatetags.relative_time import ago
-from renewals.models import Notification
-from renewals.services import alerts
-from renewals.services.messaging import render_message
+from renewals.alerts import services as alerts
+from renewals.notify.models import Notification
+from renewals.notify.services.messaging import render_message
 from tests.conftest import Cast
 from tests.factories import SubscriptionFactory
 

@@ -27,24 +27,19 @@ from pypdf import PdfReader
 from budgets.models import LedgerEntry
 from contracts.services import contract_save
 from org.models import Department, Person
-from renewals import webhooks
-from renewals.models import (
-    ApprovalStep,
-    ChatChannel,
-    CleanupItem,
-    Module,
-    Quote,
-    RenewalRequest,
-    RequestEvent,
-    Seat,
-    Subscription,
-    Suggestion,
-    Vendor,
-)
-from renewals.services import cleanup as cleanup_services
-from renewals.services import requests as request_services
-from renewals.services import risks as risk_services
-from renewals.services import suggestions as suggestion_services
+from renewals.cleanup import services as cleanup_services
+from renewals.cleanup.models import CleanupItem
+from renewals.inventory.models import Module, Subscription, Vendor
+from renewals.notify import webhooks
+from renewals.notify.models import ChatChannel
+from renewals.requests.models.approvals import ApprovalStep
+from renewals.requests.models.quotes import Quote
+from renewals.requests.models.requests import RenewalRequest, RequestEvent
+from renewals.requests.services import requests as request_services
+from renewals.risks import services as risk_services
+from renewals.suggestions import services as suggestion_services
+from renewals.suggestions.models import Suggestion
+from renewals.usage.models import Seat
 from tests.conftest import Cast
 from tests.factories import SubscriptionFactory
 
@@ -268,10 +263,10 @@ def _pdf_text(content: bytes) -> str:
 def test_pdfs_print_the_payload_as_text_and_fetch_nothing(
     cast: Cast, hostile: Hostile, monkeypatch: Any
 ) -> None:
-    import config.pdf
+    import core.pdf
 
     fetched: list[str] = []
-    make = config.pdf.static_only_fetcher
+    make = core.pdf.static_only_fetcher
 
     def recording() -> Any:
         fetcher = make()
@@ -284,7 +279,7 @@ def test_pdfs_print_the_payload_as_text_and_fetch_nothing(
         fetcher.fetch = fetch
         return fetcher
 
-    monkeypatch.setattr(config.pdf, "static_only_fetcher", recording)
+    monkeypatch.setattr(core.pdf, "static_only_fetcher", recording)
     client = client_for(cast.it_admin)
     closed = client.post(reverse("renewals:cleanup-close", args=[hostile.campaign.pk]))
     assert closed.status_code == 302
@@ -298,7 +293,7 @@ def test_pdfs_print_the_payload_as_text_and_fetch_nothing(
         content = response.getvalue()  # streamed or not
         text = _pdf_text(content).replace("\n", "")
         assert "<script>alert(1)</script>" in text, url
-    allowed = [config.pdf.STATIC_DIR.resolve().as_uri(), Path(settings.PDF_FONT_DIR).resolve().as_uri()]  # fmt: skip
+    allowed = [core.pdf.STATIC_DIR.resolve().as_uri(), Path(settings.PDF_FONT_DIR).resolve().as_uri()]  # fmt: skip
     assert all(url.startswith(tuple(allowed)) for url in fetched), fetched
 
 
@@ -309,11 +304,11 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         1,
         "ledger rows written in Python; every value escaped",
     ),  # fmt: skip
-    ("renewals/request_tables.py", "mark_safe("): (
+    ("renewals/requests/tables.py", "mark_safe("): (
         2,
         "request rows written in Python; every value escaped",
     ),  # fmt: skip
-    ("renewals/tables.py", "mark_safe("): (
+    ("renewals/inventory/tables.py", "mark_safe("): (
         1,
         "subscription rows written in Python; every value escaped",
     ),  # fmt: skip
@@ -321,31 +316,31 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         1,
         "contract rows written in Python; every value escaped",
     ),  # fmt: skip
-    ("config/charts.py", "mark_safe("): (
+    ("core/charts.py", "mark_safe("): (
         1,
         "SVG charts; every text goes through the chart's escaper",
     ),  # fmt: skip
-    ("config/rows.py", "format_html("): (
+    ("core/rows.py", "format_html("): (
         1,
         "empty-row writer: a literal template, values as arguments",
     ),  # fmt: skip
-    ("renewals/tables.py", "format_html("): (
+    ("renewals/inventory/tables.py", "format_html("): (
         1,
         "vendor website link, http(s) only: a literal template, the value as argument",
     ),  # fmt: skip
-    ("config/templatetags/money.py", "format_html("): (
+    ("core/templatetags/money.py", "format_html("): (
         1,
         "short amount with the exact one as title: a literal template, values as arguments",
     ),  # fmt: skip
-    ("config/columns.py", "mark_safe("): (
+    ("core/columns.py", "mark_safe("): (
         1,
         "status badge column: badge_html escapes the label",
     ),  # fmt: skip
-    ("config/templatetags/status.py", "format_html("): (
+    ("core/templatetags/status.py", "format_html("): (
         1,
         "status badge: a literal template, values as arguments",
     ),  # fmt: skip
-    ("renewals/views/risks.py", "format_html("): (
+    ("renewals/risks/views.py", "format_html("): (
         1,
         "risk title link: a literal template, values as arguments",
     ),  # fmt: skip
@@ -495,7 +490,7 @@ def test_every_export_neutralises_formula_cells(cast: Cast) -> None:
 def test_a_stored_javascript_website_is_shown_as_text_not_as_a_link(cast: Cast) -> None:
     """The forms refuse such URLs; a row written some other way (raw SQL) must not become a
     clickable script on the vendor pages."""
-    from renewals.models import Vendor
+    from renewals.inventory.models import Vendor
 
     vendor = cast.subscription_a.vendor
     Vendor.objects.filter(pk=vendor.pk).update(website="javascript:alert(1)")

@@ -1,7 +1,7 @@
 """PostgreSQL as in production, except that Django's flush (the TRUNCATE that empties the
 database between transactional tests, live-server tests included) sets
 ``renewaldesk.allow_truncate`` for its own transaction, which the ledger's and the audit trail's
-TRUNCATE guards let through (config.db_guards). Only config.settings_test uses this backend; no
+TRUNCATE guards let through (core.db_guards). Only config.settings_test uses this backend; no
 other code path sets the setting."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.backends.postgresql import base, operations
 
-from config.db_guards import ALLOW_SETTING
+from core.db_guards import ALLOW_SETTING
 
 
 class DatabaseOperations(operations.DatabaseOperations):

@@ -1,7 +1,7 @@
-"""SQL functions that mask secrets on their way into the audit trail (config/audit.py).
+"""SQL functions that mask secrets on their way into the audit trail (core/audit.py).
 
 The BEFORE INSERT triggers of event tables with declared secrets call them, so a secret is
-masked in the database whatever wrote the tracked row. config.audit.mask_url and token_like
+masked in the database whatever wrote the tracked row. core.audit.mask_url and token_like
 are the same rules in Python (tests/test_audit_secrets.py checks that both agree)."""
 
 from __future__ import annotations

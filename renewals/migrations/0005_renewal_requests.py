@@ -3,7 +3,7 @@
 import django.contrib.postgres.constraints
 import django.contrib.postgres.fields
 import django.db.models.deletion
-import renewals.models.approvals
+import renewals.requests.models.approvals
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
@@ -216,7 +216,7 @@ class Migration(migrations.Migration):
                     django.contrib.postgres.constraints.ExclusionConstraint(
                         expressions=[
                             (
-                                renewals.models.approvals.AmountRange(
+                                renewals.requests.models.approvals.AmountRange(
                                     models.F("min_amount"),
                                     models.F("max_amount"),
                                     models.Value("[)"),

@@ -1,4 +1,4 @@
-"""Secrets out of the audit trail (config/audit.py): a chat robot's URL and a vendor's website are
+"""Secrets out of the audit trail (core/audit.py): a chat robot's URL and a vendor's website are
 masked on their way into the event tables, the signing secret is recorded only as set or not
 set; and the events already written are masked the same way (DingTalk robots' access_token=
 had been copied in full)."""

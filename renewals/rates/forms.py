@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from budgets.money import parse_currency, parse_rate
-from config.widgets import DateInput
+from core.widgets import DateInput
 
 # 1 unit of any currency in CNY stays well inside these (the Kuwaiti dinar is ~24 CNY, the
 # Iranian rial ~0.0002); outside them the figure is a typo (a rate the wrong way round, a lost

@@ -8,7 +8,9 @@ from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 
 from org.models import User
-from renewals.models import CurrencyRate, Quote, RenewalRequest
+from renewals.inventory.models import CurrencyRate
+from renewals.requests.models.quotes import Quote
+from renewals.requests.models.requests import RenewalRequest
 
 PAGE_SIZE = 50
 

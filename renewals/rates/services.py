@@ -23,7 +23,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from renewals.models import CurrencyRate, Quote, RenewalRequest
+from renewals.inventory.models import CurrencyRate
+from renewals.requests.models.quotes import Quote
+from renewals.requests.models.requests import RenewalRequest
 
 DUPLICATE_CONSTRAINT = "rate_one_per_currency_and_day"
 

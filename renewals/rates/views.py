@@ -15,7 +15,7 @@ from budgets.money import parse_currency
 from config.navigation import RATE_ROLES
 from org.permissions import role_required
 from org.roles import Role, has_role
-from renewals.models import CurrencyRate
+from renewals.inventory.models import CurrencyRate
 from renewals.rates import selectors, services
 from renewals.rates.forms import RateForm
 
@@ -37,7 +37,7 @@ def rate_list(request: HttpRequest) -> HttpResponse:
     currency = _currency_filter(request)
     return render(
         request,
-        "renewals/rate_list.html",
+        "renewals/rates/rate_list.html",
         {
             "page": selectors.rates_page(currency=currency, page_number=request.GET.get("page")),
             "currencies": selectors.currencies(),
@@ -51,7 +51,7 @@ def rate_list(request: HttpRequest) -> HttpResponse:
 
 
 def _form_page(request: HttpRequest, form: RateForm, rate: CurrencyRate | None) -> HttpResponse:
-    return render(request, "renewals/rate_form.html", {"form": form, "rate": rate})
+    return render(request, "renewals/rates/rate_form.html", {"form": form, "rate": rate})
 
 
 @require_http_methods(["GET", "POST"])

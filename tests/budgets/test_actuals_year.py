@@ -20,9 +20,9 @@ from budgets import services
 from budgets.models import Budget, LedgerEntry
 from budgets.selectors import balance, balances, balances_from_entries, total_mismatches
 from budgets.tasks import reconcile_ledger_totals
-from renewals.services import requests as request_services
+from renewals.requests.services import requests as request_services
 from tests.conftest import Cast
-from tests.renewals.test_requests import submitted
+from tests.renewals.requests.test_requests import submitted
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent.parent

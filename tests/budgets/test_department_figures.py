@@ -16,7 +16,7 @@ from django.urls import reverse
 from budgets import services
 from budgets.selectors import department_budgets, total_of
 from org.scoping import visible_departments
-from renewals.selectors.usage import month_start
+from renewals.usage.selectors import month_start
 from tests.conftest import Cast
 from tests.factories import DepartmentFactory
 from tests.test_api import api

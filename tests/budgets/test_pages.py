@@ -141,7 +141,7 @@ def test_the_quarterly_review_reminder_reaches_finance(cast: Cast) -> None:
     from django_q.models import Schedule
     from django_q.scheduler import scheduler
 
-    from config.schedules import PREFIX
+    from core.schedules import PREFIX
 
     cast.finance.email = "cfo@example.cn"
     cast.finance.save()

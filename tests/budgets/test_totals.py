@@ -23,8 +23,8 @@ from budgets.selectors import (
     balances_from_entries,
     total_mismatches,
 )
-from config import db_guards
-from config.schedules import SCHEDULES
+from core import db_guards
+from core.schedules import SCHEDULES
 from tests.conftest import Cast
 
 YEAR = 2028

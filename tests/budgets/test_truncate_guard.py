@@ -15,7 +15,7 @@ from django.db.backends.postgresql.operations import DatabaseOperations
 from budgets import services
 from budgets.models import BudgetKindTotal, LedgerEntry
 from budgets.selectors import total_mismatches
-from config import db_guards
+from core import db_guards
 from tests.conftest import Cast
 
 REFUSED = "is refused"

@@ -32,7 +32,7 @@ def make_pdf(text: str) -> bytes:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from config.pdf import FONT_FAMILY, font_path
+    from core.pdf import FONT_FAMILY, font_path
 
     fonts = FontConfiguration()
     face = CSS(
@@ -335,7 +335,7 @@ def test_the_integrity_check_reports_a_deleted_and_a_changed_file(
 
 
 def test_the_integrity_check_is_a_scheduled_job() -> None:
-    from config.schedules import SCHEDULES
+    from core.schedules import SCHEDULES
 
     assert any(s.func == "contracts.tasks.integrity_check" for s in SCHEDULES)
 

@@ -415,7 +415,7 @@ def test_a_checker_that_dies_refuses_the_file(monkeypatch: Any) -> None:
 # Each place the apps write a file to storage, and why a PDF stored there is safe.
 STORING = {
     "contracts/services.py": "document_upload: sniff() runs the PDF check before the file is saved",
-    "renewals/services/briefings.py": "briefings: PDFs we render from our templates, no user file",
+    "renewals/reports/services.py": "briefings: PDFs we render from our templates, no user file",
 }
 
 
@@ -441,7 +441,7 @@ def test_every_place_that_stores_a_file_is_known() -> None:
 
 
 def test_the_import_upload_refuses_a_pdf(cast: Cast) -> None:
-    from renewals.services.imports import ImportRefused, import_upload
+    from renewals.imports.services import ImportRefused, import_upload
 
     with pytest.raises(ImportRefused):
         import_upload(user=cast.it_admin, kind="usage",

@@ -105,7 +105,7 @@ def test_a_contract_expires_the_day_after_its_end(cast: Cast) -> None:
 
 
 def test_the_status_refresh_is_a_daily_scheduled_job() -> None:
-    from config.schedules import SCHEDULES
+    from core.schedules import SCHEDULES
 
     spec = next(s for s in SCHEDULES if s.func == "contracts.tasks.statuses_refresh")
     assert spec.schedule_type == "C" and spec.cron == "5 0 * * *"

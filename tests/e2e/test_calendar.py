@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from renewals.selectors.usage import add_months
+from renewals.usage.selectors import add_months
 from tests.conftest import Cast
 from tests.e2e.test_navigation import sign_in
 from tests.factories import SubscriptionFactory, VendorFactory

@@ -21,8 +21,9 @@ from django.urls import reverse
 
 from budgets.models import LedgerEntry
 from org.models import User
-from renewals.models import RenewalRequest, Subscription
-from renewals.services import requests as services
+from renewals.inventory.models import Subscription
+from renewals.requests.models.requests import RenewalRequest
+from renewals.requests.services import requests as services
 from tests.e2e.test_journey import sign_out
 from tests.e2e.test_navigation import SIGN_IN
 

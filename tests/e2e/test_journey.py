@@ -22,8 +22,11 @@ from budgets import services as budget_services
 from budgets.selectors import balance as balance_of
 from contracts.models import ContractDocument
 from org.models import Person
-from renewals.models import MonthlyUsage, Notification, RenewalRequest, Subscription
-from renewals.services.alerts import alerts_deliver, alerts_sweep
+from renewals.alerts.services import alerts_deliver, alerts_sweep
+from renewals.inventory.models import Subscription
+from renewals.notify.models import Notification
+from renewals.requests.models.requests import RenewalRequest
+from renewals.usage.models import MonthlyUsage
 from tests.conftest import Cast
 from tests.contracts.test_contracts import make_pdf
 from tests.e2e.test_navigation import sign_in

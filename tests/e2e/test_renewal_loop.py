@@ -12,8 +12,10 @@ from django.utils import timezone
 from budgets import services as budget_services
 from budgets.selectors import balance as balance_of
 from org.models import Person
-from renewals.models import Notification, RenewalRequest, Subscription
-from renewals.services.alerts import alerts_deliver, alerts_sweep
+from renewals.alerts.services import alerts_deliver, alerts_sweep
+from renewals.inventory.models import Subscription
+from renewals.notify.models import Notification
+from renewals.requests.models.requests import RenewalRequest
 from tests.conftest import Cast
 from tests.e2e.conftest import DESKTOP
 from tests.e2e.test_navigation import sign_in

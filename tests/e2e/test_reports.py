@@ -14,9 +14,11 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from org.models import Person
-from renewals.models import Risk, Seat, SubscriptionTerm
-from renewals.selectors import kpis
-from renewals.services.risks import risks_refresh
+from renewals.inventory.models import SubscriptionTerm
+from renewals.reports.selectors import kpis
+from renewals.risks.models import Risk
+from renewals.risks.services import risks_refresh
+from renewals.usage.models import Seat
 from tests.conftest import Cast
 from tests.e2e.test_navigation import sign_in
 from tests.factories import PersonFactory

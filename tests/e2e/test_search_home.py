@@ -12,8 +12,8 @@ import pytest
 from django.utils import timezone
 
 from org.models import User
-from renewals.models import Seat
-from renewals.services import requests as request_services
+from renewals.requests.services import requests as request_services
+from renewals.usage.models import Seat
 from tests.conftest import Cast
 from tests.e2e.test_layout import OVERFLOW_JS, signed_in_page
 from tests.factories import ModuleFactory, PersonFactory, SubscriptionFactory, VendorFactory

@@ -19,9 +19,11 @@ from budgets.selectors import balances, balances_from_entries, total_mismatches
 from contracts.models import Contract
 from org.models import Department, User
 from org.roles import Role, has_role, roles_of
-from renewals.models import RenewalRequest, Seat, Subscription, SubscriptionTerm
-from renewals.services import requests as services
-from renewals.services.requests import DecisionRefused
+from renewals.inventory.models import Subscription, SubscriptionTerm
+from renewals.requests.models.requests import RenewalRequest
+from renewals.requests.services import requests as services
+from renewals.requests.services.requests import DecisionRefused
+from renewals.usage.models import Seat
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,11 @@ from django.utils import timezone
 from org.models import Department, Person, User
 from org.roles import Role
 from org.scoping import visible_departments
-from renewals.models import MonthlyUsage, Seat, Subscription, SubscriptionTerm
-from renewals.selectors import kpis, usage
-from renewals.selectors.usage import add_months, month_start
+from renewals.inventory.models import Subscription, SubscriptionTerm
+from renewals.reports.selectors import kpis
+from renewals.usage import selectors as usage
+from renewals.usage.models import MonthlyUsage, Seat
+from renewals.usage.selectors import add_months, month_start
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +60,7 @@ def test_demo_inventory_shows_idle_seats_an_underused_module_and_two_leavers() -
     underused = usage.underused_modules(Subscription.objects.all())
     assert [(m.module, m.department) for m in underused] == [("Advanced Roadmaps", "研发中心")]
     assert underused[0].yearly_cost and underused[0].yearly_cost > 0
-    from renewals.selectors.subscriptions import with_figures
+    from renewals.inventory.selectors import with_figures
 
     assert sum(s.idle_seats for s in with_figures(Subscription.objects.all())) > 10  # type: ignore[attr-defined]
 
@@ -94,8 +96,8 @@ def test_demo_heads_are_scoped_to_their_departments() -> None:
 
 
 def test_demo_has_renewal_requests_at_every_stage() -> None:
-    from renewals.models import RenewalRequest
-    from renewals.selectors.requests import steps_awaiting
+    from renewals.requests.models.requests import RenewalRequest
+    from renewals.requests.selectors.requests import steps_awaiting
 
     seed()
     statuses = sorted(RenewalRequest.objects.values_list("status", flat=True))

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from renewals.models import CurrencyRate, Module, Subscription
+from renewals.inventory.models import CurrencyRate, Module, Subscription
 from tests.conftest import Cast
 from tests.factories import ModuleFactory, SubscriptionFactory, VendorFactory
 
@@ -50,4 +50,4 @@ def inventory(cast: Cast) -> Inventory:
 
 
 # The local webhook receiver on 127.0.0.1, for every test of this folder that posts to chat.
-from tests.renewals.test_webhooks import receiver  # noqa: E402,F401
+from tests.renewals.notify.test_webhooks import receiver  # noqa: E402,F401

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 
-from config.db_roles import grant_statements
+from core.db_roles import grant_statements
 
 
 class Command(BaseCommand):

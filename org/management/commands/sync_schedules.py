@@ -1,4 +1,4 @@
-"""Make django-q2's Schedule rows match config.schedules.SCHEDULES (idempotent)."""
+"""Make django-q2's Schedule rows match core.schedules.SCHEDULES (idempotent)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
-from config.schedules import PREFIX, SCHEDULES
+from core.schedules import PREFIX, SCHEDULES
 
 # Any fixed number: two start-ups syncing at the same moment take turns instead of both creating.
 _ADVISORY_LOCK_KEY = 0x52454E57  # "RENW"

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from renewals import demo
+from renewals.demo import inventory as demo
 
 
 class Command(BaseCommand):

@@ -14,10 +14,16 @@ from django.utils import timezone
 from budgets import services as budget_services
 from org import demo as org_demo
 from org.models import Department, User
-from renewals import demo, demo_briefings, demo_reports, demo_risks
-from renewals.demo_history import book_history_actuals, seed_history
-from renewals.models import CurrencyRate, ImportJob, Purpose, RenewalRequest, Subscription
-from renewals.services import imports, requests
+from renewals.demo import briefings as demo_briefings
+from renewals.demo import inventory as demo
+from renewals.demo import risks as demo_risks
+from renewals.demo import suggestions as demo_reports
+from renewals.demo.history import book_history_actuals, seed_history
+from renewals.imports import services as imports
+from renewals.imports.models import ImportJob
+from renewals.inventory.models import CurrencyRate, Subscription
+from renewals.requests.models.requests import Purpose, RenewalRequest
+from renewals.requests.services import requests
 
 # Yearly IT software budget per demo department (CNY).
 DEMO_BUDGETS = {

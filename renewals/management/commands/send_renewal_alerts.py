@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from renewals.services import alerts
+from renewals.alerts import services as alerts
 
 
 class Command(BaseCommand):

@@ -1,0 +1,449 @@
+"""What the company pays for: vendors, subscriptions, their modules and past terms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import ExpressionWrapper, F, Func, Q, Value
+from django.db.models.functions import Concat, Lower
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from core.audit import Secret, audited
+
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+# Between the searched fields in Subscription.search_text: a control character no search text
+# holds, so a search never matches across two fields.
+SEARCH_SEPARATOR = "\x1f"
+
+
+def grams(text: Any) -> Func:
+    """Every one- and two-character piece of a text, each once (``renewaldesk_grams``, an
+    immutable SQL function made by migration renewals 0018): a text containing ``jira`` holds
+    ``j`` … ``a`` and ``ji``, ``ir``, ``ra``; one containing 飞书 holds 飞, 书 and 飞书. A GIN
+    index over them finds the candidates of a substring search without reading every row; LIKE
+    then decides. (A plain Func, so the migration does not import this module.)"""
+    return Func(text, function="renewaldesk_grams", output_field=ArrayField(models.TextField()))
+
+
+def query_grams(text: Any) -> Func:
+    """The pieces a text's matches must hold (``renewaldesk_query_grams``): its two-character
+    pieces, or the one character of a one-character text."""
+    return Func(
+        text, function="renewaldesk_query_grams", output_field=ArrayField(models.TextField())
+    )
+
+
+CENT = Decimal("0.01")
+
+
+@audited()
+class CurrencyRate(models.Model):
+    """How many units of the base currency (CNY) one unit of ``currency`` was worth from a date."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    rate_to_base = models.DecimalField(_("rate to base currency"), max_digits=14, decimal_places=6)
+    valid_from = models.DateField(_("valid from"))
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "valid_from"],
+                name="rate_one_per_currency_and_day",
+                violation_error_message=_("There is already a rate for this currency on this day."),
+            ),
+            models.CheckConstraint(
+                name="rate_positive",
+                condition=Q(rate_to_base__gt=0),
+                violation_error_message=_("An exchange rate must be positive."),
+            ),
+            models.CheckConstraint(
+                name="rate_currency_code",
+                condition=Q(currency__regex=CURRENCY_PATTERN),
+                violation_error_message=_("Use a three-letter ISO currency code, e.g. USD."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate_to_base} ({self.valid_from:%Y-%m-%d})"
+
+
+# A website typed by a person may carry a partner or login token in its query string.
+@audited(secrets={"website": Secret.URL})
+class Vendor(models.Model):
+    """A company that sells us software."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    website = models.URLField(_("website"), blank=True)
+    contacts = models.TextField(
+        _("contacts"), blank=True, help_text=_("Account manager, phone, e-mail.")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("vendor")
+        verbose_name_plural = _("vendors")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("renewals:vendor-detail", args=[self.pk])
+
+
+class BillingCycle(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    ANNUAL = "annual", _("Annual")
+    MULTI_YEAR = "multi_year", _("Multi-year")
+    PERPETUAL = "perpetual", _("Perpetual with maintenance")
+
+
+def product_name(vendor: str, product: str) -> str:
+    """Vendor and product, the vendor once: Atlassian + Jira Software -> "Atlassian Jira
+    Software"; a product that starts with its vendor's name (Asana's "Asana Business", 禅道's
+    "禅道项目管理") is shown alone."""
+    vendor, product = vendor.strip(), product.strip()
+    if not vendor or product.casefold().startswith(vendor.casefold()):
+        return product
+    return f"{vendor} {product}" if product else vendor
+
+
+@audited(exclude=["modules_cost", "updated_at"])
+class Subscription(models.Model):
+    """One product bought by one department, with its current term.
+
+    ``unit_price`` is per seat and per billing period: per month for monthly, per quarter for
+    quarterly, per year for annual and for perpetual licences' maintenance, and per term for
+    multi-year contracts. Past terms are kept in SubscriptionTerm.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", pgettext_lazy("subscription status", "Active")
+        RENEWING = "renewing", pgettext_lazy("subscription status", "Renewing")
+        EXPIRED = "expired", pgettext_lazy("subscription status", "Expired")
+        CANCELLED = "cancelled", pgettext_lazy("subscription status", "Cancelled")
+
+    ref = models.CharField(
+        _("reference"),
+        max_length=30,
+        unique=True,
+        help_text=_("Short unique reference used in imports, e.g. SUB-0042."),
+    )
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    product = models.CharField(_("product"), max_length=120)
+    edition = models.CharField(_("edition / plan"), max_length=80, blank=True)
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="subscriptions",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_subscriptions",
+    )
+    seats_purchased = models.PositiveIntegerField(_("seats purchased"))
+    unit_price = models.DecimalField(
+        _("unit price"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Per seat and per billing period (per term for multi-year contracts)."),
+    )
+    currency = models.CharField(_("currency"), max_length=3, default=settings.BASE_CURRENCY)
+    # Sum over the priced modules of unit price × licensed seats (the subscription's seats when
+    # empty), per billing period, in the subscription's currency. Kept by PostgreSQL triggers
+    # (migration 0010) on every write of a module or of this row, whoever writes (services,
+    # imports, admin, raw SQL): sorting by yearly cost reads it instead of summing modules.
+    modules_cost = models.DecimalField(
+        _("modules per period"),
+        max_digits=24,
+        decimal_places=2,
+        default=Decimal(0),
+        db_default=Decimal(0),
+        editable=False,
+        help_text=_("Per billing period, in the subscription's currency; kept by the database."),
+    )
+    billing_cycle = models.CharField(
+        _("billing cycle"), max_length=12, choices=BillingCycle.choices, default=BillingCycle.ANNUAL
+    )
+    term_start = models.DateField(_("term start"))
+    term_end = models.DateField(_("term end"))
+    auto_renew = models.BooleanField(_("auto-renews"), default=False)
+    notice_period_days = models.PositiveSmallIntegerField(
+        _("notice period (days)"),
+        default=30,
+        help_text=_("Days before the term end by which a cancellation must reach the vendor."),
+    )
+    # The last day a cancellation can reach the vendor; stored by PostgreSQL so that alerts,
+    # filters and sorting use it in SQL.
+    cancellation_deadline = models.GeneratedField(
+        expression=ExpressionWrapper(
+            F("term_end") - F("notice_period_days"), output_field=models.DateField()
+        ),
+        output_field=models.DateField(),
+        db_persist=True,
+        verbose_name=_("cancellation deadline"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    # Set when a decision not to renew was approved: the subscription runs to its term end and
+    # then expires; no term-end or expiry alerts, only the cancellation deadline is reminded.
+    ends_at_term_end = models.BooleanField(
+        _("ends at term end (not renewed)"), default=False, db_default=False
+    )
+    alert_thresholds = ArrayField(
+        models.PositiveSmallIntegerField(),
+        verbose_name=_("alert days"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Days before the term end (and the cancellation deadline) to alert; empty uses the defaults."
+        ),
+    )
+    tags = ArrayField(
+        models.CharField(max_length=40), verbose_name=_("tags"), default=list, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # What the search box matches (renewals.inventory.filters.search_subscriptions), lower-cased once when
+    # the row is written: a search then reads one column with LIKE instead of upper-casing three
+    # columns of every subscription (19 ms at 10,000 subscriptions, 2 ms this way).
+    search_text = models.GeneratedField(
+        expression=Lower(
+            Concat("ref", Value(SEARCH_SEPARATOR), "product", Value(SEARCH_SEPARATOR), "edition")
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+        editable=False,
+    )
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["term_end", "ref"]
+        constraints = [
+            models.CheckConstraint(
+                name="subscription_term_end_after_start",
+                condition=Q(term_end__gt=F("term_start")),
+                violation_error_message=_("The term must end after it starts."),
+            ),
+            models.CheckConstraint(
+                name="subscription_price_not_negative",
+                condition=Q(unit_price__gte=0),
+                violation_error_message=_("The unit price cannot be negative."),
+            ),
+            models.CheckConstraint(
+                name="subscription_currency_code",
+                condition=Q(currency__regex=CURRENCY_PATTERN),
+                violation_error_message=_("Use a three-letter ISO currency code, e.g. USD."),
+            ),
+            models.UniqueConstraint(
+                fields=["department", "vendor", "product"],
+                name="subscription_one_per_product_and_department",
+                violation_error_message=_(
+                    "This department already has a subscription to this product."
+                ),
+            ),
+        ]
+        indexes = [
+            # The renewal window filter and the alert sweep read term ends and deadlines.
+            models.Index(fields=["term_end"], name="subscription_term_end_idx"),
+            models.Index(fields=["cancellation_deadline"], name="subscription_deadline_idx"),
+            # Department-scoped list pages.
+            models.Index(fields=["department", "status"], name="subscription_dept_status_idx"),
+            GinIndex(fields=["tags"], name="subscription_tags_idx"),
+            # The search's candidates: the pieces of search_text (see grams()), an index on the
+            # expression (a column of them would travel with every subscription read).
+            GinIndex(grams(F("search_text")), name="subscription_search_grams_idx"),
+        ]
+
+    def __str__(self) -> str:
+        edition = f" {self.edition}" if self.edition else ""
+        return f"{self.display_name}{edition} ({self.department})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("renewals:subscription-detail", args=[self.pk])
+
+    @property
+    def display_name(self) -> str:
+        """Vendor and product as pages show them: "Atlassian Jira Software", but "Asana" for
+        Asana's Asana and "禅道项目管理" for 禅道's (never the vendor twice)."""
+        return product_name(self.vendor.name, self.product)
+
+    # --- Figures: on subscriptions loaded through selectors.subscriptions.with_figures, which
+    # annotates used_seats, idle_seats, departed_holders, active_users, usage_month, rate and
+    # periods. Elsewhere they are None. (modules_cost is a column.)
+
+    @property
+    def free_seats(self) -> int | None:
+        used = getattr(self, "used_seats", None)
+        return None if used is None else self.seats_purchased - used
+
+    @property
+    def annual_cost(self) -> Decimal | None:
+        """Yearly cost in the base currency: seats and priced modules, cycle, exchange rate."""
+        rate, periods = getattr(self, "rate", None), getattr(self, "periods", None)
+        if rate is None or periods is None:
+            return None
+        per_period = self.seats_purchased * self.unit_price + self.modules_cost
+        return (per_period * periods * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    @property
+    def seat_annual_cost(self) -> Decimal | None:
+        """What one seat costs a year in the base currency (the saving of reclaiming it)."""
+        rate, periods = getattr(self, "rate", None), getattr(self, "periods", None)
+        if rate is None or periods is None:
+            return None
+        return (self.unit_price * periods * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    @property
+    def utilisation(self) -> Decimal | None:
+        """Active users of the latest month as a percentage of seats purchased (1 place)."""
+        active = getattr(self, "active_users", None)
+        if active is None or not self.seats_purchased:
+            return None
+        return (Decimal(active) * 100 / self.seats_purchased).quantize(
+            Decimal("0.1"), ROUND_HALF_UP
+        )
+
+    @property
+    def monthly_cost_per_active_user(self) -> Decimal | None:
+        active, annual = getattr(self, "active_users", None), self.annual_cost
+        if not active or annual is None:
+            return None
+        return (annual / 12 / active).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    @property
+    def computed_cancellation_deadline(self) -> dt.date:
+        """The deadline before the row is saved (the stored column is filled in by PostgreSQL)."""
+        return self.term_end - dt.timedelta(days=self.notice_period_days)
+
+
+@audited()
+class Module(models.Model):
+    """An add-on of a subscription (Gantt, mobile, automation …), priced per seat when charged."""
+
+    subscription = models.ForeignKey(
+        Subscription,
+        verbose_name=_("subscription"),
+        on_delete=models.CASCADE,
+        related_name="modules",
+    )
+    name = models.CharField(_("name"), max_length=80)
+    unit_price = models.DecimalField(
+        _("unit price"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Per seat and billing period, in the subscription's currency; empty if included."
+        ),
+    )
+    licensed_seats = models.PositiveIntegerField(
+        _("licensed seats"),
+        null=True,
+        blank=True,
+        help_text=_("Empty means every seat of the subscription has the module."),
+    )
+
+    class Meta:
+        verbose_name = _("module")
+        verbose_name_plural = _("modules")
+        ordering = ["subscription", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "name"],
+                name="module_unique_name",
+                violation_error_message=_("This subscription already has a module of that name."),
+            ),
+            models.CheckConstraint(
+                name="module_price_not_negative",
+                condition=Q(unit_price__gte=0) | Q(unit_price__isnull=True),
+                violation_error_message=_("The unit price cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@audited()
+class SubscriptionTerm(models.Model):
+    """A past term of a subscription: what was bought and what was actually paid."""
+
+    subscription = models.ForeignKey(
+        Subscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="terms"
+    )
+    term_start = models.DateField(_("term start"))
+    term_end = models.DateField(_("term end"))
+    seats = models.PositiveIntegerField(_("seats"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    actual_amount = models.DecimalField(
+        _("actual amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    # The rate used when the amount was paid, so later rate changes do not rewrite history.
+    rate_to_base = models.DecimalField(
+        _("rate to base currency"), max_digits=14, decimal_places=6, default=1
+    )
+    # The currency of actual_amount when it was paid in another than the term's prices.
+    actual_currency = models.CharField(
+        _("actual currency"), max_length=3, blank=True, db_default=""
+    )
+    order_ref = models.CharField(_("order / invoice no."), max_length=80, blank=True)
+    fapiao_no = models.CharField(
+        _("fapiao (invoice) no."), max_length=80, blank=True, db_default=""
+    )
+    # What was bought in that term (vendor, product and edition may change at a renewal).
+    description = models.CharField(_("product"), max_length=255, blank=True, db_default="")
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    # When the renewal that followed this term was recorded (the request executed). The on-time
+    # renewal rate compares it with ``term_end``; empty for history imported without that date.
+    renewed_at = models.DateTimeField(_("renewed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("past term")
+        verbose_name_plural = _("past terms")
+        ordering = ["subscription", "-term_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "term_start"], name="term_unique_start"
+            ),
+            models.CheckConstraint(
+                name="term_end_after_start",
+                condition=Q(term_end__gt=F("term_start")),
+                violation_error_message=_("The term must end after it starts."),
+            ),
+            models.CheckConstraint(
+                name="term_amounts_not_negative",
+                condition=Q(unit_price__gte=0)
+                & (Q(actual_amount__gte=0) | Q(actual_amount__isnull=True))
+                & Q(rate_to_base__gt=0),
+                violation_error_message=_("Prices and amounts cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id}: {self.term_start} – {self.term_end}"

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from renewals.notify.models import ChatChannel
+
+
+class ChatChannelForm(forms.ModelForm):
+    """A department's chat robot. The secret is write-only: left empty it keeps the stored one."""
+
+    url = forms.URLField(label=_("Webhook URL"), max_length=500, assume_scheme="https")
+    secret = forms.CharField(
+        label=_("Signing secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("DingTalk SEC… / Feishu secret. Never shown again; leave empty to keep it."),
+    )
+
+    class Meta:
+        model = ChatChannel
+        fields = ["department", "name", "kind", "url", "secret", "is_active"]

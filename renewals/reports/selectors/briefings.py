@@ -1,0 +1,326 @@
+"""The monthly usage briefing (软件使用简报) of one department and its sub-departments: the
+figures (JSON-ready, kept with each stored PDF) and the charts drawn from them.
+
+Usage figures (active users, utilisation, tasks completed, the 12-month trend) are those of the
+briefing's calendar month. Seats, idle seats, departed holders, costs, budget, renewals due and
+recommendations describe the subscriptions as they stand on ``today`` (the day the briefing is
+made; a scheduled briefing is made on the 1st of the next month). A fixed number of queries
+whatever the number of subscriptions (tests count them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from budgets.selectors import department_budgets
+from core.charts import bar_chart, line_chart
+from core.money import short_money
+from org.models import Department
+from renewals.inventory.models import Module, Subscription
+from renewals.inventory.money import cents
+from renewals.inventory.selectors import with_figures
+from renewals.usage.models import MonthlyUsage
+from renewals.usage.selectors import (
+    add_months,
+    departed_holders,
+    month_start,
+    recommendations,
+    underused_modules,
+)
+
+TREND_MONTHS = 12
+RENEWAL_WINDOW_DAYS = 90
+# Subscriptions a briefing reports on: those still running (expired and cancelled ones cost
+# nothing any more).
+CURRENT = (Subscription.Status.ACTIVE, Subscription.Status.RENEWING)
+ONE_PLACE = Decimal("0.1")
+
+# The department and every department below it, in one recursive query (as org.scoping does
+# for the departments a user is assigned to).
+_SUBTREE_SQL = """
+WITH RECURSIVE subtree(id) AS (
+    SELECT %s::bigint
+    UNION
+    SELECT d.id FROM org_department d JOIN subtree s ON d.parent_id = s.id
+)
+SELECT id FROM subtree
+"""
+
+
+def department_subtree(department: Department) -> QuerySet[Department]:
+    """``department`` and all its sub-departments (a lazy queryset: a subquery when filtered on)."""
+    return Department.objects.filter(pk__in=RawSQL(_SUBTREE_SQL, [department.pk]))
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(cents(value))
+
+
+def _percent(part: int | Decimal | None, whole: int | Decimal | None) -> str | None:
+    if part is None or not whole:
+        return None
+    return str((Decimal(part) * 100 / Decimal(whole)).quantize(ONE_PLACE, ROUND_HALF_UP))
+
+
+def _per(amount: Decimal | None, count: int | None) -> str | None:
+    if amount is None or not count:
+        return None
+    return str((amount / count).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+def briefing_figures(
+    department: Department, month: dt.date, *, today: dt.date | None = None
+) -> dict[str, Any]:
+    """Everything the briefing shows for ``department`` (with sub-departments) and the calendar
+    month starting ``month``; Decimals as strings, dates in ISO form. Texts (recommendations)
+    are in the active language."""
+    month = month_start(month)
+    today = today or timezone.localdate()
+    departments = department_subtree(department)
+    names = list(departments.order_by("code").values_list("name", flat=True))
+    subscriptions = list(
+        with_figures(
+            Subscription.objects.filter(department__in=departments, status__in=CURRENT), today=today
+        )
+        .select_related("vendor", "department")
+        .prefetch_related(Prefetch("modules", queryset=Module.objects.order_by("name")))
+        .order_by("vendor__name", "product", "pk")
+    )
+    by_pk = {s.pk: s for s in subscriptions}
+    window = [add_months(month, -i) for i in range(TREND_MONTHS - 1, -1, -1)]
+    usage: dict[tuple[int, int | None, dt.date], tuple[int | None, int | None]] = {}
+    rows = MonthlyUsage.objects.filter(
+        subscription__in=list(by_pk), month__gte=window[0], month__lte=month
+    ).values_list("subscription_id", "module_id", "month", "active_users", "tasks_completed")
+    for sub_id, module_id, row_month, users, tasks in rows:
+        usage[sub_id, module_id, row_month] = (users, tasks)
+    scope = Subscription.objects.filter(pk__in=list(by_pk))
+    underused = underused_modules(scope, today=today)
+
+    subs_out: list[dict[str, Any]] = []
+    modules_out: list[dict[str, Any]] = []
+    advice: list[dict[str, Any]] = []
+    totals: dict[str, Any] = defaultdict(int)
+    monthly_cost = Decimal(0)
+    annual_cost = Decimal(0)
+    tasks_reported = False
+    saving = Decimal(0)
+    for sub in subscriptions:
+        active, done = usage.get((sub.pk, None, month), (None, None))
+        # Annotated by with_figures.
+        used, idle = getattr(sub, "used_seats", 0), getattr(sub, "idle_seats", 0)
+        annual = sub.annual_cost
+        monthly = None if annual is None else cents(annual / 12)
+        subs_out.append(
+            {
+                "id": sub.pk,
+                "ref": sub.ref,
+                "name": sub.display_name,
+                "department": sub.department.name,
+                "seats_purchased": sub.seats_purchased,
+                "seats_assigned": used,
+                "active_users": active,
+                "utilisation": _percent(active, sub.seats_purchased),
+                "idle_seats": idle,
+                "departed_holders": getattr(sub, "departed_holders", 0),
+                "tasks_completed": done,
+                "annual_cost": _money(annual),
+                "monthly_cost": _money(monthly),
+                "cost_per_active_user": _per(monthly, active),
+            }
+        )
+        totals["seats_purchased"] += sub.seats_purchased
+        totals["seats_assigned"] += used or 0
+        totals["idle_seats"] += idle or 0
+        if active is not None:
+            totals["active_users"] += active
+            totals["seats_reporting"] += sub.seats_purchased
+            if monthly is not None:
+                totals["cost_reporting"] += monthly
+        if done is not None:
+            tasks_reported = True
+            totals["tasks_completed"] += done
+        if annual is not None:
+            annual_cost += annual
+            monthly_cost += monthly or 0
+        for module in sub.modules.all():
+            m_active, _done = usage.get((sub.pk, module.pk, month), (None, None))
+            seats = module.licensed_seats or sub.seats_purchased
+            modules_out.append(
+                {
+                    "subscription": sub.display_name,
+                    "module": module.name,
+                    "seats": seats,
+                    "active_users": m_active,
+                    "utilisation": _percent(m_active, seats),
+                }
+            )
+        for rec in recommendations(sub, today=today, underused=underused):
+            advice.append(
+                {
+                    "subscription": sub.display_name,
+                    "kind": rec.kind,
+                    "text": rec.text,
+                    "yearly_saving": _money(rec.yearly_saving),
+                }
+            )
+            saving += rec.yearly_saving or 0
+
+    trend = []
+    for point in window:
+        active_sum, seat_sum = 0, 0
+        for sub in subscriptions:
+            found = usage.get((sub.pk, None, point))
+            if found is not None and found[0] is not None:
+                active_sum += found[0]
+                seat_sum += sub.seats_purchased
+        trend.append(
+            {
+                "month": point.isoformat(),
+                "active_users": active_sum if seat_sum else None,
+                "seats": seat_sum,
+                "utilisation": _percent(active_sum, seat_sum),
+            }
+        )
+
+    departed = [
+        {
+            "person": seat.person.name,
+            "employee_no": seat.person.employee_no,
+            "left_on": seat.person.left_on.isoformat() if seat.person.left_on else None,
+            "subscription": seat.subscription.display_name,
+            "department": seat.subscription.department.name,
+        }
+        for seat in departed_holders(departments=departments)
+    ]
+
+    horizon = today + dt.timedelta(days=RENEWAL_WINDOW_DAYS)
+    renewals = [
+        {
+            "ref": sub.ref,
+            "name": sub.display_name,
+            "term_end": sub.term_end.isoformat(),
+            "days_left": (sub.term_end - today).days,
+            "auto_renew": sub.auto_renew,
+            "cancellation_deadline": sub.computed_cancellation_deadline.isoformat(),
+            "ends_at_term_end": sub.ends_at_term_end,
+            "annual_cost": _money(sub.annual_cost),
+        }
+        for sub in sorted(subscriptions, key=lambda s: (s.term_end, s.ref))
+        if today <= sub.term_end <= horizon
+    ]
+
+    # The department's figure incl. its sub-departments: the rule of every budget page
+    # (budgets.selectors.department_budgets), with its own budget's share beside it.
+    budget_rows = department_budgets([department.pk], month.year)
+    budget: dict[str, Any] | None = None
+    if any(row.budget for row in budget_rows):
+        row = budget_rows[0]
+        total = row.balance
+        budget = {
+            "year": month.year,
+            "allocated": _money(total.allocated),
+            "reserve": _money(total.reserve),
+            "committed": _money(total.committed),
+            "actual": _money(total.actual),
+            "available": _money(total.available),
+            "used_percent": None if total.used_percent is None else str(total.used_percent),
+            "annual_software_cost_percent": _percent(annual_cost, total.allocated)
+            if total.allocated > 0
+            else None,
+            "includes_sub_departments": row.has_sub_departments,
+            "own_allocated": _money(row.own.allocated),
+            "sub_departments_allocated": _money(row.sub_departments.allocated),
+        }
+
+    active_total = totals["active_users"] if totals["seats_reporting"] else None
+    return {
+        "department": {"id": department.pk, "name": department.name, "code": department.code},
+        "departments": names,
+        "month": month.isoformat(),
+        "as_of": today.isoformat(),
+        "currency": settings.BASE_CURRENCY,
+        "idle_after_days": settings.IDLE_AFTER_DAYS,
+        "totals": {
+            "subscriptions": len(subscriptions),
+            "seats_purchased": totals["seats_purchased"],
+            "seats_assigned": totals["seats_assigned"],
+            "active_users": active_total,
+            "utilisation": _percent(active_total, totals["seats_reporting"]),
+            "idle_seats": totals["idle_seats"],
+            "departed_holders": len(departed),
+            "tasks_completed": totals["tasks_completed"] if tasks_reported else None,
+            "monthly_cost": _money(monthly_cost),
+            "annual_cost": _money(annual_cost),
+            # Cost of the subscriptions that reported usage, over their active users.
+            "cost_per_active_user": _per(Decimal(totals["cost_reporting"]), active_total),
+            "yearly_saving": _money(saving),
+            "renewals_due": len(renewals),
+        },
+        "subscriptions": sorted(
+            subs_out, key=lambda s: (-Decimal(s["annual_cost"] or 0), s["name"])
+        ),
+        "modules": modules_out,
+        "trend": trend,
+        "departed": departed,
+        "renewals": renewals,
+        "budget": budget,
+        "recommendations": advice,
+    }
+
+
+def _number(value: str | int | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def briefing_charts(figures: dict[str, Any], *, limit: int = 25) -> dict[str, SafeString]:
+    """The briefing's charts (one code path for the page and the PDF): utilisation per
+    subscription and per module in the month, the 12-month utilisation trend, and the largest
+    yearly costs. At most ``limit`` bars each (the tables list everything)."""
+    currency = figures["currency"]
+    subs = figures["subscriptions"]
+    by_use = sorted(
+        subs, key=lambda s: (s["utilisation"] is None, -(_number(s["utilisation"]) or 0))
+    )
+    modules = [m for m in figures["modules"] if m["utilisation"] is not None]
+    trend = figures["trend"]
+    return {
+        "utilisation": bar_chart(
+            [(s["name"], _number(s["utilisation"])) for s in by_use[:limit]],
+            title=_("Utilisation per subscription"),
+            unit="%",
+            max_value=100,
+        ),
+        "modules": bar_chart(
+            [(f"{m['subscription']} · {m['module']}", _number(m["utilisation"])) for m in modules][
+                :limit
+            ],
+            title=_("Utilisation per module"),
+            unit="%",
+            max_value=100,
+            color="#198754",
+        ),
+        "trend": line_chart(
+            [p["month"][:7] for p in trend],
+            [("", [_number(p["utilisation"]) for p in trend])],
+            title=_("Utilisation, last 12 months"),
+            unit="%",
+            y_max=100,
+        ),
+        "cost": bar_chart(
+            [(s["name"], _number(s["annual_cost"])) for s in subs[:limit]],
+            title=_("Yearly cost (%(currency)s)") % {"currency": currency},
+            color="#fd7e14",
+            fmt=short_money,  # 3.55万 / 35.5K: the bars' labels stay short
+        ),
+    }

@@ -1,1 +1,0 @@
-"""Read queries shared by pages, reports, exports and the API."""
