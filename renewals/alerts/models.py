@@ -1,5 +1,4 @@
-"""Renewal alerts: what is due to whom by which channel, each sent exactly once; and the in-app
-notification centre."""
+"""Renewal alerts: what is due to whom by which channel, each sent exactly once."""
 
 from __future__ import annotations
 

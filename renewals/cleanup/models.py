@@ -1,5 +1,5 @@
-"""Reports and oversight (#8): monthly usage briefings, the risk register and its reviews, the
-annual account clean-up campaign and savings suggestions."""
+"""The annual account clean-up campaign (数字办公日账号清理): a campaign and the accounts it asks
+departments to decide."""
 
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+"""The import page's upload form."""
+
 from __future__ import annotations
 
 from typing import Any

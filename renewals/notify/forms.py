@@ -1,3 +1,5 @@
+"""A department's chat robot for alerts (IT admins)."""
+
 from __future__ import annotations
 
 from django import forms

@@ -1,5 +1,5 @@
-"""Renewal alerts: what is due to whom by which channel, each sent exactly once; and the in-app
-notification centre."""
+"""Ways of telling people: departments' chat robots, the in-app notification centre and each
+user's private calendar feed."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Reports and oversight (#8): monthly usage briefings, the risk register and its reviews, the
-annual account clean-up campaign and savings suggestions."""
+"""Monthly usage briefings (软件使用简报): one department's month, rendered as a PDF by a worker."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Reports and oversight (#8): monthly usage briefings, the risk register and its reviews, the
-annual account clean-up campaign and savings suggestions."""
+"""The risk register (风险清单): risks raised from the data or entered by hand, their categories
+and quarterly reviews."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Reports and oversight (#8): monthly usage briefings, the risk register and its reviews, the
-annual account clean-up campaign and savings suggestions."""
+"""Savings suggestions (优化建议) and what they realised."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""The renewal loop: a request with its evidence, vendor quotes, assessments and trail.
-
-A request moves draft → submitted → in approval → approved / rejected / returned → executed or
-cancelled. Its amount is frozen in the base currency when it is submitted (see
-services.requests); approvals live in models.approvals.
-"""
+"""Vendor quotes of a renewal request and the modules each quotes; amounts converted with a
+recorded rate over the request's whole term."""
 
 from __future__ import annotations
 
