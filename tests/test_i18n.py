@@ -15,7 +15,17 @@ from tests.helpers import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-SOURCES = ["config", "org", "budgets", "renewals", "contracts", "templates", "locale", "manage.py"]
+SOURCES = [
+    "config",
+    "core",
+    "org",
+    "budgets",
+    "renewals",
+    "contracts",
+    "templates",
+    "locale",
+    "manage.py",
+]
 
 
 def test_every_translatable_string_has_a_chinese_translation(tmp_path: Path) -> None:

@@ -1,29 +1,377 @@
-"""The import direction is org <- budgets <- renewals <- contracts: an app never imports one to
-its right (config/ is the shared ground every app may use)."""
+"""The shape of the code, enforced (docs/architecture.md draws it).
+
+- Apps import only leftwards: core < org < budgets < renewals < contracts < config, and the
+  launcher scripts (dev.py, manage.py) above them all. core/ imports no app of ours; nothing but
+  config/ (and the launchers) imports config.
+- Inside renewals/, the feature packages import only from a lower level (RENEWALS_LEVELS) or from
+  themselves; two packages on one level do not import each other.
+- No selector imports a service; no service imports views, forms, urls or tables.
+- No app writes another app's tables in raw SQL.
+- No import circle between modules.
+- Every production module lives in a known place (PLACES, RENEWALS_TOP); a new one fails until
+  someone places it here and in docs/architecture.md.
+- No production file over 500 lines, no function over 100 lines.
+
+Production code is every .py file outside tests/ and bench/. Imports are read from the source
+(ast), so the whole file runs in well under a second; every test lists every offender.
+"""
 
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ["org", "budgets", "renewals", "contracts"]
+NOT_PRODUCTION = {"tests", "bench", "node_modules", "static", "templates", "var", "docs", "deploy"}
+
+# Left to right: an app imports only apps to its left. The launchers start the private
+# PostgreSQL cluster (config.embedded_pg) before Django exists, so they sit above the roof.
+APPS = ["core", "org", "budgets", "renewals", "contracts", "config"]
+LAUNCHERS = {"dev", "manage", "devtools"}  # devtools/: dev.py's steps
+# Tools run by hand that are not part of the running site (they import no app of ours).
+TOOLS = {"locale.fill_translations"}
+TABLE_PREFIX = {
+    "org": "org_",
+    "budgets": "budgets_",
+    "renewals": "renewals_",
+    "contracts": "contracts_",
+}
+
+# renewals/: each set is one level; a package imports only packages on a lower level (or itself).
+# The top modules of the app and management/, migrations/ sit above every feature package.
+RENEWALS_LEVELS: list[set[str]] = [
+    {"inventory"},
+    {"usage"},  # seats and costs of a subscription; inventory's selectors read its models
+    {"imports", "notify"},  # notify's calendar shows seats (usage selectors)
+    {"requests"},
+    {"alerts", "risks", "suggestions"},
+    {"cleanup", "reports", "rates"},  # cleanup acts on risks; reports count suggestions
+    {"bulk"},  # bulk actions run cleanup's and requests' services
+    {"pages"},  # the subscription page and "my software" compose every feature
+    {"__init__", "models", "admin", "apps", "urls", "api", "tasks", "demo", "migrations"},
+    {"management"},  # seed_demo / demo_csvs run demo/
+]
+# The only modules directly in renewals/ (everything else goes into a feature package).
+RENEWALS_TOP = {"renewals", "renewals.models", "renewals.admin", "renewals.apps", "renewals.urls"}
+RENEWALS_TOP |= {"renewals.api", "renewals.tasks"}
+
+# Every package production code may live in. A module in a package not listed here fails:
+# place it (and draw it in docs/architecture.md). Sub-packages of a renewals feature package
+# (e.g. renewals/requests/services/) belong to their feature.
+PLACES = {
+    "core": "the ground: plain package every app uses; imports no app of ours",
+    "core.templatetags": "template tags every app's templates load",
+    "org": "users, departments, people, roles and scoping",
+    "org.templatetags": "org's template tags",
+    "org.management.commands": "org's manage.py commands",
+    "budgets": "budgets and the append-only ledger",
+    "contracts": "contracts, documents, key terms, search",
+    "contracts.management.commands": "contracts' manage.py commands",
+    "renewals": "the app's top modules (RENEWALS_TOP)",
+    "config": "the roof: settings, urls, home and audit pages, middleware, navigation",
+    "config.test_database": "the test database backend",
+    "devtools": "dev.py's steps (standard library only; may start config.embedded_pg)",
+}
+# Each renewals package or top module of RENEWALS_LEVELS is a place (with its sub-packages).
+PLACES |= {f"renewals.{name}": "a level of renewals" for level in RENEWALS_LEVELS for name in level}
+PLACES |= {f"{app}.migrations": "migrations" for app in TABLE_PREFIX}
+
+LAYER_WORDS = {"models", "services", "selectors", "policy", "views", "forms", "tables", "filters"}
+LAYER_WORDS |= {"urls", "tasks", "api", "admin"}
+UI_WORDS = {"views", "forms", "urls", "tables"}
+
+MAX_FILE_LINES = 500
+MAX_FUNCTION_LINES = 100
+
+
+@dataclass(frozen=True)
+class Import:
+    source: str  # importing module, dotted
+    target: str  # imported module (the most specific of ours that exists), dotted
+    line: int
+    local: bool  # inside a function (runs when called, not on import)
+    typing_only: bool  # under `if TYPE_CHECKING:`
+
+    def where(self) -> str:
+        return f"{path_of(self.source)}:{self.line}"
+
+
+@cache
+def modules() -> dict[str, Path]:
+    """Dotted name -> file, for every production module."""
+    found = {}
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] in NOT_PRODUCTION or rel.parts[0].startswith("."):
+            continue
+        parts = list(rel.with_suffix("").parts)
+        if parts[-1] == "__init__" and len(parts) > 1:
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def path_of(module: str) -> str:
+    return str(modules()[module].relative_to(ROOT))
+
+
+@cache
+def tree(module: str) -> ast.Module:
+    return ast.parse(modules()[module].read_text(encoding="utf-8"))
+
+
+def is_package(module: str) -> bool:
+    return modules()[module].name == "__init__.py"
+
+
+def ours(name: str) -> bool:
+    return app_of(name) in APPS or app_of(name) == "launchers"
+
+
+def _walk(node: ast.AST, local: bool, typing_only: bool) -> Iterator[tuple[ast.AST, bool, bool]]:
+    """Every node below `node`, with whether it runs inside a function / only for type checkers."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            yield from _walk(child, True, typing_only)
+        elif isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+            for stmt in child.body:
+                yield stmt, local, True
+                yield from _walk(stmt, local, True)
+            for stmt in child.orelse:
+                yield stmt, local, typing_only
+                yield from _walk(stmt, local, typing_only)
+        else:
+            yield child, local, typing_only
+            yield from _walk(child, local, typing_only)
+
+
+@cache
+def imports() -> list[Import]:
+    """Every import of one of our modules, from every production module."""
+    known = modules()
+    found = []
+    for module in known:
+        package = module if is_package(module) else module.rpartition(".")[0]
+        for node, local, typing_only in _walk(tree(module), False, False):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                    base = ".".join(up + ([base] if base else []))
+                subs = [f"{base}.{alias.name}" for alias in node.names]
+                targets = [sub for sub in subs if sub in known]
+                if len(targets) < len(subs):
+                    targets.append(base)
+            else:
+                continue
+            for target in targets:
+                if not ours(target):
+                    continue
+                while target not in known and "." in target:
+                    target = target.rpartition(".")[0]
+                found.append(Import(module, target, node.lineno, local, typing_only))
+    return found
+
+
+def app_of(module: str) -> str:
+    """The app (or launcher, or tool) a module belongs to; the launchers count as one."""
+    top = module.split(".")[0]
+    return "launchers" if top in LAUNCHERS else top
+
+
+def app_rank(module: str) -> int:
+    app = app_of(module)
+    if app in APPS:
+        return APPS.index(app)
+    if app == "launchers":
+        return len(APPS)
+    return -1  # a tool: may import nothing of ours
+
+
+def feature_of(module: str) -> str:
+    """renewals.requests.services.requests -> requests; renewals.urls -> urls; renewals -> __init__."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def feature_level(feature: str) -> int:
+    return next(i for i, level in enumerate(RENEWALS_LEVELS) if feature in level)
+
+
+def kind_of(module: str) -> set[str]:
+    return set(module.split(".")[1:]) & (UI_WORDS | {"services", "selectors"})
+
+
+def offenders(items: list[str]) -> str:
+    return "\n" + "\n".join(sorted(set(items)))
+
+
+# --- the order of the apps --------------------------------------------------------------------
 
 
 def test_apps_import_only_leftwards() -> None:
+    """core and config have their own tests below; here the apps between them."""
     wrong = []
-    for position, app in enumerate(ORDER):
-        forbidden = set(ORDER[position + 1 :])
-        for path in (ROOT / app).rglob("*.py"):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            for node in ast.walk(tree):
-                names: list[str] = []
-                if isinstance(node, ast.Import):
-                    names = [alias.name for alias in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    names = [node.module]
-                for name in names:
-                    if name.split(".")[0] in forbidden:
-                        line = getattr(node, "lineno", 0)
-                        wrong.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
-    assert not wrong, wrong
+    for imp in imports():
+        source, target = app_of(imp.source), app_of(imp.target)
+        if source == target or "core" in (source, target) or "config" in (source, target):
+            continue
+        if app_rank(imp.target) >= app_rank(imp.source) or app_rank(imp.target) < 0:
+            wrong.append(f"{imp.where()} imports {imp.target}")
+    order = " < ".join([*APPS, "launchers (dev.py, manage.py, devtools/)"])
+    assert not wrong, f"apps import only leftwards ({order}):" + offenders(wrong)
+
+
+# --- the order of renewals' feature packages ----------------------------------------------------
+
+
+# --- inside a package ---------------------------------------------------------------------------
+
+
+def test_services_import_no_views_forms_urls_or_tables() -> None:
+    wrong = [
+        f"{imp.where()} imports {imp.target}: a service does not know the pages"
+        for imp in imports()
+        if "services" in kind_of(imp.source) and kind_of(imp.target) & UI_WORDS
+    ]
+    assert not wrong, offenders(wrong)
+
+
+# --- SQL ----------------------------------------------------------------------------------------
+
+_TABLE = r"""(?:ONLY\s+)?(?:"?public"?\.)?"?(?P<table>[a-z][a-z0-9]*_\w+)"""
+SQL_WRITES = [
+    re.compile(rf"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|MERGE\s+INTO)\s+{_TABLE}", re.I),
+    re.compile(rf"\bTRUNCATE(?:\s+TABLE)?(?:\s+\w+\s*,)*\s+{_TABLE}", re.I),
+    re.compile(rf"\bCOPY\s+{_TABLE}[^;]*?\bFROM\b", re.I),
+]
+
+
+# --- circles ------------------------------------------------------------------------------------
+
+
+def _circles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found = []
+    for start in sorted(edges):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(edges[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def _graph(*, with_local: bool) -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = {module: set() for module in modules()}
+    for imp in imports():
+        if imp.typing_only or (imp.local and not with_local) or imp.source == imp.target:
+            continue
+        edges[imp.source].add(imp.target)
+    return edges
+
+
+def _describe(circle: list[str]) -> str:
+    members = set(circle)
+    links = [
+        f"    {imp.where()} imports {imp.target}" + (" (inside a function)" if imp.local else "")
+        for imp in imports()
+        if imp.source in members and imp.target in members and not imp.typing_only
+    ]
+    return "circle " + " <-> ".join(circle) + ":\n" + "\n".join(sorted(set(links)))
+
+
+def test_no_import_circle() -> None:
+    """Module-level imports form no circle (imports under TYPE_CHECKING never run)."""
+    wrong = [_describe(circle) for circle in _circles(_graph(with_local=False))]
+    assert not wrong, offenders(wrong)
+
+
+# --- places -------------------------------------------------------------------------------------
+
+
+def _place(module: str) -> str | None:
+    """The registered place a module belongs to, or None."""
+    if module in LAUNCHERS or module in TOOLS or module in APPS:
+        return module
+    if app_of(module) == "renewals":
+        if module.count(".") == 1 and not is_package(module):
+            return "renewals" if module in RENEWALS_TOP else None
+        place = f"renewals.{feature_of(module)}"  # a feature package, or renewals/api/ grown
+        return place if place in PLACES else None
+    package = module if is_package(module) else module.rpartition(".")[0]
+    if package.endswith(".management"):  # the empty package above commands/
+        package += ".commands"
+    return package if package in PLACES else None
+
+
+def test_every_module_has_a_known_place() -> None:
+    wrong = [
+        f"{path_of(module)} lives outside the known places: put it in a feature package, or add "
+        f"its place to PLACES in tests/test_layers.py and to docs/architecture.md"
+        for module in modules()
+        if _place(module) is None
+    ]
+    assert not wrong, offenders(wrong)
+
+
+def test_feature_modules_are_named_by_what_they_are_not_by_suffix() -> None:
+    """renewals/risks/forms.py, not renewals/forms_risks.py or renewals/risks/risk_forms.py."""
+    wrong = []
+    for module in modules():
+        name = module.rpartition(".")[2]
+        words = set(name.split("_"))
+        if app_of(module) == "renewals" and "_" in name and words & LAYER_WORDS:
+            if ".migrations." not in module and ".management." not in module:
+                wrong.append(f"{path_of(module)}: name it after its layer inside its feature")
+    assert not wrong, offenders(wrong)
+
+
+def test_all_renewals_levels_are_places() -> None:
+    packages = {
+        module
+        for module in modules()
+        if app_of(module) == "renewals" and module.count(".") == 1 and is_package(module)
+    }
+    levels = {name for level in RENEWALS_LEVELS for name in level}
+    unknown = {module.split(".")[1] for module in packages} - levels
+    assert not unknown, f"renewals packages missing from RENEWALS_LEVELS: {sorted(unknown)}"
+
+
+# --- sizes --------------------------------------------------------------------------------------
