@@ -28,6 +28,7 @@ from org.models import Department, User
 from org.scoping import managed_departments, visible_departments
 from renewals.cleanup import services as cleanup
 from renewals.cleanup.models import CleanupItem
+from renewals.cleanup.policy import may_decide
 from renewals.inventory.models import Subscription
 from renewals.inventory.owners import owner_candidate
 from renewals.inventory.selectors import idle_cutoff, seat_is_idle
@@ -236,7 +237,7 @@ def seats_decide(
     def decide(seat: Seat) -> RowResult:
         sub = seat.subscription
         label = f"{seat.person.name} · {sub.vendor.name} {sub.product}"
-        if not cleanup.may_decide(user, sub.department):
+        if not may_decide(user, sub.department):
             return RowResult(
                 seat.pk, label, RowResult.REFUSED,
                 _("Only IT admins and the software admins of %(department)s clean up its seats.")

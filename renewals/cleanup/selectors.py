@@ -1,5 +1,6 @@
-"""Reads of the account clean-up campaign: campaigns, progress per department, a department's
-checklist and the closing report, scoped to the departments a user may see."""
+"""Reads of the account clean-up campaign: the seats a new checklist lists, campaigns, progress per
+department, a department's checklist and the closing report, scoped to the departments a user may
+see."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from org.roles import SEE_ALL_ROLES, roles_of
 from org.scoping import visible_departments
 from renewals.cleanup.models import CleanupCampaign, CleanupItem
 from renewals.inventory.money import MONEY, PeriodsPerYear, rate_to_base
+from renewals.inventory.selectors import idle_cutoff
+from renewals.usage.models import Seat
 
 D = CleanupItem.Decision
 
@@ -37,6 +40,28 @@ def get_campaign(pk: int) -> CleanupCampaign:
     return get_object_or_404(
         CleanupCampaign.objects.select_related("opened_by", "closed_by"), pk=pk
     )
+
+
+def checklist_seats(*, today: dt.date | None = None) -> list[tuple[int, int, str, dt.date | None]]:
+    """(seat, department, reason, last active) of every seat not revoked whose holder has left
+    or that is idle by the idle setting; departed wins when both hold."""
+    cutoff = idle_cutoff(today)
+    idle = Q(last_active_on__lt=cutoff) | Q(last_active_on__isnull=True, assigned_on__lt=cutoff)
+    rows = (
+        Seat.objects.filter(revoked_on__isnull=True)
+        .filter(Q(person__status="left") | idle)
+        .order_by("subscription__department_id", "pk")
+        .values_list("pk", "subscription__department_id", "person__status", "last_active_on")
+    )
+    return [
+        (
+            pk,
+            department,
+            CleanupItem.Reason.DEPARTED if status == "left" else CleanupItem.Reason.IDLE,
+            last,
+        )
+        for pk, department, status, last in rows
+    ]
 
 
 def _scoped(items: QuerySet[CleanupItem], user: Any) -> QuerySet[CleanupItem]:

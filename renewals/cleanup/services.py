@@ -22,15 +22,14 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from org.models import Department, User
-from org.roles import Role, has_role
 from renewals.cleanup.models import CleanupCampaign, CleanupItem
-from renewals.inventory.selectors import idle_cutoff
+from renewals.cleanup.policy import may_decide, may_run_campaigns
+from renewals.cleanup.selectors import checklist_seats
 from renewals.risks import services as risk_services
 from renewals.usage.models import Seat
 
@@ -43,47 +42,6 @@ KEEP_REASON_MAX = CleanupItem._meta.get_field("keep_reason").max_length
 class CleanupRefused(ValidationError):
     """An action the campaign's state refuses; ``code`` says why (already_open, closed,
     already_decided, keep_reason)."""
-
-
-def may_run_campaigns(user: User) -> bool:
-    """Finance and IT admins open and close campaigns."""
-    return has_role(user, Role.FINANCE, Role.IT_ADMIN)
-
-
-def may_decide(user: User, department: Department) -> bool:
-    """IT admins decide for every department; software admins for the departments they
-    administer (and their sub-departments). Department heads read their checklist only: the
-    software admin does the clean-up, the head sees it done."""
-    if has_role(user, Role.IT_ADMIN):
-        return True
-    if not has_role(user, Role.SOFTWARE_ADMIN):
-        return False
-    # The software-admin half of org.scoping's subtree (heads left out on purpose).
-    from org.scoping import _assigned_subtree
-
-    return _assigned_subtree(user, as_head=False, as_admin=True).filter(pk=department.pk).exists()
-
-
-def checklist_seats(*, today: dt.date | None = None) -> list[tuple[int, int, str, dt.date | None]]:
-    """(seat, department, reason, last active) of every seat not revoked whose holder has left
-    or that is idle by the idle setting; departed wins when both hold."""
-    cutoff = idle_cutoff(today)
-    idle = Q(last_active_on__lt=cutoff) | Q(last_active_on__isnull=True, assigned_on__lt=cutoff)
-    rows = (
-        Seat.objects.filter(revoked_on__isnull=True)
-        .filter(Q(person__status="left") | idle)
-        .order_by("subscription__department_id", "pk")
-        .values_list("pk", "subscription__department_id", "person__status", "last_active_on")
-    )
-    return [
-        (
-            pk,
-            department,
-            CleanupItem.Reason.DEPARTED if status == "left" else CleanupItem.Reason.IDLE,
-            last,
-        )
-        for pk, department, status, last in rows
-    ]
 
 
 @transaction.atomic

@@ -27,7 +27,7 @@ from core.exports import SafeTableExport
 from core.pdf import render_pdf
 from org.permissions import role_required, signed_in_user
 from org.roles import Role
-from renewals.cleanup import selectors, services
+from renewals.cleanup import policy, selectors, services
 from renewals.cleanup.forms import CampaignOpenForm, ItemDecideForm
 from renewals.cleanup.models import CleanupCampaign, CleanupItem
 
@@ -36,7 +36,7 @@ RUN_ROLES = (Role.FINANCE, Role.IT_ADMIN)
 
 def _list_context(request: HttpRequest, form: CampaignOpenForm | None = None) -> dict[str, Any]:
     user = signed_in_user(request)
-    may_run = services.may_run_campaigns(user)
+    may_run = policy.may_run_campaigns(user)
     running = selectors.open_campaign()
     return {
         "campaigns": selectors.campaign_list(),
@@ -90,7 +90,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "progress": progress,
             "total": total,
-            "may_run": services.may_run_campaigns(user),
+            "may_run": policy.may_run_campaigns(user),
         },
     )
 
@@ -114,7 +114,7 @@ def checklist(request: HttpRequest, pk: int, department_pk: int) -> HttpResponse
     campaign = selectors.get_campaign(pk)
     user = signed_in_user(request)
     department = selectors.get_department_for_checklist(user, department_pk)
-    may_decide = campaign.status == CleanupCampaign.Status.OPEN and services.may_decide(
+    may_decide = campaign.status == CleanupCampaign.Status.OPEN and policy.may_decide(
         user, department
     )
     return render(
@@ -154,7 +154,7 @@ def item_decide(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     campaign = selectors.get_campaign(pk)
     user = signed_in_user(request)
     item = selectors.get_item(campaign=campaign, pk=item_pk, user=user)  # 404 outside scope
-    if not services.may_decide(user, item.department):
+    if not policy.may_decide(user, item.department):
         raise PermissionDenied
     htmx = bool(getattr(request, "htmx", False))
     form = ItemDecideForm(request.POST)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from org.models import User
 from renewals.inventory.models import Subscription
-from renewals.suggestions import services
+from renewals.suggestions import selectors, services
 from renewals.suggestions.models import Suggestion
 
 # (author, department code, title, details, estimated yearly saving, what IT did)
@@ -41,9 +41,9 @@ def demo_suggestions(*, today: dt.date | None = None) -> int:
         )
         if author is None or subscription is None:
             continue
-        if not services.suggestable_subscriptions(author).filter(pk=subscription.pk).exists():
+        if not selectors.suggestable_subscriptions(author).filter(pk=subscription.pk).exists():
             # The employee suggests on a tool they hold a seat of.
-            subscription = services.suggestable_subscriptions(author).order_by("pk").first()
+            subscription = selectors.suggestable_subscriptions(author).order_by("pk").first()
             if subscription is None:
                 continue
         suggestion = services.suggestion_submit(

@@ -20,7 +20,7 @@ from org.permissions import role_required
 from org.roles import SEE_ALL_ROLES, Role, has_role
 from org.scoping import can_manage_department, visible_departments
 from renewals.alerts.models import AlertDelivery
-from renewals.cleanup import services as cleanup
+from renewals.cleanup import policy as cleanup
 from renewals.inventory import selectors as subs
 from renewals.inventory.filters import SubscriptionFilter
 from renewals.inventory.models import Module, Subscription

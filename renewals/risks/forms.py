@@ -15,7 +15,7 @@ from org.models import Department, User
 from org.roles import Role, has_role
 from org.scoping import headed_departments
 from renewals.risks.models import Risk, RiskCategory
-from renewals.risks.services import owner_choices
+from renewals.risks.policy import owner_choices
 
 TEXT_LIMIT = 5000
 LEVELS = [(str(v), format_lazy("{} · {}", v, label)) for v, label in Risk.Level.choices]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -15,11 +15,8 @@ from org.roles import SEE_ALL_ROLES, roles_of
 from org.scoping import visible_departments
 from renewals.inventory.models import Subscription
 from renewals.risks.models import Risk, RiskCategory, RiskReview
-from renewals.risks.services import LIVE, Rule
+from renewals.risks.rules import LIVE, Condition, Rule
 from renewals.usage.models import Seat
-
-if TYPE_CHECKING:
-    from renewals.risks.services import Condition
 
 
 def visible_risks(*, user: Any) -> QuerySet[Risk]:
@@ -221,3 +218,10 @@ def due_for_review(*, user: Any, today: dt.date, everyone: bool) -> QuerySet[Ris
     if not everyone:
         risks = risks.filter(owner=user)
     return risks
+
+
+def risks_due(*, today: dt.date) -> Any:
+    """Risks not closed whose review date has come (or that never got one)."""
+    return Risk.objects.exclude(status=Risk.Status.CLOSED).filter(
+        Q(next_review_on__lte=today) | Q(next_review_on__isnull=True)
+    )

@@ -31,12 +31,13 @@ from core.pdf import render_pdf
 from org.permissions import role_required, signed_in_user
 from org.roles import Role, has_role
 from org.scoping import visible_departments
-from renewals.risks import selectors, services
+from renewals.risks import policy, selectors, services
 from renewals.risks.forms import ReviewForm, RiskFilter, RiskForm
 from renewals.risks.models import Risk
+from renewals.risks.policy import CHANGERS
+from renewals.risks.rules import RULE_LABELS
 
 PAGE_SIZE = 50
-CHANGERS = (Role.IT_ADMIN, Role.FINANCE, Role.DEPARTMENT_HEAD)
 PDF_LIMIT = 2000
 
 
@@ -134,7 +135,7 @@ def _filtered(request: HttpRequest) -> tuple[RiskFilter, QuerySet[Risk]]:
         elif data["owner"]:
             risks = risks.filter(owner_id=int(data["owner"]))
         if data["due"] == "yes":
-            due = services.risks_due(today=timezone.localdate()).values("pk")
+            due = selectors.risks_due(today=timezone.localdate()).values("pk")
             risks = risks.filter(pk__in=due)
         if data["source"] == "generated":
             risks = risks.exclude(rule="")
@@ -211,11 +212,11 @@ def risk_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "risk": risk,
             "title": title,
             "description": description,
-            "rule_label": services.RULE_LABELS.get(risk.rule, ""),
+            "rule_label": RULE_LABELS.get(risk.rule, ""),
             "editions": selectors.edition_group(risk),
             "history": selectors.history_rows(risk),
-            "can_change": services.can_change(user, risk),
-            "can_review": services.can_review(user, risk),
+            "can_change": policy.can_change(user, risk),
+            "can_review": policy.can_review(user, risk),
             "review_form": ReviewForm(risk=risk),
         },
     )
@@ -230,7 +231,7 @@ def risk_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     risk = None
     if pk is not None:
         risk = selectors.get_risk_for(user, pk)
-        if not services.can_change(user, risk):
+        if not policy.can_change(user, risk):
             raise PermissionDenied
     form = RiskForm(request.POST or None, user=user, risk=risk)
     if request.method == "POST" and form.is_valid():
@@ -284,7 +285,7 @@ def risk_review(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm or update one risk (POST only; with HTMX the row is swapped in place)."""
     user = signed_in_user(request)
     risk = selectors.get_risk_for(user, pk)
-    if not services.can_review(user, risk):
+    if not policy.can_review(user, risk):
         raise PermissionDenied
     form = ReviewForm(request.POST, risk=risk)
     error, status, review = "", 200, None

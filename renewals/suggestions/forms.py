@@ -17,8 +17,8 @@ from org.scoping import visible_departments
 from renewals.inventory.models import Subscription
 from renewals.requests.forms import MoneyField
 from renewals.suggestions.models import Suggestion
-from renewals.suggestions.selectors import visible_suggestions
-from renewals.suggestions.services import DETAILS_MAX, suggestable_subscriptions
+from renewals.suggestions.selectors import suggestable_subscriptions, visible_suggestions
+from renewals.suggestions.services import DETAILS_MAX
 
 
 class SuggestionForm(forms.Form):

@@ -12,8 +12,10 @@ from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
+from org.models import User
 from org.roles import SEE_ALL_ROLES, roles_of
 from org.scoping import visible_departments
+from renewals.inventory.models import Subscription
 from renewals.suggestions.models import Suggestion
 
 S = Suggestion.Status
@@ -37,6 +39,18 @@ def visible_suggestions(*, user: Any) -> QuerySet[Suggestion]:
 def get_suggestion_for(user: Any, pk: int) -> Suggestion:
     """The suggestion if the user may see it; 404 otherwise."""
     return get_object_or_404(visible_suggestions(user=user), pk=pk)
+
+
+def suggestable_subscriptions(user: User) -> QuerySet[Subscription]:
+    """What the user may make a suggestion on: the subscriptions of the departments they see,
+    and those they hold an active seat of (employees see no subscription list)."""
+    subscriptions = Subscription.objects.all()
+    if roles_of(user) & SEE_ALL_ROLES:
+        return subscriptions
+    held = Subscription.objects.filter(
+        seats__person__user=user, seats__revoked_on__isnull=True
+    ).values("pk")
+    return subscriptions.filter(Q(department__in=visible_departments(user)) | Q(pk__in=held))
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from org.models import User
-from org.roles import SEE_ALL_ROLES, Role, has_role, roles_of
-from org.scoping import visible_departments
 from renewals.inventory.models import Subscription
 from renewals.suggestions.models import Suggestion
+from renewals.suggestions.policy import may_decide
+from renewals.suggestions.selectors import suggestable_subscriptions
 
 S = Suggestion.Status
 DETAILS_MAX = 4000
@@ -32,22 +31,6 @@ DETAILS_MAX = 4000
 class SuggestionRefused(ValidationError):
     """A decision the suggestion's state refuses; ``code`` says why (already_decided,
     not_accepted, note_required)."""
-
-
-def suggestable_subscriptions(user: User) -> QuerySet[Subscription]:
-    """What the user may make a suggestion on: the subscriptions of the departments they see,
-    and those they hold an active seat of (employees see no subscription list)."""
-    subscriptions = Subscription.objects.all()
-    if roles_of(user) & SEE_ALL_ROLES:
-        return subscriptions
-    held = Subscription.objects.filter(
-        seats__person__user=user, seats__revoked_on__isnull=True
-    ).values("pk")
-    return subscriptions.filter(Q(department__in=visible_departments(user)) | Q(pk__in=held))
-
-
-def may_decide(user: User) -> bool:
-    return has_role(user, Role.IT_ADMIN)
 
 
 @transaction.atomic

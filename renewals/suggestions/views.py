@@ -21,7 +21,7 @@ from core.columns import MoneyColumn, StatusColumn
 from core.exports import SafeTableExport
 from org.permissions import role_required, signed_in_user
 from org.roles import Role
-from renewals.suggestions import selectors, services
+from renewals.suggestions import policy, selectors, services
 from renewals.suggestions.forms import DecideForm, RealiseForm, SuggestionFilter, SuggestionForm
 from renewals.suggestions.models import Suggestion
 
@@ -114,7 +114,7 @@ def suggestion_list(request: HttpRequest) -> HttpResponse:
 def suggestion_add(request: HttpRequest) -> HttpResponse:
     """Submit a suggestion; ``?subscription=<pk>`` (the subscription page's button) chooses it."""
     user = signed_in_user(request)
-    subscriptions = services.suggestable_subscriptions(user)
+    subscriptions = selectors.suggestable_subscriptions(user)
     initial: dict[str, Any] = {}
     if (pk := _get_pk(request, "subscription")) is not None:
         initial["subscription"] = pk  # not one of the choices → simply not chosen
@@ -150,7 +150,7 @@ def suggestion_add(request: HttpRequest) -> HttpResponse:
 def suggestion_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     suggestion = selectors.get_suggestion_for(user, pk)
-    may_decide = services.may_decide(user)
+    may_decide = policy.may_decide(user)
     return render(
         request,
         "renewals/suggestions/suggestion_detail.html",

@@ -28,7 +28,8 @@ from renewals.notify.models import Notification
 from renewals.requests.models.requests import RenewalRequest
 from renewals.risks import selectors, services
 from renewals.risks.models import Risk, RiskReview
-from renewals.risks.services import Rule, add_quarter, risks_refresh
+from renewals.risks.rules import Rule
+from renewals.risks.services import add_quarter, risks_refresh
 from renewals.usage.models import Seat
 from tests.conftest import Cast, make_user
 from tests.factories import DepartmentFactory, PersonFactory, SeatFactory, SubscriptionFactory
