@@ -5,7 +5,7 @@ from renewals.cleanup import urls as urls_cleanup
 from renewals.imports import views as imports
 from renewals.inventory import views as inventory
 from renewals.notify.views import calendar, channels, notifications
-from renewals.pages import views as my_software
+from renewals.pages import views as pages
 from renewals.rates import urls as urls_rates
 from renewals.reports import urls as urls_briefings
 from renewals.reports.views import kpis
@@ -18,7 +18,7 @@ urlpatterns = [
     path("subscriptions/", inventory.subscription_list, name="subscription-list"),
     path("subscriptions/bulk/", bulk.subscriptions_bulk, name="subscriptions-bulk"),
     path("seats/bulk/", bulk.seats_bulk, name="seats-bulk"),
-    path("subscriptions/<int:pk>/", inventory.subscription_detail, name="subscription-detail"),
+    path("subscriptions/<int:pk>/", pages.subscription_detail, name="subscription-detail"),
     path("subscriptions/<int:pk>/renew/", requests.request_create, name="request-create"),
     path("requests/", requests.request_list, name="request-list"),
     path("requests/<int:pk>/", requests.request_detail, name="request-detail"),
@@ -49,9 +49,9 @@ urlpatterns = [
     path("approval-tiers/<int:pk>/delete/", tiers.tier_delete, name="tier-delete"),
     path("vendors/", inventory.vendor_list, name="vendor-list"),
     path("vendors/<int:pk>/", inventory.vendor_detail, name="vendor-detail"),
-    path("people/<int:pk>/", inventory.person_detail, name="person-detail"),
-    path("findings/", inventory.findings, name="findings"),
-    path("my-software/", my_software.my_software, name="my-software"),
+    path("people/<int:pk>/", pages.person_detail, name="person-detail"),
+    path("findings/", pages.findings, name="findings"),
+    path("my-software/", pages.my_software, name="my-software"),
     path("kpis/<slug:figure>/", kpis.kpi_rows, name="kpi-rows"),
     path("calendar/", calendar.calendar_month, name="calendar"),
     path("calendar/feed/reset/", calendar.calendar_feed_reset, name="calendar-feed-reset"),

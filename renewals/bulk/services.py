@@ -30,7 +30,7 @@ from renewals.cleanup import services as cleanup
 from renewals.cleanup.models import CleanupItem
 from renewals.cleanup.policy import may_decide
 from renewals.inventory.models import Subscription
-from renewals.inventory.owners import owner_candidate
+from renewals.inventory.policy import owner_candidate
 from renewals.inventory.selectors import idle_cutoff, seat_is_idle
 from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.services import requests as request_services

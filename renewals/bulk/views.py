@@ -22,7 +22,7 @@ from org.permissions import role_required, signed_in_user
 from org.roles import Role
 from renewals.bulk import services as bulk
 from renewals.inventory import selectors as subs
-from renewals.inventory.owners import owner_choices
+from renewals.inventory.policy import owner_choices
 from renewals.inventory.tables import SubscriptionTable
 from renewals.requests.views.requests import inbox_context
 

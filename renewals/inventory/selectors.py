@@ -31,11 +31,12 @@ from django.utils import timezone
 from org.models import Person
 from org.roles import SEE_ALL_ROLES, roles_of
 from org.scoping import managed_departments, visible_departments
-from renewals.inventory.models import Subscription, Vendor
+from renewals.inventory.models import Module, Subscription, Vendor
 from renewals.inventory.money import (
     MONEY,
     PeriodsPerYear,
     annual_cost_base,
+    cents,
     rate_to_base,
 )
 from renewals.usage.models import MonthlyUsage, Seat
@@ -230,6 +231,56 @@ def get_subscription_to_manage(user: Any, pk: int) -> Subscription:
     return get_object_or_404(
         Subscription.objects.filter(department__in=managed_departments(user)), pk=pk
     )
+
+
+# A subscription's modules with how many active seats hold each, by name. Plain SQL: through
+# the ORM (a prefetch with the count annotated) it took a millisecond more to build than to run.
+_MODULES_SQL = (
+    "SELECT m.*, (SELECT count(*) FROM renewals_seat_modules sm "
+    "JOIN renewals_seat st ON st.id = sm.seat_id "
+    "WHERE sm.module_id = m.id AND st.revoked_on IS NULL) AS holder_count "
+    "FROM renewals_module m WHERE m.subscription_id = %s ORDER BY m.name, m.id"
+)
+
+
+def modules_with_holders(subscription: Subscription) -> list[Module]:
+    """The subscription's modules by name, each with ``holder_count``: its active seats."""
+    return list(Module.objects.raw(_MODULES_SQL, [subscription.pk]))
+
+
+def past_terms(subscription: Subscription) -> list[dict[str, Any]]:
+    """Every past term of the subscription, newest first, with what was paid for it (amount
+    and currency, in the base currency at the recorded rate, order and fapiao numbers)."""
+    # Plain SQL: the same query through the ORM took longer to build than to run.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT term_start, term_end, seats, unit_price, currency, actual_amount, "
+            "rate_to_base, order_ref, actual_currency, fapiao_no FROM renewals_subscriptionterm "
+            "WHERE subscription_id = %s "
+            "ORDER BY term_start DESC",
+            [subscription.pk],
+        )
+        rows = cursor.fetchall()
+    return [
+        {
+            "term_start": start,
+            "term_end": end,
+            "seats": seats,
+            "unit_price": unit_price,
+            "currency": currency,
+            "amount": None,
+            "actual": cents(actual * rate) if actual is not None else None,
+            "actual_amount": actual,
+            "actual_currency": actual_currency or currency,
+            "current": False,
+            "order_ref": order_ref,
+            "fapiao_no": fapiao_no,
+        }
+        for (
+            start, end, seats, unit_price, currency, actual, rate, order_ref, actual_currency,
+            fapiao_no,
+        ) in rows
+    ]  # fmt: skip
 
 
 def visible_vendors(*, user: Any) -> QuerySet[Vendor]:
