@@ -135,9 +135,9 @@ def main() -> None:
 
     from core.pdf import font_path, render_pdf
     from org.models import Department
-    from renewals.reports import services as briefings
     from renewals.reports.models import Briefing
     from renewals.reports.selectors.briefings import briefing_figures
+    from renewals.reports.services import briefings
     from renewals.usage.selectors import add_months, month_start
 
     today = timezone.localdate()

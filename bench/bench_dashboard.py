@@ -11,8 +11,8 @@ pass --usage-rows to change), and a previous term per subscription whose renewal
 
 Prints the dashboard's median latency, each as a ratio to a trivial signed-in page measured in
 the same rounds (target <= 3x), and the query counts with 10 and with N subscriptions (which must
-not differ), for the three ways a view finds the figures (renewals.reports.selectors.kpis, "Stored
-figures"):
+not differ), for the three ways a view finds the figures (renewals.reports.services.kpi_store,
+the KPI store):
 
 - warm: the scope's figures are stored and recent (IT admin: every department; a head);
 - stale: stored but older than KPI_CACHE_SECONDS; served as they are while one refresh is
@@ -87,6 +87,7 @@ def main() -> None:
     from org import services
     from org.models import Department
     from renewals.reports.selectors import kpis
+    from renewals.reports.services import kpi_store
 
     call_command("createcachetable", verbosity=0)  # bench.common migrates only
     settings.ALLOWED_HOSTS = ["testserver"]
@@ -112,13 +113,13 @@ def main() -> None:
     def stale() -> None:
         """The IT admin's stored figures made older than KPI_CACHE_SECONDS, no refresh under
         way: the view serves them and queues one refresh."""
-        key = kpis.stored_key(it_scope)
+        key = kpi_store.stored_key(it_scope)
         board = cache.get(key)
         if board is None:
             board = kpis.dashboard_for(it_scope, timezone.localdate())
         old = timezone.now() - dt.timedelta(seconds=settings.KPI_CACHE_SECONDS + 5)
-        cache.set(key, dataclasses.replace(board, computed_at=old), kpis.STORED_SECONDS)
-        cache.delete(kpis.guard_key(it_scope))
+        cache.set(key, dataclasses.replace(board, computed_at=old), kpi_store.STORED_SECONDS)
+        cache.delete(kpi_store.guard_key(it_scope))
 
     clients: dict[str, Client] = {}
     for name, user in (("it", it), ("head", head)):

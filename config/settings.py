@@ -327,7 +327,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Cache -----------------------------------------------------------------------------------
 # The cache must be one that every web process and every django-q2 worker shares: the KPI
 # dashboard's figures are stored there by a worker's task and served by the web processes
-# (renewals/reports/selectors/kpis.py, "Stored figures"), and its add() is the guard that lets only one
+# (renewals/reports/services/kpi_store.py), and its add() is the guard that lets only one
 # of several processes queue a refresh. A per-process memory cache would do neither. So: Redis
 # when REDIS_URL is set (several machines), else a table in our PostgreSQL, which every process
 # already reaches. The table is created by `manage.py createcachetable` (idempotent; `dev.py

@@ -13,7 +13,7 @@ from django_q.tasks import async_task
 
 from org.models import Department
 from renewals.imports import services as imports
-from renewals.reports import services as briefings
+from renewals.reports.services import briefings
 from renewals.usage.selectors import add_months, month_start
 
 
@@ -78,20 +78,20 @@ def notify_seat_holders(request_id: int) -> str:
 
 def kpi_refresh(depts: list[int] | None) -> str:
     """Queued by a dashboard view that served stale figures: compute and store that scope's."""
-    from renewals.reports.selectors import kpis
+    from renewals.reports.services import kpi_store
 
-    board = kpis.refresh(depts)
+    board = kpi_store.refresh(depts)
     return "another refresh was running" if board is None else f"computed {board.computed_at}"
 
 
 def kpi_warm() -> str:
     """Scheduled: compute and store the dashboard figures of every scope in use, so that views
-    are served from the cache (see renewals.reports.selectors.kpis, "Stored figures")."""
-    from renewals.reports.selectors import kpis
+    are served from the cache (see renewals.reports.services.kpi_store)."""
+    from renewals.reports.services import kpi_store
 
     # (the cache is shared by the workers and the web processes: config/settings.py, "Cache")
-    scopes = kpis.warm_scopes()
-    done = sum(1 for depts in scopes if kpis.refresh(depts) is not None)
+    scopes = kpi_store.warm_scopes()
+    done = sum(1 for depts in scopes if kpi_store.refresh(depts) is not None)
     return f"{done} of {len(scopes)} scopes refreshed"
 
 

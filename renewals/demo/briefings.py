@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from org.models import Department
 from renewals.reports.models import Briefing
-from renewals.reports.services import briefing_render, briefing_request
+from renewals.reports.services.briefings import briefing_render, briefing_request
 from renewals.usage.selectors import add_months, month_start
 
 

@@ -415,7 +415,7 @@ def test_a_checker_that_dies_refuses_the_file(monkeypatch: Any) -> None:
 # Each place the apps write a file to storage, and why a PDF stored there is safe.
 STORING = {
     "contracts/services.py": "document_upload: sniff() runs the PDF check before the file is saved",
-    "renewals/reports/services.py": "briefings: PDFs we render from our templates, no user file",
+    "renewals/reports/services/briefings.py": "briefings: PDFs we render from our templates, no user file",
 }
 
 

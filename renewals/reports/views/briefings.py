@@ -22,9 +22,9 @@ from config.navigation import DIRECTORY_ROLES
 from org.models import Department
 from org.permissions import role_required, signed_in_user
 from org.scoping import get_department_for, visible_departments
-from renewals.reports import services as service
 from renewals.reports.models import Briefing
 from renewals.reports.selectors.briefings import briefing_figures
+from renewals.reports.services import briefings as service
 from renewals.usage.selectors import add_months, month_start
 
 # Who may read briefings: department heads and software admins (of their departments), IT,

@@ -22,6 +22,7 @@ from core import charts
 from org.permissions import role_required
 from renewals.inventory.models import Subscription
 from renewals.reports.selectors import kpis
+from renewals.reports.services import kpi_store
 from renewals.usage.selectors import month_start
 
 FIGURES = ("renewals", "lapsed", "idle", "savings")
@@ -50,7 +51,7 @@ def dashboard_context(
 
 def dashboard_html(request: HttpRequest) -> SafeString:
     """The home page's KPI section. The figures aggregate the whole inventory, so they are the
-    scope's stored figures (``kpis.stored_dashboard``: served with their "as of" stamp, a stale
+    scope's stored figures (``kpi_store.stored_dashboard``: served with their "as of" stamp, a stale
     one refreshed in the background); the section rendered from them is kept too, per scope,
     language and computation. KPI_CACHE_SECONDS = 0: computed on every view."""
     if not settings.KPI_CACHE_SECONDS:
@@ -58,9 +59,9 @@ def dashboard_html(request: HttpRequest) -> SafeString:
             "renewals/reports/_kpi_dashboard.html", dashboard_context(request.user)
         )
     depts = kpis.scope(request.user)
-    board, state = kpis.stored_dashboard(depts, timezone.localdate())
+    board, state = kpi_store.stored_dashboard(depts, timezone.localdate())
     stamp = f"{board.computed_at.isoformat()}:{state == 'stale'}"
-    key = f"kpi:html:2:{kpis.scope_digest(depts)}:{get_language()}"
+    key = f"kpi:html:2:{kpi_store.scope_digest(depts)}:{get_language()}"
     cached = cache.get(key)
     # The cache keeps the rendered (escaped) template's SafeString as it is.
     if isinstance(cached, tuple) and cached[0] == stamp and isinstance(cached[1], SafeString):
@@ -68,7 +69,7 @@ def dashboard_html(request: HttpRequest) -> SafeString:
     context = dashboard_context(request.user, board=board)
     context["kpi_refreshing"] = state == "stale"
     html = render_to_string("renewals/reports/_kpi_dashboard.html", context)
-    cache.set(key, (stamp, html), kpis.STORED_SECONDS)
+    cache.set(key, (stamp, html), kpi_store.STORED_SECONDS)
     return html
 
 

@@ -34,9 +34,9 @@ from core.schedules import PREFIX
 from org.models import Department, User
 from renewals.inventory.models import Subscription
 from renewals.notify.models import ChatChannel, Notification
-from renewals.reports import services as service
 from renewals.reports.models import Briefing
 from renewals.reports.selectors.briefings import briefing_figures
+from renewals.reports.services import briefings as service
 from renewals.usage.models import MonthlyUsage
 from tests.conftest import Cast
 from tests.factories import (

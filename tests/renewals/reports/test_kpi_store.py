@@ -38,6 +38,7 @@ from config.settings import DATABASE_CACHE
 from core.schedules import PREFIX
 from renewals.pages import selectors as home
 from renewals.reports.selectors import kpis
+from renewals.reports.services import kpi_store
 from renewals.tasks import kpi_refresh
 from tests import helpers
 from tests.conftest import Cast
@@ -87,7 +88,7 @@ def queued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...]]]
             calls.append((func, args))
         return "recorded"
 
-    monkeypatch.setattr(kpis, "async_task", record)
+    monkeypatch.setattr(kpi_store, "async_task", record)
     return calls
 
 
@@ -113,13 +114,15 @@ def lapse_one(cast: Cast) -> None:
 def make_stale(depts: list[int] | None) -> None:
     """The scope's stored figures made older than KPI_CACHE_SECONDS, as any process would find
     them in the shared cache, and no refresh under way."""
-    board = cache.get(kpis.stored_key(depts))
+    board = cache.get(kpi_store.stored_key(depts))
     assert isinstance(board, kpis.Dashboard)
     old = timezone.now() - dt.timedelta(seconds=django_settings.KPI_CACHE_SECONDS + 30)
     cache.set(
-        kpis.stored_key(depts), dataclasses.replace(board, computed_at=old), kpis.STORED_SECONDS
+        kpi_store.stored_key(depts),
+        dataclasses.replace(board, computed_at=old),
+        kpi_store.STORED_SECONDS,
     )
-    cache.delete(kpis.guard_key(depts))
+    cache.delete(kpi_store.guard_key(depts))
 
 
 @pytest.mark.django_db
@@ -193,7 +196,7 @@ def test_concurrent_stale_views_queue_one_refresh(
     assert len(pages) == len(clients)
     assert all('data-testid="kpi-refreshing"' in page for page in pages)
     assert queued == [("renewals.tasks.kpi_refresh", (depts,))]
-    assert cache.get(kpis.guard_key(depts)) is not None  # held until the refresh is done
+    assert cache.get(kpi_store.guard_key(depts)) is not None  # held until the refresh is done
 
 
 @pytest.mark.django_db(transaction=True)
@@ -208,7 +211,7 @@ def test_a_refresh_while_another_runs_for_the_scope_computes_nothing(
             with connections["default"].cursor() as cursor:
                 cursor.execute("BEGIN")
                 cursor.execute(
-                    "SELECT pg_advisory_xact_lock(hashtext(%s))", [kpis.stored_key(None)]
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))", [kpi_store.stored_key(None)]
                 )
                 holding.set()
                 done.wait(30)
@@ -220,13 +223,13 @@ def test_a_refresh_while_another_runs_for_the_scope_computes_nothing(
     thread.start()
     try:
         assert holding.wait(30)
-        assert kpis.refresh(None) is None
-        assert cache.get(kpis.stored_key(None)) is None
+        assert kpi_store.refresh(None) is None
+        assert cache.get(kpi_store.stored_key(None)) is None
     finally:
         done.set()
         thread.join(30)
-    board = kpis.refresh(None)
-    assert board is not None and cache.get(kpis.stored_key(None)) == board
+    board = kpi_store.refresh(None)
+    assert board is not None and cache.get(kpi_store.stored_key(None)) == board
 
 
 @pytest.mark.django_db
@@ -245,7 +248,7 @@ def test_the_scheduled_warm_up_stores_every_scope_and_views_compute_nothing(
     # admin's scope is A's too.
     assert result == "3 of 3 scopes refreshed"
     for user in (cast.it_admin, cast.head_a, cast.head_b, cast.software_admin):
-        assert isinstance(cache.get(kpis.stored_key(kpis.scope(user))), kpis.Dashboard), user
+        assert isinstance(cache.get(kpi_store.stored_key(kpis.scope(user))), kpis.Dashboard), user
     client = signed_in(cast.head_a)
     with CaptureQueriesContext(connection) as views:
         page = client.get(reverse("home")).content.decode()
@@ -348,7 +351,7 @@ def test_figures_a_worker_process_refreshed_are_served_to_the_next_view(
         ("renewals.tasks.kpi_refresh", (depts,))
     ]
     async_task("renewals.tasks.kpi_warm")  # what the kpi-warm schedule queues
-    assert cache.get(kpis.stored_key(None)) is None  # nobody has seen every department yet
+    assert cache.get(kpi_store.stored_key(None)) is None  # nobody has seen every department yet
 
     log = tmp_path / "qcluster.log"
     worker = _worker(log)
