@@ -44,7 +44,7 @@ from tests import helpers
 from tests.conftest import Cast
 from tests.factories import SubscriptionFactory
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 LAPSED = re.compile(
     r'data-testid="kpi-lapsed">\s*<div class="card-body">\s*<div class="[^"]*">(\d+)<'
