@@ -11,7 +11,8 @@ whatever the number of subscriptions (tests count them).
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -31,6 +32,7 @@ from renewals.inventory.money import cents
 from renewals.inventory.selectors import with_figures
 from renewals.usage.models import MonthlyUsage
 from renewals.usage.selectors import (
+    UnderusedModule,
     add_months,
     departed_holders,
     month_start,
@@ -78,6 +80,27 @@ def _per(amount: Decimal | None, count: int | None) -> str | None:
     return str((amount / count).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
+# Usage rows of a briefing: (subscription, module or None, month) -> (active users, tasks).
+Usage = dict[tuple[int, int | None, dt.date], tuple[int | None, int | None]]
+
+
+@dataclass
+class Sums:
+    """What the subscriptions add up to (the briefing's totals)."""
+
+    seats_purchased: int = 0
+    seats_assigned: int = 0
+    idle_seats: int = 0
+    # Active users, and the seats and monthly cost, of the subscriptions that reported usage.
+    active_users: int = 0
+    seats_reporting: int = 0
+    cost_reporting: Decimal = field(default_factory=Decimal)
+    tasks_completed: int = 0
+    tasks_reported: bool = False
+    monthly_cost: Decimal = field(default_factory=Decimal)
+    annual_cost: Decimal = field(default_factory=Decimal)
+
+
 def briefing_figures(
     department: Department, month: dt.date, *, today: dt.date | None = None
 ) -> dict[str, Any]:
@@ -88,7 +111,40 @@ def briefing_figures(
     today = today or timezone.localdate()
     departments = department_subtree(department)
     names = list(departments.order_by("code").values_list("name", flat=True))
-    subscriptions = list(
+    subscriptions = _subscriptions(departments, today)
+    window = [add_months(month, -i) for i in range(TREND_MONTHS - 1, -1, -1)]
+    usage = _usage(subscriptions, window)
+    underused = underused_modules(
+        Subscription.objects.filter(pk__in=[s.pk for s in subscriptions]), today=today
+    )
+    subs_out, sums = _subscription_rows(subscriptions, usage, month)
+    advice, saving = _recommendation_rows(subscriptions, today, underused)
+    departed = _departed_rows(departments)
+    renewals = _renewal_rows(subscriptions, today)
+    return {
+        "department": {"id": department.pk, "name": department.name, "code": department.code},
+        "departments": names,
+        "month": month.isoformat(),
+        "as_of": today.isoformat(),
+        "currency": settings.BASE_CURRENCY,
+        "idle_after_days": settings.IDLE_AFTER_DAYS,
+        "totals": _totals(sums, len(subscriptions), len(departed), saving, len(renewals)),
+        "subscriptions": sorted(
+            subs_out, key=lambda s: (-Decimal(s["annual_cost"] or 0), s["name"])
+        ),
+        "modules": _module_rows(subscriptions, usage, month),
+        "trend": _trend(subscriptions, usage, window),
+        "departed": departed,
+        "renewals": renewals,
+        "budget": _budget(department, month, sums.annual_cost),
+        "recommendations": advice,
+    }
+
+
+def _subscriptions(departments: QuerySet[Department], today: dt.date) -> list[Subscription]:
+    """The running subscriptions of the departments, with their figures (``with_figures``)
+    and modules, by vendor and product."""
+    return list(
         with_figures(
             Subscription.objects.filter(department__in=departments, status__in=CURRENT), today=today
         )
@@ -96,32 +152,32 @@ def briefing_figures(
         .prefetch_related(Prefetch("modules", queryset=Module.objects.order_by("name")))
         .order_by("vendor__name", "product", "pk")
     )
-    by_pk = {s.pk: s for s in subscriptions}
-    window = [add_months(month, -i) for i in range(TREND_MONTHS - 1, -1, -1)]
-    usage: dict[tuple[int, int | None, dt.date], tuple[int | None, int | None]] = {}
+
+
+def _usage(subscriptions: list[Subscription], window: list[dt.date]) -> Usage:
+    """The subscriptions' usage rows (whole subscription and per module) in the trend's months."""
+    usage: Usage = {}
     rows = MonthlyUsage.objects.filter(
-        subscription__in=list(by_pk), month__gte=window[0], month__lte=month
+        subscription__in=[s.pk for s in subscriptions], month__gte=window[0], month__lte=window[-1]
     ).values_list("subscription_id", "module_id", "month", "active_users", "tasks_completed")
     for sub_id, module_id, row_month, users, tasks in rows:
         usage[sub_id, module_id, row_month] = (users, tasks)
-    scope = Subscription.objects.filter(pk__in=list(by_pk))
-    underused = underused_modules(scope, today=today)
+    return usage
 
-    subs_out: list[dict[str, Any]] = []
-    modules_out: list[dict[str, Any]] = []
-    advice: list[dict[str, Any]] = []
-    totals: dict[str, Any] = defaultdict(int)
-    monthly_cost = Decimal(0)
-    annual_cost = Decimal(0)
-    tasks_reported = False
-    saving = Decimal(0)
+
+def _subscription_rows(
+    subscriptions: list[Subscription], usage: Usage, month: dt.date
+) -> tuple[list[dict[str, Any]], Sums]:
+    """One row per subscription (seats, usage and cost in the month), and their sums."""
+    rows: list[dict[str, Any]] = []
+    sums = Sums()
     for sub in subscriptions:
         active, done = usage.get((sub.pk, None, month), (None, None))
         # Annotated by with_figures.
         used, idle = getattr(sub, "used_seats", 0), getattr(sub, "idle_seats", 0)
         annual = sub.annual_cost
         monthly = None if annual is None else cents(annual / 12)
-        subs_out.append(
+        rows.append(
             {
                 "id": sub.pk,
                 "ref": sub.ref,
@@ -139,24 +195,55 @@ def briefing_figures(
                 "cost_per_active_user": _per(monthly, active),
             }
         )
-        totals["seats_purchased"] += sub.seats_purchased
-        totals["seats_assigned"] += used or 0
-        totals["idle_seats"] += idle or 0
+        sums.seats_purchased += sub.seats_purchased
+        sums.seats_assigned += used or 0
+        sums.idle_seats += idle or 0
         if active is not None:
-            totals["active_users"] += active
-            totals["seats_reporting"] += sub.seats_purchased
+            sums.active_users += active
+            sums.seats_reporting += sub.seats_purchased
             if monthly is not None:
-                totals["cost_reporting"] += monthly
+                sums.cost_reporting += monthly
         if done is not None:
-            tasks_reported = True
-            totals["tasks_completed"] += done
+            sums.tasks_reported = True
+            sums.tasks_completed += done
         if annual is not None:
-            annual_cost += annual
-            monthly_cost += monthly or 0
+            sums.annual_cost += annual
+            sums.monthly_cost += monthly or 0
+    return rows, sums
+
+
+def _totals(
+    sums: Sums, subscriptions: int, departed: int, saving: Decimal, renewals: int
+) -> dict[str, Any]:
+    active_total = sums.active_users if sums.seats_reporting else None
+    return {
+        "subscriptions": subscriptions,
+        "seats_purchased": sums.seats_purchased,
+        "seats_assigned": sums.seats_assigned,
+        "active_users": active_total,
+        "utilisation": _percent(active_total, sums.seats_reporting),
+        "idle_seats": sums.idle_seats,
+        "departed_holders": departed,
+        "tasks_completed": sums.tasks_completed if sums.tasks_reported else None,
+        "monthly_cost": _money(sums.monthly_cost),
+        "annual_cost": _money(sums.annual_cost),
+        # Cost of the subscriptions that reported usage, over their active users.
+        "cost_per_active_user": _per(sums.cost_reporting, active_total),
+        "yearly_saving": _money(saving),
+        "renewals_due": renewals,
+    }
+
+
+def _module_rows(
+    subscriptions: list[Subscription], usage: Usage, month: dt.date
+) -> list[dict[str, Any]]:
+    """Each module's seats and active users in the month, subscription by subscription."""
+    rows = []
+    for sub in subscriptions:
         for module in sub.modules.all():
             m_active, _done = usage.get((sub.pk, module.pk, month), (None, None))
             seats = module.licensed_seats or sub.seats_purchased
-            modules_out.append(
+            rows.append(
                 {
                     "subscription": sub.display_name,
                     "module": module.name,
@@ -165,8 +252,18 @@ def briefing_figures(
                     "utilisation": _percent(m_active, seats),
                 }
             )
+    return rows
+
+
+def _recommendation_rows(
+    subscriptions: list[Subscription], today: dt.date, underused: Sequence[UnderusedModule]
+) -> tuple[list[dict[str, Any]], Decimal]:
+    """What to change at renewal, subscription by subscription, and the yearly saving."""
+    rows = []
+    saving = Decimal(0)
+    for sub in subscriptions:
         for rec in recommendations(sub, today=today, underused=underused):
-            advice.append(
+            rows.append(
                 {
                     "subscription": sub.display_name,
                     "kind": rec.kind,
@@ -175,7 +272,13 @@ def briefing_figures(
                 }
             )
             saving += rec.yearly_saving or 0
+    return rows, saving
 
+
+def _trend(
+    subscriptions: list[Subscription], usage: Usage, window: list[dt.date]
+) -> list[dict[str, Any]]:
+    """Utilisation per month of the subscriptions that reported usage that month."""
     trend = []
     for point in window:
         active_sum, seat_sum = 0, 0
@@ -192,8 +295,12 @@ def briefing_figures(
                 "utilisation": _percent(active_sum, seat_sum),
             }
         )
+    return trend
 
-    departed = [
+
+def _departed_rows(departments: QuerySet[Department]) -> list[dict[str, Any]]:
+    """Seats still held by people who left."""
+    return [
         {
             "person": seat.person.name,
             "employee_no": seat.person.employee_no,
@@ -204,8 +311,11 @@ def briefing_figures(
         for seat in departed_holders(departments=departments)
     ]
 
+
+def _renewal_rows(subscriptions: list[Subscription], today: dt.date) -> list[dict[str, Any]]:
+    """The terms ending within RENEWAL_WINDOW_DAYS, soonest first."""
     horizon = today + dt.timedelta(days=RENEWAL_WINDOW_DAYS)
-    renewals = [
+    return [
         {
             "ref": sub.ref,
             "name": sub.display_name,
@@ -220,62 +330,30 @@ def briefing_figures(
         if today <= sub.term_end <= horizon
     ]
 
-    # The department's figure incl. its sub-departments: the rule of every budget page
-    # (budgets.selectors.department_budgets), with its own budget's share beside it.
-    budget_rows = department_budgets([department.pk], month.year)
-    budget: dict[str, Any] | None = None
-    if any(row.budget for row in budget_rows):
-        row = budget_rows[0]
-        total = row.balance
-        budget = {
-            "year": month.year,
-            "allocated": _money(total.allocated),
-            "reserve": _money(total.reserve),
-            "committed": _money(total.committed),
-            "actual": _money(total.actual),
-            "available": _money(total.available),
-            "used_percent": None if total.used_percent is None else str(total.used_percent),
-            "annual_software_cost_percent": _percent(annual_cost, total.allocated)
-            if total.allocated > 0
-            else None,
-            "includes_sub_departments": row.has_sub_departments,
-            "own_allocated": _money(row.own.allocated),
-            "sub_departments_allocated": _money(row.sub_departments.allocated),
-        }
 
-    active_total = totals["active_users"] if totals["seats_reporting"] else None
+def _budget(department: Department, month: dt.date, annual_cost: Decimal) -> dict[str, Any] | None:
+    """The department's budget of the year, None when it has none. The department's figure
+    incl. its sub-departments: the rule of every budget page
+    (budgets.selectors.department_budgets), with its own budget's share beside it."""
+    budget_rows = department_budgets([department.pk], month.year)
+    if not any(row.budget for row in budget_rows):
+        return None
+    row = budget_rows[0]
+    total = row.balance
     return {
-        "department": {"id": department.pk, "name": department.name, "code": department.code},
-        "departments": names,
-        "month": month.isoformat(),
-        "as_of": today.isoformat(),
-        "currency": settings.BASE_CURRENCY,
-        "idle_after_days": settings.IDLE_AFTER_DAYS,
-        "totals": {
-            "subscriptions": len(subscriptions),
-            "seats_purchased": totals["seats_purchased"],
-            "seats_assigned": totals["seats_assigned"],
-            "active_users": active_total,
-            "utilisation": _percent(active_total, totals["seats_reporting"]),
-            "idle_seats": totals["idle_seats"],
-            "departed_holders": len(departed),
-            "tasks_completed": totals["tasks_completed"] if tasks_reported else None,
-            "monthly_cost": _money(monthly_cost),
-            "annual_cost": _money(annual_cost),
-            # Cost of the subscriptions that reported usage, over their active users.
-            "cost_per_active_user": _per(Decimal(totals["cost_reporting"]), active_total),
-            "yearly_saving": _money(saving),
-            "renewals_due": len(renewals),
-        },
-        "subscriptions": sorted(
-            subs_out, key=lambda s: (-Decimal(s["annual_cost"] or 0), s["name"])
-        ),
-        "modules": modules_out,
-        "trend": trend,
-        "departed": departed,
-        "renewals": renewals,
-        "budget": budget,
-        "recommendations": advice,
+        "year": month.year,
+        "allocated": _money(total.allocated),
+        "reserve": _money(total.reserve),
+        "committed": _money(total.committed),
+        "actual": _money(total.actual),
+        "available": _money(total.available),
+        "used_percent": None if total.used_percent is None else str(total.used_percent),
+        "annual_software_cost_percent": _percent(annual_cost, total.allocated)
+        if total.allocated > 0
+        else None,
+        "includes_sub_departments": row.has_sub_departments,
+        "own_allocated": _money(row.own.allocated),
+        "sub_departments_allocated": _money(row.sub_departments.allocated),
     }
 
 
