@@ -1,4 +1,5 @@
-"""What the company pays for: vendors, subscriptions, their modules and past terms."""
+"""Subscriptions: one product bought by one department, with its current term; the
+search pieces (grams) its search index is built from."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.audit import Secret, audited
+from core.audit import audited
+from renewals.inventory.models.rates import CURRENCY_PATTERN
+from renewals.inventory.models.vendors import Vendor
 
-CURRENCY_PATTERN = r"^[A-Z]{3}$"
 # Between the searched fields in Subscription.search_text: a control character no search text
 # holds, so a search never matches across two fields.
 SEARCH_SEPARATOR = "\x1f"
@@ -42,65 +44,6 @@ def query_grams(text: Any) -> Func:
 
 
 CENT = Decimal("0.01")
-
-
-@audited()
-class CurrencyRate(models.Model):
-    """How many units of the base currency (CNY) one unit of ``currency`` was worth from a date."""
-
-    currency = models.CharField(_("currency"), max_length=3)
-    rate_to_base = models.DecimalField(_("rate to base currency"), max_digits=14, decimal_places=6)
-    valid_from = models.DateField(_("valid from"))
-
-    class Meta:
-        verbose_name = _("exchange rate")
-        verbose_name_plural = _("exchange rates")
-        ordering = ["currency", "-valid_from"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["currency", "valid_from"],
-                name="rate_one_per_currency_and_day",
-                violation_error_message=_("There is already a rate for this currency on this day."),
-            ),
-            models.CheckConstraint(
-                name="rate_positive",
-                condition=Q(rate_to_base__gt=0),
-                violation_error_message=_("An exchange rate must be positive."),
-            ),
-            models.CheckConstraint(
-                name="rate_currency_code",
-                condition=Q(currency__regex=CURRENCY_PATTERN),
-                violation_error_message=_("Use a three-letter ISO currency code, e.g. USD."),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"1 {self.currency} = {self.rate_to_base} ({self.valid_from:%Y-%m-%d})"
-
-
-# A website typed by a person may carry a partner or login token in its query string.
-@audited(secrets={"website": Secret.URL})
-class Vendor(models.Model):
-    """A company that sells us software."""
-
-    name = models.CharField(_("name"), max_length=120, unique=True)
-    website = models.URLField(_("website"), blank=True)
-    contacts = models.TextField(
-        _("contacts"), blank=True, help_text=_("Account manager, phone, e-mail.")
-    )
-    notes = models.TextField(_("notes"), blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("vendor")
-        verbose_name_plural = _("vendors")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("renewals:vendor-detail", args=[self.pk])
 
 
 class BillingCycle(models.TextChoices):
@@ -338,112 +281,3 @@ class Subscription(models.Model):
     def computed_cancellation_deadline(self) -> dt.date:
         """The deadline before the row is saved (the stored column is filled in by PostgreSQL)."""
         return self.term_end - dt.timedelta(days=self.notice_period_days)
-
-
-@audited()
-class Module(models.Model):
-    """An add-on of a subscription (Gantt, mobile, automation …), priced per seat when charged."""
-
-    subscription = models.ForeignKey(
-        Subscription,
-        verbose_name=_("subscription"),
-        on_delete=models.CASCADE,
-        related_name="modules",
-    )
-    name = models.CharField(_("name"), max_length=80)
-    unit_price = models.DecimalField(
-        _("unit price"),
-        max_digits=12,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        help_text=_(
-            "Per seat and billing period, in the subscription's currency; empty if included."
-        ),
-    )
-    licensed_seats = models.PositiveIntegerField(
-        _("licensed seats"),
-        null=True,
-        blank=True,
-        help_text=_("Empty means every seat of the subscription has the module."),
-    )
-
-    class Meta:
-        verbose_name = _("module")
-        verbose_name_plural = _("modules")
-        ordering = ["subscription", "name"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["subscription", "name"],
-                name="module_unique_name",
-                violation_error_message=_("This subscription already has a module of that name."),
-            ),
-            models.CheckConstraint(
-                name="module_price_not_negative",
-                condition=Q(unit_price__gte=0) | Q(unit_price__isnull=True),
-                violation_error_message=_("The unit price cannot be negative."),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-@audited()
-class SubscriptionTerm(models.Model):
-    """A past term of a subscription: what was bought and what was actually paid."""
-
-    subscription = models.ForeignKey(
-        Subscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="terms"
-    )
-    term_start = models.DateField(_("term start"))
-    term_end = models.DateField(_("term end"))
-    seats = models.PositiveIntegerField(_("seats"))
-    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
-    currency = models.CharField(_("currency"), max_length=3)
-    actual_amount = models.DecimalField(
-        _("actual amount"), max_digits=14, decimal_places=2, null=True, blank=True
-    )
-    # The rate used when the amount was paid, so later rate changes do not rewrite history.
-    rate_to_base = models.DecimalField(
-        _("rate to base currency"), max_digits=14, decimal_places=6, default=1
-    )
-    # The currency of actual_amount when it was paid in another than the term's prices.
-    actual_currency = models.CharField(
-        _("actual currency"), max_length=3, blank=True, db_default=""
-    )
-    order_ref = models.CharField(_("order / invoice no."), max_length=80, blank=True)
-    fapiao_no = models.CharField(
-        _("fapiao (invoice) no."), max_length=80, blank=True, db_default=""
-    )
-    # What was bought in that term (vendor, product and edition may change at a renewal).
-    description = models.CharField(_("product"), max_length=255, blank=True, db_default="")
-    note = models.CharField(_("note"), max_length=255, blank=True)
-    # When the renewal that followed this term was recorded (the request executed). The on-time
-    # renewal rate compares it with ``term_end``; empty for history imported without that date.
-    renewed_at = models.DateTimeField(_("renewed"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("past term")
-        verbose_name_plural = _("past terms")
-        ordering = ["subscription", "-term_start"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["subscription", "term_start"], name="term_unique_start"
-            ),
-            models.CheckConstraint(
-                name="term_end_after_start",
-                condition=Q(term_end__gt=F("term_start")),
-                violation_error_message=_("The term must end after it starts."),
-            ),
-            models.CheckConstraint(
-                name="term_amounts_not_negative",
-                condition=Q(unit_price__gte=0)
-                & (Q(actual_amount__gte=0) | Q(actual_amount__isnull=True))
-                & Q(rate_to_base__gt=0),
-                violation_error_message=_("Prices and amounts cannot be negative."),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.subscription_id}: {self.term_start} – {self.term_end}"
