@@ -1,0 +1,77 @@
+"""REST API for the inventory, usage, renewal requests and alert deliveries. Reads go through
+the same scoped selectors as the pages; every write calls a service.
+
+One module per feature (inventory, usage, requests, alerts); ``ROUTES`` is what
+``config/api_urls.py`` registers on the one router."""
+
+from __future__ import annotations
+
+from renewals.api.alerts import DeliveryFilter, DeliverySerializer, DeliveryViewSet
+from renewals.api.base import READ
+from renewals.api.inventory import (
+    ModuleSerializer,
+    SeatFilter,
+    SeatSerializer,
+    SeatViewSet,
+    SubscriptionFilter,
+    SubscriptionSerializer,
+    SubscriptionViewSet,
+    VendorSerializer,
+    VendorViewSet,
+)
+from renewals.api.requests import (
+    DecisionSerializer,
+    QuoteModuleSerializer,
+    QuoteSerializer,
+    RequestFilter,
+    RequestSerializer,
+    RequestViewSet,
+    StepSerializer,
+)
+from renewals.api.usage import (
+    UsageBulkSerializer,
+    UsageFilter,
+    UsageRowSerializer,
+    UsageSerializer,
+    UsageViewSet,
+    UsageWrittenSerializer,
+)
+
+ROUTES = [
+    ("vendors", VendorViewSet, "vendor"),
+    ("subscriptions", SubscriptionViewSet, "subscription"),
+    ("seats", SeatViewSet, "seat"),
+    ("usage", UsageViewSet, "usage"),
+    ("requests", RequestViewSet, "request"),
+    ("deliveries", DeliveryViewSet, "delivery"),
+]
+
+__all__ = [
+    "READ",
+    "ROUTES",
+    "DecisionSerializer",
+    "DeliveryFilter",
+    "DeliverySerializer",
+    "DeliveryViewSet",
+    "ModuleSerializer",
+    "QuoteModuleSerializer",
+    "QuoteSerializer",
+    "RequestFilter",
+    "RequestSerializer",
+    "RequestViewSet",
+    "SeatFilter",
+    "SeatSerializer",
+    "SeatViewSet",
+    "StepSerializer",
+    "SubscriptionFilter",
+    "SubscriptionSerializer",
+    "SubscriptionViewSet",
+    "UsageBulkSerializer",
+    "UsageFilter",
+    "UsageRowSerializer",
+    "UsageSerializer",
+    "UsageViewSet",
+    "UsageWrittenSerializer",
+    "VendorSerializer",
+    "VendorViewSet",
+]

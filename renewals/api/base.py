@@ -1,0 +1,17 @@
+"""What every endpoint of the renewals API shares: who may read, and the signed-in user."""
+
+from __future__ import annotations
+
+from rest_framework.request import Request
+
+from config.navigation import DIRECTORY_ROLES
+from core.api import roles
+from org.models import User
+
+READ = roles(*DIRECTORY_ROLES)
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)  # the permission classes let only signed-in users through
+    return user
