@@ -167,25 +167,17 @@ def _months_back(today: dt.date, count: int) -> list[dt.date]:
     return months
 
 
+# Days a demo term lasts, by billing cycle.
+TERM_DAYS = {"monthly": 365, "quarterly": 365, "annual": 365, "multi_year": 1095, "perpetual": 365}
+
+Employee = tuple[str, str] | None  # (employee number, department code) of the demo employee
+
+
 def build(*, today: dt.date, owners: dict[str, str]) -> DemoFiles:
     """The demo inventory for the demo organisation (people must exist already)."""
     rng = random.Random(20261126)  # noqa: S311 - demo data
     files = DemoFiles()
-    people = list(
-        Person.objects.filter(employee_no__startswith="E")
-        .order_by("employee_no")
-        .values_list("employee_no", "department__code", "status", "left_on")
-    )
-    by_department: dict[str, list[str]] = {}
-    for no, dept, status, _left in people:
-        if status == "active":
-            by_department.setdefault(dept, []).append(no)
-    leavers = [no for no, _d, status, _left in people if status == "left"]
-    employee = (
-        Person.objects.filter(user__username=EMPLOYEE_USER)
-        .values_list("employee_no", "department__code")
-        .first()
-    )
+    by_department, leavers, employee = _people()
     months = _months_back(today, 12)
     employee_tools = {(employee[1], i) for i in EMPLOYEE_TOOLS} if employee else set()
     n = 0
@@ -203,96 +195,166 @@ def build(*, today: dt.date, owners: dict[str, str]) -> DemoFiles:
             # Not drawn from rng, so the rest of the demo stays what it was.
             extra = [employee[0]] if employee and (dept, index) in employee_tools else []
             seats_purchased = len(holders) + len(extra) + rng.randint(0, 4)
-            term_days = {
-                "monthly": 365,
-                "quarterly": 365,
-                "annual": 365,
-                "multi_year": 1095,
-                "perpetual": 365,
-            }[product.billing]
-            term_end = today + dt.timedelta(days=rng.randint(-20, 300))
-            auto_renew = rng.random() < 0.45
             files.subscriptions.append(
-                {
-                    "ref": ref,
-                    "vendor": product.vendor,
-                    "product": product.product,
-                    "edition": product.edition,
-                    "department": dept,
-                    "owner": owners.get(dept, "admin"),
-                    "seats": seats_purchased,
-                    "unit_price": product.unit_price,
-                    "currency": product.currency,
-                    "billing_cycle": product.billing,
-                    "term_start": (term_end - dt.timedelta(days=term_days)).isoformat(),
-                    "term_end": term_end.isoformat(),
-                    "auto_renew": "yes" if auto_renew else "no",
-                    "notice_period_days": rng.choice([30, 30, 45, 60]),
-                    "status": "expired" if term_end < today else "active",
-                    "tags": ";".join(product.tags),
-                    "notes": "",
-                    "modules": ";".join(f"{m}={p}" if p else m for m, p in product.modules),
-                }
-            )
+                _subscription(
+                    rng, ref=ref, product=product, dept=dept, owner=owners.get(dept, "admin"),
+                    seats=seats_purchased, today=today,
+                )
+            )  # fmt: skip
             module_names = [m for m, _price in product.modules]
-            idle_share = rng.uniform(0.05, 0.2)
-            for holder in holders:
-                idle = rng.random() < idle_share
-                last = today - dt.timedelta(
-                    days=rng.randint(65, 200) if idle else rng.randint(0, 12)
-                )
-                files.seats.append(
-                    {
-                        "subscription": ref,
-                        "employee_no": holder,
-                        "account": f"{holder.lower()}@demo-corp.example",
-                        "modules": ";".join(module_names),
-                        "assigned_on": (
-                            today - dt.timedelta(days=rng.randint(200, 700))
-                        ).isoformat(),
-                        "revoked_on": "",
-                        "last_active_on": last.isoformat(),
-                    }
-                )
-                files.activity.append(
-                    {"subscription": ref, "account": holder, "last_active_on": last.isoformat()}
-                )
-            for holder in extra:
-                last = today - dt.timedelta(days=1)
-                files.seats.append(
-                    {
-                        "subscription": ref,
-                        "employee_no": holder,
-                        "account": f"{holder.lower()}@demo-corp.example",
-                        "modules": ";".join(module_names),
-                        "assigned_on": (today - dt.timedelta(days=400)).isoformat(),
-                        "revoked_on": "",
-                        "last_active_on": last.isoformat(),
-                    }
-                )
-                files.activity.append(
-                    {"subscription": ref, "account": holder, "last_active_on": last.isoformat()}
-                )
-            for month in months:
-                active = max(0, int(len(holders) * rng.uniform(0.7, 0.95)))
-                files.usage.append(
-                    {
-                        "subscription": ref, "module": "", "month": month.strftime("%Y-%m"),
-                        "active_users": active, "tasks_created": active * rng.randint(8, 20),
-                        "tasks_completed": active * rng.randint(6, 16),
-                    }
-                )  # fmt: skip
-                for module in module_names:
-                    underused = (dept, index, module) == UNDERUSED
-                    share = rng.uniform(0.08, 0.2) if underused else rng.uniform(0.45, 0.9)
-                    files.usage.append(
-                        {
-                            "subscription": ref, "module": module, "month": month.strftime("%Y-%m"),
-                            "active_users": int(len(holders) * share), "tasks_created": "",
-                            "tasks_completed": "",
-                        }
-                    )  # fmt: skip
-    # Two people who left still hold seats (a security finding); the seats were never revoked.
+            _add_seats(files, rng, ref=ref, module_names=module_names, holders=holders, today=today)
+            _add_employee_seats(files, ref=ref, module_names=module_names, extra=extra, today=today)
+            _add_usage(
+                files, rng, ref=ref, underused=(dept, index), module_names=module_names,
+                holders=holders, months=months,
+            )  # fmt: skip
+    _add_leaver_seats(files, leavers=leavers, today=today)
+    return files
+
+
+def _people() -> tuple[dict[str, list[str]], list[str], Employee]:
+    """Active demo people by department, the people who left, and the demo employee."""
+    people = list(
+        Person.objects.filter(employee_no__startswith="E")
+        .order_by("employee_no")
+        .values_list("employee_no", "department__code", "status", "left_on")
+    )
+    by_department: dict[str, list[str]] = {}
+    for no, dept, status, _left in people:
+        if status == "active":
+            by_department.setdefault(dept, []).append(no)
+    leavers = [no for no, _d, status, _left in people if status == "left"]
+    employee = (
+        Person.objects.filter(user__username=EMPLOYEE_USER)
+        .values_list("employee_no", "department__code")
+        .first()
+    )
+    return by_department, leavers, employee
+
+
+def _subscription(
+    rng: random.Random,
+    *,
+    ref: str,
+    product: Product,
+    dept: str,
+    owner: str,
+    seats: int,
+    today: dt.date,
+) -> dict[str, object]:
+    """One row of demo-subscriptions.csv (its term ends between 20 days ago and in 300 days)."""
+    term_days = TERM_DAYS[product.billing]
+    term_end = today + dt.timedelta(days=rng.randint(-20, 300))
+    auto_renew = rng.random() < 0.45
+    return {
+        "ref": ref,
+        "vendor": product.vendor,
+        "product": product.product,
+        "edition": product.edition,
+        "department": dept,
+        "owner": owner,
+        "seats": seats,
+        "unit_price": product.unit_price,
+        "currency": product.currency,
+        "billing_cycle": product.billing,
+        "term_start": (term_end - dt.timedelta(days=term_days)).isoformat(),
+        "term_end": term_end.isoformat(),
+        "auto_renew": "yes" if auto_renew else "no",
+        "notice_period_days": rng.choice([30, 30, 45, 60]),
+        "status": "expired" if term_end < today else "active",
+        "tags": ";".join(product.tags),
+        "notes": "",
+        "modules": ";".join(f"{m}={p}" if p else m for m, p in product.modules),
+    }
+
+
+def _add_seats(
+    files: DemoFiles,
+    rng: random.Random,
+    *,
+    ref: str,
+    module_names: list[str],
+    holders: list[str],
+    today: dt.date,
+) -> None:
+    """The holders' seats and account activity; a few of them idle for two months or more."""
+    idle_share = rng.uniform(0.05, 0.2)
+    for holder in holders:
+        idle = rng.random() < idle_share
+        last = today - dt.timedelta(days=rng.randint(65, 200) if idle else rng.randint(0, 12))
+        files.seats.append(
+            {
+                "subscription": ref,
+                "employee_no": holder,
+                "account": f"{holder.lower()}@demo-corp.example",
+                "modules": ";".join(module_names),
+                "assigned_on": (today - dt.timedelta(days=rng.randint(200, 700))).isoformat(),
+                "revoked_on": "",
+                "last_active_on": last.isoformat(),
+            }
+        )
+        files.activity.append(
+            {"subscription": ref, "account": holder, "last_active_on": last.isoformat()}
+        )
+
+
+def _add_employee_seats(
+    files: DemoFiles, *, ref: str, module_names: list[str], extra: list[str], today: dt.date
+) -> None:
+    """The demo employee's seat, active yesterday (nothing drawn from rng)."""
+    for holder in extra:
+        last = today - dt.timedelta(days=1)
+        files.seats.append(
+            {
+                "subscription": ref,
+                "employee_no": holder,
+                "account": f"{holder.lower()}@demo-corp.example",
+                "modules": ";".join(module_names),
+                "assigned_on": (today - dt.timedelta(days=400)).isoformat(),
+                "revoked_on": "",
+                "last_active_on": last.isoformat(),
+            }
+        )
+        files.activity.append(
+            {"subscription": ref, "account": holder, "last_active_on": last.isoformat()}
+        )
+
+
+def _add_usage(
+    files: DemoFiles,
+    rng: random.Random,
+    *,
+    ref: str,
+    underused: tuple[str, int],
+    module_names: list[str],
+    holders: list[str],
+    months: list[dt.date],
+) -> None:
+    """Monthly usage of the subscription and of each of its modules (``underused`` is the
+    subscription's department and catalogue index, matched against ``UNDERUSED``)."""
+    for month in months:
+        active = max(0, int(len(holders) * rng.uniform(0.7, 0.95)))
+        files.usage.append(
+            {
+                "subscription": ref, "module": "", "month": month.strftime("%Y-%m"),
+                "active_users": active, "tasks_created": active * rng.randint(8, 20),
+                "tasks_completed": active * rng.randint(6, 16),
+            }
+        )  # fmt: skip
+        for module in module_names:
+            is_underused = (*underused, module) == UNDERUSED
+            share = rng.uniform(0.08, 0.2) if is_underused else rng.uniform(0.45, 0.9)
+            files.usage.append(
+                {
+                    "subscription": ref, "module": module, "month": month.strftime("%Y-%m"),
+                    "active_users": int(len(holders) * share), "tasks_created": "",
+                    "tasks_completed": "",
+                }
+            )  # fmt: skip
+
+
+def _add_leaver_seats(files: DemoFiles, *, leavers: list[str], today: dt.date) -> None:
+    """Two people who left still hold seats (a security finding); the seats were never revoked."""
     for leaver, row in zip(leavers[:2], files.subscriptions[1::17], strict=False):
         files.seats.append(
             {
@@ -305,4 +367,3 @@ def build(*, today: dt.date, owners: dict[str, str]) -> DemoFiles:
                 "last_active_on": (today - dt.timedelta(days=90)).isoformat(),
             }
         )
-    return files
