@@ -40,28 +40,27 @@ def _assigned_subtree(user: User, *, as_head: bool, as_admin: bool) -> QuerySet[
     )
 
 
-def visible_departments(user: User | object) -> QuerySet[Department]:
-    """Departments whose data the user may read."""
+def _departments_for(user: User | object, every: frozenset[str]) -> QuerySet[Department]:
+    """Every department for a holder of one of the ``every`` roles; otherwise the subtrees of
+    the departments the user heads or is software admin of (as far as they hold those roles)."""
     roles = roles_of(user)
-    if roles & SEE_ALL_ROLES:
+    if roles & every:
         return Department.objects.all()
     as_head = Role.DEPARTMENT_HEAD in roles
     as_admin = Role.SOFTWARE_ADMIN in roles
     if not (as_head or as_admin):
         return Department.objects.none()
     return _assigned_subtree(user, as_head=as_head, as_admin=as_admin)  # type: ignore[arg-type]
+
+
+def visible_departments(user: User | object) -> QuerySet[Department]:
+    """Departments whose data the user may read."""
+    return _departments_for(user, SEE_ALL_ROLES)
 
 
 def managed_departments(user: User | object) -> QuerySet[Department]:
     """Departments whose inventory data (seats, usage, people) the user may change."""
-    roles = roles_of(user)
-    if roles & MANAGE_ALL_ROLES:
-        return Department.objects.all()
-    as_head = Role.DEPARTMENT_HEAD in roles
-    as_admin = Role.SOFTWARE_ADMIN in roles
-    if not (as_head or as_admin):
-        return Department.objects.none()
-    return _assigned_subtree(user, as_head=as_head, as_admin=as_admin)  # type: ignore[arg-type]
+    return _departments_for(user, MANAGE_ALL_ROLES)
 
 
 def headed_departments(user: User | object) -> QuerySet[Department]:

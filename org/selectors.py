@@ -56,3 +56,9 @@ def directory_counts(*, user: User | object) -> dict[str, int]:
     )
     counts["departments"] = visible.count()
     return counts
+
+
+def department_matches(alias: str, cell: str) -> str:
+    """SQL: department ``alias`` is the one the cell names, by its code or by its name (either
+    case-insensitive; codes and names are unique, so at most two departments can answer)."""
+    return f"(lower({alias}.code) = lower({cell}) OR lower({alias}.name) = lower({cell}))"

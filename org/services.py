@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -11,6 +12,7 @@ from django.db import transaction
 
 from org.models import Department, Person, User
 from org.roles import Role
+from org.selectors import department_matches
 
 
 def roles_ensure() -> None:
@@ -71,6 +73,57 @@ def person_upsert(
         person.save()
         return person, True
     return person, False
+
+
+# The columns a bulk upsert sets; a person whose values are all the same is left untouched.
+_BULK_PERSON_COLUMNS = ("name", "email", "department_id", "status", "left_on")
+
+
+def people_upsert_rows(
+    cursor: Any,
+    *,
+    rows: str,
+    employee_no: str,
+    name: str,
+    department: str,
+    email: str | None = None,
+    status: str | None = None,
+    left_on: str | None = None,
+    params: Mapping[str, object] | None = None,
+) -> tuple[int, int]:
+    """Create or update, in one set-based statement, a person per row of ``rows``, keyed by
+    employee number; returns how many were (created, updated). Unchanged people are not written.
+
+    Runs on ``cursor`` inside the caller's transaction (the people import's, for the rows it
+    staged and checked). ``rows`` is a FROM item (``import_stage s``); the other arguments are
+    SQL expressions over it (they may use ``params``, and must not use the aliases ``d``, ``p``
+    or ``target``): ``department`` names the department by its code or name. An expression left
+    out keeps what is stored (a new person gets no e-mail and is active), except that rows with a
+    leaving date and no status have left; a leaving date is kept only for people who left.
+    """
+    if status is None:
+        if left_on is not None:  # an HR export without a status column: a leaving date means left
+            status = f"CASE WHEN {left_on} IS NOT NULL THEN 'left' ELSE 'active' END"
+        else:
+            status = "coalesce(p.status, 'active')"
+    left = f"CASE WHEN ({status}) = 'left' THEN {'p.left_on' if left_on is None else left_on} END"
+    sets = ", ".join(f"{col} = EXCLUDED.{col}" for col in _BULK_PERSON_COLUMNS)
+    old = ", ".join(f"target.{col}" for col in _BULK_PERSON_COLUMNS)
+    new = ", ".join(f"EXCLUDED.{col}" for col in _BULK_PERSON_COLUMNS)
+    cursor.execute(
+        "WITH w AS (INSERT INTO org_person AS target (employee_no, name, email, department_id, "
+        "status, left_on, created_at, updated_at) "
+        f"SELECT {employee_no}, {name}, coalesce({'p.email' if email is None else email}, ''), d.id, "
+        f"{status}, {left}, now(), now() FROM {rows} "
+        f"JOIN org_department d ON {department_matches('d', department)} "
+        f"LEFT JOIN org_person p ON p.employee_no = {employee_no} "
+        f"ON CONFLICT (employee_no) DO UPDATE SET updated_at = now(), {sets} "
+        f"WHERE ({old}) IS DISTINCT FROM ({new}) RETURNING (xmax = 0) AS created) "
+        "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM w",
+        params,
+    )
+    created, updated = cursor.fetchone()
+    return created, updated
 
 
 @transaction.atomic

@@ -1,132 +1,20 @@
-"""Checking staged rows in SQL and writing them with set-based upserts.
+"""Writing checked rows with set-based upserts: one writer per kind of import.
 
 All functions take a DB-API cursor inside the caller's transaction; the staging table
-``import_stage`` (see reader.load_stage) disappears when that transaction ends.
+``import_stage`` (see reader.load_stage) disappears when that transaction ends. The rows are
+checked first (checks.check_rows).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from org.selectors import department_matches
+from org.services import people_upsert_rows
 from renewals.imports.reader import Header
-from renewals.imports.specs import ImportSpec, department_matches, render
-
-MAX_ERRORS_KEPT = 500
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    total_rows: int
-    error_count: int
-    errors: list[dict[str, Any]]  # {"line", "column", "code", "value"}; line = spreadsheet row
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def check_rows(
-    cursor: Any,
-    *,
-    spec: ImportSpec,
-    header: Header,
-    depts: list[int],
-    base: str,
-    content: bool = True,
-) -> CheckResult:
-    """Every error of every row, in one pass per kind of check (no per-row round trips).
-
-    ``content=False`` leaves out what depends only on the file (cell formats, repeated keys) and
-    runs only the checks against the database: for a commit of the very file whose preview
-    already passed those, they could only find the same nothing again.
-    """
-    parts = _content_checks(spec, header) if content else []
-    for check in spec.checks:
-        if check.column not in header.present or any(n not in header.present for n in check.needs):
-            continue
-        cell = spec.cell(check.column)
-        where = render(spec, check.where, header)
-        parts.append(
-            f"SELECT s.line, {_sql_text(check.column)}, {_sql_text(check.code)}, left({cell}, 100), 1 "
-            f"FROM import_stage s WHERE {cell} IS NOT NULL AND ({where})"
-        )
-    if not parts:
-        parts.append("SELECT NULL::bigint, NULL::text, NULL::text, NULL::text, 0 WHERE false")
-    cursor.execute(
-        "CREATE TEMPORARY TABLE import_errors ON COMMIT DROP AS "
-        "SELECT DISTINCT ON (line, col) line, col, code, val FROM ("
-        + " UNION ALL ".join(parts)
-        + ") e(line, col, code, val, prio) ORDER BY line, col, prio",
-        {"depts": depts, "base": base},
-    )
-    cursor.execute(
-        "SELECT (SELECT count(*) FROM import_stage), (SELECT count(*) FROM import_errors)"
-    )
-    total, error_count = cursor.fetchone()
-    cursor.execute(
-        "SELECT line, col, code, val FROM import_errors ORDER BY line, col LIMIT %s",
-        [MAX_ERRORS_KEPT],
-    )
-    errors = [
-        {"line": line + 1, "column": col, "code": code, "value": val}
-        for line, col, code, val in cursor.fetchall()
-    ]
-    cursor.execute("DROP TABLE import_errors")
-    return CheckResult(total_rows=total, error_count=error_count, errors=errors)
-
-
-def _content_checks(spec: ImportSpec, header: Header) -> list[str]:
-    """SELECTs of the errors that depend on the file alone: cell formats and repeated keys."""
-    present = [col for col in spec.columns if col.name in header.present]
-    # One pass over the staged rows computes an error code (or NULL) per cell, on cells trimmed
-    # once (OFFSET 0 keeps PostgreSQL from recomputing them in every test); only rows with an
-    # error are then unfolded into one row per error.
-    trimmed = ", ".join(f"{col.cell} AS t{i}" for i, col in enumerate(present))
-    codes, unfold, any_error = [], [], []
-    for i, col in enumerate(present):
-        cell = f"t.t{i}"
-        accept = col.fast_accept(cell)
-        whens = (f"WHEN {accept} THEN NULL " if accept else "") + " ".join(
-            f"WHEN {cond} THEN {_sql_text(code)}" for code, cond in col.checks(cell)
-        )
-        empty = _sql_text("required") if col.required else "NULL"
-        codes.append(f"CASE WHEN {cell} IS NULL THEN {empty} {whens} END AS e{i}, {cell} AS v{i}")
-        unfold.append(f"({_sql_text(col.name)}, c.e{i}, left(c.v{i}, 100), 0)")
-        any_error.append(f"c.e{i} IS NOT NULL")
-    parts = [
-        "SELECT c.line, v.col, v.code, v.val, v.prio FROM (SELECT t.line, "
-        + ", ".join(codes)
-        + f" FROM (SELECT s.line, {trimmed} FROM import_stage s OFFSET 0) t OFFSET 0) c "
-        f"CROSS JOIN LATERAL (VALUES {', '.join(unfold)}) v(col, code, val, prio) "
-        f"WHERE ({' OR '.join(any_error)}) AND v.code IS NOT NULL"
-    ]
-    # Duplicate natural keys: group (a hash aggregate), then find the rows of repeated keys.
-    keys = [
-        f"coalesce({spec.cell(name)}, '')" if name in header.present else "''" for name in spec.key
-    ]
-    parts.append(
-        f"SELECT s.line, {_sql_text(spec.key[-1])}, 'duplicate_row', NULL, 2 FROM import_stage s "
-        f"JOIN (SELECT {', '.join(f'{k} AS k{i}' for i, k in enumerate(keys))} FROM import_stage s "
-        f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))} HAVING count(*) > 1) d ON "
-        + " AND ".join(f"d.k{i} = {k}" for i, k in enumerate(keys))
-    )
-    return parts
-
-
-def sample_rows(
-    cursor: Any, *, spec: ImportSpec, header: Header, limit: int = 10
-) -> list[dict[str, Any]]:
-    """The first rows as they will be read (typed), for the preview."""
-    present = [col for col in spec.columns if col.name in header.present]
-    # The first lines are picked before anything is computed: typing every row only to keep ten
-    # cost half a second on a million-row file.
-    cursor.execute(
-        f"SELECT {', '.join(col.cell for col in present)} FROM "
-        "(SELECT * FROM import_stage ORDER BY line LIMIT %s) s ORDER BY line",
-        [limit],
-    )
-    return [dict(zip([col.name for col in present], row, strict=True)) for row in cursor.fetchall()]
+from renewals.imports.specs import ImportSpec, render
 
 
 def _counted(cursor: Any, sql: str, params: dict[str, Any], total: int) -> dict[str, int]:
@@ -148,6 +36,28 @@ def _set_changed(table: str, columns: list[str]) -> str:
     return f"{sets} WHERE ({old}) IS DISTINCT FROM ({new})"
 
 
+@dataclass(frozen=True)
+class Staged:
+    """The checked rows of one import, as its writer sees them."""
+
+    spec: ImportSpec
+    header: Header
+    v: dict[str, str]  # the typed value (SQL over import_stage s) of each column in the file
+    total: int
+    params: dict[str, str]
+
+    @property
+    def has(self) -> set[str]:
+        return self.header.present
+
+    def pick(self, name: str, existing: str, default: str) -> str:
+        # An optional column missing from the file, or an empty cell, keeps what is stored
+        # (or takes the default for a new record).
+        if name in self.has:
+            return f"coalesce({self.v[name]}, {existing}, {default})"
+        return f"coalesce({existing}, {default})"
+
+
 def apply_rows(
     cursor: Any, *, spec: ImportSpec, header: Header, total: int, base: str
 ) -> dict[str, int]:
@@ -155,138 +65,133 @@ def apply_rows(
     v: dict[str, str] = {
         col.name: col.value() for col in spec.columns if col.name in header.present
     }
-    has = header.present
-    params = {"base": base}
-
-    def pick(name: str, existing: str, default: str) -> str:
-        # An optional column missing from the file, or an empty cell, keeps what is stored
-        # (or takes the default for a new record).
-        if name in has:
-            return f"coalesce({v[name]}, {existing}, {default})"
-        return f"coalesce({existing}, {default})"
-
-    if spec.kind == "usage":
-        return _apply_usage(cursor, spec=spec, header=header, v=v, total=total)
-
-    if spec.kind == "people":
-        if "status" in has:
-            status = v["status"]
-        elif "left_on" in has:  # an HR export without a status column: a leaving date means left
-            status = f"CASE WHEN {v['left_on']} IS NOT NULL THEN 'left' ELSE 'active' END"
-        else:
-            status = "coalesce(p.status, 'active')"
-        left_on = f"CASE WHEN ({status}) = 'left' THEN {v.get('left_on', 'p.left_on')} END"
-        sql = (
-            "INSERT INTO org_person AS target (employee_no, name, email, department_id, status, left_on, "
-            "created_at, updated_at) "
-            f"SELECT {v['employee_no']}, {v['name']}, coalesce({v.get('email', 'p.email')}, ''), d.id, "
-            f"{status}, {left_on}, now(), now() FROM import_stage s "
-            f"JOIN org_department d ON {department_matches('d', v['department'])} "
-            f"LEFT JOIN org_person p ON p.employee_no = {v['employee_no']} "
-            "ON CONFLICT (employee_no) DO UPDATE SET updated_at = now(), "
-            + _set_changed("target", ["name", "email", "department_id", "status", "left_on"])
-        )
-        return _counted(cursor, sql, params, total)
-
-    if spec.kind == "subscriptions":
-        cursor.execute(
-            "INSERT INTO renewals_vendor (name, website, contacts, notes, created_at) "
-            f"SELECT DISTINCT {v['vendor']}, '', '', '', now() FROM import_stage s "
-            "ON CONFLICT (name) DO NOTHING"
-        )
-        tags = (
-            f"coalesce(array_remove(regexp_split_to_array({v['tags']}, '\\s*[;,；，]\\s*'), ''), '{{}}')"
-            if "tags" in has
-            else "coalesce(x.tags, '{}')"
-        )
-        sql = (
-            "INSERT INTO renewals_subscription AS target (ref, vendor_id, product, edition, department_id, "
-            "owner_id, seats_purchased, unit_price, currency, billing_cycle, term_start, term_end, "
-            "auto_renew, notice_period_days, status, tags, notes, alert_thresholds, created_at, updated_at) "
-            f"SELECT {v['ref']}, vd.id, {v['product']}, {pick('edition', 'x.edition', chr(39) * 2)}, d.id, "
-            f"{'u.id' if 'owner' in has else 'x.owner_id'}, {v['seats']}, {v['unit_price']}, "
-            f"{pick('currency', 'x.currency', '%(base)s')}, {pick('billing_cycle', 'x.billing_cycle', chr(39) + 'annual' + chr(39))}, "
-            f"{v['term_start']}, {v['term_end']}, {pick('auto_renew', 'x.auto_renew', 'false')}, "
-            f"{pick('notice_period_days', 'x.notice_period_days', '30')}, "
-            f"{pick('status', 'x.status', chr(39) + 'active' + chr(39))}, {tags}, "
-            f"{pick('notes', 'x.notes', chr(39) * 2)}, coalesce(x.alert_thresholds, '{{}}'), now(), now() "
-            f"FROM import_stage s JOIN renewals_vendor vd ON vd.name = {v['vendor']} "
-            f"JOIN org_department d ON {department_matches('d', v['department'])} "
-            f"LEFT JOIN renewals_subscription x ON x.ref = {v['ref']} "
-            + (f"LEFT JOIN org_user u ON u.username = {v['owner']} " if "owner" in has else "")
-            + "ON CONFLICT (ref) DO UPDATE SET updated_at = now(), "
-            + _set_changed(
-                "target",
-                [
-                    "vendor_id",
-                    "product",
-                    "edition",
-                    "department_id",
-                    "owner_id",
-                    "seats_purchased",
-                    "unit_price",
-                    "currency",
-                    "billing_cycle",
-                    "term_start",
-                    "term_end",
-                    "auto_renew",
-                    "notice_period_days",
-                    "status",
-                    "tags",
-                    "notes",
-                ],
-            )
-        )
-        counts = _counted(cursor, sql, params, total)
-        if "modules" in has:
-            counts["modules_changed"] = _upsert_modules(cursor, v)
-        return counts
-
-    if spec.kind == "seats":
-        sql = (
-            "INSERT INTO renewals_seat AS target (subscription_id, person_id, account, assigned_on, "
-            "revoked_on, last_active_on) "
-            f"SELECT x.id, p.id, {pick('account', 'st.account', chr(39) * 2)}, {v['assigned_on']}, "
-            f"{v['revoked_on'] if 'revoked_on' in has else 'st.revoked_on'}, "
-            f"{v['last_active_on'] if 'last_active_on' in has else 'st.last_active_on'} "
-            f"FROM import_stage s JOIN renewals_subscription x ON x.ref = {v['subscription']} "
-            f"JOIN org_person p ON p.employee_no = {v['employee_no']} "
-            "LEFT JOIN renewals_seat st ON st.subscription_id = x.id AND st.person_id = p.id "
-            f"AND st.assigned_on = {v['assigned_on']} "
-            "ON CONFLICT ON CONSTRAINT seat_unique_assignment DO UPDATE SET "
-            + _set_changed("target", ["account", "revoked_on", "last_active_on"])
-        )
-        counts = _counted(cursor, sql, params, total)
-        if "modules" in has:
-            counts["modules_changed"] = _sync_seat_modules(cursor, v)
-        return counts
-
-    if spec.kind == "activity":
-        seat_match = render(spec, "{seat_match}", header).replace(
-            "SELECT st.id", "SELECT st.id, s.line", 1
-        )
-        cursor.execute(
-            f"WITH w AS (UPDATE renewals_seat target SET last_active_on = m.day FROM ("
-            f"SELECT DISTINCT ON (st.id) st.id, {v['last_active_on']} AS day FROM import_stage s "
-            f"JOIN LATERAL ({seat_match}) st ON true ORDER BY st.id, {v['last_active_on']} DESC"
-            ") m WHERE target.id = m.id AND target.last_active_on IS DISTINCT FROM m.day RETURNING 1) "
-            "SELECT count(*) FROM w"
-        )
-        (updated,) = cursor.fetchone()
-        return {"created": 0, "updated": updated, "unchanged": total - updated}
-
-    raise ValueError(f"unknown import kind {spec.kind}")
+    writer = WRITERS.get(spec.kind)
+    if writer is None:
+        raise ValueError(f"unknown import kind {spec.kind}")
+    return writer(cursor, Staged(spec, header, v, total, {"base": base}))
 
 
-def _apply_usage(
-    cursor: Any, *, spec: ImportSpec, header: Header, v: dict[str, str], total: int
-) -> dict[str, int]:
+def _write_people(cursor: Any, rows: Staged) -> dict[str, int]:
+    """People go in through org, which owns them (one set-based upsert)."""
+    v = rows.v
+    created, updated = people_upsert_rows(
+        cursor,
+        rows="import_stage s",
+        employee_no=v["employee_no"],
+        name=v["name"],
+        department=v["department"],
+        email=v.get("email"),
+        status=v.get("status"),
+        left_on=v.get("left_on"),
+        params=rows.params,
+    )
+    return {"created": created, "updated": updated, "unchanged": rows.total - created - updated}
+
+
+_SUBSCRIPTION_CHANGES = [
+    "vendor_id",
+    "product",
+    "edition",
+    "department_id",
+    "owner_id",
+    "seats_purchased",
+    "unit_price",
+    "currency",
+    "billing_cycle",
+    "term_start",
+    "term_end",
+    "auto_renew",
+    "notice_period_days",
+    "status",
+    "tags",
+    "notes",
+]
+
+
+def _write_subscriptions(cursor: Any, rows: Staged) -> dict[str, int]:
+    """Missing vendors first, then the subscriptions, then (if listed) their modules."""
+    v, has, pick = rows.v, rows.has, rows.pick
+    cursor.execute(
+        "INSERT INTO renewals_vendor (name, website, contacts, notes, created_at) "
+        f"SELECT DISTINCT {v['vendor']}, '', '', '', now() FROM import_stage s "
+        "ON CONFLICT (name) DO NOTHING"
+    )
+    tags = (
+        f"coalesce(array_remove(regexp_split_to_array({v['tags']}, '\\s*[;,；，]\\s*'), ''), '{{}}')"
+        if "tags" in has
+        else "coalesce(x.tags, '{}')"
+    )
+    sql = (
+        "INSERT INTO renewals_subscription AS target (ref, vendor_id, product, edition, department_id, "
+        "owner_id, seats_purchased, unit_price, currency, billing_cycle, term_start, term_end, "
+        "auto_renew, notice_period_days, status, tags, notes, alert_thresholds, created_at, updated_at) "
+        f"SELECT {v['ref']}, vd.id, {v['product']}, {pick('edition', 'x.edition', chr(39) * 2)}, d.id, "
+        f"{'u.id' if 'owner' in has else 'x.owner_id'}, {v['seats']}, {v['unit_price']}, "
+        f"{pick('currency', 'x.currency', '%(base)s')}, {pick('billing_cycle', 'x.billing_cycle', chr(39) + 'annual' + chr(39))}, "
+        f"{v['term_start']}, {v['term_end']}, {pick('auto_renew', 'x.auto_renew', 'false')}, "
+        f"{pick('notice_period_days', 'x.notice_period_days', '30')}, "
+        f"{pick('status', 'x.status', chr(39) + 'active' + chr(39))}, {tags}, "
+        f"{pick('notes', 'x.notes', chr(39) * 2)}, coalesce(x.alert_thresholds, '{{}}'), now(), now() "
+        f"FROM import_stage s JOIN renewals_vendor vd ON vd.name = {v['vendor']} "
+        f"JOIN org_department d ON {department_matches('d', v['department'])} "
+        f"LEFT JOIN renewals_subscription x ON x.ref = {v['ref']} "
+        + (f"LEFT JOIN org_user u ON u.username = {v['owner']} " if "owner" in has else "")
+        + "ON CONFLICT (ref) DO UPDATE SET updated_at = now(), "
+        + _set_changed("target", _SUBSCRIPTION_CHANGES)
+    )
+    counts = _counted(cursor, sql, rows.params, rows.total)
+    if "modules" in has:
+        counts["modules_changed"] = _upsert_modules(cursor, v)
+    return counts
+
+
+def _write_seats(cursor: Any, rows: Staged) -> dict[str, int]:
+    """The seats, keyed by subscription, person and assignment date; then (if listed) their modules."""
+    v, has, pick = rows.v, rows.has, rows.pick
+    sql = (
+        "INSERT INTO renewals_seat AS target (subscription_id, person_id, account, assigned_on, "
+        "revoked_on, last_active_on) "
+        f"SELECT x.id, p.id, {pick('account', 'st.account', chr(39) * 2)}, {v['assigned_on']}, "
+        f"{v['revoked_on'] if 'revoked_on' in has else 'st.revoked_on'}, "
+        f"{v['last_active_on'] if 'last_active_on' in has else 'st.last_active_on'} "
+        f"FROM import_stage s JOIN renewals_subscription x ON x.ref = {v['subscription']} "
+        f"JOIN org_person p ON p.employee_no = {v['employee_no']} "
+        "LEFT JOIN renewals_seat st ON st.subscription_id = x.id AND st.person_id = p.id "
+        f"AND st.assigned_on = {v['assigned_on']} "
+        "ON CONFLICT ON CONSTRAINT seat_unique_assignment DO UPDATE SET "
+        + _set_changed("target", ["account", "revoked_on", "last_active_on"])
+    )
+    counts = _counted(cursor, sql, rows.params, rows.total)
+    if "modules" in has:
+        counts["modules_changed"] = _sync_seat_modules(cursor, v)
+    return counts
+
+
+def _write_activity(cursor: Any, rows: Staged) -> dict[str, int]:
+    """Each matched active seat's last activity: the latest day the file gives for it."""
+    v = rows.v
+    seat_match = render(rows.spec, "{seat_match}", rows.header).replace(
+        "SELECT st.id", "SELECT st.id, s.line", 1
+    )
+    cursor.execute(
+        f"WITH w AS (UPDATE renewals_seat target SET last_active_on = m.day FROM ("
+        f"SELECT DISTINCT ON (st.id) st.id, {v['last_active_on']} AS day FROM import_stage s "
+        f"JOIN LATERAL ({seat_match}) st ON true ORDER BY st.id, {v['last_active_on']} DESC"
+        ") m WHERE target.id = m.id AND target.last_active_on IS DISTINCT FROM m.day RETURNING 1) "
+        "SELECT count(*) FROM w"
+    )
+    (updated,) = cursor.fetchone()
+    return {"created": 0, "updated": updated, "unchanged": rows.total - updated}
+
+
+def _write_usage(cursor: Any, rows: Staged) -> dict[str, int]:
     """Usage files run to millions of rows: UPDATE the changed rows and INSERT the new ones as two
     set operations (much faster than INSERT … ON CONFLICT, which inserts speculatively row by row
     and locks every conflicting row even when nothing changes), holding a lock that keeps other
     writers of usage out until the import commits."""
+    spec, v, total = rows.spec, rows.v, rows.total
     cursor.execute("LOCK TABLE renewals_monthlyusage IN SHARE ROW EXCLUSIVE MODE")
-    module = spec.cell("module") if "module" in header.present else "NULL"
+    module = spec.cell("module") if "module" in rows.has else "NULL"
     # Each row typed once (OFFSET 0: the month is not parsed again for the join) with the id of
     # the usage row it updates, if any, and whether that one differs. Matching happens here,
     # before anything is written: a NOT EXISTS inside the INSERT would rescan the growing table.
@@ -404,3 +309,13 @@ def _sync_seat_modules(cursor: Any, v: dict[str, str]) -> int:
     )
     (added,) = cursor.fetchone()
     return removed + added
+
+
+# One writer per kind of import, each in the caller's transaction (see apply_rows).
+WRITERS: dict[str, Callable[[Any, Staged], dict[str, int]]] = {
+    "subscriptions": _write_subscriptions,
+    "people": _write_people,
+    "seats": _write_seats,
+    "usage": _write_usage,
+    "activity": _write_activity,
+}

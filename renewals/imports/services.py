@@ -19,7 +19,8 @@ from django.utils.translation import gettext_noop
 
 from org.roles import Role, has_role
 from org.scoping import managed_departments
-from renewals.imports.engine import apply_rows, check_rows, sample_rows
+from renewals.imports.checks import check_rows, sample_rows
+from renewals.imports.engine import apply_rows
 from renewals.imports.models import ImportJob
 from renewals.imports.reader import FileProblem, load_stage, sniff_format
 from renewals.imports.specs import SPECS

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from org.selectors import department_matches
 from renewals.imports.columns import Column
 from renewals.imports.reader import Header
 
@@ -58,12 +59,6 @@ class ImportSpec:
 
     def value(self, name: str) -> str:
         return self.column(name).value()
-
-
-def department_matches(alias: str, cell: str) -> str:
-    """SQL: department ``alias`` is the one the cell names, by its code or by its name (either
-    case-insensitive; codes and names are unique, so at most two departments can answer)."""
-    return f"(lower({alias}.code) = lower({cell}) OR lower({alias}.name) = lower({cell}))"
 
 
 # Rows that name a department by its code or name: exactly one department must answer, and it

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from org.models import Person, User
-from renewals.imports import engine
+from renewals.imports import checks, engine
 from renewals.imports import services as imports
 from renewals.imports.models import ImportJob
 from renewals.inventory.models import Module, Subscription
@@ -288,7 +288,7 @@ def test_a_file_changed_after_the_preview_is_checked_in_full_at_commit(
 
     def check_rows(*args: object, content: bool, **kwargs: object) -> object:
         content_checked.append(content)
-        return engine.check_rows(*args, content=content, **kwargs)  # type: ignore[arg-type]
+        return checks.check_rows(*args, content=content, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(imports, "check_rows", check_rows)
     assert run(cast.it_admin, "usage", USAGE).status == "done"
