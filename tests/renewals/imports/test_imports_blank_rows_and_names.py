@@ -19,7 +19,7 @@ from renewals.usage.models import MonthlyUsage
 from tests.conftest import Cast
 from tests.factories import DepartmentFactory
 from tests.renewals.conftest import Inventory
-from tests.renewals.imports.test_imports import codes, run, stored_files, upload, xlsx
+from tests.renewals.imports.conftest import codes, run, stored_files, upload, xlsx
 
 pytestmark = pytest.mark.django_db
 
