@@ -1,5 +1,5 @@
 """Monthly usage written row by row from other systems (the REST API's bulk create); files go
-through the import engine (services/imports.py)."""
+through the import engine (renewals/imports/services.py)."""
 
 from __future__ import annotations
 
