@@ -16,10 +16,10 @@ from budgets.selectors import (
     department_budgets,
     signed_amount,
 )
-from config.navigation import BUDGET_ROLES
 from core.api import LOOKUP, IntegerFilter, IsoDateTimeFilter, api_schema, roles
 from core.filtersets import ScopedIdFilter, set_queryset
 from org.models import Department
+from org.roles import BUDGET_ROLES
 from org.scoping import visible_departments
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "read_only": True}

@@ -32,12 +32,11 @@ from budgets.selectors import (
     ledger_lines,
     total_of,
 )
-from config.navigation import BUDGET_ROLES
 from core.columns import MoneyColumn
 from core.exports import SafeTableExport
 from core.money import format_money
 from org.permissions import role_required
-from org.roles import Role, has_role
+from org.roles import BUDGET_ROLES, Role, has_role
 from org.scoping import visible_departments
 
 

@@ -20,12 +20,12 @@ from django.views.decorators.http import require_GET
 from pghistory.models import Events
 
 from budgets.views import get_budget_for
-from config.navigation import DIRECTORY_ROLES, SYSTEM_ROLES
 from contracts.selectors import get_contract_for
 from core.audit import MASKERS, Secret, mask_secret
 from core.widgets import DateInput
 from org.models import Person, User
 from org.permissions import role_required
+from org.roles import DIRECTORY_ROLES, SYSTEM_ROLES
 from org.scoping import get_department_for, visible_departments
 from renewals.inventory.selectors import get_subscription_for
 from renewals.requests.selectors.requests import get_request_for

@@ -8,17 +8,16 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from org.roles import Role, has_role
-
-DIRECTORY_ROLES = frozenset(
-    {Role.IT_ADMIN, Role.FINANCE, Role.AUDITOR, Role.DEPARTMENT_HEAD, Role.SOFTWARE_ADMIN}
+from org.roles import (
+    APPROVER_ROLES,
+    BUDGET_ROLES,
+    DIRECTORY_ROLES,
+    IMPORT_ROLES,
+    RATE_ROLES,
+    SYSTEM_ROLES,
+    Role,
+    has_role,
 )
-SYSTEM_ROLES = frozenset({Role.IT_ADMIN, Role.AUDITOR})
-IMPORT_ROLES = frozenset({Role.IT_ADMIN, Role.SOFTWARE_ADMIN})
-APPROVER_ROLES = frozenset({Role.DEPARTMENT_HEAD, Role.FINANCE, Role.IT_ADMIN})
-BUDGET_ROLES = frozenset({Role.FINANCE, Role.AUDITOR, Role.IT_ADMIN, Role.DEPARTMENT_HEAD})
-# The exchange-rates table: finance and IT admins keep it, auditors read it.
-RATE_ROLES = frozenset({Role.FINANCE, Role.IT_ADMIN, Role.AUDITOR})
 
 
 @dataclass(frozen=True)

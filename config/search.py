@@ -21,9 +21,8 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from config.navigation import DIRECTORY_ROLES
 from contracts.selectors import contract_list, contract_search
-from org.roles import has_role
+from org.roles import DIRECTORY_ROLES, has_role
 from org.selectors import person_list
 from renewals.inventory.filters import search_subscriptions
 from renewals.inventory.models import Subscription

@@ -11,11 +11,10 @@ from django.views.decorators.http import require_GET
 from django_q.models import Failure, Schedule
 
 from config.health import database_ok, worker_status
-from config.navigation import DIRECTORY_ROLES, SYSTEM_ROLES
 from config.search import global_search
 from core.db_roles import role_problems
 from org.permissions import role_required
-from org.roles import Role, has_role, roles_of
+from org.roles import DIRECTORY_ROLES, SYSTEM_ROLES, Role, has_role, roles_of
 from org.selectors import directory_counts
 from renewals.pages import selectors as todo_selectors
 from renewals.reports.views.kpis import dashboard_html

@@ -14,11 +14,11 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 
-from config.navigation import DIRECTORY_ROLES
 from contracts import forms, selectors, views
 from contracts.models import Contract, ContractDocument
 from core.api import LOOKUP, BooleanFilter, api_schema, roles
 from core.filtersets import ScopedIdFilter, set_queryset
+from org.roles import DIRECTORY_ROLES
 from renewals.inventory.models import Subscription
 from renewals.inventory.selectors import visible_subscriptions
 

@@ -19,7 +19,6 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from config.navigation import DIRECTORY_ROLES
 from contracts import selectors, services
 from contracts.forms import ContractFilter, ContractForm, DocumentForm
 from contracts.models import Contract, IntegrityCheck
@@ -27,7 +26,7 @@ from contracts.tables import COUNT_CAP, ContractTable
 from core.exports import SafeTableExport
 from core.uploads import SizeLimitHandler
 from org.permissions import role_required, signed_in_user
-from org.roles import Role, has_role
+from org.roles import DIRECTORY_ROLES, Role, has_role
 from renewals.inventory.selectors import get_subscription_for
 from renewals.requests.selectors.requests import get_request_for
 

@@ -14,11 +14,11 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.navigation import DIRECTORY_ROLES
 from core.api import LOOKUP, ScopedPrimaryKeyField, api_schema, roles
 from core.filtersets import ScopedIdFilter, set_queryset
 from org import selectors, services
 from org.models import Department, Person
+from org.roles import DIRECTORY_ROLES
 from org.scoping import managed_departments, visible_departments
 
 

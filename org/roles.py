@@ -24,6 +24,16 @@ class Role(models.TextChoices):
 SEE_ALL_ROLES = frozenset({Role.IT_ADMIN, Role.FINANCE, Role.AUDITOR})
 # Roles whose holders may change inventory data of every department.
 MANAGE_ALL_ROLES = frozenset({Role.IT_ADMIN})
+# Who may open which pages: the main menu (config/navigation.py) and the views use the same sets.
+DIRECTORY_ROLES = frozenset(
+    {Role.IT_ADMIN, Role.FINANCE, Role.AUDITOR, Role.DEPARTMENT_HEAD, Role.SOFTWARE_ADMIN}
+)
+SYSTEM_ROLES = frozenset({Role.IT_ADMIN, Role.AUDITOR})
+IMPORT_ROLES = frozenset({Role.IT_ADMIN, Role.SOFTWARE_ADMIN})
+APPROVER_ROLES = frozenset({Role.DEPARTMENT_HEAD, Role.FINANCE, Role.IT_ADMIN})
+BUDGET_ROLES = frozenset({Role.FINANCE, Role.AUDITOR, Role.IT_ADMIN, Role.DEPARTMENT_HEAD})
+# The exchange-rates table: finance and IT admins keep it, auditors read it.
+RATE_ROLES = frozenset({Role.FINANCE, Role.IT_ADMIN, Role.AUDITOR})
 
 
 def roles_of(user: User | Any) -> frozenset[str]:

@@ -20,11 +20,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.i18n import set_language
 from knox.models import AuthToken
 
-from config.navigation import DIRECTORY_ROLES
 from core.types import HtmxHttpRequest
 from org import selectors, services
 from org.forms import PersonFilterForm
 from org.permissions import role_required, signed_in_user
+from org.roles import DIRECTORY_ROLES
 from org.scoping import get_department_for
 
 PAGE_SIZE = 50

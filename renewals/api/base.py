@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rest_framework.request import Request
 
-from config.navigation import DIRECTORY_ROLES
 from core.api import roles
 from org.models import User
+from org.roles import DIRECTORY_ROLES
 
 READ = roles(*DIRECTORY_ROLES)
 

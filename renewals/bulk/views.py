@@ -16,10 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from config.navigation import DIRECTORY_ROLES
 from core.exports import SafeTableExport
 from org.permissions import role_required, signed_in_user
-from org.roles import Role
+from org.roles import DIRECTORY_ROLES, Role
 from renewals.bulk import services as bulk
 from renewals.inventory import selectors as subs
 from renewals.inventory.policy import owner_choices

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from config.navigation import DIRECTORY_ROLES
+from org.roles import DIRECTORY_ROLES
 from core.columns import MoneyColumn
 from core.exports import SafeTableExport
 from core.pdf import render_pdf

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
-from config.navigation import DIRECTORY_ROLES
+from org.roles import DIRECTORY_ROLES
 from core.exports import SafeTableExport
 from org.permissions import role_required
 from renewals.inventory import selectors as subs

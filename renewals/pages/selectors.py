@@ -20,9 +20,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from config.navigation import APPROVER_ROLES
 from org.models import User
-from org.roles import SEE_ALL_ROLES, has_role, roles_of
+from org.roles import APPROVER_ROLES, SEE_ALL_ROLES, has_role, roles_of
 from org.scoping import administered_departments, visible_departments
 from renewals.inventory.models import Module, Subscription
 from renewals.inventory.selectors import idle_cutoff

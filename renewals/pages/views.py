@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from config.navigation import DIRECTORY_ROLES
+from org.roles import DIRECTORY_ROLES
 from org.models import Person
 from org.permissions import role_required
 from org.roles import SEE_ALL_ROLES, Role, has_role

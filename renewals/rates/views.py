@@ -12,9 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from budgets.money import parse_currency
-from config.navigation import RATE_ROLES
 from org.permissions import role_required
-from org.roles import Role, has_role
+from org.roles import RATE_ROLES, Role, has_role
 from renewals.inventory.models import CurrencyRate
 from renewals.rates import selectors, services
 from renewals.rates.forms import RateForm

@@ -24,12 +24,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from config.navigation import DIRECTORY_ROLES
 from core.columns import StatusColumn
 from core.exports import SafeTableExport
 from core.pdf import render_pdf
 from org.permissions import role_required, signed_in_user
-from org.roles import Role, has_role
+from org.roles import DIRECTORY_ROLES, Role, has_role
 from org.scoping import visible_departments
 from renewals.risks import policy, selectors, services
 from renewals.risks.forms import ReviewForm, RiskFilter, RiskForm

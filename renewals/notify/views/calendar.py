@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from config.navigation import DIRECTORY_ROLES
 from core.filtersets import NOT_AVAILABLE
 from org.models import Department
 from org.permissions import role_required, signed_in_user
+from org.roles import DIRECTORY_ROLES
 from org.scoping import managed_departments, visible_departments
 from renewals.notify import calendar as cal
 from renewals.notify.models import CalendarFeed

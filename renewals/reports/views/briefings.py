@@ -18,9 +18,9 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from config.navigation import DIRECTORY_ROLES
 from org.models import Department
 from org.permissions import role_required, signed_in_user
+from org.roles import DIRECTORY_ROLES
 from org.scoping import get_department_for, visible_departments
 from renewals.reports.models import Briefing
 from renewals.reports.selectors.briefings import briefing_figures

@@ -17,9 +17,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from config.navigation import DIRECTORY_ROLES
 from core import charts
 from org.permissions import role_required
+from org.roles import DIRECTORY_ROLES
 from renewals.inventory.models import Subscription
 from renewals.reports.selectors import kpis
 from renewals.reports.services import kpi_store

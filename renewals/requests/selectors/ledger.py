@@ -8,9 +8,8 @@ from typing import Any
 from django.utils.translation import gettext
 
 from budgets.references import Source
-from config.navigation import DIRECTORY_ROLES
 from core.rows import url_maker
-from org.roles import has_role
+from org.roles import DIRECTORY_ROLES, has_role
 from org.scoping import visible_departments
 from renewals.requests.models.requests import RenewalRequest
 

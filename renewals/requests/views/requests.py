@@ -17,10 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from config.navigation import DIRECTORY_ROLES
 from core.pdf import render_pdf
 from org.permissions import role_required, signed_in_user
-from org.roles import Role
+from org.roles import DIRECTORY_ROLES, Role
 from org.scoping import can_manage_department
 from renewals.bulk import services as bulk_services
 from renewals.inventory.selectors import get_subscription_for

@@ -9,9 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.navigation import DIRECTORY_ROLES
 from org.permissions import role_required
-from org.roles import Role, has_role
+from org.roles import DIRECTORY_ROLES, Role, has_role
 from renewals.requests.forms import TierForm
 from renewals.requests.models.approvals import ApprovalTier
 from renewals.requests.services import tiers as services
