@@ -16,8 +16,9 @@ from budgets.selectors import (
     department_budgets,
     signed_amount,
 )
-from core.api import LOOKUP, IntegerFilter, IsoDateTimeFilter, api_schema, roles
+from core.api import LOOKUP, IntegerFilter, IsoDateTimeFilter, api_schema
 from core.filtersets import ScopedIdFilter, set_queryset
+from org.api_permissions import roles
 from org.models import Department
 from org.roles import BUDGET_ROLES
 from org.scoping import visible_departments

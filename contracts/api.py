@@ -16,8 +16,9 @@ from rest_framework.request import Request
 
 from contracts import forms, selectors, views
 from contracts.models import Contract, ContractDocument
-from core.api import LOOKUP, BooleanFilter, api_schema, roles
+from core.api import LOOKUP, BooleanFilter, api_schema
 from core.filtersets import ScopedIdFilter, set_queryset
+from org.api_permissions import roles
 from org.roles import DIRECTORY_ROLES
 from renewals.inventory.models import Subscription
 from renewals.inventory.selectors import visible_subscriptions

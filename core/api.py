@@ -1,6 +1,7 @@
-"""What every part of the REST API (/api/v1/) shares: paging, role checks, and how the services'
+"""What every part of the REST API (/api/v1/) shares: paging and how the services'
 refusals become HTTP answers. Each app keeps its own endpoints in ``<app>/api.py``; they call
-the same selectors (department scoping) and services (every write) as the pages."""
+the same selectors (department scoping) and services (every write) as the pages. The role
+check (``roles``) is org's: org/api_permissions.py."""
 
 from __future__ import annotations
 
@@ -20,14 +21,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, permissions, serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
-
-from org.roles import has_role
 
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 # What a router lets through as an object's id: anything up to the next "/", so that ids like
@@ -127,17 +125,6 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("The request conflicts with the current state.")
     default_code = "conflict"
-
-
-def roles(*names: str) -> type[permissions.BasePermission]:
-    """A permission class: signed in and holding one of ``names`` (403 otherwise)."""
-
-    class HasRole(permissions.IsAuthenticated):
-        def has_permission(self, request: Request, view: APIView) -> bool:
-            return super().has_permission(request, view) and has_role(request.user, *names)
-
-    HasRole.__name__ = f"HasRole({', '.join(names)})"
-    return HasRole
 
 
 def _messages(exc: DjangoValidationError) -> Any:

@@ -14,9 +14,10 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import LOOKUP, ScopedPrimaryKeyField, api_schema, roles
+from core.api import LOOKUP, ScopedPrimaryKeyField, api_schema
 from core.filtersets import ScopedIdFilter, set_queryset
 from org import selectors, services
+from org.api_permissions import roles
 from org.models import Department, Person
 from org.roles import DIRECTORY_ROLES
 from org.scoping import managed_departments, visible_departments

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.request import Request
 
-from core.api import roles
+from org.api_permissions import roles
 from org.models import User
 from org.roles import DIRECTORY_ROLES
 

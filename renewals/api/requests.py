@@ -13,8 +13,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import CONFLICT, LOOKUP, ScopedPrimaryKeyField, api_schema, roles
+from core.api import CONFLICT, LOOKUP, ScopedPrimaryKeyField, api_schema
 from core.filtersets import ScopedIdFilter, set_queryset
+from org.api_permissions import roles
 from org.roles import Role
 from org.scoping import visible_departments
 from renewals.api.base import READ, _user
