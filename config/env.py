@@ -12,3 +12,5 @@ env = environ.Env()
 # A local .env (never committed; see .env.example) is read when present. Real environment
 # variables win over it.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Read here rather than in settings.py: the defaults of several settings modules depend on it.
+DEBUG = env.bool("DEBUG", default=False)

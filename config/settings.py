@@ -7,14 +7,17 @@ set explicitly once DEBUG is false, or start-up stops with a message saying so.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 from whitenoise.compress import Compressor
 
-from config.env import BASE_DIR, env
+from config.env import BASE_DIR, DEBUG, env
+from config.settings_api import REST_FRAMEWORK, REST_KNOX, SPECTACULAR_SETTINGS  # noqa: F401
+from config.settings_database import databases
+from config.settings_logging import LOGGING  # noqa: F401
 
-DEBUG = env.bool("DEBUG", default=False)
+# Every setting config/settings_security.py names is a setting here too.
+from config.settings_security import *  # noqa: F403
 
 _DEV_SECRET_KEY = "django-insecure-renewal-desk-development-only"  # noqa: S105 - dev default
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
@@ -113,28 +116,8 @@ TEMPLATES = [
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# --- Database: PostgreSQL only ---------------------------------------------------------------
-# With DATABASE_URL, that server. Without it, a private cluster in ./var/ (config/embedded_pg.py),
-# started on demand and shared by every process of this checkout.
-if env.str("DATABASE_URL", default=""):
-    DATABASES = {"default": env.db("DATABASE_URL")}
-    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        raise ImproperlyConfigured(
-            "DATABASE_URL must point at PostgreSQL (postgres://…); Renewal Desk runs on PostgreSQL only."
-        )
-else:
-    from config import embedded_pg
-
-    try:
-        DATABASES = {"default": embedded_pg.acquire().django_settings()}
-    except embedded_pg.EmbeddedPostgresError as exc:
-        raise ImproperlyConfigured(str(exc)) from exc
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# A second connection to the same database, outside the transaction of a long job, so that the
-# job's progress is visible to the page polling it before the job commits.
-DATABASES["progress"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+# --- Database: PostgreSQL only (config/settings_database.py) -----------------------------------
+DATABASES = databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ------------------------------------------------------------------------------------
@@ -208,50 +191,7 @@ PGHISTORY_INSTALL_CONTEXT_FUNC_ON_MIGRATE = True
 # have no migrations of their own) are installed after every migrate, with the others checked.
 PGTRIGGER_INSTALL_ON_MIGRATE = True
 
-# --- REST API (/api/v1/) ---------------------------------------------------------------------
-# Per-user tokens (knox: stored hashed, with an expiry, revocable by their owner or an IT admin
-# in the admin) for other systems; the browser's session for the interactive docs.
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "core.api_auth.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
-    "DEFAULT_FILTER_BACKENDS": [
-        "core.api_filters.ScopedFilterBackend",
-        "rest_framework.filters.OrderingFilter",
-    ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "core.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="6000/hour")},
-    "COERCE_DECIMAL_TO_STRING": True,
-}
-REST_KNOX = {
-    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_DAYS", default=365)),
-    "AUTH_HEADER_PREFIX": "Token",
-    "AUTO_REFRESH": False,
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Renewal Desk API",
-    "DESCRIPTION": (
-        "Subscriptions, seats, usage, renewal requests, budgets, contracts, alerts and people, "
-        "scoped to the departments the token's user may see. Authenticate with "
-        "`Authorization: Token <token>` (create one under your account's API tokens)."
-    ),
-    "VERSION": "1",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
-    "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
-}
+# --- REST API (/api/v1/): config/settings_api.py ----------------------------------------------
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="zh-hans")
@@ -372,145 +312,12 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
-# --- Security --------------------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https")
-    if env.bool("SECURE_PROXY_SSL_HEADER", default=False)
-    else None
-)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-# The load balancer probes /healthz over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SESSION_COOKIE_HTTPONLY = True
-X_FRAME_OPTIONS = "DENY"
+# --- Security: config/settings_security.py; logging: config/settings_logging.py ---------------
 
-# Content Security Policy (django-csp): our own files only, no inline scripts anywhere.
-_SELF = "'self'"
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [_SELF],
-        "script-src": [_SELF],
-        "style-src": [_SELF],
-        "img-src": [_SELF, "data:"],
-        "font-src": [_SELF],
-        "connect-src": [_SELF],
-        "object-src": ["'none'"],
-        "base-uri": [_SELF],
-        "form-action": [_SELF],
-        "frame-ancestors": ["'none'"],
-    },
-}
+# --- Product defaults (numbers that are defaults, not laws): config/settings_product.py -------
+from config.settings_product import *  # noqa: E402,F403
+from config.settings_product import CONTRACT_SENDFILE  # noqa: E402
 
-# --- Logging ---------------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # 403/404 and other client errors in one line, without a traceback (config/logfilters.py).
-    "filters": {"client_errors_one_line": {"()": "config.logfilters.ClientErrorsOneLine"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["client_errors_one_line"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # WeasyPrint reports every rendering step at INFO.
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "weasyprint": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
-        # django-axes logs every sign-in at INFO; lock-outs come at WARNING.
-        "axes": {"level": "WARNING"},
-        # pgtrigger reports every trigger it (re)installs after migrate.
-        "pgtrigger": {"level": "WARNING"},
-    },
-}
-
-# --- Product defaults (numbers that are defaults, not laws) ----------------------------------
-# How long without a heartbeat before /healthz calls the background worker stale.
-WORKER_STALE_AFTER_SECONDS = env.int("WORKER_STALE_AFTER_SECONDS", default=300)
-DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="renewal-demo-2026")
-# A seat with no activity for this many days is idle.
-IDLE_AFTER_DAYS = env.int("IDLE_AFTER_DAYS", default=60)
-# A module whose active users stay under this share of its seats ...
-UNDERUSE_PERCENT = env.int("UNDERUSE_PERCENT", default=30)
-# ... for this many consecutive complete months is flagged for downgrade or cancellation.
-UNDERUSE_MONTHS = env.int("UNDERUSE_MONTHS", default=3)
-# The on-time renewal rate the KPI dashboard measures against (percent).
-ON_TIME_RENEWAL_TARGET = env.str("ON_TIME_RENEWAL_TARGET", default="99.5")
-# The dashboard's figures aggregate the whole inventory: each scope's figures are served from
-# the shared cache (see "Cache") with their "as of" stamp; older than this many seconds they are
-# still served while one django-q2 task refreshes them. 0 = computed on every view.
-KPI_CACHE_SECONDS = env.int("KPI_CACHE_SECONDS", default=60)
-# Uploads (CSV/XLSX imports) larger than this are refused before they are stored.
-IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
-# Files larger than this are checked and imported by a background worker (with a progress bar).
-IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=512 * 1024)
-# Alerts go out this many days before a term end (and before the cancellation deadline of an
-# auto-renewing subscription) ...
-ALERT_THRESHOLDS: list[int] = env.list("ALERT_THRESHOLDS", cast=int, default=[60, 30, 7])
-# ... and from this many days on (and at expiry) the department head is told too.
-ALERT_ESCALATE_AT_DAYS = env.int("ALERT_ESCALATE_AT_DAYS", default=7)
-# Failed deliveries are retried with exponential back-off (base seconds, with jitter) up to:
-ALERT_MAX_ATTEMPTS = env.int("ALERT_MAX_ATTEMPTS", default=5)
-ALERT_RETRY_BASE_SECONDS = env.int("ALERT_RETRY_BASE_SECONDS", default=60)
-# Delivery workers (renewals/alerts/claims.py): an e-mail or chat send gives up after
-# ALERT_SEND_TIMEOUT_SECONDS; a worker claims ALERT_CLAIM_SLICE deliveries at a time under a lease
-# of ALERT_LEASE_SECONDS (the send timeout plus a margin), renewed before each send. A worker that
-# dies gives its claims up at once (its database session ends); the lease is the backstop for a
-# worker cut off from the database. A delivery run waits for retries due within the next ~35 s
-# for at most ALERT_WAIT_BUDGET_SECONDS (keep it well under Q_TIMEOUT).
-ALERT_SEND_TIMEOUT_SECONDS = env.int("ALERT_SEND_TIMEOUT_SECONDS", default=10)
-ALERT_LEASE_SECONDS = env.int("ALERT_LEASE_SECONDS", default=30)
-ALERT_CLAIM_SLICE = env.int("ALERT_CLAIM_SLICE", default=10)
-ALERT_WAIT_BUDGET_SECONDS = env.int("ALERT_WAIT_BUDGET_SECONDS", default=90)
-# A renewal request whose amount does not fit the department's budget either gets a finance
-# approval step added ("finance_step", even below the finance tier) or cannot be submitted
-# ("refuse").
-APPROVAL_OVER_BUDGET = env.str("APPROVAL_OVER_BUDGET", default="finance_step")
-if APPROVAL_OVER_BUDGET not in ("finance_step", "refuse"):
-    raise ImproperlyConfigured('APPROVAL_OVER_BUDGET must be "finance_step" or "refuse".')
-# Which fiscal year's budget an executed renewal's actual (what was paid) is booked in: the year
-# of the payment ("payment", the day the execution is recorded, in TIME_ZONE) or the year the new
-# term starts ("term_start"). The commitment made at approval, and its release, always stay in
-# the budget of the year the new term starts (the request's budget_year).
-BUDGET_ACTUALS_YEAR = env.str("BUDGET_ACTUALS_YEAR", default="payment")
-if BUDGET_ACTUALS_YEAR not in ("payment", "term_start"):
-    raise ImproperlyConfigured('BUDGET_ACTUALS_YEAR must be "payment" or "term_start".')
-# Contract files: the largest upload (refused while it arrives, never read whole into memory),
-# and how long the PDF text extractor may run before it is stopped.
-CONTRACT_MAX_BYTES = env.int("CONTRACT_MAX_BYTES", default=25 * 1024 * 1024)
-CONTRACT_EXTRACT_TIMEOUT = env.int("CONTRACT_EXTRACT_TIMEOUT", default=60)
-# How long the upload check may spend parsing one PDF (contracts.pdfcheck, its own process with
-# 1 GiB of memory at most); a PDF that needs longer is refused as too complex.
-CONTRACT_CHECK_TIMEOUT = env.int("CONTRACT_CHECK_TIMEOUT", default=15)
-# Serve contract downloads through the web server after the permission check: "" (Django streams
-# the file), "x-accel" (nginx: X-Accel-Redirect to CONTRACT_ACCEL_PREFIX + the stored name, an
-# internal location aliased to MEDIA_ROOT) or "x-sendfile" (Apache/lighttpd: the absolute path).
-CONTRACT_SENDFILE = env.str("CONTRACT_SENDFILE", default="")
-CONTRACT_ACCEL_PREFIX = env.str("CONTRACT_ACCEL_PREFIX", default="/_protected/")
-if CONTRACT_SENDFILE not in ("", "x-accel", "x-sendfile"):
-    raise ImproperlyConfigured('CONTRACT_SENDFILE must be "", "x-accel" or "x-sendfile".')
 if CONTRACT_SENDFILE and FILE_STORAGE != "filesystem":
     raise ImproperlyConfigured("CONTRACT_SENDFILE needs FILE_STORAGE=filesystem (files on disk).")
-# PDFs (assessment reports, briefings) are set in this font, built once from the vendored
-# Noto Sans SC web-font files into one TrueType file (see core/pdf.py).
-PDF_FONT_DIR = Path(env.str("PDF_FONT_DIR", default=str(BASE_DIR / "var" / "fonts")))
-# Webhook hosts allowed despite resolving to a private address, and over plain http: an explicit
-# opt-out of the SSRF protection for a known intranet chat gateway (empty by default).
-WEBHOOK_ALLOWED_HOSTS: list[str] = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
-# Webhook URLs may use port 443 only, and the ports listed here (for any host; an intranet
-# gateway on plain http needs 80 here as well as its name in WEBHOOK_ALLOWED_HOSTS).
-WEBHOOK_ALLOWED_PORTS: list[int] = env.list("WEBHOOK_ALLOWED_PORTS", cast=int, default=[])
-if any(not 0 < port < 65536 for port in WEBHOOK_ALLOWED_PORTS):
-    raise ImproperlyConfigured("WEBHOOK_ALLOWED_PORTS must list port numbers (1-65535).")
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
