@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def dev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, list[str]]:
-    spec = importlib.util.spec_from_file_location("dev_under_test", ROOT / "dev.py")
+    spec = importlib.util.spec_from_file_location("dev_under_test", ROOT / "devtools" / "venv.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
