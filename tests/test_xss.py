@@ -1,14 +1,12 @@
 """Stored XSS: hostile text in every free-text field a user can set is shown as text on the pages,
-in the Django admin, in HTML e-mails, in chat messages and in PDFs (which fetch nothing); no
-template or Python module marks user data safe outside an explicit allowlist; and every CSV/XLSX
-export neutralises cells a spreadsheet would run as a formula."""
+in the Django admin, in HTML e-mails, in chat messages and in PDFs (which fetch nothing).
+That no template or Python module marks user data safe outside an explicit allowlist:
+tests/test_xss_safe_marking.py; CSV/XLSX exports: tests/test_xss_exports.py."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-import re
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +19,6 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from budgets.models import LedgerEntry
@@ -41,27 +38,7 @@ from renewals.suggestions import services as suggestion_services
 from renewals.suggestions.models import Suggestion
 from renewals.usage.models import Seat
 from tests.conftest import Cast
-from tests.factories import SubscriptionFactory
-
-ROOT = Path(settings.BASE_DIR)
-# The payload: a script, an attribute break-out with an event handler, a template expression.
-P = '<script>alert(1)</script>"><img src=x onerror=alert(1)>{{7*7}}'
-SHORT = "<script>alert(1)</script>"  # for fields of 40 characters
-JS = "javascript:alert(1)"
-ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-# What may never reach an HTML document unescaped.
-LIVE = re.compile(r"<script>alert|<img src=x|(href|src)\s*=\s*[\"']?\s*javascript:", re.I)
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def assert_inert(html: str, where: str) -> None:
-    found = LIVE.search(html)
-    assert found is None, f"{where}: live markup {html[max(0, found.start() - 80) : found.end() + 80]!r}"  # fmt: skip
+from tests.xss_helpers import ESCAPED, JS, SHORT, P, assert_inert, client_for
 
 
 class Hostile:
@@ -295,196 +272,6 @@ def test_pdfs_print_the_payload_as_text_and_fetch_nothing(
         assert "<script>alert(1)</script>" in text, url
     allowed = [core.pdf.STATIC_DIR.resolve().as_uri(), Path(settings.PDF_FONT_DIR).resolve().as_uri()]  # fmt: skip
     assert all(url.startswith(tuple(allowed)) for url in fetched), fetched
-
-
-# --- no new way to mark user data safe ----------------------------------------------------------
-
-ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
-    ("budgets/rendering.py", "mark_safe("): (
-        1,
-        "ledger rows written in Python; every value escaped",
-    ),  # fmt: skip
-    ("renewals/requests/tables.py", "mark_safe("): (
-        2,
-        "request rows written in Python; every value escaped",
-    ),  # fmt: skip
-    ("renewals/inventory/tables.py", "mark_safe("): (
-        1,
-        "subscription rows written in Python; every value escaped",
-    ),  # fmt: skip
-    ("contracts/tables.py", "mark_safe("): (
-        1,
-        "contract rows written in Python; every value escaped",
-    ),  # fmt: skip
-    ("core/charts.py", "mark_safe("): (
-        1,
-        "SVG charts; every text goes through the chart's escaper",
-    ),  # fmt: skip
-    ("core/rows.py", "format_html("): (
-        1,
-        "empty-row writer: a literal template, values as arguments",
-    ),  # fmt: skip
-    ("renewals/inventory/tables.py", "format_html("): (
-        1,
-        "vendor website link, http(s) only: a literal template, the value as argument",
-    ),  # fmt: skip
-    ("core/templatetags/money.py", "format_html("): (
-        1,
-        "short amount with the exact one as title: a literal template, values as arguments",
-    ),  # fmt: skip
-    ("core/columns.py", "mark_safe("): (
-        1,
-        "status badge column: badge_html escapes the label",
-    ),  # fmt: skip
-    ("core/templatetags/status.py", "format_html("): (
-        1,
-        "status badge: a literal template, values as arguments",
-    ),  # fmt: skip
-    ("renewals/risks/views.py", "format_html("): (
-        1,
-        "risk title link: a literal template, values as arguments",
-    ),  # fmt: skip
-    **{
-        (f"templates/{name}", "autoescape off"): (
-            1,
-            "plain-text e-mail: nothing renders it as HTML",
-        )  # fmt: skip
-        for name in [
-            "registration/password_reset_email.txt",
-            "registration/password_reset_subject.txt",
-            "renewals/email/suggestion-decided-body.txt",
-            "renewals/email/risk-review-body.txt",
-            "renewals/email/alert-body.txt",
-            "renewals/email/renewal-done-body.txt",
-            "renewals/email/request-event-body.txt",
-            "renewals/email/cleanup-opened-body.txt",
-            "renewals/email/briefing-body.txt",
-        ]
-    },
-}
-PATTERNS = {
-    "|safe": re.compile(r"\|\s*safe(seq)?\b"),
-    "mark_safe(": re.compile(r"\bmark_safe\("),
-    "autoescape off": re.compile(r"{%\s*autoescape\s+off\s*%}"),
-    "format_html(": re.compile(r"\bformat_html\("),
-    "SafeString(": re.compile(r"\bSafe(String|Text)\("),
-}
-# format_html's template must be a literal with the values as arguments: an f-string or a
-# .format()/% inside it escapes nothing.
-FORMAT_HTML_MISUSE = re.compile(r"format_html\(\s*(f[\"']|[^,()]*\.format\(|[\"'][^\"']*[\"']\s*%)")
-
-
-def _sources() -> list[Path]:
-    files = [*ROOT.glob("templates/**/*.html"), *ROOT.glob("templates/**/*.txt")]
-    for app in ("org", "budgets", "renewals", "contracts", "config"):
-        files += [p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts]
-    return sorted(files)
-
-
-def _uses() -> dict[tuple[str, str], int]:
-    counts: dict[tuple[str, str], int] = {}
-    for path in _sources():
-        text = path.read_text(encoding="utf-8")
-        if path.suffix == ".py":  # imports and type hints are not uses
-            text = "\n".join(
-                line for line in text.splitlines()
-                if not line.lstrip().startswith(("from ", "import ", "#"))
-            )  # fmt: skip
-        for kind, pattern in PATTERNS.items():
-            if found := len(pattern.findall(text)):
-                counts[(str(path.relative_to(ROOT)), kind)] = found
-    return counts
-
-
-def test_only_allowlisted_code_marks_text_safe() -> None:
-    uses = _uses()
-    unexpected = {key: n for key, n in uses.items() if key not in ALLOWED or n > ALLOWED[key][0]}
-    assert not unexpected, f"new ways to bypass escaping (allowlist them with a reason): {unexpected}"  # fmt: skip
-    stale = [key for key in ALLOWED if key not in uses]
-    assert not stale, f"allowlist entries with no use left: {stale}"
-    for path in _sources():
-        if path.suffix == ".py":
-            assert not FORMAT_HTML_MISUSE.search(path.read_text(encoding="utf-8")), path
-    # Only plain-text templates turn escaping off.
-    assert all(path.endswith(".txt") for path, kind in uses if kind == "autoescape off")
-
-
-def test_the_static_check_catches_a_new_use(tmp_path: Path) -> None:
-    assert PATTERNS["|safe"].search("{{ subscription.notes|safe }}")
-    assert PATTERNS["mark_safe("].search("return mark_safe(user_text)")
-    assert PATTERNS["autoescape off"].search("{% autoescape off %}{{ x }}{% endautoescape %}")
-    assert FORMAT_HTML_MISUSE.search('format_html(f"<b>{name}</b>")')
-    assert FORMAT_HTML_MISUSE.search('format_html("<b>{}</b>".format(name))')
-    assert not FORMAT_HTML_MISUSE.search('format_html("<b>{}</b>", name)')
-
-
-# --- exports --------------------------------------------------------------------------------
-
-STARTS = ["=1+1", "+1+1", "-1+1", "@SUM(1)", "\tcmd", "\rcmd"]
-
-
-def _cells(response: Any, kind: str) -> list[str]:
-    assert response.status_code == 200
-    if kind == "csv":
-        text = response.content.decode("utf-8-sig")
-        return [c for row in csv.reader(io.StringIO(text, newline="")) for c in row]
-    # (openpyxl reads a cell's CR as a line feed)
-    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
-    return [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
-
-
-def test_every_export_neutralises_formula_cells(cast: Cast) -> None:
-    """One hostile start per object: every export shows each as text starting with '."""
-    subs = []
-    for i, start in enumerate(STARTS):
-        sub = SubscriptionFactory.create(
-            department=cast.dept_a, product=f"{start} p{i}", ref=f"X-{i}", notes=start
-        )
-        subs.append(sub)
-        contract_save(
-            user=cast.it_admin,
-            subscription=sub,
-            data={"number": f"{start} n{i}", "counterparty": f"{start} c{i}",
-                  "valid_from": date(2026, 1, 1), "valid_to": date(2027, 12, 31),
-                  "total_value": 1},
-        )  # fmt: skip
-        LedgerEntry.objects.create(budget=cast.budget_a, kind="adjustment", amount=1, memo=f"{start} m{i}")  # fmt: skip
-        risk_services.risk_create(
-            user=cast.it_admin,
-            data={"category": "other", "title": f"{start} r{i}", "likelihood": 1, "impact": 1,
-                  "department": cast.dept_a},
-        )  # fmt: skip
-        suggestion = suggestion_services.suggestion_submit(user=cast.head_a, subscription=sub, title="s")  # fmt: skip
-        # The form strips the title; a stored one may still start with a control character.
-        Suggestion.objects.filter(pk=suggestion.pk).update(title=f"{start} s{i}")
-        Seat.objects.create(
-            subscription=sub, person=cast.person_a, assigned_on=date(2026, 1, 1),
-            account=f"{start} a{i}",
-        )  # fmt: skip
-    Person.objects.filter(pk=cast.person_a.pk).update(left_on=date(2026, 2, 1), status="left")
-    campaign = cleanup_services.campaign_open(
-        user=cast.finance, name="清理", due_on=timezone.localdate() + timedelta(days=30)
-    )
-    for i, item in enumerate(CleanupItem.objects.filter(campaign=campaign).order_by("pk")):
-        CleanupItem.objects.filter(pk=item.pk).update(keep_reason=f"{STARTS[i % 6]} k{i}")
-    client = client_for(cast.it_admin)
-    client.post(reverse("renewals:cleanup-close", args=[campaign.pk]))
-    exports = {
-        "subscriptions": (reverse("renewals:subscription-list"), "p"),
-        "contracts": (reverse("contracts:contract-list"), "c"),
-        "ledger": (reverse("budgets:budget-detail", args=[cast.budget_a.pk]), "m"),
-        "risks": (reverse("renewals:risk-list"), "r"),
-        "suggestions": (reverse("renewals:suggestion-list"), "s"),
-        "cleanup": (reverse("renewals:cleanup-report", args=[campaign.pk]), "k"),
-    }
-    for name, (url, tag) in exports.items():
-        for kind in ("csv", "xlsx"):
-            cells = _cells(client.get(url, {"_export": kind}), kind)
-            ours = [c for c in cells if re.search(rf" {tag}\d$", c)]
-            assert len(ours) >= 6, (name, kind, ours)
-            for cell in ours:
-                assert cell.startswith("'") and cell[1:].startswith(("\n", *(s[0] for s in STARTS))), (name, kind, cell)  # fmt: skip
-            assert not any(c.startswith(("=", "+", "@", "\t", "\r")) for c in cells), (name, kind)  # fmt: skip
 
 
 def test_a_stored_javascript_website_is_shown_as_text_not_as_a_link(cast: Cast) -> None:
