@@ -21,8 +21,9 @@ UNDERUSE_MONTHS = env.int("UNDERUSE_MONTHS", default=3)
 # The on-time renewal rate the KPI dashboard measures against (percent).
 ON_TIME_RENEWAL_TARGET = env.str("ON_TIME_RENEWAL_TARGET", default="99.5")
 # The dashboard's figures aggregate the whole inventory: each scope's figures are served from
-# the shared cache (config/settings.py, "Cache") with their "as of" stamp; older than this many seconds they are
-# still served while one django-q2 task refreshes them. 0 = computed on every view.
+# the shared cache (config/settings.py, "Cache") with their "as of" stamp; older than this many
+# seconds they are still served while one django-q2 task refreshes them. 0 = computed on every
+# view.
 KPI_CACHE_SECONDS = env.int("KPI_CACHE_SECONDS", default=60)
 # Uploads (CSV/XLSX imports) larger than this are refused before they are stored.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
