@@ -87,7 +87,7 @@ FORMAT_HTML_MISUSE = re.compile(r"format_html\(\s*(f[\"']|[^,()]*\.format\(|[\"'
 
 def _sources() -> list[Path]:
     files = [*ROOT.glob("templates/**/*.html"), *ROOT.glob("templates/**/*.txt")]
-    for app in ("org", "budgets", "renewals", "contracts", "config"):
+    for app in ("core", "org", "budgets", "renewals", "contracts", "config"):
         files += [p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts]
     return sorted(files)
 
