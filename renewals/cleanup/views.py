@@ -21,12 +21,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from org.roles import DIRECTORY_ROLES
 from core.columns import MoneyColumn
 from core.exports import SafeTableExport
 from core.pdf import render_pdf
 from org.permissions import role_required, signed_in_user
-from org.roles import Role
+from org.roles import DIRECTORY_ROLES, Role
 from renewals.cleanup import policy, selectors, services
 from renewals.cleanup.forms import CampaignOpenForm, ItemDecideForm
 from renewals.cleanup.models import CleanupCampaign, CleanupItem

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
-from org.roles import DIRECTORY_ROLES
 from core.exports import SafeTableExport
 from org.permissions import role_required
+from org.roles import DIRECTORY_ROLES
 from renewals.inventory import selectors as subs
 from renewals.inventory.filters import SubscriptionFilter
 from renewals.inventory.policy import owner_choices

@@ -16,10 +16,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from org.roles import DIRECTORY_ROLES
 from org.models import Person
 from org.permissions import role_required
-from org.roles import SEE_ALL_ROLES, Role, has_role
+from org.roles import DIRECTORY_ROLES, SEE_ALL_ROLES, Role, has_role
 from org.scoping import can_manage_department, visible_departments
 from renewals.alerts.models import AlertDelivery
 from renewals.cleanup import policy as cleanup
