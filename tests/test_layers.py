@@ -237,6 +237,26 @@ def test_apps_import_only_leftwards() -> None:
     assert not wrong, f"apps import only leftwards ({order}):" + offenders(wrong)
 
 
+def test_nothing_but_config_imports_config() -> None:
+    """config/ is the roof: what an app needs from it moves down to core/ (or org/roles.py)."""
+    wrong = [
+        f"{imp.where()} imports {imp.target}"
+        for imp in imports()
+        if app_of(imp.target) == "config" and app_rank(imp.source) < APPS.index("config")
+    ]
+    assert not wrong, "nothing but config/ (and the launchers) imports config:" + offenders(wrong)
+
+
+def test_core_imports_no_app_of_ours() -> None:
+    """core/ is the ground every app stands on: it knows none of them."""
+    wrong = [
+        f"{imp.where()} imports {imp.target}"
+        for imp in imports()
+        if app_of(imp.source) == "core" and app_of(imp.target) != "core"
+    ]
+    assert not wrong, offenders(wrong)
+
+
 # --- the order of renewals' feature packages ----------------------------------------------------
 
 
@@ -269,6 +289,27 @@ SQL_WRITES = [
     re.compile(rf"\bTRUNCATE(?:\s+TABLE)?(?:\s+\w+\s*,)*\s+{_TABLE}", re.I),
     re.compile(rf"\bCOPY\s+{_TABLE}[^;]*?\bFROM\b", re.I),
 ]
+
+
+def test_no_app_writes_another_apps_tables_in_sql() -> None:
+    wrong = []
+    for module in modules():
+        if ".migrations." in module:
+            continue
+        own = TABLE_PREFIX.get(app_of(module))  # core, config and the launchers own no table
+        for node in ast.walk(tree(module)):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            matches = [m for sql in SQL_WRITES for m in sql.finditer(node.value)]
+            for match in matches:
+                table = match.group("table").lower()
+                prefix = next((p for p in TABLE_PREFIX.values() if table.startswith(p)), None)
+                if prefix and prefix != own:
+                    wrong.append(
+                        f"{path_of(module)}:{node.lineno} writes {table} (another app's table: "
+                        f"call that app's service or SQL function instead)"
+                    )
+    assert not wrong, offenders(wrong)
 
 
 # --- circles ------------------------------------------------------------------------------------
