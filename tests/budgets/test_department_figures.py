@@ -17,9 +17,9 @@ from budgets import services
 from budgets.selectors import department_budgets, total_of
 from org.scoping import visible_departments
 from renewals.usage.selectors import month_start
+from tests.api.helpers import api
 from tests.conftest import Cast
 from tests.factories import DepartmentFactory
-from tests.test_api import api
 
 pytestmark = pytest.mark.django_db
 

@@ -201,7 +201,7 @@ def test_the_ledger_page_costs_the_same_queries_however_long(
 
 
 def test_the_api_gives_the_same_signed_amounts(cast: Cast, booked: dict[str, object]) -> None:
-    from tests.test_api import api
+    from tests.api.helpers import api
 
     query = {"budget": str(cast.budget_a.pk), "ordering": "id"}
     listed = api(cast.finance).get(reverse("api:ledger-entry-list"), query)

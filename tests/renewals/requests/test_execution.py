@@ -343,7 +343,7 @@ def test_a_rate_recorded_later_than_today_is_not_used(cast: Cast) -> None:
 def test_the_api_shows_each_quote_with_its_modules_and_totals(
     cast: Cast, jira_request: RenewalRequest
 ) -> None:
-    from tests.test_api import api
+    from tests.api.helpers import api
 
     quote = premium_cny(cast, jira_request)
     body = api(cast.software_admin).get(f"/api/v1/requests/{jira_request.pk}/").json()
