@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import struct
-import zlib
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -24,70 +19,7 @@ from contracts.models import Contract, ContractDocument, IntegrityCheck
 from contracts.selectors import contract_list, contract_search
 from tests.conftest import Cast
 from tests.contracts import pdf_samples
-
-
-@cache
-def make_pdf(text: str) -> bytes:
-    """A real PDF with ``text`` in it (WeasyPrint, our CJK font)."""
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
-
-    from core.pdf import FONT_FAMILY, font_path
-
-    fonts = FontConfiguration()
-    face = CSS(
-        string=f"@font-face {{ font-family: '{FONT_FAMILY}'; src: url('{font_path().as_uri()}'); }}"
-        f"body {{ font-family: '{FONT_FAMILY}'; }}",
-        font_config=fonts,
-    )
-    return HTML(string=f"<p>{text}</p>").write_pdf(stylesheets=[face], font_config=fonts)
-
-
-def png(extra: bytes = b"") -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\x00")
-    image = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels)
-    return image + chunk(b"IEND", b"") + extra
-
-
-def client_for(user: object) -> Client:
-    client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
-    return client
-
-
-def stored_files() -> list[Path]:
-    folder = Path(settings.MEDIA_ROOT) / "private" / "contracts"
-    return sorted(folder.glob("*")) if folder.exists() else []
-
-
-@pytest.fixture
-def contract(cast: Cast) -> Contract:
-    return services.contract_save(
-        user=cast.it_admin,
-        subscription=cast.subscription_a,
-        data={
-            "number": "HT-2027-001", "counterparty": "北京飞书科技有限公司",
-            "valid_from": dt.date(2027, 1, 1), "valid_to": dt.date(2027, 12, 31),
-            "total_value": Decimal("120000.00"), "currency": "CNY", "auto_renew": True,
-            "notice_period_days": 45, "price_cap_percent": Decimal("5.00"),
-            "price_terms": "每席位每年 1000 元",
-        },
-    )  # fmt: skip
-
-
-def upload(
-    client: Client, contract: Contract, name: str, content: bytes, kind: str = "main"
-) -> Any:
-    return client.post(
-        reverse("contracts:document-upload", args=[contract.pk]),
-        {"kind": kind, "file": SimpleUploadedFile(name, content, "application/pdf")},
-    )
-
+from tests.contracts.helpers import client_for, make_pdf, png, stored_files, upload
 
 # --- uploads ----------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from moto.server import ThreadedMotoServer
 from contracts.models import ContractDocument
 from contracts.services import contract_save, document_upload, integrity_check
 from tests.conftest import Cast
-from tests.contracts.test_contracts import make_pdf
+from tests.contracts.helpers import make_pdf
 
 
 @dataclass

@@ -15,7 +15,7 @@ from budgets import services as budget_services
 from contracts.models import ContractDocument
 from renewals.requests.services import requests as services
 from tests.conftest import Cast
-from tests.contracts.test_contracts import make_pdf
+from tests.contracts.helpers import make_pdf
 from tests.e2e.conftest import DESKTOP
 from tests.e2e.test_navigation import sign_in
 

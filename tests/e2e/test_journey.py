@@ -28,7 +28,7 @@ from renewals.notify.models import Notification
 from renewals.requests.models.requests import RenewalRequest
 from renewals.usage.models import MonthlyUsage
 from tests.conftest import Cast
-from tests.contracts.test_contracts import make_pdf
+from tests.contracts.helpers import make_pdf
 from tests.e2e.test_navigation import sign_in
 from tests.factories import SeatFactory
 
