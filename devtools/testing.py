@@ -21,7 +21,7 @@ SLOW_SHARD = [
     "tests/test_deploy.py",
     "tests/test_start_command.py",
     # Real worker processes and clusters killed mid-send, waiting out leases (about 85 s).
-    "tests/renewals/alerts/test_alert_leases.py",
+    "tests/renewals/alerts/leases",
 ]
 
 
