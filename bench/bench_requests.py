@@ -98,7 +98,7 @@ def main() -> None:
     from org import services
     from renewals.requests.models.requests import RenewalRequest
     from renewals.requests.selectors.requests import usage_evidence
-    from renewals.requests.services.requests import QUOTE_FIELDS  # noqa: F401 - the services load
+    from renewals.requests.services import QUOTE_FIELDS  # noqa: F401 - the services load
     from renewals.requests.services.tiers import tiers_ensure_defaults
 
     settings.ALLOWED_HOSTS = ["testserver"]

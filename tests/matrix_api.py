@@ -10,7 +10,7 @@ from datetime import date
 from contracts.models import ContractDocument
 from renewals.alerts.models import AlertDelivery
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services.requests import request_create
+from renewals.requests.services import request_create
 from renewals.usage.models import Seat
 from tests.conftest import Cast
 from tests.factories import SubscriptionFactory

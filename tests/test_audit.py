@@ -159,7 +159,7 @@ def test_an_objects_history_is_shown_to_those_who_see_it(cast: Cast) -> None:
 
 def test_request_contract_and_budget_pages_link_their_history(cast: Cast) -> None:
     from contracts.services import contract_save
-    from renewals.requests.services.requests import request_create
+    from renewals.requests.services import request_create
 
     request = request_create(subscription=cast.subscription_a, user=cast.software_admin)
     contract = contract_save(

@@ -16,7 +16,7 @@ from contracts.models import ContractDocument
 from renewals.requests.models.approvals import ApprovalTier
 from renewals.requests.models.quotes import Quote
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services.requests import request_create
+from renewals.requests.services import request_create
 from tests.conftest import Cast
 from tests.helpers import contract_with_document
 from tests.matrix_common import (

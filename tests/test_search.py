@@ -18,8 +18,8 @@ from django.urls import reverse
 from contracts.services import contract_save
 from org.models import User
 from renewals.inventory.models import Subscription
+from renewals.requests import services as request_services
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services import requests as request_services
 from renewals.usage.models import Seat
 from tests.conftest import Cast
 from tests.factories import PersonFactory, SubscriptionFactory, VendorFactory

@@ -29,10 +29,10 @@ from renewals.cleanup.models import CleanupItem
 from renewals.inventory.models import Module, Subscription, Vendor
 from renewals.notify import webhooks
 from renewals.notify.models import ChatChannel
+from renewals.requests import services as request_services
 from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.quotes import Quote
 from renewals.requests.models.requests import RenewalRequest, RequestEvent
-from renewals.requests.services import requests as request_services
 from renewals.risks import services as risk_services
 from renewals.suggestions import services as suggestion_services
 from renewals.suggestions.models import Suggestion

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from renewals.alerts import claims as alert_claims
 from renewals.alerts.models import AlertDelivery
@@ -124,6 +125,18 @@ def alerts_sweep(*, today: dt.date | None = None) -> SweepResult:
         pending, skipped = cursor.fetchone()
     logger.info("alert sweep %s: %s new, %s skipped", today, pending, skipped)
     return SweepResult(pending=pending, skipped=skipped)
+
+
+def alerts_stop_for_renewed_term(
+    sender: object, *, subscription: Subscription, term_end: dt.date, **kwargs: object
+) -> int:
+    """Pending alerts of a term that was renewed stop (the new term gets its own). Receives
+    renewals.inventory.services.term_rolled_over, connected in renewals/apps.py: the roll-over
+    (an executed renewal request) sits below the alerts and may not call them, so it announces
+    the new term and this runs in its transaction, undone with it."""
+    return AlertDelivery.objects.filter(
+        subscription=subscription, term_end=term_end, status=AlertDelivery.Status.PENDING
+    ).update(status=AlertDelivery.Status.STOPPED, last_error=_("renewal executed"))
 
 
 def _claim(limit: int) -> list[int]:

@@ -21,11 +21,11 @@ from org.scoping import visible_departments
 from renewals.api.base import READ, _user
 from renewals.inventory.models import Subscription
 from renewals.inventory.selectors import visible_subscriptions
+from renewals.requests import services as request_services
 from renewals.requests import tables as request_tables
 from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.quotes import Quote, QuoteModule
 from renewals.requests.models.requests import Purpose, RenewalRequest
-from renewals.requests.services import requests as request_services
 
 
 class StepSerializer(serializers.ModelSerializer[ApprovalStep]):

@@ -32,8 +32,8 @@ from renewals.cleanup.policy import may_decide
 from renewals.inventory.models import Subscription
 from renewals.inventory.policy import owner_candidate
 from renewals.inventory.selectors import idle_cutoff, seat_is_idle
+from renewals.requests import services as request_services
 from renewals.requests.models.approvals import ApprovalStep
-from renewals.requests.services import requests as request_services
 from renewals.usage.models import Seat
 
 # More ids than this in one POST is refused as a whole (two full pages of a list).

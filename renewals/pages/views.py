@@ -26,7 +26,7 @@ from renewals.inventory import selectors as subs
 from renewals.inventory.models import Subscription
 from renewals.pages import selectors
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services.execution import term_payment
+from renewals.requests.selectors.requests import term_payment
 from renewals.risks import selectors as risk_selectors
 from renewals.risks.models import Risk
 from renewals.usage import selectors as usage

@@ -14,11 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from budgets.money import parse_amount, parse_currency
 from core.widgets import DateInput
 from renewals.inventory.models import BillingCycle
+from renewals.inventory.services import ModuleLine
 from renewals.requests.models.approvals import APPROVER_ROLES, ApprovalStep, ApprovalTier
 from renewals.requests.models.quotes import Quote
 from renewals.requests.models.requests import Assessment, Purpose, RenewalRequest
-from renewals.requests.services.execution import ModuleLine
-from renewals.requests.services.requests import EDITABLE_FIELDS, QUOTE_FIELDS, quote_rate
+from renewals.requests.services import EDITABLE_FIELDS, QUOTE_FIELDS, quote_rate
 
 _PERCENT = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
 

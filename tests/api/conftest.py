@@ -19,7 +19,7 @@ from contracts.services import contract_save, document_upload
 from org.models import Department, Person
 from renewals.alerts.models import AlertDelivery
 from renewals.inventory.models import Subscription
-from renewals.requests.services.requests import request_create, request_submit
+from renewals.requests.services import request_create, request_submit
 from renewals.usage.models import MonthlyUsage, Seat
 from tests.api.fuzzing import World, openapi_schema
 from tests.conftest import Cast

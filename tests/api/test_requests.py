@@ -13,9 +13,9 @@ from django.db import connection
 from django.urls import reverse
 
 from budgets import services as budget_services
+from renewals.requests import services as request_services
 from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services import requests as request_services
 from tests.api.helpers import api, patch, post, token_for
 from tests.conftest import Cast
 from tests.factories import SubscriptionFactory

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from renewals.requests.services import requests as request_services
+from renewals.requests import services as request_services
 from renewals.usage.models import MonthlyUsage
 from tests.api.helpers import api
 from tests.conftest import Cast

@@ -20,7 +20,7 @@ from budgets import services
 from budgets.models import Budget, LedgerEntry
 from budgets.selectors import balance, balances, balances_from_entries, total_mismatches
 from budgets.tasks import reconcile_ledger_totals
-from renewals.requests.services import requests as request_services
+from renewals.requests import services as request_services
 from tests.conftest import Cast
 from tests.renewals.requests.test_requests import submitted
 

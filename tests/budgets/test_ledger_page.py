@@ -17,8 +17,8 @@ from django.urls import reverse
 from budgets import services
 from budgets.models import LedgerEntry
 from budgets.selectors import balance, ledger_lines
+from renewals.requests import services as request_services
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services import requests as request_services
 from tests.conftest import Cast
 from tests.factories import SubscriptionFactory
 

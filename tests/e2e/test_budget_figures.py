@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from budgets import services
-from renewals.requests.services import requests as request_services
+from renewals.requests import services as request_services
 from tests.conftest import Cast
 from tests.e2e.test_navigation import sign_in
 from tests.factories import SubscriptionFactory

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from budgets import services as budget_services
+from renewals.requests import services
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services import requests as services
 from tests.conftest import Cast
 from tests.e2e.test_navigation import SIGN_IN, sign_in
 from tests.factories import PASSWORD, SubscriptionFactory

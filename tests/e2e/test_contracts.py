@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 
 from budgets import services as budget_services
 from contracts.models import ContractDocument
-from renewals.requests.services import requests as services
+from renewals.requests import services
 from tests.conftest import Cast
 from tests.contracts.helpers import make_pdf
 from tests.e2e.conftest import DESKTOP

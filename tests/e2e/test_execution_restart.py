@@ -22,8 +22,8 @@ from django.urls import reverse
 from budgets.models import LedgerEntry
 from org.models import User
 from renewals.inventory.models import Subscription
+from renewals.requests import services
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services import requests as services
 from tests.e2e.test_journey import sign_out
 from tests.e2e.test_navigation import SIGN_IN
 

@@ -23,9 +23,9 @@ from django.utils import timezone
 from config.navigation import NAVIGATION
 from org.models import User
 from renewals.inventory.models import CurrencyRate
+from renewals.requests import services as request_services
 from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services import requests as request_services
 from tests.conftest import Cast
 from tests.helpers import contract_with_document
 

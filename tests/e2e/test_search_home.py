@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from org.models import User
-from renewals.requests.services import requests as request_services
+from renewals.requests import services as request_services
 from renewals.usage.models import Seat
 from tests.conftest import Cast
 from tests.e2e.test_layout import OVERFLOW_JS, signed_in_page

@@ -20,9 +20,9 @@ from contracts.models import Contract
 from org.models import Department, User
 from org.roles import Role, has_role, roles_of
 from renewals.inventory.models import Subscription, SubscriptionTerm
+from renewals.requests import services
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services import requests as services
-from renewals.requests.services.requests import DecisionRefused
+from renewals.requests.services import DecisionRefused
 from renewals.usage.models import Seat
 
 pytestmark = pytest.mark.django_db

@@ -22,8 +22,8 @@ from renewals.demo.history import book_history_actuals, seed_history
 from renewals.imports import services as imports
 from renewals.imports.models import ImportJob
 from renewals.inventory.models import CurrencyRate, Subscription
+from renewals.requests import services as requests
 from renewals.requests.models.requests import Purpose, RenewalRequest
-from renewals.requests.services import requests
 
 # Yearly IT software budget per demo department (CNY).
 DEMO_BUDGETS = {

@@ -43,7 +43,7 @@ class Quote(models.Model):
         help_text=_("Per seat and billing period (per term for multi-year contracts)."),
     )
     currency = models.CharField(_("currency"), max_length=3, default=settings.BASE_CURRENCY)
-    # Never typed: the rates table's latest rate of ``currency`` (services.requests.quote_rate),
+    # Never typed: the rates table's latest rate of ``currency`` (services.pricing.quote_rate),
     # taken when the quote is saved and again when the request is submitted, with the date of
     # the table's row it came from (empty for the base currency). clean() holds them to the table.
     rate_to_base = models.DecimalField(

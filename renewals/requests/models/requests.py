@@ -2,7 +2,7 @@
 
 A request moves draft → submitted → in approval → approved / rejected / returned → executed or
 cancelled. Its amount is frozen in the base currency when it is submitted (see
-services.requests); approvals live in models.approvals.
+services.deciding); approvals live in models.approvals.
 """
 
 from __future__ import annotations

@@ -159,6 +159,20 @@ def usage_evidence(subscription: Subscription, *, today: dt.date | None = None) 
     }
 
 
+def term_payment(subscription: Subscription) -> RenewalRequest | None:
+    """The executed request that paid for the subscription's current term, if any."""
+    return (
+        RenewalRequest.objects.filter(
+            Q(executed_term_start=subscription.term_start)
+            | Q(executed_term_start__isnull=True, proposed_term_start=subscription.term_start),
+            subscription=subscription,
+            status=RenewalRequest.Status.EXECUTED,
+        )
+        .order_by("-executed_at")
+        .first()
+    )
+
+
 @dataclass(frozen=True)
 class QuoteRow:
     """A quote on the comparison scale, with the marks the page and the PDF show."""

@@ -1,158 +1,202 @@
-"""What recording an executed renewal writes besides the request: the subscription's modules at
-their new prices, prices converted when the currency changes, and the ending term archived with
-what was paid for it. request_execute (services.requests) calls these inside its transaction.
-
-Conversions use recorded rates only (the rate on the chosen quote for its currency, else the
-rates table); when one is missing the execution is refused, never guessed.
+"""Executing an approved renewal request: record the order and the invoice, roll the subscription
+over to its new term (renewals.inventory.services), book the actual against the budget, and tell
+the seat holders. Everything but the notices happens in one transaction; notices go out from
+django-q2 tasks queued on commit (a failed e-mail never undoes an execution, a rolled-back one
+sends nothing).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_q.tasks import async_task
 
+from budgets import services as budgets
 from budgets.money import cents
-from renewals.inventory.models import BillingCycle, Module, Subscription, SubscriptionTerm
-from renewals.inventory.money import current_rate
-from renewals.requests.models.quotes import Quote
-from renewals.requests.models.requests import RenewalRequest
+from org.models import User
+from renewals.inventory.models import Subscription
+from renewals.inventory.services import ModuleLine, NewTerm, PaidTerm, subscription_roll_over
+from renewals.requests.models.requests import Purpose, RenewalRequest, RequestEvent
+from renewals.requests.policy import may_execute
+from renewals.requests.selectors.requests import term_payment
+from renewals.requests.services.common import locked, notify_on_commit, record_event
+from renewals.requests.services.pricing import (
+    conversion,
+    periods_per_year,
+    recorded_rate,
+    subscription_periods,
+)
+
+S = RenewalRequest.Status
 
 
-@dataclass(frozen=True)
-class ModuleLine:
-    """A module as chosen for the new term. ``unit_price`` is in the new currency; None keeps
-    the module's current price (converted when the currency changes). ``seats`` None: every
-    seat."""
-
-    name: str
-    unit_price: Decimal | None = None
-    seats: int | None = None
-
-
-def recorded_rate(currency: str, quote: Quote | None = None) -> Decimal:
-    """The recorded rate of ``currency`` to the base currency: the chosen quote's own for its
-    currency, else the rates table's latest. Refused (translated) when none is recorded."""
-    if currency == settings.BASE_CURRENCY:
-        return Decimal(1)
-    if quote is not None and quote.currency == currency and quote.rate_to_base:
-        return quote.rate_to_base
-    rate = current_rate(currency)
-    if rate is None:
+@transaction.atomic
+def request_execute(
+    *,
+    request: RenewalRequest,
+    user: User,
+    order_ref: str,
+    fapiao_no: str,
+    actual_amount: Decimal,
+    actual_currency: str,
+    term_start: dt.date,
+    term_end: dt.date,
+    seats: int,
+    edition: str,
+    modules: Sequence[ModuleLine | str],
+    unit_price: Decimal | None = None,
+    currency: str | None = None,
+    billing_cycle: str | None = None,
+) -> RenewalRequest:
+    """Record the executed renewal. In one transaction: the old term goes to history with what
+    was paid for it, the subscription moves to the new term with what was chosen (price,
+    currency, cycle, edition, seats, modules; None takes the chosen quote's), prices not given
+    are converted with the recorded rates when the currency changes, the commitment is released
+    and the actual booked, and pending alerts of the old term stop. Seat holders are told
+    afterwards (a task)."""
+    if not may_execute(user):
+        raise PermissionDenied
+    request = locked(request)
+    if request.status != S.APPROVED:
+        raise ValidationError(_("Only an approved request can be executed."))
+    if request.purpose == Purpose.CANCEL:
         raise ValidationError(
-            _(
-                "No exchange rate for %(currency)s is recorded, so its prices cannot be "
-                "converted. Add the rate to the rates table first."
-            )
-            % {"currency": currency},
-            code="no_rate",
+            _("A decision not to renew is not executed; the subscription ends at its term end.")
         )
-    return rate
-
-
-def conversion(from_currency: str, to_currency: str, quote: Quote | None = None) -> Decimal:
-    """What one unit of ``from_currency`` is worth in ``to_currency`` (through the base)."""
-    if from_currency == to_currency:
-        return Decimal(1)
-    return recorded_rate(from_currency, quote) / recorded_rate(to_currency, quote)
-
-
-def periods_per_year(cycle: str, *, months: int | None = None, days: int | None = None) -> Decimal:
-    """Billing periods in a year (selectors.money.PERIODS_SQL's rule): a multi-year price covers
-    its whole term (``months`` for a quote, ``days`` for a subscription's term)."""
-    if cycle == BillingCycle.MONTHLY:
-        return Decimal(12)
-    if cycle == BillingCycle.QUARTERLY:
-        return Decimal(4)
-    if cycle == BillingCycle.MULTI_YEAR:
-        if days:
-            return Decimal(365) / max(days, 1)
-        return Decimal(12) / (months or 12)
-    return Decimal(1)
-
-
-def subscription_periods(subscription: Subscription) -> Decimal:
-    days = (subscription.term_end - subscription.term_start).days
-    return periods_per_year(subscription.billing_cycle, days=days)
-
-
-def converted(amount: Decimal | None, factor: Decimal) -> Decimal | None:
-    return None if amount is None else cents(amount * factor)
-
-
-def set_modules(
-    subscription: Subscription, lines: Sequence[ModuleLine | str], factor: Decimal
-) -> None:
-    """Modules listed are kept or added at their new price and seats; the others are dropped by
-    licensing them to no seat (their usage history stays). Every price not given is converted
-    by ``factor`` (the currency and billing-period change; 1 when neither changed). A bare name
-    keeps price and seats."""
-    wanted: dict[str, ModuleLine | None] = {}
-    for item in lines:
-        name = (item if isinstance(item, str) else item.name).strip()[:80]
-        if name:
-            wanted[name] = None if isinstance(item, str) else item
-    existing = {m.name: m for m in subscription.modules.all()}
-    for name, line in wanted.items():
-        module = existing.get(name) or Module(subscription=subscription, name=name)
-        if line is not None and line.unit_price is not None:
-            module.unit_price = line.unit_price
-        else:
-            module.unit_price = converted(module.unit_price, factor)
-        if line is not None:
-            module.licensed_seats = line.seats
-        elif module.licensed_seats == 0:
-            module.licensed_seats = None
-        module.full_clean()
-        module.save()
-    for name, module in existing.items():
-        if name in wanted:
-            continue
-        module.licensed_seats = 0
-        module.unit_price = converted(module.unit_price, factor)
-        module.save(update_fields=["licensed_seats", "unit_price"])
-
-
-def archive_term(subscription: Subscription) -> None:
-    """Keep the term that ends in the history, with what was paid for it: the execution that
-    started it (recorded with its term start; older ones by their proposed start)."""
-    paid = term_payment(subscription)
-    SubscriptionTerm.objects.get_or_create(
+    if term_end <= term_start:
+        raise ValidationError(_("The new term must end after it starts."))
+    subscription = Subscription.objects.select_for_update().get(pk=request.subscription_id)
+    if term_start <= subscription.term_start:
+        raise ValidationError(_("The new term must start after the current term started."))
+    quote = request.chosen_quote
+    new_currency = currency or (quote.currency if quote else subscription.currency)
+    new_cycle = billing_cycle or (quote.billing_cycle if quote else subscription.billing_cycle)
+    # Prices not given move to the new currency (refused before anything is written when a
+    # rate is missing) and to the new billing period (3.50 a month is 42.00 a year).
+    factor = conversion(subscription.currency, new_currency, quote)
+    factor *= subscription_periods(subscription) / periods_per_year(
+        new_cycle, days=(term_end - term_start).days
+    )
+    if unit_price is None:
+        unit_price = quote.unit_price if quote else cents(subscription.unit_price * factor)
+    # The invoice is converted with the recorded rate (the chosen quote's, from the rates table,
+    # for its currency; else the table's latest), never a typed one; what it differs from the
+    # commitment is booked here, as the actual replaces the commitment.
+    actual_base = cents(actual_amount * recorded_rate(actual_currency, quote))
+    # A switch takes the chosen quote's vendor and product when they are another's.
+    switch = (
+        quote
+        if quote is not None
+        and request.purpose == Purpose.SWITCH
+        and (quote.vendor_name != subscription.vendor.name or quote.product != subscription.product)
+        else None
+    )
+    # The inventory archives the ending term, moves the subscription to the new one and sets its
+    # modules; pending alerts of the old term stop there too (inventory's term_rolled_over,
+    # received by renewals.alerts), all in this transaction.
+    subscription_roll_over(
         subscription=subscription,
-        term_start=subscription.term_start,
-        defaults={
-            "term_end": subscription.term_end,
-            "seats": subscription.seats_purchased,
-            "unit_price": subscription.unit_price,
-            "currency": subscription.currency,
-            "actual_amount": paid.actual_amount if paid else None,
-            "actual_currency": paid.actual_currency if paid else "",
-            "rate_to_base": (paid.actual_amount_base / paid.actual_amount)
-            if paid and paid.actual_amount and paid.actual_amount_base is not None
-            else (current_rate(subscription.currency) or Decimal(1)),
-            "order_ref": paid.order_ref if paid else "",
-            "fapiao_no": paid.fapiao_no if paid else "",
-            "renewed_at": timezone.now(),
-            "description": f"{subscription.display_name} {subscription.edition}"[:255].strip(),
-        },
+        term=NewTerm(
+            term_start=term_start,
+            term_end=term_end,
+            seats=seats,
+            edition=edition,
+            unit_price=unit_price,
+            currency=new_currency,
+            billing_cycle=new_cycle,
+            vendor_name=switch.vendor_name if switch else None,
+            product=switch.product if switch else None,
+        ),
+        modules=modules,
+        factor=factor,
+        paid=_paid(term_payment(subscription)),
     )
-
-
-def term_payment(subscription: Subscription) -> RenewalRequest | None:
-    """The executed request that paid for the subscription's current term, if any."""
-    return (
-        RenewalRequest.objects.filter(
-            Q(executed_term_start=subscription.term_start)
-            | Q(executed_term_start__isnull=True, proposed_term_start=subscription.term_start),
-            subscription=subscription,
-            status=RenewalRequest.Status.EXECUTED,
+    if actual_base or request.amount_base:
+        budgets.budget_book_actual(
+            department=request.department,
+            year=request.budget_year,
+            amount=actual_base,
+            reference=request.budget_reference,
+            user=user,
+            memo=_("Renewal request #%(pk)s executed: order %(order)s, fapiao %(fapiao)s")
+            % {"pk": request.pk, "order": order_ref, "fapiao": fapiao_no},
         )
-        .order_by("-executed_at")
-        .first()
+    request.status = S.EXECUTED
+    request.order_ref, request.fapiao_no = order_ref, fapiao_no
+    request.actual_amount, request.actual_currency = actual_amount, actual_currency
+    request.actual_amount_base = actual_base
+    request.executed_term_start = term_start
+    request.executed_by, request.executed_at = user, timezone.now()
+    request.full_clean(exclude=["chosen_quote"])
+    request.save()
+    record_event(request, user, RequestEvent.Kind.EXECUTED, order_ref)
+    notify_on_commit(request, "executed", user)
+    pk = request.pk
+    transaction.on_commit(
+        lambda: async_task(
+            "renewals.tasks.notify_seat_holders", pk, task_name=f"request-{pk}-holders"
+        )
     )
+    return request
+
+
+def _paid(request: RenewalRequest | None) -> PaidTerm | None:
+    """What the executed request that started the ending term paid for it (None: none did)."""
+    if request is None:
+        return None
+    return PaidTerm(
+        actual_amount=request.actual_amount,
+        actual_amount_base=request.actual_amount_base,
+        actual_currency=request.actual_currency,
+        order_ref=request.order_ref,
+        fapiao_no=request.fapiao_no,
+    )
+
+
+def seat_holders_notify(*, request_id: int) -> int:
+    """Tell everyone holding a seat that the service continues, once (a retried task is a no-op)."""
+    from renewals.notify.services import messaging
+
+    claimed = RenewalRequest.objects.filter(
+        pk=request_id, status=S.EXECUTED, holders_notified_at__isnull=True
+    ).update(holders_notified_at=timezone.now())
+    if not claimed:
+        return 0
+    request = RenewalRequest.objects.select_related("subscription", "subscription__vendor").get(
+        pk=request_id
+    )
+    subscription = request.subscription
+    holders = (
+        subscription.seats.filter(revoked_on__isnull=True)
+        .select_related("person", "person__user")
+        .order_by("person__name")
+    )
+    context = {"request": request, "subscription": subscription}
+    url = subscription.get_absolute_url()
+    users = [s.person.user for s in holders if s.person.user is not None]
+    told = messaging.notify_users(
+        users, template="renewals/email/renewal-done", context=context, url=url,
+        subscription=subscription,
+    )  # fmt: skip
+    for seat in holders:
+        if seat.person.user is None and seat.person.email:
+            subject, text, html = messaging.render_message(
+                "renewals/email/renewal-done", context, settings.LANGUAGE_CODE
+            )
+            told += messaging.send_email(seat.person.email, subject, text, html)
+    return told
+
+
+def subscriptions_expire_ended(*, today: dt.date | None = None) -> int:
+    """Subscriptions decided not to be renewed become expired after their last day."""
+    today = today or timezone.localdate()
+    return Subscription.objects.filter(
+        ends_at_term_end=True, term_end__lt=today, status__in=["active", "renewing"]
+    ).update(status=Subscription.Status.EXPIRED)

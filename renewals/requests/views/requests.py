@@ -23,6 +23,7 @@ from org.roles import DIRECTORY_ROLES, Role
 from org.scoping import can_manage_department
 from renewals.bulk import services as bulk_services
 from renewals.inventory.selectors import get_subscription_for
+from renewals.requests import policy, services
 from renewals.requests.forms import (
     AssessmentForm,
     CancelForm,
@@ -37,7 +38,6 @@ from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.quotes import Quote
 from renewals.requests.models.requests import RenewalRequest
 from renewals.requests.selectors import requests as selectors
-from renewals.requests.services import requests as services
 from renewals.requests.tables import InboxTable, RequestFilter, RequestTable
 
 PAGE_SIZE = 50
@@ -121,7 +121,7 @@ def _detail_context(request: HttpRequest, renewal: RenewalRequest) -> dict[str, 
     can_decide = bool(
         pending
         and renewal.requested_by_id != user.pk
-        and services.holds_step_role(user, pending.role, renewal.department)
+        and policy.holds_step_role(user, pending.role, renewal.department)
     )
     language = translation.get_language() or "zh-hans"
     return {
@@ -136,18 +136,18 @@ def _detail_context(request: HttpRequest, renewal: RenewalRequest) -> dict[str, 
         "earlier_steps": [s for s in steps if s.round != renewal.round],
         "pending": pending,
         "can_decide": can_decide,
-        "can_change": services.may_change(user, renewal)
+        "can_change": policy.may_change(user, renewal)
         and renewal.status in RenewalRequest.EDITABLE,
-        "can_submit": services.may_change(user, renewal)
+        "can_submit": policy.may_change(user, renewal)
         and renewal.status in (RenewalRequest.Status.DRAFT, RenewalRequest.Status.RETURNED),
-        "can_cancel": services.may_change(user, renewal) and renewal.status in RenewalRequest.OPEN,
-        "can_execute": services.may_execute(user)
+        "can_cancel": policy.may_change(user, renewal) and renewal.status in RenewalRequest.OPEN,
+        "can_execute": policy.may_execute(user)
         and renewal.status == RenewalRequest.Status.APPROVED
         and not renewal.is_cancellation,
-        "can_execute_role": services.may_execute(user),
+        "can_execute_role": policy.may_execute(user),
         "assessments": renewal.assessments.select_related("author"),
-        "perspectives": services.perspectives_for(user, renewal),
-        "assessment_form": AssessmentForm(perspectives=services.perspectives_for(user, renewal)),
+        "perspectives": policy.perspectives_for(user, renewal),
+        "assessment_form": AssessmentForm(perspectives=policy.perspectives_for(user, renewal)),
         "decision_form": DecisionForm(initial={"step": pending.pk if pending else None}),
         "events": renewal.events.select_related("actor"),
         "usage_rows": [
@@ -176,7 +176,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*DIRECTORY_ROLES)
 def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     renewal = selectors.get_request_for(request.user, pk)
-    if not services.may_change(signed_in_user(request), renewal):
+    if not policy.may_change(signed_in_user(request), renewal):
         raise PermissionDenied
     form = RequestForm(request.POST or None, instance=renewal)
     if request.method == "POST" and form.is_valid():
@@ -203,7 +203,7 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*DIRECTORY_ROLES)
 def quote_edit(request: HttpRequest, pk: int, quote_pk: int | None = None) -> HttpResponse:
     renewal = selectors.get_request_for(request.user, pk)
-    if not services.may_change(signed_in_user(request), renewal):
+    if not policy.may_change(signed_in_user(request), renewal):
         raise PermissionDenied
     quote = get_object_or_404(Quote, pk=quote_pk, request=renewal) if quote_pk else None
     form = QuoteForm(request.POST or None, instance=quote)
@@ -303,7 +303,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*DIRECTORY_ROLES)
 def request_assess(request: HttpRequest, pk: int) -> HttpResponse:
     def action(renewal: RenewalRequest) -> str:
-        perspectives = services.perspectives_for(signed_in_user(request), renewal)
+        perspectives = policy.perspectives_for(signed_in_user(request), renewal)
         if not perspectives:
             raise PermissionDenied
         form = AssessmentForm(request.POST, perspectives=perspectives)

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from budgets import services as budget_services
 from renewals.inventory.models import Subscription, product_name
-from renewals.requests.services import requests as services
+from renewals.requests import services
 from tests.conftest import Cast
 from tests.factories import SubscriptionFactory, VendorFactory
 

@@ -15,8 +15,8 @@ from org.models import Person
 from renewals.alerts.models import AlertDelivery
 from renewals.alerts.services import alerts_deliver, alerts_sweep
 from renewals.notify.models import Notification
+from renewals.requests import services
 from renewals.requests.services import notices
-from renewals.requests.services import requests as services
 from tests.conftest import Cast
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from org.models import Person, User
 from renewals.inventory.models import Subscription
+from renewals.requests import services
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services import requests as services
 from renewals.usage.models import Seat
 from tests.conftest import Cast
 from tests.factories import ModuleFactory, PersonFactory, SubscriptionFactory, VendorFactory

@@ -27,7 +27,7 @@ from renewals.inventory.models import CurrencyRate
 from renewals.rates import services as rate_services
 from renewals.requests.models.quotes import Quote
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services import requests as request_services
+from renewals.requests.services import drafting as request_services
 from tests.conftest import Cast, make_user
 
 LIST = reverse("renewals:rate-list")

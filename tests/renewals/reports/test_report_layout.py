@@ -12,7 +12,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from budgets import services as budget_services
-from renewals.requests.services import requests as services
+from renewals.requests import services
 from tests.conftest import Cast
 
 

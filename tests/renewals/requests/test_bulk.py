@@ -26,9 +26,9 @@ from renewals.bulk import services as bulk
 from renewals.cleanup.models import CleanupItem
 from renewals.cleanup.services import campaign_open
 from renewals.inventory.models import Subscription
+from renewals.requests import services
 from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.requests import RenewalRequest, RequestEvent
-from renewals.requests.services import requests as services
 from renewals.usage.models import Seat
 from tests.conftest import Cast, make_user
 from tests.factories import PersonFactory, SeatFactory, SubscriptionFactory

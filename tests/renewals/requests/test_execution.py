@@ -17,10 +17,10 @@ from budgets import services as budget_services
 from budgets.models import Budget, LedgerEntry
 from renewals.inventory.models import CurrencyRate, Subscription, SubscriptionTerm
 from renewals.inventory.selectors import with_figures
+from renewals.inventory.services import ModuleLine
+from renewals.requests import services
 from renewals.requests.models.quotes import Quote, QuoteModule
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services import requests as services
-from renewals.requests.services.execution import ModuleLine
 from tests.conftest import Cast
 from tests.renewals.conftest import Inventory
 
@@ -331,7 +331,7 @@ def test_an_approver_neither_sees_nor_uses_edit_and_cancel_on_someone_elses_requ
 
 
 def test_a_rate_recorded_later_than_today_is_not_used(cast: Cast) -> None:
-    from renewals.requests.services.execution import recorded_rate
+    from renewals.requests.services.pricing import recorded_rate
 
     CurrencyRate.objects.create(
         currency="GBP", rate_to_base=Decimal("9.1"), valid_from=dt.date(2999, 1, 1)

@@ -25,9 +25,9 @@ from budgets.models import LedgerEntry
 from org import services as org_services
 from org.models import User
 from renewals.inventory.models import CurrencyRate, Subscription
+from renewals.requests import services
 from renewals.requests.models.quotes import Quote
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services import requests as services
 from tests.conftest import Cast
 from tests.factories import SubscriptionFactory
 

@@ -19,10 +19,10 @@ from django.db import IntegrityError, connection, transaction
 
 from renewals import tasks
 from renewals.notify.models import ChatChannel, Notification
+from renewals.requests import services
 from renewals.requests.models.notices import RequestNotice
 from renewals.requests.models.requests import RenewalRequest
 from renewals.requests.services import notices
-from renewals.requests.services import requests as services
 from tests.conftest import Cast
 from tests.renewals.notify.test_webhooks import Receiver
 from tests.renewals.requests.test_requests import funded, submitted  # noqa: F401 - the fixture

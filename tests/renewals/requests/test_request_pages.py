@@ -14,10 +14,10 @@ from pypdf import PdfReader
 
 from budgets import services as budget_services
 from renewals.inventory.models import CurrencyRate
+from renewals.requests import services
 from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.quotes import Quote
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services import requests as services
 from tests.conftest import Cast
 
 

@@ -25,10 +25,10 @@ from org.services import user_set_roles
 from renewals.alerts.models import AlertDelivery
 from renewals.inventory.models import CurrencyRate, Subscription, SubscriptionTerm
 from renewals.notify.models import Notification
+from renewals.requests import services
 from renewals.requests.models.approvals import ApprovalStep, ApprovalTier
 from renewals.requests.models.quotes import Quote
 from renewals.requests.models.requests import Purpose, RenewalRequest
-from renewals.requests.services import requests as services
 from tests.conftest import Cast, make_user
 from tests.factories import PersonFactory, SeatFactory
 

@@ -1,0 +1,45 @@
+"""What every write of a renewal request shares: the row lock, the request's history and the
+notices queued on commit (drafting, deciding and execution use these inside their transaction)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django_q.tasks import async_task
+
+from org.models import User
+from renewals.requests.models.approvals import ApprovalStep
+from renewals.requests.models.requests import RenewalRequest, RequestEvent
+
+
+def record_event(request: RenewalRequest, user: User | None, kind: str, note: str = "") -> None:
+    RequestEvent.objects.create(request=request, actor=user, kind=kind, note=note)
+
+
+def locked(request: RenewalRequest) -> RenewalRequest:
+    return RenewalRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def notify_on_commit(
+    request: RenewalRequest,
+    event: str,
+    actor: User | None,
+    *,
+    step: ApprovalStep | None = None,
+    awaiting: ApprovalStep | None = None,
+) -> None:
+    """Queue the notices of ``event`` once it has committed. The task carries the round, the
+    step the event was about and the step it opened: it must not work out "the current step"
+    when it runs, which may be a later event's (that event's own task tells its approvers)."""
+    args = (
+        request.pk,
+        event,
+        actor.pk if actor else None,
+        request.round,
+        step.pk if step else None,
+        awaiting.pk if awaiting else None,
+    )
+    transaction.on_commit(
+        lambda: async_task(
+            "renewals.tasks.request_notify", *args, task_name=f"request-{args[0]}-{event}"
+        )
+    )
