@@ -22,7 +22,7 @@ from budgets.selectors import balance, balances, balances_from_entries, total_mi
 from budgets.tasks import reconcile_ledger_totals
 from renewals.requests import services as request_services
 from tests.conftest import Cast
-from tests.renewals.requests.test_requests import submitted
+from tests.renewals.requests.conftest import submitted
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -25,7 +25,7 @@ from renewals.requests.models.requests import RenewalRequest
 from renewals.requests.services import notices
 from tests.conftest import Cast
 from tests.renewals.notify.test_webhooks import Receiver
-from tests.renewals.requests.test_requests import funded, submitted  # noqa: F401 - the fixture
+from tests.renewals.requests.conftest import funded, submitted  # noqa: F401 - the fixture
 
 Task = tuple[str, tuple[Any, ...]]
 
