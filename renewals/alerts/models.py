@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from renewals.notify.models import ChatChannel
+from renewals.notify.models import ChatChannel, DeliveryChannel, one_target
 
 
 class AlertKind(models.TextChoices):
@@ -24,10 +24,7 @@ class AlertDelivery(models.Model):
     fresh alerts.
     """
 
-    class Channel(models.TextChoices):
-        IN_APP = "in_app", _("In-app")
-        EMAIL = "email", _("E-mail")
-        CHAT = "chat", _("Chat")
+    Channel = DeliveryChannel
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -102,10 +99,7 @@ class AlertDelivery(models.Model):
             ),
             models.CheckConstraint(
                 name="alert_delivery_has_one_target",
-                condition=(
-                    Q(channel="chat", recipient__isnull=True, chat_channel__isnull=False)
-                    | (~Q(channel="chat") & Q(recipient__isnull=False, chat_channel__isnull=True))
-                ),
+                condition=one_target(),
             ),
         ]
         indexes = [

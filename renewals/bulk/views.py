@@ -1,7 +1,8 @@
 """Bulk actions of the lists (POST only, CSRF-checked like every form): the subscriptions list
 (change owner, export the selection), seats (revoke / keep idle or departed ones) and the
-approval inbox (approve several). Views are thin: read the form, call renewals.bulk.services,
-show what happened to each row."""
+approval inbox (approve several; the inbox page itself is here too, since it carries the bulk
+form). Views are thin: read the form, call renewals.bulk.services, show what happened to each
+row."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from core.exports import SafeTableExport
@@ -23,7 +24,9 @@ from renewals.bulk import services as bulk
 from renewals.inventory import selectors as subs
 from renewals.inventory.policy import owner_choices
 from renewals.inventory.tables import SubscriptionTable
-from renewals.requests.views.requests import inbox_context
+from renewals.requests.selectors import requests as request_selectors
+from renewals.requests.tables import InboxTable
+from renewals.requests.views.requests import PAGE_SIZE
 
 COMMENT_MAX = 4000
 
@@ -109,6 +112,21 @@ def seats_bulk(request: HttpRequest) -> HttpResponse:
     except bulk.BulkRefused as exc:
         return _result(request, title=title, back=back, error=" ".join(exc.messages))
     return _result(request, title=title, back=back, results=results)
+
+
+# The approval inbox lives here, above renewals.requests: its page carries the bulk approval
+# form (and its limit), so it composes both features.
+def inbox_context(request: HttpRequest) -> dict[str, Any]:
+    """The inbox page's context (also shown after a bulk approval, approvals_bulk)."""
+    table = InboxTable(request_selectors.steps_awaiting(user=request.user))
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    return {"table": table, "bulk_max": bulk.MAX_ROWS}
+
+
+@require_GET
+@role_required(Role.DEPARTMENT_HEAD, Role.FINANCE, Role.IT_ADMIN)
+def approval_inbox(request: HttpRequest) -> HttpResponse:
+    return render(request, "renewals/requests/approval_inbox.html", inbox_context(request))
 
 
 @require_http_methods(["GET", "POST"])

@@ -12,6 +12,24 @@ from django.utils.translation import gettext_lazy as _
 from core.audit import Secret, audited
 
 
+class DeliveryChannel(models.TextChoices):
+    """How a keyed notice travels to its recipient, sent once under its unique key: a renewal
+    alert (renewals.alerts.AlertDelivery) and a request's notice (renewals.requests'
+    RequestNotice) alike, both as their ``Channel``."""
+
+    IN_APP = "in_app", _("In-app")
+    EMAIL = "email", _("E-mail")
+    CHAT = "chat", _("Chat")
+
+
+def one_target() -> Q:
+    """The check every keyed notice carries: a chat notice names a chat channel, any other names
+    a person (fields ``channel``, ``recipient``, ``chat_channel``)."""
+    return Q(channel="chat", recipient__isnull=True, chat_channel__isnull=False) | (
+        ~Q(channel="chat") & Q(recipient__isnull=False, chat_channel__isnull=True)
+    )
+
+
 # The robot's URL carries its token (DingTalk access_token=, WeCom key=, Feishu and Slack in the
 # path): the trail keeps it masked; the signing secret only as "set" or "not set".
 @audited(secrets={"url": Secret.URL, "secret": Secret.HIDDEN})

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from renewals.alerts.models import AlertDelivery
-from renewals.notify.models import ChatChannel, Notification
+from renewals.notify.models import ChatChannel, DeliveryChannel, Notification, one_target
 
 
 class RequestNotice(models.Model):
@@ -31,7 +29,7 @@ class RequestNotice(models.Model):
         CANCELLED = "cancelled", pgettext_lazy("notice kind", "Cancelled")
         EXECUTED = "executed", pgettext_lazy("notice kind", "Executed")
 
-    Channel = AlertDelivery.Channel
+    Channel = DeliveryChannel
 
     class Status(models.TextChoices):
         SENDING = "sending", _("Sending")
@@ -91,10 +89,7 @@ class RequestNotice(models.Model):
             ),
             models.CheckConstraint(
                 name="request_notice_has_one_target",
-                condition=(
-                    Q(channel="chat", recipient__isnull=True, chat_channel__isnull=False)
-                    | (~Q(channel="chat") & Q(recipient__isnull=False, chat_channel__isnull=True))
-                ),
+                condition=one_target(),
                 violation_error_message=_(
                     "A chat notice names a chat channel; any other names a person."
                 ),

@@ -38,8 +38,10 @@ def notify_on_commit(
         step.pk if step else None,
         awaiting.pk if awaiting else None,
     )
-    transaction.on_commit(
-        lambda: async_task(
-            "renewals.tasks.request_notify", *args, task_name=f"request-{args[0]}-{event}"
-        )
-    )
+    queue_on_commit("renewals.tasks.request_notify", *args, task_name=f"request-{args[0]}-{event}")
+
+
+def queue_on_commit(func: str, *args: object, task_name: str) -> None:
+    """Queue a django-q2 task (renewals.tasks) once the caller's transaction has committed: a
+    rolled-back write queues nothing. Every task of the request writes goes through here."""
+    transaction.on_commit(lambda: async_task(func, *args, task_name=task_name))

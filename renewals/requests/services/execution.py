@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_q.tasks import async_task
 
 from budgets import services as budgets
 from budgets.money import cents
@@ -26,7 +25,12 @@ from renewals.inventory.services import ModuleLine, NewTerm, PaidTerm, subscript
 from renewals.requests.models.requests import Purpose, RenewalRequest, RequestEvent
 from renewals.requests.policy import may_execute
 from renewals.requests.selectors.requests import term_payment
-from renewals.requests.services.common import locked, notify_on_commit, record_event
+from renewals.requests.services.common import (
+    locked,
+    notify_on_commit,
+    queue_on_commit,
+    record_event,
+)
 from renewals.requests.services.pricing import (
     conversion,
     periods_per_year,
@@ -75,45 +79,20 @@ def request_execute(
     subscription = Subscription.objects.select_for_update().get(pk=request.subscription_id)
     if term_start <= subscription.term_start:
         raise ValidationError(_("The new term must start after the current term started."))
-    quote = request.chosen_quote
-    new_currency = currency or (quote.currency if quote else subscription.currency)
-    new_cycle = billing_cycle or (quote.billing_cycle if quote else subscription.billing_cycle)
-    # Prices not given move to the new currency (refused before anything is written when a
-    # rate is missing) and to the new billing period (3.50 a month is 42.00 a year).
-    factor = conversion(subscription.currency, new_currency, quote)
-    factor *= subscription_periods(subscription) / periods_per_year(
-        new_cycle, days=(term_end - term_start).days
-    )
-    if unit_price is None:
-        unit_price = quote.unit_price if quote else cents(subscription.unit_price * factor)
+    term, factor = _new_term(
+        request, subscription, term_start=term_start, term_end=term_end, seats=seats,
+        edition=edition, unit_price=unit_price, currency=currency, billing_cycle=billing_cycle,
+    )  # fmt: skip
     # The invoice is converted with the recorded rate (the chosen quote's, from the rates table,
     # for its currency; else the table's latest), never a typed one; what it differs from the
     # commitment is booked here, as the actual replaces the commitment.
-    actual_base = cents(actual_amount * recorded_rate(actual_currency, quote))
-    # A switch takes the chosen quote's vendor and product when they are another's.
-    switch = (
-        quote
-        if quote is not None
-        and request.purpose == Purpose.SWITCH
-        and (quote.vendor_name != subscription.vendor.name or quote.product != subscription.product)
-        else None
-    )
+    actual_base = cents(actual_amount * recorded_rate(actual_currency, request.chosen_quote))
     # The inventory archives the ending term, moves the subscription to the new one and sets its
     # modules; pending alerts of the old term stop there too (inventory's term_rolled_over,
     # received by renewals.alerts), all in this transaction.
     subscription_roll_over(
         subscription=subscription,
-        term=NewTerm(
-            term_start=term_start,
-            term_end=term_end,
-            seats=seats,
-            edition=edition,
-            unit_price=unit_price,
-            currency=new_currency,
-            billing_cycle=new_cycle,
-            vendor_name=switch.vendor_name if switch else None,
-            product=switch.product if switch else None,
-        ),
+        term=term,
         modules=modules,
         factor=factor,
         paid=_paid(term_payment(subscription)),
@@ -139,12 +118,56 @@ def request_execute(
     record_event(request, user, RequestEvent.Kind.EXECUTED, order_ref)
     notify_on_commit(request, "executed", user)
     pk = request.pk
-    transaction.on_commit(
-        lambda: async_task(
-            "renewals.tasks.notify_seat_holders", pk, task_name=f"request-{pk}-holders"
-        )
-    )
+    queue_on_commit("renewals.tasks.notify_seat_holders", pk, task_name=f"request-{pk}-holders")
     return request
+
+
+def _new_term(
+    request: RenewalRequest,
+    subscription: Subscription,
+    *,
+    term_start: dt.date,
+    term_end: dt.date,
+    seats: int,
+    edition: str,
+    unit_price: Decimal | None,
+    currency: str | None,
+    billing_cycle: str | None,
+) -> tuple[NewTerm, Decimal]:
+    """The subscription's new term as recorded (price, currency and cycle None: the chosen
+    quote's), and the factor that carries the prices not given to it. Refused (nothing written
+    yet) when a rate is missing."""
+    quote = request.chosen_quote
+    new_currency = currency or (quote.currency if quote else subscription.currency)
+    new_cycle = billing_cycle or (quote.billing_cycle if quote else subscription.billing_cycle)
+    # Prices not given move to the new currency (refused before anything is written when a
+    # rate is missing) and to the new billing period (3.50 a month is 42.00 a year).
+    factor = conversion(subscription.currency, new_currency, quote)
+    factor *= subscription_periods(subscription) / periods_per_year(
+        new_cycle, days=(term_end - term_start).days
+    )
+    if unit_price is None:
+        unit_price = quote.unit_price if quote else cents(subscription.unit_price * factor)
+    # A switch takes the chosen quote's vendor and product when they are another's.
+    switch = (
+        quote
+        if quote is not None
+        and request.purpose == Purpose.SWITCH
+        and (quote.vendor_name != subscription.vendor.name or quote.product != subscription.product)
+        else None
+    )
+    term = NewTerm(
+        term_start=term_start,
+        term_end=term_end,
+        seats=seats,
+        edition=edition,
+        unit_price=unit_price,
+        currency=new_currency,
+        billing_cycle=new_cycle,
+        vendor_name=switch.vendor_name if switch else None,
+        product=switch.product if switch else None,
+    )
+    return term, factor
 
 
 def _paid(request: RenewalRequest | None) -> PaidTerm | None:

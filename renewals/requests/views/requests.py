@@ -21,7 +21,6 @@ from core.pdf import render_pdf
 from org.permissions import role_required, signed_in_user
 from org.roles import DIRECTORY_ROLES, Role
 from org.scoping import can_manage_department
-from renewals.bulk import services as bulk_services
 from renewals.inventory.selectors import get_subscription_for
 from renewals.requests import policy, services
 from renewals.requests.forms import (
@@ -38,7 +37,7 @@ from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.quotes import Quote
 from renewals.requests.models.requests import RenewalRequest
 from renewals.requests.selectors import requests as selectors
-from renewals.requests.tables import InboxTable, RequestFilter, RequestTable
+from renewals.requests.tables import RequestFilter, RequestTable
 
 PAGE_SIZE = 50
 
@@ -62,19 +61,6 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "renewals/requests/request_list.html",
         {"filter": filterset, "table": table, "querystring": query.urlencode()},
     )
-
-
-def inbox_context(request: HttpRequest) -> dict[str, Any]:
-    """The inbox page's context (also shown after a bulk approval, renewals.bulk.views)."""
-    table = InboxTable(selectors.steps_awaiting(user=request.user))
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
-    return {"table": table, "bulk_max": bulk_services.MAX_ROWS}
-
-
-@require_GET
-@role_required(Role.DEPARTMENT_HEAD, Role.FINANCE, Role.IT_ADMIN)
-def approval_inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "renewals/requests/approval_inbox.html", inbox_context(request))
 
 
 @require_http_methods(["GET", "POST"])

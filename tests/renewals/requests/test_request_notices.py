@@ -22,7 +22,7 @@ from renewals.notify.models import ChatChannel, Notification
 from renewals.requests import services
 from renewals.requests.models.notices import RequestNotice
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.services import notices
+from renewals.requests.services import common, notices
 from tests.conftest import Cast
 from tests.renewals.notify.test_webhooks import Receiver
 from tests.renewals.requests.conftest import funded, submitted  # noqa: F401 - the fixture
@@ -52,7 +52,7 @@ class Queue:
 @pytest.fixture
 def queue(monkeypatch: pytest.MonkeyPatch) -> Queue:
     recorder = Queue()
-    monkeypatch.setattr(services, "async_task", recorder)
+    monkeypatch.setattr(common, "async_task", recorder)
     return recorder
 
 
