@@ -20,7 +20,7 @@ from org.roles import Role
 from renewals.bulk import services as bulk
 from renewals.requests.models.requests import RequestEvent
 from tests.conftest import Cast, make_user
-from tests.renewals.bulk.conftest import (
+from tests.renewals.requests.bulk_helpers import (
     APPROVE,
     SEATS,
     SUBSCRIPTIONS,

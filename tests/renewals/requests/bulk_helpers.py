@@ -1,16 +1,14 @@
-"""What the bulk actions' tests share: the bulk addresses, a client per user, a funded department
-and submitted requests, the outcome of each row."""
+"""What the bulk actions' tests (test_bulk_*.py) share: the bulk addresses, a client per user,
+submitted requests, the outcome of each row (the funded department is conftest.py's)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 
-from budgets import services as budget_services
 from org.models import User
 from renewals.requests import services
 from renewals.requests.models.approvals import ApprovalStep
@@ -28,15 +26,6 @@ def client_for(user: User, language: str = "en") -> Client:
     client.force_login(user)
     client.cookies["django_language"] = language
     return client
-
-
-@pytest.fixture
-def funded(cast: Cast) -> Cast:
-    """Department A has 1,000,000 CNY for 2027 (the factory's terms end on 2026-12-31)."""
-    budget_services.budget_allocate(
-        budget=cast.budget_a, amount=Decimal("1000000"), user=cast.finance, memo="年度预算"
-    )
-    return cast
 
 
 def submitted(cast: Cast, amount: str = "1000", *, by: User | None = None) -> RenewalRequest:

@@ -14,7 +14,7 @@ from renewals.cleanup.services import campaign_open
 from renewals.usage.models import Seat
 from tests.conftest import Cast
 from tests.factories import PersonFactory, SeatFactory, SubscriptionFactory
-from tests.renewals.bulk.conftest import (
+from tests.renewals.requests.bulk_helpers import (
     SEATS,
     client_for,
     outcomes,

@@ -14,7 +14,7 @@ from renewals.bulk import services as bulk
 from renewals.inventory.models import Subscription
 from tests.conftest import Cast, make_user
 from tests.factories import PersonFactory, SubscriptionFactory
-from tests.renewals.bulk.conftest import (
+from tests.renewals.requests.bulk_helpers import (
     SUBSCRIPTIONS,
     client_for,
     outcomes,
