@@ -260,6 +260,28 @@ def test_core_imports_no_app_of_ours() -> None:
 # --- the order of renewals' feature packages ----------------------------------------------------
 
 
+def test_renewals_features_import_only_lower_levels() -> None:
+    wrong = []
+    for imp in imports():
+        if app_of(imp.source) != "renewals" or app_of(imp.target) != "renewals":
+            continue
+        source, target = feature_of(imp.source), feature_of(imp.target)
+        if source == target or target == "__init__" or (imp.source, imp.target) in UPWARD:
+            continue
+        if feature_level(target) >= feature_level(source):
+            same = (
+                " (same level: siblings do not import each other)"
+                if (feature_level(target) == feature_level(source))
+                else ""
+            )
+            wrong.append(
+                f"{imp.where()} imports {imp.target}: renewals.{source} (level "
+                f"{feature_level(source)}) may import only lower levels, renewals.{target} is "
+                f"level {feature_level(target)}{same}"
+            )
+    assert not wrong, offenders(wrong)
+
+
 # --- inside a package ---------------------------------------------------------------------------
 
 
@@ -441,3 +463,30 @@ def test_all_renewals_levels_are_places() -> None:
 
 
 # --- sizes --------------------------------------------------------------------------------------
+
+
+def test_no_production_file_over_500_lines() -> None:
+    wrong = []
+    for module, path in modules().items():
+        if ".migrations." in module:
+            continue
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > MAX_FILE_LINES:
+            wrong.append(f"{path_of(module)}: {lines} lines (at most {MAX_FILE_LINES})")
+    assert not wrong, offenders(wrong)
+
+
+def test_no_production_function_over_100_lines() -> None:
+    wrong = []
+    for module in modules():
+        if ".migrations." in module:
+            continue
+        for node in ast.walk(tree(module)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    wrong.append(
+                        f"{path_of(module)}:{node.lineno} {node.name}() has {lines} lines "
+                        f"(at most {MAX_FUNCTION_LINES})"
+                    )
+    assert not wrong, offenders(wrong)
