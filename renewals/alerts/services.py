@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from renewals.alerts import claims as alert_claims
 from renewals.alerts.models import AlertDelivery
-from renewals.inventory.models import Subscription
+from renewals.inventory.models import LIVE_STATUSES_SQL, Subscription
 from renewals.inventory.selectors import with_figures
 from renewals.notify import webhooks
 from renewals.notify.models import Notification
@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 # its group; recipients are the owner, the department's software admins and the IT admins, plus
 # the department heads from the escalation threshold on (and at expiry) when no renewal request is
 # under way. A subscription decided not to be renewed gets only its cancellation-deadline alerts.
-SWEEP_SQL = """
+SWEEP_SQL = f"""
 WITH subs AS (
     SELECT s.id, s.term_end, s.cancellation_deadline, s.auto_renew, s.status,
            s.department_id, s.owner_id, s.ends_at_term_end,
@@ -50,12 +50,12 @@ WITH subs AS (
 events AS (
     SELECT id, term_end, 'term_end' AS kind, t AS threshold, term_end - t AS due_on, department_id, owner_id
     FROM subs, unnest(thresholds) AS t
-    WHERE status IN ('active', 'renewing') AND NOT ends_at_term_end
+    WHERE status IN {LIVE_STATUSES_SQL} AND NOT ends_at_term_end
       AND term_end >= %(today)s AND term_end - %(today)s <= t
     UNION ALL
     SELECT id, term_end, 'cancellation', t, cancellation_deadline - t, department_id, owner_id
     FROM subs, unnest(thresholds) AS t
-    WHERE status IN ('active', 'renewing') AND auto_renew
+    WHERE status IN {LIVE_STATUSES_SQL} AND auto_renew
       AND cancellation_deadline >= %(today)s AND cancellation_deadline - %(today)s <= t
     UNION ALL
     SELECT id, term_end, 'expired', 0, term_end, department_id, owner_id

@@ -23,7 +23,7 @@ from django.utils import timezone
 from org.models import User
 from org.roles import APPROVER_ROLES, SEE_ALL_ROLES, has_role, roles_of
 from org.scoping import administered_departments, visible_departments
-from renewals.inventory.models import Module, Subscription
+from renewals.inventory.models import LIVE_STATUSES, Module, Subscription
 from renewals.inventory.selectors import idle_cutoff
 from renewals.requests.models.requests import RenewalRequest
 from renewals.requests.selectors.requests import steps_awaiting
@@ -87,7 +87,7 @@ def renewals_due(*, user: Any, today: dt.date) -> QuerySet[Subscription]:
         Subscription.objects.filter(
             mine,
             soon,
-            status__in=[Subscription.Status.ACTIVE, Subscription.Status.RENEWING],
+            status__in=LIVE_STATUSES,
         )
         .select_related("vendor", "department")
         .annotate(open_request=Exists(under_way), may_open=may_open)

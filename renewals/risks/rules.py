@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from org.models import Department, Person, User
 from org.roles import Role
-from renewals.inventory.models import Subscription
+from renewals.inventory.models import LIVE_STATUSES, Subscription
 from renewals.requests.models.requests import RenewalRequest
 from renewals.risks.models import RiskCategory
 from renewals.usage.models import Seat
@@ -46,8 +46,8 @@ RULE_LABELS: dict[str, Any] = {
 
 # Days ahead the contract-trap rule looks for cancellation deadlines.
 DEADLINE_WINDOW_DAYS = 30
-# Subscriptions that are still in use.
-LIVE = (Subscription.Status.ACTIVE, Subscription.Status.RENEWING)
+# Subscriptions that are still in use (the one definition is the inventory's).
+LIVE = LIVE_STATUSES
 
 
 @dataclass(frozen=True)

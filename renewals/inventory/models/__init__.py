@@ -7,6 +7,8 @@ cycles and search pieces), ``terms`` (Module, SubscriptionTerm)."""
 from renewals.inventory.models.rates import CURRENCY_PATTERN, CurrencyRate
 from renewals.inventory.models.subscriptions import (
     CENT,
+    LIVE_STATUSES,
+    LIVE_STATUSES_SQL,
     SEARCH_SEPARATOR,
     BillingCycle,
     Subscription,
@@ -20,6 +22,8 @@ from renewals.inventory.models.vendors import Vendor
 __all__ = [
     "CENT",
     "CURRENCY_PATTERN",
+    "LIVE_STATUSES",
+    "LIVE_STATUSES_SQL",
     "SEARCH_SEPARATOR",
     "BillingCycle",
     "CurrencyRate",

@@ -281,3 +281,9 @@ class Subscription(models.Model):
     def computed_cancellation_deadline(self) -> dt.date:
         """The deadline before the row is saved (the stored column is filled in by PostgreSQL)."""
         return self.term_end - dt.timedelta(days=self.notice_period_days)
+
+
+# A subscription in use: its term runs, or it is being renewed. The one definition of "live"
+# for the ORM (``status__in=LIVE_STATUSES``) and for raw SQL (``s.status IN {LIVE_STATUSES_SQL}``).
+LIVE_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.RENEWING)
+LIVE_STATUSES_SQL = "(" + ", ".join(f"'{status.value}'" for status in LIVE_STATUSES) + ")"

@@ -27,7 +27,7 @@ from budgets.selectors import department_budgets
 from core.charts import bar_chart, line_chart
 from core.money import short_money
 from org.models import Department
-from renewals.inventory.models import Module, Subscription
+from renewals.inventory.models import LIVE_STATUSES, Module, Subscription
 from renewals.inventory.money import cents
 from renewals.inventory.selectors import with_figures
 from renewals.usage.models import MonthlyUsage
@@ -44,7 +44,7 @@ TREND_MONTHS = 12
 RENEWAL_WINDOW_DAYS = 90
 # Subscriptions a briefing reports on: those still running (expired and cancelled ones cost
 # nothing any more).
-CURRENT = (Subscription.Status.ACTIVE, Subscription.Status.RENEWING)
+CURRENT = LIVE_STATUSES
 ONE_PLACE = Decimal("0.1")
 
 # The department and every department below it, in one recursive query (as org.scoping does

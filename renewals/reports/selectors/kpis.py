@@ -45,7 +45,7 @@ from django.utils import timezone
 from budgets.selectors import DepartmentBudget, department_budgets
 from org.roles import SEE_ALL_ROLES, roles_of
 from org.scoping import visible_departments
-from renewals.inventory.models import Subscription
+from renewals.inventory.models import LIVE_STATUSES_SQL, Subscription
 from renewals.inventory.money import PERIODS_SQL, cents
 from renewals.inventory.selectors import idle_cutoff
 from renewals.suggestions.models import Suggestion
@@ -243,7 +243,7 @@ def usage_trend(depts: list[int] | None, today: dt.date, months: int = 12) -> li
 
 _IDLE_SEATS = f"""
     FROM renewals_seat st JOIN renewals_subscription s ON s.id = st.subscription_id
-    WHERE {_SCOPE} AND st.revoked_on IS NULL AND s.status IN ('active', 'renewing')
+    WHERE {_SCOPE} AND st.revoked_on IS NULL AND s.status IN {LIVE_STATUSES_SQL}
       AND COALESCE(st.last_active_on, st.assigned_on) < %(cutoff)s
 """
 _SEAT_YEARLY = (
@@ -266,7 +266,7 @@ def idle_seat_cost(depts: list[int] | None, today: dt.date) -> tuple[int, Decima
                 AND COALESCE(st.last_active_on, st.assigned_on) < %(cutoff)s
               GROUP BY 1) i
         JOIN renewals_subscription s ON s.id = i.subscription_id
-        WHERE {_SCOPE} AND s.status IN ('active', 'renewing')
+        WHERE {_SCOPE} AND s.status IN {LIVE_STATUSES_SQL}
         """,
         _params(depts, today, cutoff=idle_cutoff(today)),
     )

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from budgets import services as budgets
 from budgets.money import cents
 from org.models import User
-from renewals.inventory.models import Subscription
+from renewals.inventory.models import LIVE_STATUSES, Subscription
 from renewals.inventory.services import ModuleLine, NewTerm, PaidTerm, subscription_roll_over
 from renewals.requests.models.requests import Purpose, RenewalRequest, RequestEvent
 from renewals.requests.policy import may_execute
@@ -221,5 +221,5 @@ def subscriptions_expire_ended(*, today: dt.date | None = None) -> int:
     """Subscriptions decided not to be renewed become expired after their last day."""
     today = today or timezone.localdate()
     return Subscription.objects.filter(
-        ends_at_term_end=True, term_end__lt=today, status__in=["active", "renewing"]
+        ends_at_term_end=True, term_end__lt=today, status__in=LIVE_STATUSES
     ).update(status=Subscription.Status.EXPIRED)
