@@ -30,7 +30,7 @@ def import_commit(job_id: str, *, background: bool = True) -> str | None:
 def sweep_alerts() -> str:
     """Daily: record the alerts due today, then send them."""
     from renewals.alerts import services as alerts
-    from renewals.requests.services import subscriptions_expire_ended
+    from renewals.execution.services import subscriptions_expire_ended
 
     expired = subscriptions_expire_ended()
     result = alerts.alerts_sweep()
@@ -71,7 +71,7 @@ def request_notify(
 
 def notify_seat_holders(request_id: int) -> str:
     """After a renewal was executed: tell every seat holder that the service continues."""
-    from renewals.requests.services import seat_holders_notify
+    from renewals.execution.services import seat_holders_notify
 
     return f"{seat_holders_notify(request_id=request_id)} told"
 

@@ -2,6 +2,7 @@ from django.urls import path
 
 from renewals.bulk import views as bulk
 from renewals.cleanup import urls as urls_cleanup
+from renewals.execution import views as execution
 from renewals.imports import views as imports
 from renewals.inventory import views as inventory
 from renewals.notify.views import calendar, channels, notifications
@@ -39,7 +40,7 @@ urlpatterns = [
     path("requests/<int:pk>/decide/", requests.request_decide, name="request-decide"),
     path("requests/<int:pk>/cancel/", requests.request_cancel, name="request-cancel"),
     path("requests/<int:pk>/assess/", requests.request_assess, name="request-assess"),
-    path("requests/<int:pk>/execute/", requests.request_execute, name="request-execute"),
+    path("requests/<int:pk>/execute/", execution.request_execute, name="request-execute"),
     path("requests/<int:pk>/report.pdf", requests.request_pdf, name="request-pdf"),
     path("approvals/", bulk.approval_inbox, name="approval-inbox"),
     path("approvals/bulk/", bulk.approvals_bulk, name="approvals-bulk"),

@@ -49,7 +49,9 @@ RENEWALS_LEVELS: list[set[str]] = [
     {"imports", "notify"},  # notify's calendar shows seats (usage selectors)
     {"requests"},
     {"alerts", "risks", "suggestions"},
-    {"cleanup", "reports", "rates"},  # cleanup acts on risks; reports count suggestions
+    # cleanup acts on risks; reports count suggestions; execution rolls the subscription over
+    # and stops the old term's alerts (requests < alerts < execution: called, not signalled)
+    {"cleanup", "reports", "rates", "execution"},
     {"bulk"},  # bulk actions run cleanup's and requests' services
     {"pages"},  # the subscription page and "my software" compose every feature
     {"__init__", "models", "admin", "apps", "urls", "api", "tasks", "demo", "migrations"},

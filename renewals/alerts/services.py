@@ -127,13 +127,9 @@ def alerts_sweep(*, today: dt.date | None = None) -> SweepResult:
     return SweepResult(pending=pending, skipped=skipped)
 
 
-def alerts_stop_for_renewed_term(
-    sender: object, *, subscription: Subscription, term_end: dt.date, **kwargs: object
-) -> int:
-    """Pending alerts of a term that was renewed stop (the new term gets its own). Receives
-    renewals.inventory.services.term_rolled_over, connected in renewals/apps.py: the roll-over
-    (an executed renewal request) sits below the alerts and may not call them, so it announces
-    the new term and this runs in its transaction, undone with it."""
+def alerts_stop_for_renewed_term(*, subscription: Subscription, term_end: dt.date) -> int:
+    """Pending alerts of a term that was renewed stop (the new term gets its own). Called by
+    renewals.execution inside the transaction that records the executed renewal."""
     return AlertDelivery.objects.filter(
         subscription=subscription, term_end=term_end, status=AlertDelivery.Status.PENDING
     ).update(status=AlertDelivery.Status.STOPPED, last_error=_("renewal executed"))

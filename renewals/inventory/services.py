@@ -1,9 +1,8 @@
 """Writes of the inventory that other features ask for: a subscription's roll-over to its next term.
 
-``subscription_roll_over`` is what recording an executed renewal (renewals.requests.services.
-execution) writes to the inventory, inside the caller's transaction: the ending term archived with
+``subscription_roll_over`` is what recording an executed renewal (renewals.execution.
+services) writes to the inventory, inside the caller's transaction: the ending term archived with
 what was paid for it, the subscription moved to the new term, its modules at their new prices.
-Features above the inventory (alerts) react to a roll-over through ``term_rolled_over``.
 """
 
 from __future__ import annotations
@@ -13,19 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.dispatch import Signal
 from django.utils import timezone
 
 from budgets.money import cents
 from renewals.inventory.models import Module, Subscription, SubscriptionTerm, Vendor
 from renewals.inventory.money import current_rate
-
-# Sent by subscription_roll_over inside its transaction, once the subscription is on its new term,
-# with ``subscription`` and ``term_end`` (the end of the term that ended). A signal, because the
-# packages that care (renewals.alerts: its pending alerts of the old term stop) sit above the
-# inventory and above renewal requests, which may not import them; receivers are connected in
-# renewals/apps.py, run in the same transaction and undo with it.
-term_rolled_over = Signal()
 
 
 @dataclass(frozen=True)
@@ -76,10 +67,9 @@ def subscription_roll_over(
 ) -> None:
     """Move ``subscription`` (locked by the caller) to ``term``: the ending term goes to the
     history with ``paid``, the subscription takes the new term's price, currency, cycle, edition
-    and seats, its modules are set (prices not given converted by ``factor``), and
-    ``term_rolled_over`` tells the features above. The caller's transaction undoes it all."""
+    and seats, its modules are set (prices not given converted by ``factor``). The caller's
+    transaction undoes it all."""
     archive_term(subscription, paid)
-    old_term_end = subscription.term_end
     if term.vendor_name is not None:
         subscription.vendor, _created = Vendor.objects.get_or_create(name=term.vendor_name)
     if term.product is not None:
@@ -95,7 +85,6 @@ def subscription_roll_over(
     subscription.full_clean(exclude=["owner"])
     subscription.save()
     set_modules(subscription, modules, factor)
-    term_rolled_over.send(sender=Subscription, subscription=subscription, term_end=old_term_end)
 
 
 def converted(amount: Decimal | None, factor: Decimal) -> Decimal | None:

@@ -20,6 +20,7 @@ from budgets import services
 from budgets.models import Budget, LedgerEntry
 from budgets.selectors import balance, balances, balances_from_entries, total_mismatches
 from budgets.tasks import reconcile_ledger_totals
+from renewals.execution import services as execution_services
 from renewals.requests import services as request_services
 from tests.conftest import Cast
 from tests.renewals.requests.conftest import submitted
@@ -49,7 +50,7 @@ def test_a_january_payment_for_a_term_starting_in_december(
     request_services.step_decide(request=request, user=cast.head_a, decision="approve")
     # Paid and recorded on 15 January 2028 (noon in Shanghai).
     with time_machine.travel(dt.datetime(2028, 1, 15, 4, 0, tzinfo=dt.UTC)):
-        request_services.request_execute(
+        execution_services.request_execute(
             request=request, user=cast.finance, order_ref="PO-1", fapiao_no="FP-1",
             actual_amount=Decimal("8800.00"), actual_currency="CNY",
             term_start=dt.date(2027, 12, 1), term_end=dt.date(2028, 11, 30), seats=10,

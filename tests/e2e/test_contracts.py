@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 
 from budgets import services as budget_services
 from contracts.models import ContractDocument
+from renewals.execution import services as execution_services
 from renewals.requests import services
 from tests.conftest import Cast
 from tests.contracts.helpers import make_pdf
@@ -33,7 +34,7 @@ def test_it_admin_attaches_finds_and_heads_are_scoped(
     request = services.request_create(subscription=cast.subscription_a, user=cast.software_admin)
     services.request_submit(request=request, user=cast.software_admin)
     services.step_decide(request=request, user=cast.head_a, decision="approve")
-    services.request_execute(
+    execution_services.request_execute(
         request=request, user=cast.finance, order_ref="HT-2027-088", fapiao_no="FP-1",
         actual_amount=Decimal("10000"), actual_currency="CNY",
         term_start=dt.date(2027, 1, 1), term_end=dt.date(2027, 12, 31), seats=10, edition="",

@@ -19,6 +19,7 @@ from budgets.selectors import balances, balances_from_entries, total_mismatches
 from contracts.models import Contract
 from org.models import Department, User
 from org.roles import Role, has_role, roles_of
+from renewals.execution import services as execution_services
 from renewals.inventory.models import Subscription, SubscriptionTerm
 from renewals.requests import services
 from renewals.requests.models.requests import RenewalRequest
@@ -64,7 +65,7 @@ def test_a_restart_keeps_an_executed_renewal_as_it_is() -> None:
     sub = request.subscription
     old = subscription_state(sub)
     start = sub.term_end + dt.timedelta(days=1)
-    services.request_execute(
+    execution_services.request_execute(
         request=request, user=admin, order_ref="PO-2027-001", fapiao_no="FP-0001",
         actual_amount=Decimal("64800"), actual_currency="CNY",
         term_start=start, term_end=start + dt.timedelta(days=364), seats=40,

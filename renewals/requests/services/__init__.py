@@ -1,9 +1,8 @@
-"""Every write of the renewal loop: open, change, quote, submit, decide, cancel, execute.
+"""Every write of a renewal request up to its approval: open, change, quote, submit, decide, cancel
+(recording the executed renewal is renewals.execution, above the alerts it stops).
 
 - ``drafting``: open a request, change what it proposes, its quotes and assessments, cancel it;
 - ``deciding``: submit (freeze the amount, create the tier's steps), decide the steps;
-- ``execution``: record the executed renewal (the subscription's roll-over is the inventory's,
-  renewals.inventory.services) and tell the seat holders;
 - ``pricing``: a quote's rate from the rates table and the conversions of prices;
 - ``common``: the row lock, the history and the notices every write shares;
 - ``tiers``: finance's approval tiers; ``notices``: who is told what (a django-q2 task).
@@ -11,9 +10,9 @@ Who may do what is read-only and lives in renewals.requests.policy.
 
 Races are closed in the database: each action locks the request row (SELECT … FOR UPDATE) and
 re-reads its state under the lock, so a second click, a racing approver or a retried call sees
-the first one's result and is told "already decided". The final approval commits the budget and
-execution books the actual in the same transaction as the status change (budgets.services lock
-the budget row, so two requests cannot both take the last money). Notices go out from django-q2
+the first one's result and is told "already decided". The final approval commits the budget in
+the same transaction as the status change (budgets.services lock the budget row, so two requests
+cannot both take the last money). Notices go out from django-q2
 tasks queued on commit: a failed e-mail never undoes a decision, a rolled-back decision sends
 nothing.
 
@@ -34,11 +33,6 @@ from renewals.requests.services.drafting import (
     request_create,
     request_update,
 )
-from renewals.requests.services.execution import (
-    request_execute,
-    seat_holders_notify,
-    subscriptions_expire_ended,
-)
 from renewals.requests.services.pricing import RATE_FIELDS, quote_rate
 
 __all__ = [
@@ -53,10 +47,7 @@ __all__ = [
     "quote_save",
     "request_cancel",
     "request_create",
-    "request_execute",
     "request_submit",
     "request_update",
-    "seat_holders_notify",
     "step_decide",
-    "subscriptions_expire_ended",
 ]

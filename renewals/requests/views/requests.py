@@ -1,4 +1,5 @@
-"""Renewal requests: open, change, compare quotes, assess, decide, execute, report.
+"""Renewal requests: open, change, compare quotes, assess, decide, report (recording the executed
+renewal is renewals.execution.views).
 
 Views are thin: they find the request through the scoping selector (404 for a department the
 user may not see), call one service, and render. Every change is a POST.
@@ -27,7 +28,6 @@ from renewals.requests.forms import (
     AssessmentForm,
     CancelForm,
     DecisionForm,
-    ExecuteForm,
     QuoteForm,
     RequestForm,
     StartRequestForm,
@@ -338,48 +338,6 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Decision recorded."))
     return redirect(renewal)
-
-
-@require_http_methods(["GET", "POST"])
-@role_required(Role.IT_ADMIN, Role.FINANCE)
-def request_execute(request: HttpRequest, pk: int) -> HttpResponse:
-    renewal = selectors.get_request_for(request.user, pk)
-    initial, module_rows = selectors.execution_initial(renewal)
-    form = ExecuteForm(request.POST or None, initial=initial)
-    modules = module_formset(
-        request.POST or None,
-        initial=module_rows,
-        price_help=_(
-            "In the subscription currency. Empty: the module's current price, converted with the "
-            "recorded rate when the currency changes. Modules not listed are dropped."
-        ),
-    )
-    if request.method == "POST" and form.is_valid() and modules.is_valid():
-        try:
-            services.request_execute(
-                request=renewal,
-                user=signed_in_user(request),
-                modules=modules.lines(),
-                **form.cleaned_data,
-            )
-        except ValidationError as exc:
-            form.add_error(None, _errors(exc))
-        else:
-            messages.success(
-                request,
-                _("Renewal recorded: the subscription is on its new term and its users are told."),
-            )
-            return redirect(renewal)
-    return render(
-        request,
-        "renewals/requests/request_form.html",
-        {
-            "form": form,
-            "modules": modules,
-            "renewal": renewal,
-            "title": _("Record the executed renewal"),
-        },
-    )
 
 
 @require_GET

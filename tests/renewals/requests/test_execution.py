@@ -15,6 +15,7 @@ from django.utils import translation
 
 from budgets import services as budget_services
 from budgets.models import Budget, LedgerEntry
+from renewals.execution import services as execution_services
 from renewals.inventory.models import CurrencyRate, Subscription, SubscriptionTerm
 from renewals.inventory.selectors import with_figures
 from renewals.inventory.services import ModuleLine
@@ -74,7 +75,9 @@ def execute(cast: Cast, request: RenewalRequest, **extra: Any) -> RenewalRequest
         term_end=dt.date(2028, 2, 29), seats=10, edition="Premium",
         modules=[ModuleLine(name="Gantt")],
     )  # fmt: skip
-    return services.request_execute(request=request, user=cast.finance, **(kwargs | extra))
+    return execution_services.request_execute(
+        request=request, user=cast.finance, **(kwargs | extra)
+    )
 
 
 # --- 2. like-for-like quotes --------------------------------------------------------------------

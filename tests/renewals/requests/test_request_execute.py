@@ -15,6 +15,7 @@ from budgets import services as budget_services
 from budgets.models import LedgerEntry
 from budgets.selectors import balance
 from renewals.alerts.models import AlertDelivery
+from renewals.execution import services as execution_services
 from renewals.inventory.models import Subscription, SubscriptionTerm
 from renewals.notify.models import Notification
 from renewals.requests import services
@@ -41,7 +42,7 @@ def test_execution_moves_the_subscription_to_its_new_term(
     services.step_decide(request=request, user=funded.head_a, decision="approve")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.request_execute(
+        execution_services.request_execute(
             request=request, user=funded.finance, order_ref="PO-2027-001", fapiao_no="FP-88",
             actual_amount=Decimal("8800.00"), actual_currency="CNY",
             term_start=dt.date(2027, 1, 1), term_end=dt.date(2027, 12, 31), seats=12,
@@ -88,7 +89,7 @@ def test_execution_moves_the_subscription_to_its_new_term(
     assert {"holder@example.test", funded.employee.email} <= told
     # Telling them again (a retried task) sends nothing more.
     count = len(mail.outbox)
-    assert services.seat_holders_notify(request_id=request.pk) == 0
+    assert execution_services.seat_holders_notify(request_id=request.pk) == 0
     assert len(mail.outbox) == count
 
 
@@ -100,10 +101,10 @@ def test_only_it_or_finance_execute_and_only_approved_requests(funded: Cast) -> 
         seats=1, edition="", modules=[],
     )  # fmt: skip
     with pytest.raises(ValidationError, match="已批准"):
-        services.request_execute(request=request, user=funded.finance, **kwargs)  # type: ignore[arg-type]
+        execution_services.request_execute(request=request, user=funded.finance, **kwargs)  # type: ignore[arg-type]
     services.step_decide(request=request, user=funded.head_a, decision="approve")
     with pytest.raises(PermissionDenied):
-        services.request_execute(request=request, user=funded.head_a, **kwargs)  # type: ignore[arg-type]
+        execution_services.request_execute(request=request, user=funded.head_a, **kwargs)  # type: ignore[arg-type]
 
 
 def test_a_decision_not_to_renew_ends_the_subscription_at_its_term_end(
@@ -130,7 +131,7 @@ def test_a_decision_not_to_renew_ends_the_subscription_at_its_term_end(
     # After the term end, the daily task expires it; no "expired without renewal" alert.
     from renewals.alerts.services import alerts_sweep
 
-    assert services.subscriptions_expire_ended(today=dt.date(2027, 1, 1)) == 1
+    assert execution_services.subscriptions_expire_ended(today=dt.date(2027, 1, 1)) == 1
     alerts_sweep(today=dt.date(2027, 1, 1))
     assert not AlertDelivery.objects.filter(kind="expired").exists()
     assert Subscription.objects.get(pk=subscription.pk).status == "expired"

@@ -18,6 +18,7 @@ from django.core import mail
 from django.db import IntegrityError, connection, transaction
 
 from renewals import tasks
+from renewals.execution import services as execution_services
 from renewals.notify.models import ChatChannel, Notification
 from renewals.requests import services
 from renewals.requests.models.notices import RequestNotice
@@ -140,7 +141,7 @@ def test_a_late_task_of_an_earlier_round_asks_nobody_for_the_new_round(
 
 
 def _execute(cast: Cast, request: RenewalRequest) -> None:
-    services.request_execute(
+    execution_services.request_execute(
         request=request, user=cast.finance, order_ref="PO-1", fapiao_no="FP-1",
         actual_amount=Decimal("9000.00"), actual_currency="CNY",
         term_start=dt.date(2027, 1, 1), term_end=dt.date(2027, 12, 31), seats=10,

@@ -1,6 +1,6 @@
 """Executing an approved renewal request: record the order and the invoice, roll the subscription
-over to its new term (renewals.inventory.services), book the actual against the budget, and tell
-the seat holders. Everything but the notices happens in one transaction; notices go out from
+over to its new term (renewals.inventory.services), stop the old term's pending alerts
+(renewals.alerts.services), book the actual against the budget, and tell the seat holders. Everything but the notices happens in one transaction; notices go out from
 django-q2 tasks queued on commit (a failed e-mail never undoes an execution, a rolled-back one
 sends nothing).
 """
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from budgets import services as budgets
 from budgets.money import cents
 from org.models import User
+from renewals.alerts.services import alerts_stop_for_renewed_term
 from renewals.inventory.models import LIVE_STATUSES, Subscription
 from renewals.inventory.services import ModuleLine, NewTerm, PaidTerm, subscription_roll_over
 from renewals.requests.models.requests import Purpose, RenewalRequest, RequestEvent
@@ -88,8 +89,8 @@ def request_execute(
     # commitment is booked here, as the actual replaces the commitment.
     actual_base = cents(actual_amount * recorded_rate(actual_currency, request.chosen_quote))
     # The inventory archives the ending term, moves the subscription to the new one and sets its
-    # modules; pending alerts of the old term stop there too (inventory's term_rolled_over,
-    # received by renewals.alerts), all in this transaction.
+    # modules; then the old term's pending alerts stop. All in this transaction.
+    ended = subscription.term_end
     subscription_roll_over(
         subscription=subscription,
         term=term,
@@ -97,6 +98,7 @@ def request_execute(
         factor=factor,
         paid=_paid(term_payment(subscription)),
     )
+    alerts_stop_for_renewed_term(subscription=subscription, term_end=ended)
     if actual_base or request.amount_base:
         budgets.budget_book_actual(
             department=request.department,
