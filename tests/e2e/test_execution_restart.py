@@ -35,7 +35,7 @@ ROADMAPS_CNY = Decimal("302.40")
 
 
 def start_as_dev_py_does() -> None:
-    """What `python3 dev.py start` runs before serving (dev.py: manage(...) calls)."""
+    """What `python3 dev.py start` runs before serving (devtools/start.py: its manage(...) calls)."""
     out = io.StringIO()
     call_command("migrate", "--noinput", verbosity=0, stdout=out)
     call_command("createcachetable", stdout=out)

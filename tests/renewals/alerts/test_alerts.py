@@ -340,4 +340,4 @@ def test_notification_centre_badge_and_reading(cast: Cast, sub: Subscription) ->
     )
 
 
-# A worker killed mid-send (a real SIGKILL), leases and retries on time: test_alert_leases.py.
+# A worker killed mid-send (a real SIGKILL), leases and retries on time: tests/renewals/alerts/leases/
