@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from budgets.models import LedgerEntry
 from budgets.selectors import balance
@@ -18,6 +21,16 @@ from renewals.requests.models.approvals import ApprovalStep, ApprovalTier
 from renewals.requests.models.requests import RenewalRequest
 from tests.conftest import Cast
 from tests.renewals.requests.conftest import YEAR, open_request, roles_of, submitted
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """These tests read refusals in the default language (zh-hans). A page test that ran before
+    them in this process may have left English active in the thread (LocaleMiddleware activates
+    a request's language and nothing resets it afterwards), so they say which one they read."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
 
 # --- tiers ------------------------------------------------------------------------------------
 
