@@ -18,6 +18,7 @@ from renewals.requests.models.notices import RequestNotice
 from renewals.requests.models.quotes import Quote, QuoteModule
 from renewals.requests.models.requests import Assessment, Purpose, RenewalRequest, RequestEvent
 from renewals.risks.models import Risk, RiskCategory, RiskReview
+from renewals.seats.models import SeatRequest
 from renewals.suggestions.models import Suggestion
 from renewals.usage.models import MonthlyUsage, Seat
 
@@ -48,6 +49,7 @@ __all__ = [
     "Module",
     "MonthlyUsage",
     "Seat",
+    "SeatRequest",
     "Subscription",
     "SubscriptionTerm",
     "Vendor",

@@ -32,7 +32,8 @@ RENEWALS_LEVELS: list[set[str]] = [
     {"usage"},  # seats and costs of a subscription; inventory's selectors read its models
     {"imports", "notify"},  # notify's calendar shows seats (usage selectors)
     {"requests"},
-    {"alerts", "risks", "suggestions"},
+    # seats: seat requests become "more seats" renewal requests
+    {"alerts", "risks", "suggestions", "seats"},
     # cleanup acts on risks; reports count suggestions; execution rolls the subscription over
     # and stops the old term's alerts (requests < alerts < execution: called, not signalled)
     {"cleanup", "reports", "rates", "execution"},

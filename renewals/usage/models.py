@@ -30,6 +30,7 @@ class Seat(models.Model):
     )
     assigned_on = models.DateField(_("assigned on"))
     revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=200, blank=True)
     last_active_on = models.DateField(_("last active on"), null=True, blank=True)
 
     class Meta:
@@ -64,12 +65,21 @@ class Seat(models.Model):
             ),
         ]
 
+    # Not in Meta.constraints: the purchased seat count is a limit across rows, kept by
+    # statement triggers of migration renewals 0019 ("seat_within_purchased", see
+    # SEAT_LIMIT_CONSTRAINT): assigning a seat to a full subscription fails, under any
+    # concurrency, whoever writes.
+
     def __str__(self) -> str:
         return f"{self.person} @ {self.subscription_id}"
 
     @property
     def is_active(self) -> bool:
         return self.revoked_on is None
+
+
+# The name the seat-limit triggers raise their check violation under.
+SEAT_LIMIT_CONSTRAINT = "seat_within_purchased"
 
 
 class MonthlyUsage(models.Model):

@@ -1,19 +1,128 @@
-"""Monthly usage written row by row from other systems (the REST API's bulk create); files go
-through the import engine (renewals/imports/services.py)."""
+"""Seats assigned and revoked one at a time (pages, API, seat requests, execution), and monthly
+usage written row by row from other systems (the REST API's bulk create); files go through the
+import engine (renewals/imports/services.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from budgets.services import local_today
+from org.models import Person
 from org.scoping import managed_departments
-from renewals.inventory.models import Module, Subscription
-from renewals.usage.models import MonthlyUsage
+from renewals.inventory.models import LIVE_STATUSES, Module, Subscription
+from renewals.usage.models import SEAT_LIMIT_CONSTRAINT, MonthlyUsage, Seat
+
+
+class SeatLimitReached(ValidationError):
+    """Every purchased seat of the subscription is assigned (the database refused one more):
+    the caller offers a "more seats" request instead."""
+
+    def __init__(self, subscription: Subscription) -> None:
+        super().__init__(
+            _(
+                "%(subscription)s is full: all %(seats)d purchased seats are assigned. Revoke "
+                "a seat or ask for more seats."
+            )
+            % {"subscription": subscription.display_name, "seats": subscription.seats_purchased},
+            code="seat_limit",
+        )
+        self.subscription = subscription
+
+
+def _constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def _require_manageable(user: object, subscription: Subscription) -> None:
+    if not managed_departments(user).filter(pk=subscription.department_id).exists():
+        raise PermissionDenied
+
+
+@transaction.atomic
+def seat_assign(
+    *,
+    user: object,
+    subscription: Subscription,
+    person: Person,
+    modules: Iterable[Module] = (),
+    account: str = "",
+    on: dt.date | None = None,
+) -> Seat:
+    """Give ``person`` a seat of ``subscription`` (and the given modules of it) from ``on``
+    (today). Refused: a subscription the user may not change or that is not live, a person who
+    has left or already holds a seat, a module of another subscription or archived, and a full
+    subscription (SeatLimitReached: the database counts the seats under a lock, so two
+    assignments of the last free seat cannot both succeed)."""
+    _require_manageable(user, subscription)
+    if subscription.status not in LIVE_STATUSES or subscription.archived_at is not None:
+        raise ValidationError(_("Seats are assigned only on a live subscription."))
+    if person.has_left:
+        raise ValidationError(
+            _("%(person)s has left the company and cannot be given a seat.") % {"person": person}
+        )
+    modules = list(modules)
+    if any(m.subscription_id != subscription.pk or m.archived_at is not None for m in modules):
+        raise ValidationError(_("Choose modules of this subscription."))
+    seat = Seat(
+        subscription=subscription,
+        person=person,
+        account=account.strip(),
+        assigned_on=on or local_today(),
+    )
+    try:
+        with transaction.atomic():
+            seat.save()
+    except IntegrityError as exc:
+        name = _constraint(exc)
+        if name == SEAT_LIMIT_CONSTRAINT:
+            raise SeatLimitReached(subscription) from None
+        if name in ("seat_one_active_per_person", "seat_unique_assignment"):
+            raise ValidationError(
+                _("%(person)s already holds a seat of this subscription.") % {"person": person}
+            ) from None
+        raise
+    if modules:
+        seat.modules.set(modules)
+    return seat
+
+
+@transaction.atomic
+def seat_revoke(*, user: object, seat: Seat, reason: str, on: dt.date | None = None) -> Seat:
+    """End ``seat`` on ``on`` (today), with the reason kept in its history."""
+    seat = Seat.objects.select_for_update().select_related("subscription").get(pk=seat.pk)
+    _require_manageable(user, seat.subscription)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Give a reason for revoking the seat."))
+    if seat.revoked_on is not None:
+        raise ValidationError(_("This seat was already revoked."))
+    day = on or local_today()
+    if day < seat.assigned_on:
+        raise ValidationError(_("A seat cannot be revoked before it was assigned."))
+    seat.revoked_on, seat.revoke_reason = day, reason[:200]
+    seat.save(update_fields=["revoked_on", "revoke_reason"])
+    return seat
+
+
+@transaction.atomic
+def seat_reassign(*, user: object, seat: Seat, person: Person, reason: str) -> Seat:
+    """Move ``seat`` to ``person`` in one step: the old holder's seat is revoked with the reason
+    (history kept), the new one assigned with the same modules. Both or neither."""
+    old = seat_revoke(user=user, seat=seat, reason=reason)
+    return seat_assign(
+        user=user,
+        subscription=old.subscription,
+        person=person,
+        modules=old.modules.all(),
+    )
+
 
 # One call writes at most this many rows (a month of a large company); more is refused whole.
 USAGE_BULK_MAX = 5000

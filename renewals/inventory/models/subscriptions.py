@@ -46,6 +46,24 @@ def query_grams(text: Any) -> Func:
 CENT = Decimal("0.01")
 
 
+class Category(models.TextChoices):
+    """What a tool is for: tools of one category do the same job, so several of them in one
+    company are an overlap (the findings page, the risk register, a new purchase's panel)."""
+
+    PROJECT = "project", _("Project and task management")
+    DOCUMENTS = "documents", _("Documents and knowledge")
+    DESIGN = "design", _("Design")
+    CRM = "crm", _("CRM and sales")
+    COMMUNICATION = "communication", _("Communication and meetings")
+    DEVELOPMENT = "development", _("Software development")
+    OFFICE = "office", _("Office suite")
+    FINANCE = "finance", _("Finance and accounting")
+    HR = "hr", _("HR and people")
+    SECURITY = "security", _("Security and IT")
+    ANALYTICS = "analytics", _("Analytics and BI")
+    OTHER = "other", _("Other")
+
+
 class BillingCycle(models.TextChoices):
     MONTHLY = "monthly", _("Monthly")
     QUARTERLY = "quarterly", _("Quarterly")
@@ -64,7 +82,7 @@ def product_name(vendor: str, product: str) -> str:
     return f"{vendor} {product}" if product else vendor
 
 
-@audited(exclude=["modules_cost", "updated_at"])
+@audited(exclude=["modules_cost", "updated_at", "version"])
 class Subscription(models.Model):
     """One product bought by one department, with its current term.
 
@@ -78,6 +96,9 @@ class Subscription(models.Model):
         RENEWING = "renewing", pgettext_lazy("subscription status", "Renewing")
         EXPIRED = "expired", pgettext_lazy("subscription status", "Expired")
         CANCELLED = "cancelled", pgettext_lazy("subscription status", "Cancelled")
+        # A new purchase under approval (purpose "new purchase"): not yet bought, not live;
+        # execution makes it active, a rejection or cancellation archives it.
+        PROPOSED = "proposed", pgettext_lazy("subscription status", "Proposed")
 
     ref = models.CharField(
         _("reference"),
@@ -90,6 +111,10 @@ class Subscription(models.Model):
     )
     product = models.CharField(_("product"), max_length=120)
     edition = models.CharField(_("edition / plan"), max_length=80, blank=True)
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, blank=True,
+        help_text=_("What the tool is for; tools of one category overlap."),
+    )  # fmt: skip
     department = models.ForeignKey(
         "org.Department",
         verbose_name=_("department"),
@@ -163,10 +188,23 @@ class Subscription(models.Model):
             "Days before the term end (and the cancellation deadline) to alert; empty uses the defaults."
         ),
     )
+    # People told of this subscription's alerts besides the owner, the department's software
+    # admins and the IT admins (and the heads from the escalation threshold on).
+    alert_recipients = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("also alert"), blank=True, related_name="+",
+        help_text=_("Besides the owner, the department's software admins and the IT admins."),
+    )  # fmt: skip
     tags = ArrayField(
         models.CharField(max_length=40), verbose_name=_("tags"), default=list, blank=True
     )
     notes = models.TextField(_("notes"), blank=True)
+    # Archived: kept for its history (terms, requests, contracts, the ledger point at it), out of
+    # the lists and pickers; never deleted once referenced.
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    # Goes up by one with every change of a column a person edits, whoever writes (a trigger,
+    # migration renewals 0019): an edit form sends the version it showed, and a save over a
+    # newer one is refused (no lost updates).
+    version = models.PositiveIntegerField(_("version"), default=1, db_default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # What the search box matches (renewals.inventory.filters.search_subscriptions), lower-cased once when
@@ -203,6 +241,7 @@ class Subscription(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["department", "vendor", "product"],
+                condition=Q(archived_at__isnull=True),
                 name="subscription_one_per_product_and_department",
                 violation_error_message=_(
                     "This department already has a subscription to this product."
@@ -216,6 +255,8 @@ class Subscription(models.Model):
             # Department-scoped list pages.
             models.Index(fields=["department", "status"], name="subscription_dept_status_idx"),
             GinIndex(fields=["tags"], name="subscription_tags_idx"),
+            # The overlap finding groups live subscriptions by category.
+            models.Index(fields=["category"], name="subscription_category_idx"),
             # The search's candidates: the pieces of search_text (see grams()), an index on the
             # expression (a column of them would travel with every subscription read).
             GinIndex(grams(F("search_text")), name="subscription_search_grams_idx"),

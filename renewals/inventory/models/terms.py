@@ -37,6 +37,9 @@ class Module(models.Model):
         blank=True,
         help_text=_("Empty means every seat of the subscription has the module."),
     )
+    # Archived: no longer bought (no cost from then on, not offered on seats), kept for its
+    # usage history and the seats that held it.
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("module")

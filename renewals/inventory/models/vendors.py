@@ -20,6 +20,8 @@ class Vendor(models.Model):
         _("contacts"), blank=True, help_text=_("Account manager, phone, e-mail.")
     )
     notes = models.TextField(_("notes"), blank=True)
+    # Archived: out of the pickers, kept for the subscriptions and quotes that name it.
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -29,6 +29,9 @@ class Purpose(models.TextChoices):
     EDITION = "edition", _("Upgrade or downgrade the edition")
     SWITCH = "switch", _("Switch vendor")
     CANCEL = "cancel", _("Cancel (do not renew)")
+    # A tool not yet in the inventory (新购申请): the request's subscription is a proposed one
+    # (Subscription.Status.PROPOSED) that execution makes active.
+    NEW = "new", _("New purchase")
 
 
 # A request under way (not yet executed, rejected or cancelled); the constraint below and the
@@ -81,6 +84,10 @@ class RenewalRequest(models.Model):
         blank=True,
     )  # fmt: skip
     proposed_edition = models.CharField(_("proposed edition / plan"), max_length=80, blank=True)
+    # Who gets a seat when the request is executed (a new purchase, or more seats).
+    proposed_people = models.ManyToManyField(
+        "org.Person", verbose_name=_("seats for"), blank=True, related_name="+"
+    )
     proposed_term_start = models.DateField(_("new term starts"))
     proposed_term_end = models.DateField(_("new term ends"))
     chosen_quote = models.OneToOneField(
