@@ -13,6 +13,7 @@ from renewals.reports.views import kpis
 from renewals.requests.views import requests, tiers
 from renewals.risks import urls as urls_risks
 from renewals.suggestions import urls as urls_suggestions
+from renewals.usage import urls as urls_seats
 
 app_name = "renewals"
 urlpatterns = [
@@ -77,3 +78,5 @@ urlpatterns = [
 # Reports and oversight (#8): each part keeps its URLs in its own module.
 for _part in (urls_briefings, urls_cleanup, urls_rates, urls_risks, urls_suggestions):
     urlpatterns += _part.urlpatterns
+# Seats in the app (#18): assign, bulk-assign, revoke, reassign, the person picker.
+urlpatterns += urls_seats.urlpatterns

@@ -13,13 +13,16 @@ from renewals.requests.models.requests import RenewalRequest
 from renewals.requests.services import request_create
 from renewals.usage.models import Seat
 from tests.conftest import Cast
-from tests.factories import SubscriptionFactory
+from tests.factories import PersonFactory, SubscriptionFactory
 from tests.helpers import contract_with_document
 from tests.matrix_common import API, API_READ, API_SIGNED_IN, BUDGETS, LOGIN, ROLES, SIGNED_IN, Row
 
 EVERYONE = {r: 200 for r in ROLES}
 A_ONLY = API_READ | {"head_b": 404}
 BUDGET_READ = {"anonymous": API, **BUDGETS}
+SEAT_WRITE = {r: 403 for r in ROLES} | {
+    "anonymous": API, "it_admin": 200, "head_a": 200, "software_admin": 200, "head_b": 404,
+}  # fmt: skip
 
 
 def _fresh_request(c: Cast) -> dict[str, object]:
@@ -41,6 +44,21 @@ def _seat(c: Cast) -> Seat:
     return Seat.objects.get_or_create(
         subscription=c.subscription_a, person=c.person_a, assigned_on=date(2026, 1, 1)
     )[0]
+
+
+def _fresh_seat(c: Cast) -> dict[str, object]:
+    """An active seat of a new subscription of department A, for each role's try."""
+    subscription = SubscriptionFactory.create(department=c.dept_a, seats_purchased=2)
+    seat = Seat.objects.create(
+        subscription=subscription,
+        person=PersonFactory.create(department=c.dept_a),
+        assigned_on=date(2026, 1, 1),
+    )
+    return {"pk": seat.pk}
+
+
+def _newcomer(c: Cast) -> dict[str, object]:
+    return {"person": PersonFactory.create(department=c.dept_a).pk, "reason": "离职"}
 
 
 def _delivery(c: Cast) -> AlertDelivery:
@@ -98,6 +116,13 @@ ROWS: dict[str, Row] = {
     "api:subscription-detail": Row(A_ONLY, kwargs=lambda c: {"pk": c.subscription_a.pk}),
     "api:seat-list": Row(API_READ),
     "api:seat-detail": Row(A_ONLY, kwargs=lambda c: {"pk": _seat(c).pk}),
+    # Seat changes: IT admins, A's head and software admin; head B does not see A's seat.
+    "api:seat-revoke": Row(
+        SEAT_WRITE, method="post", kwargs=_fresh_seat, data=lambda c: {"reason": "离职"}, json=True
+    ),
+    "api:seat-reassign": Row(
+        SEAT_WRITE, method="post", kwargs=_fresh_seat, data=_newcomer, json=True
+    ),
     "api:usage-list": Row(API_READ),
     # Writers of usage: IT admins, heads and software admins (head B may not write A's: the
     # row is refused, 400, and nothing is written).

@@ -10,9 +10,6 @@ from renewals.api.alerts import DeliveryFilter, DeliverySerializer, DeliveryView
 from renewals.api.base import READ
 from renewals.api.inventory import (
     ModuleSerializer,
-    SeatFilter,
-    SeatSerializer,
-    SeatViewSet,
     SubscriptionFilter,
     SubscriptionSerializer,
     SubscriptionViewSet,
@@ -27,6 +24,14 @@ from renewals.api.requests import (
     RequestSerializer,
     RequestViewSet,
     StepSerializer,
+)
+from renewals.api.seats import (
+    SeatAssignSerializer,
+    SeatFilter,
+    SeatReassignSerializer,
+    SeatRevokeSerializer,
+    SeatSerializer,
+    SeatViewSet,
 )
 from renewals.api.usage import (
     UsageBulkSerializer,
@@ -59,7 +64,10 @@ __all__ = [
     "RequestFilter",
     "RequestSerializer",
     "RequestViewSet",
+    "SeatAssignSerializer",
     "SeatFilter",
+    "SeatReassignSerializer",
+    "SeatRevokeSerializer",
     "SeatSerializer",
     "SeatViewSet",
     "StepSerializer",

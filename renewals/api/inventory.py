@@ -1,23 +1,16 @@
-"""API for the inventory: vendors, subscriptions (with their modules) and seats. Reads go
-through the same scoped selectors as the pages."""
+"""API for the inventory: vendors and subscriptions (with their modules); seats are in
+renewals/api/seats.py. Reads go through the same scoped selectors as the pages."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import django_filters
 from django.db.models import Prefetch, QuerySet
 from rest_framework import serializers, viewsets
 
 from core.api import LOOKUP, BooleanFilter, api_schema
-from core.filtersets import ScopedIdFilter, set_queryset
-from org.models import Person
-from org.scoping import visible_departments
 from renewals.api.base import READ
 from renewals.inventory import filters
 from renewals.inventory.models import Module, Subscription, Vendor
-from renewals.inventory.selectors import seat_holders, vendor_list, visible_subscriptions
-from renewals.usage.models import Seat
+from renewals.inventory.selectors import vendor_list, visible_subscriptions
 
 
 class VendorSerializer(serializers.ModelSerializer[Vendor]):
@@ -91,55 +84,3 @@ class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet[Subscription]):
         return visible_subscriptions(user=self.request.user).prefetch_related(
             Prefetch("modules", queryset=Module.objects.order_by("name"))
         )
-
-
-class SeatSerializer(serializers.ModelSerializer[Seat]):
-    employee_no = serializers.CharField(source="person.employee_no", read_only=True)
-    person_left = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Seat
-        fields = [
-            "id", "subscription", "person", "employee_no", "person_left", "account",
-            "assigned_on", "revoked_on", "last_active_on",
-        ]  # fmt: skip
-        read_only_fields = fields
-
-    def get_person_left(self, seat: Seat) -> bool:
-        return seat.person.has_left
-
-
-class SeatFilter(django_filters.FilterSet):
-    """A subscription the user sees; a person of their departments or holding a seat of one of
-    their subscriptions (the list names them); any other id is refused like one that does not
-    exist."""
-
-    subscription = ScopedIdFilter(model=Subscription)
-    person = ScopedIdFilter(model=Person)
-    active = BooleanFilter(field_name="revoked_on", lookup_expr="isnull")
-
-    class Meta:
-        model = Seat
-        fields = ["subscription", "person", "active"]
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        set_queryset(self, "subscription", visible_subscriptions(user=user))
-        set_queryset(self, "person", seat_holders(user=user))
-
-
-class SeatViewSet(viewsets.ReadOnlyModelViewSet[Seat]):
-    """Seats of the subscriptions the user may see."""
-
-    schema = api_schema()
-    lookup_value_regex = LOOKUP
-    serializer_class = SeatSerializer
-    permission_classes = [READ]
-    filterset_class = SeatFilter
-    ordering_fields = ["assigned_on", "last_active_on", "id"]
-    ordering = ["id"]
-
-    def get_queryset(self) -> QuerySet[Seat]:
-        return Seat.objects.filter(
-            subscription__department__in=visible_departments(self.request.user)
-        ).select_related("person")

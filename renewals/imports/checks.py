@@ -46,6 +46,12 @@ def check_rows(
     for check in spec.checks:
         if check.column not in header.present or any(n not in header.present for n in check.needs):
             continue
+        if check.query:
+            parts.append(
+                f"SELECT q.line, {_sql_text(check.column)}, {_sql_text(check.code)}, q.val, 1 "
+                f"FROM ({render(spec, check.query, header)}) q(line, val)"
+            )
+            continue
         cell = spec.cell(check.column)
         where = render(spec, check.where, header)
         parts.append(

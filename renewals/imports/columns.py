@@ -51,6 +51,10 @@ ERROR_MESSAGES = {
     ),
     "revoked_before_assigned": _("A seat cannot be revoked before it was assigned."),
     "unknown_seat": _("No active seat of this subscription for this account."),
+    "seat_limit": _(
+        "More seats than purchased: the subscription has only %(value)s free seats for the "
+        "seats this file adds. Revoke seats or ask for more first."
+    ),
 }
 
 # Always-valid ISO dates and months (days up to 28, so no month can overflow); a fast path that

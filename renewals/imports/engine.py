@@ -150,10 +150,12 @@ def _write_seats(cursor: Any, rows: Staged) -> dict[str, int]:
     v, has, pick = rows.v, rows.has, rows.pick
     sql = (
         "INSERT INTO renewals_seat AS target (subscription_id, person_id, account, assigned_on, "
-        "revoked_on, last_active_on) "
+        "revoked_on, last_active_on, revoke_reason) "
         f"SELECT x.id, p.id, {pick('account', 'st.account', chr(39) * 2)}, {v['assigned_on']}, "
         f"{v['revoked_on'] if 'revoked_on' in has else 'st.revoked_on'}, "
-        f"{v['last_active_on'] if 'last_active_on' in has else 'st.last_active_on'} "
+        f"{v['last_active_on'] if 'last_active_on' in has else 'st.last_active_on'}, "
+        # The file has no reasons: a seat keeps the one it has (the column is NOT NULL).
+        "coalesce(st.revoke_reason, '') "
         f"FROM import_stage s JOIN renewals_subscription x ON x.ref = {v['subscription']} "
         f"JOIN org_person p ON p.employee_no = {v['employee_no']} "
         "LEFT JOIN renewals_seat st ON st.subscription_id = x.id AND st.person_id = p.id "

@@ -42,6 +42,9 @@ class Check:
     code: str
     where: str
     needs: tuple[str, ...] = ()  # only when these columns are in the file
+    # Instead of ``where``: a whole query over the staged rows giving (line, value shown) of
+    # the rows in error, for checks across rows (a seat count per subscription).
+    query: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,28 @@ PEOPLE = ImportSpec(
     ],
 )
 
+# The rows that would give a subscription more active seats than it has purchased (the
+# database's seat-limit trigger would refuse the whole commit): per subscription, the rows that
+# add an active seat (a new one, or a revoked one made active again) beyond the free seats (the
+# purchased ones less the active ones, plus those the file revokes), in file order. The value
+# shown is the number of free seats.
+SEAT_LIMIT_QUERY = (
+    "WITH r AS (SELECT s.line, x.id AS sub, x.seats_purchased AS bought, "
+    "st.id IS NOT NULL AND st.revoked_on IS NULL AS was_active, "
+    "CASE WHEN {has_revoked_on} THEN {revoked_on_value} IS NULL "
+    "ELSE st.revoked_on IS NULL END AS will_be_active "
+    "FROM import_stage s JOIN renewals_subscription x ON x.ref = {subscription} "
+    "JOIN org_person p ON p.employee_no = {employee_no} "
+    "LEFT JOIN renewals_seat st ON st.subscription_id = x.id AND st.person_id = p.id "
+    "AND st.assigned_on = {assigned_on_value}), "
+    "f AS (SELECT sub, bought - (SELECT count(*) FROM renewals_seat a WHERE a.subscription_id = sub "
+    "AND a.revoked_on IS NULL) + count(*) FILTER (WHERE was_active AND NOT will_be_active) AS free "
+    "FROM r GROUP BY sub, bought), "
+    "a AS (SELECT r.line, f.free, row_number() OVER (PARTITION BY r.sub ORDER BY r.line) AS n "
+    "FROM r JOIN f ON f.sub = r.sub WHERE r.will_be_active AND NOT r.was_active) "
+    "SELECT line, greatest(free, 0)::text FROM a WHERE n > free"
+)
+
 SEATS = ImportSpec(
     kind="seats",
     columns=[
@@ -231,6 +256,7 @@ SEATS = ImportSpec(
             "renewals_parse_date({revoked_on}) < renewals_parse_date({assigned_on})",
             needs=("revoked_on",),
         ),
+        Check("employee_no", "seat_limit", "", query=SEAT_LIMIT_QUERY),
         Check(
             "employee_no",
             "already_holds_seat",
@@ -300,5 +326,6 @@ def render(spec: ImportSpec, sql: str, header: Header) -> str:
         present = col.name in header.present
         names[col.name] = col.cell if present else "NULL"
         names[f"{col.name}_value"] = col.value() if present else "NULL"
+        names[f"has_{col.name}"] = "true" if present else "false"
     names["seat_match"] = SEAT_MATCH.format(**names) if spec.kind == "activity" else ""
     return sql.format(**names)

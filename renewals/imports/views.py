@@ -81,7 +81,7 @@ def _errors(job: ImportJob) -> list[dict[str, Any]]:
     for error in job.errors:
         column = next((c for c in spec.columns if c.name == error["column"]), None)
         template = ERROR_MESSAGES.get(error["code"], error["code"])
-        params = column.message_params() if column else {}
+        params = {**(column.message_params() if column else {}), "value": error.get("value")}
         out.append(
             {**error, "message": str(template) % params if "%(" in str(template) else str(template)}
         )

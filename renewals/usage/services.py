@@ -18,6 +18,9 @@ from org.scoping import managed_departments
 from renewals.inventory.models import LIVE_STATUSES, Module, Subscription
 from renewals.usage.models import SEAT_LIMIT_CONSTRAINT, MonthlyUsage, Seat
 
+# A revoke reason is kept on the seat (Seat.revoke_reason); forms and the API take at most this.
+SEAT_REASON_MAX = 200
+
 
 class SeatLimitReached(ValidationError):
     """Every purchased seat of the subscription is assigned (the database refused one more):
@@ -106,7 +109,7 @@ def seat_revoke(*, user: object, seat: Seat, reason: str, on: dt.date | None = N
     day = on or local_today()
     if day < seat.assigned_on:
         raise ValidationError(_("A seat cannot be revoked before it was assigned."))
-    seat.revoked_on, seat.revoke_reason = day, reason[:200]
+    seat.revoked_on, seat.revoke_reason = day, reason[:SEAT_REASON_MAX]
     seat.save(update_fields=["revoked_on", "revoke_reason"])
     return seat
 
@@ -206,3 +209,62 @@ def usage_bulk_upsert(*, user: object, rows: list[UsageRow]) -> int:
         batch_size=1000,
     )
     return len(objects)
+
+
+@transaction.atomic
+def seats_bulk_assign(
+    *,
+    user: object,
+    subscription: Subscription,
+    people: Iterable[Person],
+    modules: Iterable[Module] = (),
+    on: dt.date | None = None,
+) -> list[Seat]:
+    """Give each of ``people`` a seat of ``subscription`` (with the given modules), all or
+    nothing: one leaver, one holder or too few free seats refuses the whole list (the database
+    counts the seats under a lock, so a concurrent assignment cannot slip in between)."""
+    _require_manageable(user, subscription)
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.status not in LIVE_STATUSES or subscription.archived_at is not None:
+        raise ValidationError(_("Seats are assigned only on a live subscription."))
+    people = list({p.pk: p for p in people}.values())
+    if not people:
+        raise ValidationError(_("Nobody on the list can be given a seat."))
+    fresh = {p.pk: p for p in Person.objects.filter(pk__in=[p.pk for p in people])}
+    left = [p for p in fresh.values() if p.has_left]
+    if left or len(fresh) != len(people):
+        raise ValidationError(
+            _("%(person)s has left the company and cannot be given a seat.")
+            % {"person": left[0] if left else people[0]}
+        )
+    holders = list(
+        Seat.objects.filter(
+            subscription=subscription, revoked_on__isnull=True, person__in=list(fresh)
+        ).select_related("person")[:1]
+    )
+    if holders:
+        raise ValidationError(
+            _("%(person)s already holds a seat of this subscription.")
+            % {"person": holders[0].person}
+        )
+    modules = list(modules)
+    if any(m.subscription_id != subscription.pk or m.archived_at is not None for m in modules):
+        raise ValidationError(_("Choose modules of this subscription."))
+    day = on or local_today()
+    objects = [Seat(subscription=subscription, person=p, assigned_on=day) for p in fresh.values()]
+    try:
+        with transaction.atomic():
+            seats = Seat.objects.bulk_create(objects, batch_size=1000)
+    except IntegrityError as exc:
+        if _constraint(exc) == SEAT_LIMIT_CONSTRAINT:
+            raise SeatLimitReached(subscription) from None
+        raise ValidationError(
+            _("Someone on the list received a seat meanwhile: check the list again.")
+        ) from None
+    if modules:
+        Through = Seat.modules.through
+        Through.objects.bulk_create(
+            [Through(seat_id=s.pk, module_id=m.pk) for s in seats for m in modules],
+            batch_size=2000,
+        )
+    return seats

@@ -74,7 +74,8 @@ def request_create(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(open_request)
     if not can_manage_department(request.user, subscription.department):
         raise PermissionDenied
-    form = StartRequestForm(request.POST or None)
+    # ?purpose=seats: the "more seats" link of a full subscription (seats panel) preselects it.
+    form = StartRequestForm(request.POST or None, initial={"purpose": request.GET.get("purpose")})
     if request.method == "POST" and form.is_valid():
         try:
             created = services.request_create(

@@ -1,4 +1,5 @@
-"""Usage analytics: idle seats, departed holders, module under-use, trends and recommendations."""
+"""Usage analytics: idle seats, departed holders, module under-use, trends and recommendations.
+The person picker and the bulk-assign preview are in ``people`` (re-exported here)."""
 
 from __future__ import annotations
 
@@ -337,3 +338,26 @@ def departed_holders(
         )
         .order_by("person__left_on")
     )
+
+
+from renewals.usage.selectors.people import (  # noqa: E402 - re-exported
+    BULK_MAX_ENTRIES,
+    PICKER_LIMIT,
+    BulkPreview,
+    bulk_preview,
+    people_search,
+    person_lookup,
+    pinyin_initials,
+    split_people_list,
+)
+
+__all__ = [
+    "BULK_MAX_ENTRIES",
+    "PICKER_LIMIT",
+    "BulkPreview",
+    "bulk_preview",
+    "people_search",
+    "person_lookup",
+    "pinyin_initials",
+    "split_people_list",
+]
