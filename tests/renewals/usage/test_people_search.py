@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from org.models import User
 from tests.conftest import Cast
 from tests.factories import PersonFactory
 from tests.renewals.usage.conftest import client_for
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 URL = "renewals:people-search"
 
 
-def _found(cast: Cast, q: str, user: object = None) -> list[str]:
+def _found(cast: Cast, q: str, user: User | None = None) -> list[str]:
     response = client_for(user or cast.software_admin).get(reverse(URL), {"q": q})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"

@@ -5,6 +5,7 @@ subscription says so and offers a seat-increase request; hostile input never a 5
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -17,7 +18,7 @@ from tests.renewals.usage.conftest import client_for, taken
 pytestmark = pytest.mark.django_db
 
 
-def _active(sub: object) -> int:
+def _active(sub: Any) -> int:
     return Seat.objects.filter(subscription=sub, revoked_on__isnull=True).count()
 
 
