@@ -45,6 +45,10 @@ DEFAULT = {
     "open": "primary",
     "closed": "secondary",
     "mitigating": "warning",
+    "proposed": "info",
+    "granted": "success",
+    "escalated": "warning",
+    "withdrawn": "secondary",
 }
 # ...unless the kind of object gives the value another meaning.
 BY_KIND: dict[str, dict[str, str]] = {

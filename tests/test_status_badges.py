@@ -17,11 +17,13 @@ from renewals.inventory.models import Subscription
 from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.requests import RenewalRequest
 from renewals.risks.models import Risk
+from renewals.seats.models import SeatRequest
 from tests.conftest import Cast
 
 
 @pytest.mark.parametrize(
-    "model", [Subscription, RenewalRequest, ApprovalStep, Risk, Contract, AlertDelivery]
+    "model",
+    [Subscription, RenewalRequest, ApprovalStep, Risk, Contract, AlertDelivery, SeatRequest],
 )
 def test_every_status_has_a_deliberate_colour(model: type[models.Model]) -> None:
     kind = str(model._meta.model_name)

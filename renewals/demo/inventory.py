@@ -354,8 +354,12 @@ def _add_usage(
 
 
 def _add_leaver_seats(files: DemoFiles, *, leavers: list[str], today: dt.date) -> None:
-    """Two people who left still hold seats (a security finding); the seats were never revoked."""
+    """Two people who left still hold seats (a security finding); the seats were never revoked.
+    A subscription with no free seat for them had one more seat bought (the purchased count is
+    a hard limit)."""
     for leaver, row in zip(leavers[:2], files.subscriptions[1::17], strict=False):
+        held = sum(1 for seat in files.seats if seat["subscription"] == row["ref"])
+        row["seats"] = max(int(str(row["seats"])), held + 1)
         files.seats.append(
             {
                 "subscription": row["ref"],

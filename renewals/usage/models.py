@@ -30,7 +30,10 @@ class Seat(models.Model):
     )
     assigned_on = models.DateField(_("assigned on"))
     revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
-    revoke_reason = models.CharField(_("reason for revoking"), max_length=200, blank=True)
+    # A database default too: the seat import inserts with SQL and names only its own columns.
+    revoke_reason = models.CharField(
+        _("reason for revoking"), max_length=200, blank=True, db_default=""
+    )
     last_active_on = models.DateField(_("last active on"), null=True, blank=True)
 
     class Meta:

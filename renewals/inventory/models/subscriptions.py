@@ -111,8 +111,9 @@ class Subscription(models.Model):
     )
     product = models.CharField(_("product"), max_length=120)
     edition = models.CharField(_("edition / plan"), max_length=80, blank=True)
+    # A database default too: the import inserts with SQL and names only its own columns.
     category = models.CharField(
-        _("category"), max_length=20, choices=Category.choices, blank=True,
+        _("category"), max_length=20, choices=Category.choices, blank=True, db_default="",
         help_text=_("What the tool is for; tools of one category overlap."),
     )  # fmt: skip
     department = models.ForeignKey(

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from org.models import Person
 from renewals.cleanup import services
 from renewals.cleanup.models import CleanupCampaign
+from renewals.inventory.models import Subscription
 from tests.conftest import Cast
 from tests.factories import (
     DepartmentFactory,
@@ -61,6 +62,8 @@ def test_campaign_and_checklist_pages_have_a_fixed_query_count(
                 subscription=subscription, assigned_on=dt.date(2020, 1, 1),
                 person=PersonFactory.create(department=department, status="left", left_on=dt.date(2025, 1, 1)),
             )  # fmt: skip
+    # Room for the leavers' seats (the purchased count is a hard limit).
+    Subscription.objects.filter(pk=cast.subscription_a.pk).update(seats_purchased=100)
     for _ in range(20):
         SeatFactory.create(
             subscription=cast.subscription_a, assigned_on=dt.date(2020, 1, 1),

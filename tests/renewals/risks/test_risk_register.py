@@ -10,12 +10,14 @@ import io
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from pypdf import PdfReader
 
 from org.models import Person
+from renewals.inventory.models import Subscription
 from renewals.risks import selectors, services
 from renewals.risks.models import Risk
 from renewals.risks.rules import Rule
@@ -29,6 +31,10 @@ from tests.renewals.risks.conftest import TODAY, client_for, leaver, open_risks,
 
 
 def make_risks(cast: Cast, count: int) -> None:
+    # Room for the leavers' seats (the purchased count is a hard limit).
+    Subscription.objects.filter(pk=cast.subscription_a.pk).update(
+        seats_purchased=F("seats_purchased") + count
+    )
     for i in range(count):
         SeatFactory.create(subscription=cast.subscription_a, person=leaver(cast, f"老赵{i}"))
         services.risk_create(
