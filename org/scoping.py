@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from org.models import Department
+from org.models import Department, Person
 from org.roles import MANAGE_ALL_ROLES, SEE_ALL_ROLES, Role, roles_of
 
 if TYPE_CHECKING:
@@ -76,6 +76,16 @@ def administered_departments(user: User | object) -> QuerySet[Department]:
     if Role.SOFTWARE_ADMIN not in roles_of(user):
         return Department.objects.none()
     return _assigned_subtree(user, as_head=False, as_admin=True)  # type: ignore[arg-type]
+
+
+def requestable_departments(user: User | object) -> QuerySet[Department]:
+    """Where the user may ask for a new tool (新购申请): their own department as an active person
+    of the directory, and every department they manage."""
+    pk = getattr(user, "pk", None)
+    if pk is None:
+        return Department.objects.none()
+    own = Person.objects.filter(user_id=pk, status=Person.Status.ACTIVE).values("department_id")
+    return Department.objects.filter(Q(pk__in=own) | Q(pk__in=managed_departments(user)))
 
 
 def can_view_department(user: User | object, department: Department) -> bool:

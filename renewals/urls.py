@@ -10,7 +10,7 @@ from renewals.pages import views as pages
 from renewals.rates import urls as urls_rates
 from renewals.reports import urls as urls_briefings
 from renewals.reports.views import kpis
-from renewals.requests.views import requests, tiers
+from renewals.requests.views import intake, requests, tiers
 from renewals.risks import urls as urls_risks
 from renewals.suggestions import urls as urls_suggestions
 from renewals.usage import urls as urls_seats
@@ -23,6 +23,13 @@ urlpatterns = [
     path("subscriptions/<int:pk>/", pages.subscription_detail, name="subscription-detail"),
     path("subscriptions/<int:pk>/renew/", requests.request_create, name="request-create"),
     path("requests/", requests.request_list, name="request-list"),
+    path("requests/new/", intake.new_purchase, name="new-purchase"),
+    path("requests/new/overlap/", intake.new_purchase_overlap, name="new-purchase-overlap"),
+    path(
+        "requests/<int:pk>/join/<int:subscription_pk>/",
+        intake.new_purchase_join,
+        name="new-purchase-join",
+    ),
     path("requests/<int:pk>/", requests.request_detail, name="request-detail"),
     path("requests/<int:pk>/edit/", requests.request_edit, name="request-edit"),
     path("requests/<int:pk>/quotes/add/", requests.quote_edit, name="quote-add"),

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from budgets import services as budgets
 from budgets.money import cents
-from org.models import User
+from org.models import Person, User
+from org.scoping import can_manage_department
 from renewals.alerts.services import alerts_stop_for_renewed_term
 from renewals.inventory.models import LIVE_STATUSES, Subscription
 from renewals.inventory.services import ModuleLine, NewTerm, PaidTerm, subscription_roll_over
@@ -38,6 +39,7 @@ from renewals.requests.services.pricing import (
     recorded_rate,
     subscription_periods,
 )
+from renewals.usage.services import seat_assign
 
 S = RenewalRequest.Status
 
@@ -78,7 +80,10 @@ def request_execute(
     if term_end <= term_start:
         raise ValidationError(_("The new term must end after it starts."))
     subscription = Subscription.objects.select_for_update().get(pk=request.subscription_id)
-    if term_start <= subscription.term_start:
+    new_purchase, people = request.purpose == Purpose.NEW, list[Person]()
+    if new_purchase:
+        people = _seats_for(request, user, subscription, seats)
+    elif term_start <= subscription.term_start:
         raise ValidationError(_("The new term must start after the current term started."))
     term, factor = _new_term(
         request, subscription, term_start=term_start, term_end=term_end, seats=seats,
@@ -99,6 +104,10 @@ def request_execute(
         paid=_paid(term_payment(subscription)),
     )
     alerts_stop_for_renewed_term(subscription=subscription, term_end=ended)
+    if new_purchase:
+        # The seats the request named, through the one seat path (limit, leavers, scoping).
+        for person in people:
+            seat_assign(user=user, subscription=subscription, person=person)
     if actual_base or request.amount_base:
         budgets.budget_book_actual(
             department=request.department,
@@ -122,6 +131,37 @@ def request_execute(
     pk = request.pk
     queue_on_commit("renewals.tasks.notify_seat_holders", pk, task_name=f"request-{pk}-holders")
     return request
+
+
+def _seats_for(
+    request: RenewalRequest, user: User, subscription: Subscription, seats: int
+) -> list[Person]:
+    """The people a new purchase gives a seat to, checked before anything is written: all of
+    them get one or the execution is refused with the reason."""
+    if subscription.status != Subscription.Status.PROPOSED:
+        raise ValidationError(_("This new purchase's subscription is no longer proposed."))
+    people = list(request.proposed_people.order_by("name"))
+    if not people:
+        return []
+    if not can_manage_department(user, subscription.department):
+        raise ValidationError(
+            _(
+                "The seats of a new purchase are assigned by IT admins or the department's "
+                "software admins: ask one of them to record the execution."
+            )
+        )
+    if len(people) > seats:
+        raise ValidationError(
+            _("%(people)d people are to get a seat but only %(seats)d seats were bought.")
+            % {"people": len(people), "seats": seats}
+        )
+    left = [str(p) for p in people if p.has_left]
+    if left:
+        raise ValidationError(
+            _("%(people)s left the company: take them off the request first.")
+            % {"people": ", ".join(left)}
+        )
+    return people
 
 
 def _new_term(

@@ -15,6 +15,7 @@ from org.permissions import role_required, signed_in_user
 from org.roles import Role
 from renewals.execution import services
 from renewals.requests.forms import ExecuteForm, module_formset
+from renewals.requests.models.requests import Purpose
 from renewals.requests.selectors import requests as selectors
 
 
@@ -49,7 +50,11 @@ def request_execute(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Renewal recorded: the subscription is on its new term and its users are told."),
+                _("New purchase recorded: the subscription is live and its seats are assigned.")
+                if renewal.purpose == Purpose.NEW
+                else _(
+                    "Renewal recorded: the subscription is on its new term and its users are told."
+                ),
             )
             return redirect(renewal)
     return render(

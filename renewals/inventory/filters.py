@@ -57,6 +57,11 @@ def matching_subscriptions(value: str) -> QuerySet[Subscription, Any]:
     )
 
 
+def without_proposed(queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:
+    """The inventory: subscriptions bought, not new purchases still under approval."""
+    return queryset.exclude(status=Subscription.Status.PROPOSED)
+
+
 class SubscriptionFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search", max_length=100)
     # Departments and vendors as plain choices read once per page (see __init__): a model
@@ -108,6 +113,13 @@ class SubscriptionFilter(django_filters.FilterSet):
         )
         # ... and only the vendors of the subscriptions they may see (the vendor list's rule).
         set_choices(self, "vendor", visible_vendors(user=user).values_list("pk", "name"))
+
+    def filter_queryset(self, queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:
+        # A proposed subscription (a new purchase under approval) is not inventory: listed only
+        # when its status is asked for.
+        if self.form.cleaned_data.get("status") != Subscription.Status.PROPOSED:
+            queryset = without_proposed(queryset)
+        return super().filter_queryset(queryset)
 
     def search(
         self, queryset: QuerySet[Subscription], name: str, value: str

@@ -38,7 +38,7 @@ def events(
 ) -> list[Event]:
     """Term ends and (auto-renewing) cancellation deadlines in [start, end), by date. One query."""
     subs = Subscription.objects.filter(department__in=visible_departments(user)).exclude(
-        status=Subscription.Status.CANCELLED
+        status__in=[Subscription.Status.CANCELLED, Subscription.Status.PROPOSED]
     )
     if department_id:
         subs = subs.filter(department_id=department_id)

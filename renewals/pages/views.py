@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from org.models import Person
-from org.permissions import role_required
+from org.permissions import role_required, signed_in_user
 from org.roles import DIRECTORY_ROLES, SEE_ALL_ROLES, Role, has_role
 from org.scoping import can_manage_department, visible_departments
 from renewals.alerts.models import AlertDelivery
@@ -26,7 +26,8 @@ from renewals.inventory import selectors as subs
 from renewals.inventory.models import Subscription
 from renewals.pages import selectors
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.selectors.requests import term_payment
+from renewals.requests.selectors.requests import my_new_purchases, term_payment
+from renewals.requests.services.intake import intake_departments
 from renewals.risks import selectors as risk_selectors
 from renewals.risks.models import Risk
 from renewals.usage import selectors as usage
@@ -238,5 +239,8 @@ def my_software(request: HttpRequest) -> HttpResponse:
         {
             "mine": selectors.my_software(user=request.user),
             "may_open_subscriptions": has_role(request.user, *DIRECTORY_ROLES),
+            # New-purchase intake: the link and the requests the user asked for.
+            "may_ask_new": intake_departments(signed_in_user(request)).exists(),
+            "new_purchases": my_new_purchases(user=request.user),
         },
     )

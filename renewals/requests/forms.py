@@ -13,12 +13,14 @@ from django.utils.translation import gettext_lazy as _
 
 from budgets.money import parse_amount, parse_currency
 from core.widgets import DateInput
-from renewals.inventory.models import BillingCycle
+from renewals.inventory.models import BillingCycle, Vendor
+from renewals.inventory.models.subscriptions import Category
 from renewals.inventory.services import ModuleLine
 from renewals.requests.models.approvals import APPROVER_ROLES, ApprovalStep, ApprovalTier
 from renewals.requests.models.quotes import Quote
 from renewals.requests.models.requests import Assessment, Purpose, RenewalRequest
 from renewals.requests.services import EDITABLE_FIELDS, QUOTE_FIELDS, quote_rate
+from renewals.requests.services.intake import intake_departments
 
 _PERCENT = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
 
@@ -147,8 +149,12 @@ def module_formset(
     return formset
 
 
+# What a renewal may be for (a new purchase has its own form, NewPurchaseForm).
+RENEWAL_PURPOSES = [(value, label) for value, label in Purpose.choices if value != Purpose.NEW]
+
+
 class StartRequestForm(forms.Form):
-    purpose = forms.ChoiceField(label=_("What is the renewal for?"), choices=Purpose.choices)
+    purpose = forms.ChoiceField(label=_("What is the renewal for?"), choices=RENEWAL_PURPOSES)
     justification = forms.CharField(
         label=_("Justification"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
         required=False,
@@ -169,6 +175,16 @@ class RequestForm(forms.ModelForm):
             "proposed_term_start": DateInput(),
             "proposed_term_end": DateInput(),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A new purchase stays one, a renewal stays a renewal (the service refuses the switch).
+        purpose = self.fields["purpose"]
+        assert isinstance(purpose, forms.ChoiceField)
+        if self.instance.purpose == Purpose.NEW:
+            purpose.choices = [(Purpose.NEW.value, Purpose.NEW.label)]
+        else:
+            purpose.choices = RENEWAL_PURPOSES
 
     def clean_justification(self) -> str:
         text: str = self.cleaned_data["justification"]
@@ -342,4 +358,76 @@ class TierForm(forms.ModelForm):
         if len(set(chosen)) != len(chosen):
             raise forms.ValidationError(_("Each approver role may appear once per tier."))
         self.instance.roles = chosen
+        return data
+
+
+class NewPurchaseForm(forms.Form):
+    """A tool not yet in the inventory (新购申请): what, how many, for whom, at what estimated
+    price; the service (services.intake.new_purchase_create) checks it all again."""
+
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Vendor.objects.none())
+    vendor = forms.ModelChoiceField(
+        label=_("Vendor"), queryset=Vendor.objects.none(), required=False,
+        empty_label=_("— a new vendor, named below —"),
+    )  # fmt: skip
+    vendor_name = forms.CharField(
+        label=_("Or a new vendor"), max_length=120, required=False,
+        help_text=_("Only when the vendor is not in the list."),
+    )  # fmt: skip
+    product = forms.CharField(label=_("Product"), max_length=120)
+    edition = forms.CharField(label=_("Edition / plan"), max_length=80, required=False)
+    category = forms.ChoiceField(
+        label=_("Category"), choices=[("", "—"), *Category.choices], required=False,
+        help_text=_("What the tool is for: the tools the company already has for it are shown."),
+    )  # fmt: skip
+    seats = forms.IntegerField(label=_("Seats"), min_value=1, max_value=1_000_000)
+    modules = ModulesField(
+        label=_("Modules"), required=False, max_length=4000,
+        help_text=_("Separated by commas."),
+    )  # fmt: skip
+    billing_cycle = forms.ChoiceField(
+        label=_("Billing cycle"), choices=BillingCycle.choices, initial=BillingCycle.ANNUAL
+    )
+    term_start = forms.DateField(label=_("Wished start"), widget=DateInput())
+    term_months = forms.IntegerField(
+        label=_("Term (months)"), min_value=1, max_value=120, initial=12
+    )
+    unit_price = MoneyField(
+        label=_("Estimated unit price"),
+        help_text=_("Per seat and billing period; it becomes the first quote."),
+    )
+    currency = CurrencyField(
+        label=_("Currency"),
+        help_text=_("A currency the rates table has no rate for is refused."),
+    )
+    justification = forms.CharField(
+        label=_("Justification"), max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
+    )  # fmt: skip
+    people = forms.CharField(
+        label=_("Who gets a seat"), required=False, max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Employee numbers or e-mails, separated by commas or new lines."),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        department = self.fields["department"]
+        vendor = self.fields["vendor"]
+        assert isinstance(department, forms.ModelChoiceField)
+        assert isinstance(vendor, forms.ModelChoiceField)
+        department.queryset = intake_departments(user).order_by("name")
+        vendor.queryset = Vendor.objects.filter(archived_at__isnull=True).order_by("name")
+
+    def clean_people(self) -> list[str]:
+        text = self.cleaned_data.get("people") or ""
+        return [p for p in re.split(r"[\s,，、;；]+", text) if p]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("unit_price") is None and "unit_price" not in self.errors:
+            self.add_error("unit_price", _("This field is required."))
+        if not data.get("vendor") and not (data.get("vendor_name") or "").strip():
+            if "vendor" not in self.errors and "vendor_name" not in self.errors:
+                self.add_error("vendor_name", _("Choose a vendor or type the name of a new one."))
         return data

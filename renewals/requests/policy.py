@@ -9,13 +9,21 @@ from __future__ import annotations
 from org.models import Department, User
 from org.roles import Role, has_role
 from org.scoping import can_manage_department, headed_departments
-from renewals.requests.models.requests import Assessment, RenewalRequest
+from renewals.requests.models.requests import Assessment, Purpose, RenewalRequest
 
 
 def may_change(user: User, request: RenewalRequest) -> bool:
     """Who may change, submit or cancel a request: its requester and IT admins (an approver
     decides on someone else's proposal, never edits or withdraws it)."""
     return request.requested_by_id == user.pk or has_role(user, Role.IT_ADMIN)
+
+
+def is_own_new_purchase(user: User | object, pk: int) -> bool:
+    """Whether request ``pk`` is a new purchase ``user`` asked for (whoever they are: an
+    employee follows their own 新购申请 on its pages)."""
+    return RenewalRequest.objects.filter(
+        pk=pk, purpose=Purpose.NEW, requested_by_id=getattr(user, "pk", None)
+    ).exists()
 
 
 def may_execute(user: User) -> bool:

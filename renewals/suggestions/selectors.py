@@ -44,7 +44,8 @@ def get_suggestion_for(user: Any, pk: int) -> Suggestion:
 def suggestable_subscriptions(user: User) -> QuerySet[Subscription]:
     """What the user may make a suggestion on: the subscriptions of the departments they see,
     and those they hold an active seat of (employees see no subscription list)."""
-    subscriptions = Subscription.objects.all()
+    # A proposed subscription (a new purchase under approval) is not bought: nothing to save.
+    subscriptions = Subscription.objects.exclude(status=Subscription.Status.PROPOSED)
     if roles_of(user) & SEE_ALL_ROLES:
         return subscriptions
     held = Subscription.objects.filter(

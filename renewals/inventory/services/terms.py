@@ -67,9 +67,11 @@ def subscription_roll_over(
 ) -> None:
     """Move ``subscription`` (locked by the caller) to ``term``: the ending term goes to the
     history with ``paid``, the subscription takes the new term's price, currency, cycle, edition
-    and seats, its modules are set (prices not given converted by ``factor``). The caller's
-    transaction undoes it all."""
-    archive_term(subscription, paid)
+    and seats, its modules are set (prices not given converted by ``factor``). A proposed
+    subscription (an executed new purchase) starts its first term the same way, with no past
+    term to archive. The caller's transaction undoes it all."""
+    if subscription.status != Subscription.Status.PROPOSED:  # a new purchase has no past term
+        archive_term(subscription, paid)
     if term.vendor_name is not None:
         subscription.vendor, _created = Vendor.objects.get_or_create(name=term.vendor_name)
     if term.product is not None:

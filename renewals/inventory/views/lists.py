@@ -12,8 +12,9 @@ from django_tables2 import RequestConfig
 from core.exports import SafeTableExport
 from org.permissions import role_required
 from org.roles import DIRECTORY_ROLES
+from org.scoping import requestable_departments
 from renewals.inventory import selectors as subs
-from renewals.inventory.filters import SubscriptionFilter
+from renewals.inventory.filters import SubscriptionFilter, without_proposed
 from renewals.inventory.policy import owner_choices
 from renewals.inventory.tables import SubscriptionTable, VendorTable
 
@@ -32,7 +33,9 @@ def _paginate_with_figures(request: HttpRequest, table: SubscriptionTable) -> No
 def subscription_list(request: HttpRequest) -> HttpResponse:
     queryset = subs.visible_subscriptions(user=request.user)
     filterset = SubscriptionFilter(request.GET or None, queryset=queryset, user=request.user)
-    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    rows = (
+        filterset.qs if filterset.is_bound and filterset.is_valid() else without_proposed(queryset)
+    )
     export_format = request.GET.get("_export")
     if export_format in ("csv", "xlsx"):
         table = SubscriptionTable(subs.with_figures(rows))
@@ -55,6 +58,8 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
             "querystring": query.urlencode(),
             # The bulk "change owner" choices (empty for a user who changes no department).
             "owners": owner_choices(actor=request.user),
+            # "Ask for a new tool" (新购申请), for who may ask for one.
+            "may_ask_new": requestable_departments(request.user).exists(),
         },
     )
 

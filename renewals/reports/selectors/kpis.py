@@ -61,7 +61,12 @@ _RATE = (
     "renewals_currencyrate r WHERE r.currency = s.currency AND r.valid_from <= %(today)s "
     "ORDER BY r.valid_from DESC LIMIT 1) END)"
 )
-_SCOPE = "(%(depts)s::bigint[] IS NULL OR s.department_id = ANY(%(depts)s::bigint[]))"
+# The departments' subscriptions; a proposed one (a new purchase under approval) is not bought
+# yet and counts in no figure.
+_SCOPE = (
+    "(%(depts)s::bigint[] IS NULL OR s.department_id = ANY(%(depts)s::bigint[]))"
+    " AND s.status <> 'proposed'"
+)
 
 
 @dataclass(frozen=True)
@@ -367,7 +372,7 @@ def _since(today: dt.date) -> dt.datetime:
 def projected_module_savings(depts: list[int] | None, today: dt.date) -> Decimal:
     """Yearly cost of the modules under-used in each of the last UNDERUSE_MONTHS months: the
     findings page's list (``usage.underused_modules``), summed."""
-    subscriptions = Subscription.objects.all()
+    subscriptions = Subscription.objects.exclude(status=Subscription.Status.PROPOSED)
     if depts is not None:
         subscriptions = subscriptions.filter(department__in=depts)
     modules = underused_modules(subscriptions, today=today)
@@ -424,7 +429,7 @@ def lapsed_subscriptions(user: Any, today: dt.date) -> QuerySet[Subscription]:
     """The rows behind ``lapsed_count`` (LAPSED_TERM as a queryset)."""
     depts = scope(user)
     rows = Subscription.objects.filter(term_end__lt=today, ends_at_term_end=False).exclude(
-        status=Subscription.Status.CANCELLED
+        status__in=[Subscription.Status.CANCELLED, Subscription.Status.PROPOSED]
     )
     if depts is not None:
         rows = rows.filter(department__in=depts)

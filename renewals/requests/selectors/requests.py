@@ -18,7 +18,7 @@ from renewals.inventory.models import Subscription
 from renewals.inventory.selectors import with_figures
 from renewals.requests.models.approvals import ApprovalStep, ApprovalTier
 from renewals.requests.models.quotes import Quote
-from renewals.requests.models.requests import RenewalRequest, money_json, term_after
+from renewals.requests.models.requests import Purpose, RenewalRequest, money_json, term_after
 from renewals.usage.selectors import recommendations, underused_modules, usage_trend
 
 # What the list, its filters and its exports read; the rest (frozen evidence, justification,
@@ -48,10 +48,28 @@ def request_list(*, user: Any) -> QuerySet[RenewalRequest]:
     )
 
 
+def readable_requests(user: Any) -> QuerySet[RenewalRequest]:
+    """Requests of the departments the user may see, and the new purchases they asked for
+    themselves (an employee follows their own 新购申请; nothing else of requests is theirs)."""
+    own = Q(purpose=Purpose.NEW, requested_by=user) if user.is_authenticated else Q(pk__in=[])
+    return RenewalRequest.objects.filter(Q(department__in=visible_departments(user)) | own)
+
+
+def my_new_purchases(*, user: Any, limit: int = 20) -> list[RenewalRequest]:
+    """The new purchases the user asked for, newest first ("my software" lists them)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        RenewalRequest.objects.filter(purpose=Purpose.NEW, requested_by=user)
+        .select_related("subscription__vendor", "department")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
 def get_request_for(user: Any, pk: int) -> RenewalRequest:
     """The request if the user may see it; 404 otherwise (never reveals that it exists)."""
     return get_object_or_404(
-        RenewalRequest.objects.filter(department__in=visible_departments(user)).select_related(
+        readable_requests(user).select_related(
             "subscription",
             "subscription__vendor",
             "subscription__department",
@@ -233,6 +251,10 @@ def execution_initial(request: RenewalRequest) -> tuple[dict[str, Any], list[dic
             for name in request.proposed_modules
         ]
     start, end = term_after(subscription.term_end, quote.term_months)
+    if request.purpose == Purpose.NEW:  # a first term: from the wished start
+        start, end = term_after(
+            request.proposed_term_start - dt.timedelta(days=1), quote.term_months
+        )
     same_product = (quote.vendor_name, quote.product) == (
         subscription.vendor.name,
         subscription.product,

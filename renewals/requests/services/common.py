@@ -4,11 +4,13 @@ notices queued on commit (drafting, deciding and execution use these inside thei
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from org.models import User
+from renewals.inventory.models import Subscription
 from renewals.requests.models.approvals import ApprovalStep
-from renewals.requests.models.requests import RenewalRequest, RequestEvent
+from renewals.requests.models.requests import Purpose, RenewalRequest, RequestEvent
 
 
 def record_event(request: RenewalRequest, user: User | None, kind: str, note: str = "") -> None:
@@ -45,3 +47,13 @@ def queue_on_commit(func: str, *args: object, task_name: str) -> None:
     """Queue a django-q2 task (renewals.tasks) once the caller's transaction has committed: a
     rolled-back write queues nothing. Every task of the request writes goes through here."""
     transaction.on_commit(lambda: async_task(func, *args, task_name=task_name))
+
+
+def archive_proposed(request: RenewalRequest) -> None:
+    """A new purchase rejected or cancelled: its proposed subscription is archived (status
+    cancelled), so the product may be asked for again later. Inside the caller's transaction."""
+    if request.purpose != Purpose.NEW:
+        return
+    Subscription.objects.filter(
+        pk=request.subscription_id, status=Subscription.Status.PROPOSED
+    ).update(status=Subscription.Status.CANCELLED, archived_at=timezone.now())

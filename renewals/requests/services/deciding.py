@@ -28,7 +28,12 @@ from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.requests import Purpose, RenewalRequest, RequestEvent, term_months
 from renewals.requests.policy import holds_step_role, may_change
 from renewals.requests.selectors.requests import tier_for, usage_evidence
-from renewals.requests.services.common import locked, notify_on_commit, record_event
+from renewals.requests.services.common import (
+    archive_proposed,
+    locked,
+    notify_on_commit,
+    record_event,
+)
 from renewals.requests.services.pricing import RATE_FIELDS, quote_rate
 
 S = RenewalRequest.Status
@@ -202,6 +207,8 @@ def step_decide(
         waiting.update(status=STEP.SUPERSEDED)
         request.status = S.REJECTED if step.status == STEP.REJECTED else S.RETURNED
         request.decided_at = now if request.status == S.REJECTED else None
+        if request.status == S.REJECTED:
+            archive_proposed(request)
         kind = (
             RequestEvent.Kind.REJECTED
             if request.status == S.REJECTED

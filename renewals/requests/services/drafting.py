@@ -33,7 +33,12 @@ from renewals.requests.models.requests import (
     term_months,
 )
 from renewals.requests.policy import may_change, perspectives_for
-from renewals.requests.services.common import locked, notify_on_commit, record_event
+from renewals.requests.services.common import (
+    archive_proposed,
+    locked,
+    notify_on_commit,
+    record_event,
+)
 from renewals.requests.services.deciding import route
 from renewals.requests.services.pricing import (
     RATE_FIELDS,
@@ -93,10 +98,14 @@ def request_create(
     """Open a draft for the subscription's next term, with the incumbent's quote filled in."""
     if not can_manage_department(user, subscription.department):
         raise PermissionDenied
+    if purpose == Purpose.NEW:
+        raise ValidationError(_("A new purchase is asked for through the new-purchase form."))
     # Lock the subscription so two people opening a request at once cannot both succeed.
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if subscription.status == Subscription.Status.CANCELLED:
         raise ValidationError(_("This subscription is cancelled."))
+    if subscription.status == Subscription.Status.PROPOSED:
+        raise ValidationError(_("This tool is not bought yet: its new-purchase request is open."))
     if subscription.renewal_requests.filter(status__in=RenewalRequest.OPEN).exists():
         raise ValidationError(_("This subscription already has a renewal request under way."))
     start, end = default_new_term(subscription.term_start, subscription.term_end)
@@ -156,6 +165,8 @@ def request_update(*, request: RenewalRequest, user: User, data: dict[str, Any])
     changed = [f for f in EDITABLE_FIELDS if f in data and getattr(request, f) != data[f]]
     if not changed:
         return request
+    if "purpose" in changed and Purpose.NEW in (request.purpose, data["purpose"]):
+        raise ValidationError(_("A new purchase stays a new purchase (and a renewal a renewal)."))
     for field in changed:
         setattr(request, field, data[field])
     request.full_clean(exclude=["chosen_quote"])
@@ -317,6 +328,7 @@ def request_cancel(*, request: RenewalRequest, user: User, reason: str) -> Renew
         )
     if was_approved and request.purpose == Purpose.CANCEL:
         Subscription.objects.filter(pk=request.subscription_id).update(ends_at_term_end=False)
+    archive_proposed(request)
     record_event(request, user, RequestEvent.Kind.CANCELLED, reason.strip())
     notify_on_commit(request, "cancelled", user)
     return request

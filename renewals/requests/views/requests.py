@@ -7,7 +7,9 @@ user may not see), call one service, and render. Every change is a POST.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +22,7 @@ from django_tables2 import RequestConfig
 
 from core.pdf import render_pdf
 from org.permissions import role_required, signed_in_user
-from org.roles import DIRECTORY_ROLES, Role
+from org.roles import DIRECTORY_ROLES, Role, has_role
 from org.scoping import can_manage_department
 from renewals.inventory.selectors import get_subscription_for
 from renewals.requests import policy, services
@@ -35,11 +37,33 @@ from renewals.requests.forms import (
 )
 from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.quotes import Quote
-from renewals.requests.models.requests import RenewalRequest
+from renewals.requests.models.requests import Purpose, RenewalRequest
 from renewals.requests.selectors import requests as selectors
+from renewals.requests.selectors.overlap import already_has
 from renewals.requests.tables import RequestFilter, RequestTable
 
 PAGE_SIZE = 50
+
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+
+
+def request_page(view: ViewFunc) -> ViewFunc:
+    """The directory roles' (the request is then found through the scoping selector, 404 for
+    another department's); besides them only the requester of a new purchase, for that request
+    (an employee follows and changes their own 新购申请). Everyone else: 403."""
+    directory_only = role_required(*DIRECTORY_ROLES)(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
+        if (
+            request.user.is_authenticated
+            and not has_role(request.user, *DIRECTORY_ROLES)
+            and policy.is_own_new_purchase(request.user, pk)
+        ):
+            return view(request, pk, *args, **kwargs)
+        return directory_only(request, pk, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _errors(exc: ValidationError) -> str:
@@ -111,7 +135,7 @@ def _detail_context(request: HttpRequest, renewal: RenewalRequest) -> dict[str, 
         and policy.holds_step_role(user, pending.role, renewal.department)
     )
     language = translation.get_language() or "zh-hans"
-    return {
+    return _new_purchase_context(user, renewal) | {
         "renewal": renewal,
         "subscription": renewal.subscription,
         "evidence": evidence,
@@ -150,8 +174,28 @@ def _detail_context(request: HttpRequest, renewal: RenewalRequest) -> dict[str, 
     }
 
 
+def _new_purchase_context(user: Any, renewal: RenewalRequest) -> dict[str, Any]:
+    """A new purchase's page shows what the company already has (to the requester before
+    submission, to approvers while they decide) and who gets the seats; an employee following
+    their own request sees no links to the directory's pages."""
+    if renewal.purpose != Purpose.NEW:
+        return {"directory": True}
+    subscription = renewal.subscription
+    return {
+        "directory": has_role(user, *DIRECTORY_ROLES),
+        "already": already_has(
+            vendor_name=subscription.vendor.name,
+            product=subscription.product,
+            category=subscription.category,
+            exclude_pk=subscription.pk,
+        ),
+        "can_join": policy.may_change(user, renewal) and renewal.status in RenewalRequest.EDITABLE,
+        "seats_for": list(renewal.proposed_people.select_related("department")),
+    }
+
+
 @require_GET
-@role_required(*DIRECTORY_ROLES)
+@request_page
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     renewal = selectors.get_request_for(request.user, pk)
     return render(
@@ -160,7 +204,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(*DIRECTORY_ROLES)
+@request_page
 def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     renewal = selectors.get_request_for(request.user, pk)
     if not policy.may_change(signed_in_user(request), renewal):
@@ -187,7 +231,7 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(*DIRECTORY_ROLES)
+@request_page
 def quote_edit(request: HttpRequest, pk: int, quote_pk: int | None = None) -> HttpResponse:
     renewal = selectors.get_request_for(request.user, pk)
     if not policy.may_change(signed_in_user(request), renewal):
@@ -238,7 +282,7 @@ def _post_action(request: HttpRequest, pk: int, action: Any) -> HttpResponse:
 
 
 @require_POST
-@role_required(*DIRECTORY_ROLES)
+@request_page
 def quote_delete(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
     def action(renewal: RenewalRequest) -> str:
         quote = get_object_or_404(Quote, pk=quote_pk, request=renewal)
@@ -249,7 +293,7 @@ def quote_delete(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*DIRECTORY_ROLES)
+@request_page
 def quote_choose(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
     def action(renewal: RenewalRequest) -> str:
         quote = get_object_or_404(Quote, pk=quote_pk, request=renewal)
@@ -260,7 +304,7 @@ def quote_choose(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*DIRECTORY_ROLES)
+@request_page
 def request_submit(request: HttpRequest, pk: int) -> HttpResponse:
     def action(renewal: RenewalRequest) -> str:
         services.request_submit(request=renewal, user=signed_in_user(request))
@@ -270,7 +314,7 @@ def request_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*DIRECTORY_ROLES)
+@request_page
 def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     def action(renewal: RenewalRequest) -> str:
         form = CancelForm(request.POST)
@@ -342,7 +386,7 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@role_required(*DIRECTORY_ROLES)
+@request_page
 def request_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The needs-assessment report (续费必要性评估报告) in the reader's language."""
     renewal = selectors.get_request_for(request.user, pk)
