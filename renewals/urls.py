@@ -27,7 +27,7 @@ urlpatterns = [
     path("requests/new/overlap/", intake.new_purchase_overlap, name="new-purchase-overlap"),
     path(
         "requests/<int:pk>/join/<int:subscription_pk>/",
-        intake.new_purchase_join,
+        pages.new_purchase_join,
         name="new-purchase-join",
     ),
     path("requests/<int:pk>/", requests.request_detail, name="request-detail"),

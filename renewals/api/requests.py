@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,6 +20,7 @@ from org.api_permissions import roles
 from org.roles import Role
 from org.scoping import visible_departments
 from renewals.api.base import READ, _user
+from renewals.api.intake import NewPurchaseSerializer
 from renewals.inventory.models import Subscription
 from renewals.inventory.selectors import visible_subscriptions
 from renewals.requests import services as request_services
@@ -26,6 +28,7 @@ from renewals.requests import tables as request_tables
 from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.quotes import Quote, QuoteModule
 from renewals.requests.models.requests import Purpose, RenewalRequest
+from renewals.requests.services.intake import new_purchase_create
 
 
 class StepSerializer(serializers.ModelSerializer[ApprovalStep]):
@@ -184,6 +187,28 @@ class RequestViewSet(
             data=self._proposal(serializer.validated_data),
         )
         serializer.instance = self.get_queryset().get(pk=request.pk)
+
+    @extend_schema(request=NewPurchaseSerializer, responses={201: RequestSerializer})
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="new-purchase",
+        permission_classes=[IsAuthenticated],
+    )
+    def new_purchase(self, request: Request) -> Response:
+        """Ask for a tool not yet in the inventory (新购申请): a proposed subscription and a
+        draft request with its first quote; then quotes, submit and decide as for a renewal.
+        Any person of the directory, for their own department (or one they manage)."""
+        form = NewPurchaseSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        created = new_purchase_create(user=_user(request), **form.validated_data)
+        pending = ApprovalStep.objects.filter(status=ApprovalStep.Status.PENDING)
+        renewal = RenewalRequest.objects.prefetch_related(
+            Prefetch("steps", queryset=pending, to_attr="pending_steps"),
+            Prefetch("quotes", queryset=Quote.objects.select_related("request")),
+            "quotes__modules",
+        ).get(pk=created.pk)
+        return Response(self.get_serializer(renewal).data, status=201)
 
     @extend_schema(request=None, responses=RequestSerializer)
     @action(detail=True, methods=["post"])

@@ -10,11 +10,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from org.models import Person
 from org.permissions import role_required, signed_in_user
@@ -23,13 +26,18 @@ from org.scoping import can_manage_department, visible_departments
 from renewals.alerts.models import AlertDelivery
 from renewals.cleanup import policy as cleanup
 from renewals.inventory import selectors as subs
-from renewals.inventory.models import Subscription
+from renewals.inventory.models import LIVE_STATUSES, Subscription
 from renewals.pages import selectors
 from renewals.requests.models.requests import RenewalRequest
-from renewals.requests.selectors.requests import my_new_purchases, term_payment
+from renewals.requests.selectors.requests import (
+    get_request_for,
+    my_new_purchases,
+    term_payment,
+)
 from renewals.requests.services.intake import intake_departments
 from renewals.risks import selectors as risk_selectors
 from renewals.risks.models import Risk
+from renewals.seats.services import seat_request_instead_of_purchase
 from renewals.usage import selectors as usage
 
 CONTRACTS_SHOWN = 10
@@ -244,3 +252,32 @@ def my_software(request: HttpRequest) -> HttpResponse:
             "new_purchases": my_new_purchases(user=request.user),
         },
     )
+
+
+# New-purchase intake (renewals.requests.views.intake): "join that subscription instead" turns
+# the request into seat requests (renewals.seats, a level above requests), so it is composed here.
+@require_POST
+@login_required
+def new_purchase_join(request: HttpRequest, pk: int, subscription_pk: int) -> HttpResponse:
+    """Turn the new purchase into seat requests on a live subscription of the same product."""
+    renewal = get_request_for(request.user, pk)
+    subscription = get_object_or_404(
+        Subscription.objects.filter(status__in=LIVE_STATUSES, archived_at__isnull=True),
+        pk=subscription_pk,
+    )
+    try:
+        created = seat_request_instead_of_purchase(
+            user=signed_in_user(request), request=renewal, subscription=subscription
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(str(m) for m in exc.messages))
+    else:
+        messages.success(
+            request,
+            _(
+                "Asked for %(count)d seat(s) of %(subscription)s; the new purchase is cancelled. "
+                "The department's software admin will answer."
+            )
+            % {"count": len(created), "subscription": subscription.display_name},
+        )
+    return redirect(renewal)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
@@ -145,6 +145,25 @@ def _check_numbers(seats: int, term_months: int, unit_price: Decimal, people: in
         )
 
 
+def _proposed(subscription: Subscription) -> Subscription:
+    """Save ``subscription`` as proposed, its reference NEW-<id> (NEW-00042)."""
+    subscription.status = Subscription.Status.PROPOSED
+    subscription.ref = f"NEW-{uuid.uuid4().hex[:12]}"
+    subscription.full_clean(exclude=["owner"])
+    try:
+        with transaction.atomic():
+            subscription.save()
+    except IntegrityError:  # the same product asked for at the same moment
+        raise ValidationError(
+            _("This department already has a subscription to this product.")
+        ) from None
+    ref = f"NEW-{subscription.pk:05d}"
+    if not Subscription.objects.filter(ref=ref).exists():
+        subscription.ref = ref
+        subscription.save(update_fields=["ref"])
+    return subscription
+
+
 @transaction.atomic
 def new_purchase_create(
     *,
@@ -180,8 +199,8 @@ def new_purchase_create(
     found = resolve_people(people)
     _check_numbers(seats, term_months, unit_price, len(found))
     chosen_vendor = _vendor(vendor, vendor_name)
-    # Lock the department's subscriptions of this vendor: two intakes of one product at once
-    # cannot both pass the check (the unique constraint would refuse the second anyway).
+    # The same product in the department (bought or asked for); two intakes racing past this
+    # check meet the unique constraint (refused in _proposed).
     clash = (
         Subscription.objects.select_for_update()
         .filter(department=department, vendor=chosen_vendor, archived_at__isnull=True)
@@ -192,27 +211,13 @@ def new_purchase_create(
     if clash is not None:
         raise AlreadyHas(clash)
     start, end = term_after(term_start - dt.timedelta(days=1), term_months)
-    subscription = Subscription(
-        ref=f"NEW-{uuid.uuid4().hex[:12]}",
-        vendor=chosen_vendor,
-        product=product,
-        edition=edition,
-        category=category,
-        department=department,
-        seats_purchased=seats,
-        unit_price=unit_price,
-        currency=currency,
-        billing_cycle=billing_cycle,
-        term_start=start,
-        term_end=end,
-        status=Subscription.Status.PROPOSED,
-    )
-    subscription.full_clean(exclude=["owner"])
-    subscription.save()
-    ref = f"NEW-{subscription.pk:05d}"
-    if not Subscription.objects.filter(ref=ref).exists():
-        subscription.ref = ref
-        subscription.save(update_fields=["ref"])
+    subscription = _proposed(
+        Subscription(
+            vendor=chosen_vendor, product=product, edition=edition, category=category,
+            department=department, seats_purchased=seats, unit_price=unit_price,
+            currency=currency, billing_cycle=billing_cycle, term_start=start, term_end=end,
+        )
+    )  # fmt: skip
     request = RenewalRequest(
         subscription=subscription,
         department=department,

@@ -1,6 +1,6 @@
 """New-purchase intake (新购申请): the form any person of the directory fills in, the "what the
 company already has" panel it shows as the product is typed, and "join that subscription
-instead". The request it opens is then an ordinary request (renewals.requests.views.requests).
+instead" (renewals.pages.views: it writes seat requests, a level above). The request it opens is then an ordinary request (renewals.requests.views.requests).
 """
 
 from __future__ import annotations
@@ -9,20 +9,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from org.permissions import signed_in_user
 from org.roles import DIRECTORY_ROLES, has_role
 from org.scoping import visible_departments
-from renewals.inventory.models import LIVE_STATUSES, Subscription, Vendor
+from renewals.inventory.models import Subscription, Vendor
 from renewals.requests.forms import NewPurchaseForm
 from renewals.requests.models.requests import Purpose
 from renewals.requests.selectors import overlap
 from renewals.requests.selectors import requests as selectors
 from renewals.requests.services.intake import AlreadyHas, intake_departments, new_purchase_create
-from renewals.seats.services import seat_request_instead_of_purchase
 
 # The panel's query words are cut to the fields' lengths (a longer one matches nothing anyway).
 MAX_QUERY = 120
@@ -116,30 +115,3 @@ def new_purchase_overlap(request: HttpRequest) -> HttpResponse:
     return render(
         request, "renewals/requests/_already_has.html", {"already": panel, "can_join": False}
     )
-
-
-@require_POST
-@login_required
-def new_purchase_join(request: HttpRequest, pk: int, subscription_pk: int) -> HttpResponse:
-    """Turn the new purchase into seat requests on a live subscription of the same product."""
-    renewal = selectors.get_request_for(request.user, pk)
-    subscription = get_object_or_404(
-        Subscription.objects.filter(status__in=LIVE_STATUSES, archived_at__isnull=True),
-        pk=subscription_pk,
-    )
-    try:
-        created = seat_request_instead_of_purchase(
-            user=signed_in_user(request), request=renewal, subscription=subscription
-        )
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    else:
-        messages.success(
-            request,
-            _(
-                "Asked for %(count)d seat(s) of %(subscription)s; the new purchase is cancelled. "
-                "The department's software admin will answer."
-            )
-            % {"count": len(created), "subscription": subscription.display_name},
-        )
-    return redirect(renewal)

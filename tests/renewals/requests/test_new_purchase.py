@@ -5,6 +5,7 @@ cancellation archive the proposed subscription; every bad input is refused with 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -212,7 +213,7 @@ def test_a_product_the_department_has_is_refused_with_a_link(intake: Intake) -> 
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_written(
-    intake: Intake, over: dict[str, object], message: str
+    intake: Intake, over: dict[str, Any], message: str
 ) -> None:
     before = counts()
     with translation.override("en"), pytest.raises(ValidationError) as refused:
