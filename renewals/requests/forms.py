@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from budgets.money import parse_amount, parse_currency
 from core.widgets import DateInput
+from org.models import Person
 from renewals.inventory.models import BillingCycle, Vendor
 from renewals.inventory.models.subscriptions import Category
 from renewals.inventory.services import ModuleLine
@@ -401,7 +402,7 @@ class NewPurchaseForm(forms.Form):
         help_text=_("A currency the rates table has no rate for is refused."),
     )
     justification = forms.CharField(
-        label=_("Justification"), max_length=5000,
+        label=_("Why does the company need it?"), max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
     )  # fmt: skip
     people = forms.CharField(
@@ -417,6 +418,12 @@ class NewPurchaseForm(forms.Form):
         assert isinstance(department, forms.ModelChoiceField)
         assert isinstance(vendor, forms.ModelChoiceField)
         department.queryset = intake_departments(user).order_by("name")
+        # The user's own department first (an employee has no other).
+        own = Person.objects.filter(user=user).values_list("department_id", flat=True).first()
+        if own is not None:
+            department.initial = own
+        elif len(choices := list(department.queryset[:2])) == 1:
+            department.initial = choices[0].pk
         vendor.queryset = Vendor.objects.filter(archived_at__isnull=True).order_by("name")
 
     def clean_people(self) -> list[str]:

@@ -188,6 +188,8 @@ class RenewalRequest(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.purpose == Purpose.NEW:
+            return _("New-purchase request #%(pk)s") % {"pk": self.pk}
         return _("Renewal request #%(pk)s") % {"pk": self.pk}
 
     def get_absolute_url(self) -> str:

@@ -252,5 +252,5 @@ def new_purchase_create(
     request.save(update_fields=["chosen_quote"])
     if found:
         request.proposed_people.set(found)
-    record_event(request, user, RequestEvent.Kind.CREATED, _("New purchase"))
+    record_event(request, user, RequestEvent.Kind.CREATED, subscription.display_name)
     return request
