@@ -1,6 +1,6 @@
 """The pages that compose every feature, above them all: a subscription's page (seats, usage,
 terms, alerts, requests, contracts, risks, seats to clean), a person's seats, the findings
-(departed holders, under-used modules), and my software: the seats a signed-in user holds,
+(departed holders, under-used modules, overlapping tools), and my software: the seats a signed-in user holds,
 whom to contact about each tool, and how to ask for a change (a suggestion, a seat returned,
 a new tool)."""
 
@@ -25,6 +25,7 @@ from org.roles import DIRECTORY_ROLES, SEE_ALL_ROLES, Role, has_role
 from org.scoping import can_manage_department, visible_departments
 from renewals.alerts.models import AlertDelivery
 from renewals.cleanup import policy as cleanup
+from renewals.inventory import overlap
 from renewals.inventory import selectors as subs
 from renewals.inventory.models import LIVE_STATUSES, Subscription
 from renewals.pages import selectors
@@ -221,6 +222,7 @@ def findings(request: HttpRequest) -> HttpResponse:
     visible = Subscription.objects.filter(department__in=visible_departments(request.user))
     underused = usage.underused_modules(visible)
     departed = list(usage.departed_holders(user=request.user))
+    overlaps = overlap.overlaps_for(user=request.user)
     return render(
         request,
         "renewals/pages/findings.html",
@@ -234,6 +236,9 @@ def findings(request: HttpRequest) -> HttpResponse:
             },
             "underused": underused,
             "underused_total": sum((m.yearly_cost or 0 for m in underused), start=Decimal(0)),
+            "category_overlaps": [g for g in overlaps if g.kind == overlap.Kind.CATEGORY],
+            "duplicates": [g for g in overlaps if g.kind == overlap.Kind.DUPLICATE],
+            "overlap_total": overlap.total_saving(overlaps),
         },
     )
 
