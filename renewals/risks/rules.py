@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from org.models import Department, Person, User
 from org.roles import Role
 from renewals.inventory.models import LIVE_STATUSES, Subscription
+from renewals.inventory.overlap import Kind, find_overlaps
 from renewals.requests.models.requests import RenewalRequest
 from renewals.risks.models import RiskCategory
 from renewals.usage.models import Seat
@@ -34,6 +35,8 @@ class Rule:
     NO_OWNER = "no_owner"
     EDITIONS = "edition_mismatch"
     EXPIRED = "expired_undecided"
+    OVERLAP = "overlapping_tools"
+    DUPLICATE = "duplicate_purchase"
 
 
 RULE_LABELS: dict[str, Any] = {
@@ -42,6 +45,8 @@ RULE_LABELS: dict[str, Any] = {
     Rule.NO_OWNER: _("Active subscription without an active owner"),
     Rule.EDITIONS: _("Different editions of one product across departments"),
     Rule.EXPIRED: _("Expired without a renewal decision"),
+    Rule.OVERLAP: _("Several tools of one category are paid for"),
+    Rule.DUPLICATE: _("One product bought by several departments"),
 }
 
 # Days ahead the contract-trap rule looks for cancellation deadlines.
@@ -168,6 +173,16 @@ def _rule_no_owner(today: dt.date, heads: dict[int, int]) -> list[Condition]:
     ]
 
 
+def _it_owner() -> int | None:
+    """The first active IT admin: owns the risks that belong to no single department."""
+    return (
+        User.objects.filter(is_active=True, groups__name=Role.IT_ADMIN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def edition_key(vendor_id: int, product: str) -> str:
     """The key of one product: vendor and the product name's hash (names are up to 120 chars)."""
     digest = hashlib.sha256(product.lower().encode()).hexdigest()[:16]
@@ -188,12 +203,7 @@ def _rule_editions(today: dt.date, heads: dict[int, int]) -> list[Condition]:
     )
     if not groups:
         return []
-    it_owner = (
-        User.objects.filter(is_active=True, groups__name=Role.IT_ADMIN)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
+    it_owner = _it_owner()
     wanted = Q()
     for g in groups:
         wanted |= Q(vendor_id=g["vendor_id"], product__iexact=g["name"])
@@ -249,12 +259,43 @@ def _rule_expired(today: dt.date, heads: dict[int, int]) -> list[Condition]:
     ]
 
 
+def _rule_overlaps(today: dt.date, heads: dict[int, int]) -> list[Condition]:
+    """Overlapping tools (key: the category) and duplicate purchases (key: the product,
+    ``renewals.inventory.overlap.product_key``), as the findings page shows them. A group in
+    one department belongs to it (its head owns the risk); a group across departments belongs
+    to none and IT owns it. Its subscription is the tool the others would move onto."""
+    groups = find_overlaps(today=today)
+    if not groups:
+        return []
+    it_owner = _it_owner()
+    found = []
+    for group in groups:
+        departments = group.department_ids
+        department = next(iter(departments)) if len(departments) == 1 else None
+        category = group.kind == Kind.CATEGORY
+        found.append(
+            Condition(
+                Rule.OVERLAP if category else Rule.DUPLICATE,
+                group.key,
+                RiskCategory.OTHER,
+                4,
+                2,
+                group.target.main.pk,
+                department,
+                (heads.get(department) or it_owner) if department else it_owner,
+                today + dt.timedelta(days=30),
+            )
+        )
+    return found
+
+
 RULES: tuple[Callable[[dt.date, dict[int, int]], list[Condition]], ...] = (
     _rule_contract_trap,
     _rule_departed_holder,
     _rule_no_owner,
     _rule_editions,
     _rule_expired,
+    _rule_overlaps,
 )
 
 

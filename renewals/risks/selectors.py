@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from org.roles import SEE_ALL_ROLES, roles_of
 from org.scoping import visible_departments
 from renewals.inventory.models import Subscription
+from renewals.inventory.models.subscriptions import Category
 from renewals.risks.models import Risk, RiskCategory, RiskReview
 from renewals.risks.rules import LIVE, Condition, Rule
 from renewals.usage.models import Seat
@@ -23,7 +24,9 @@ def visible_risks(*, user: Any) -> QuerySet[Risk]:
     """Risks the user may read. IT admins, finance and auditors: all. Heads and software admins:
     their departments' risks, plus the version-inconsistency risks (which belong to no single
     department) of products one of their departments uses. Company-wide manual risks (no
-    department) only for the roles that see all; and the risks the user owns. Everyone else: none."""
+    department) only for the roles that see all; and the risks the user owns. Everyone else: none.
+    The overlap risks across departments (no department) show to the heads and software admins
+    of a department with a live subscription in the group: the category, or the product."""
     risks = Risk.objects.all()
     if roles_of(user) & SEE_ALL_ROLES:
         return risks
@@ -34,9 +37,14 @@ def visible_risks(*, user: Any) -> QuerySet[Risk]:
         status__in=LIVE,
         department__in=departments,
     )
+    in_category = Subscription.objects.filter(
+        category=OuterRef("key"), status__in=LIVE, archived_at__isnull=True,
+        department__in=departments,
+    )  # fmt: skip
     return risks.filter(
         Q(department__in=departments)
-        | (Q(department__isnull=True, rule=Rule.EDITIONS) & Exists(involved))
+        | (Q(department__isnull=True, rule__in=(Rule.EDITIONS, Rule.DUPLICATE)) & Exists(involved))
+        | (Q(department__isnull=True, rule=Rule.OVERLAP) & Exists(in_category))
         | Q(owner=user)
     )
 
@@ -117,9 +125,13 @@ def _name(sub: Subscription | None) -> str:
     return sub.display_name if sub is not None else "—"
 
 
-def _texts(rule: str, sub: Subscription | None, seat: Seat | None) -> tuple[str, str]:
+def _texts(
+    rule: str, sub: Subscription | None, seat: Seat | None, key: str = ""
+) -> tuple[str, str]:
     """Title and description of a generated risk, in the active language."""
     name = _name(sub)
+    if rule in (Rule.OVERLAP, Rule.DUPLICATE):
+        return _overlap_texts(rule, name, key)
     dept = sub.department.name if sub is not None else "—"
     if rule == Rule.CONTRACT_TRAP:
         deadline = sub.cancellation_deadline if sub is not None else None
@@ -184,13 +196,38 @@ def _texts(rule: str, sub: Subscription | None, seat: Seat | None) -> tuple[str,
     return rule, ""
 
 
+def _overlap_texts(rule: str, name: str, key: str) -> tuple[str, str]:
+    if rule == Rule.OVERLAP:
+        category = str(dict(Category.choices).get(key, key))
+        return (
+            gettext("Several tools of one category are paid for: %(category)s")
+            % {"category": category},
+            gettext(
+                "Departments pay for different tools that do the same job (%(category)s), the "
+                "most used being %(name)s. The findings page lists them with the yearly saving "
+                "of moving their users onto the most used one. Agree on one tool before the "
+                "next renewals."
+            )
+            % {"category": category, "name": name},
+        )
+    return (
+        gettext("%(name)s is bought by several departments") % {"name": name},
+        gettext(
+            "Several departments each pay for %(name)s. One subscription with everyone's seats "
+            "usually costs less and is easier to keep; the findings page lists them with the "
+            "yearly saving of moving the users onto the largest one."
+        )
+        % {"name": name},
+    )
+
+
 def risk_text(risk: Risk) -> tuple[str, str]:
     """What the reader sees as title and description: generated risks are rendered in the active
     language from their rule and subject; manual risks are shown as written."""
     if not risk.rule:
         return risk.title, risk.description
     seat = getattr(risk, "_seat", None)
-    return _texts(risk.rule, risk.subscription, seat)
+    return _texts(risk.rule, risk.subscription, seat, risk.key)
 
 
 def generated_texts(conditions: Iterable[Condition]) -> dict[tuple[str, str], tuple[str, str]]:
@@ -206,7 +243,7 @@ def generated_texts(conditions: Iterable[Condition]) -> dict[tuple[str, str], tu
     for c in conditions:
         sub = subs.get(c.subscription_id) if c.subscription_id else None
         seat = seats.get(int(c.key)) if c.rule == Rule.DEPARTED_HOLDER else None
-        texts[(c.rule, c.key)] = _texts(c.rule, sub, seat)
+        texts[(c.rule, c.key)] = _texts(c.rule, sub, seat, c.key)
     return texts
 
 
