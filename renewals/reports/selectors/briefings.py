@@ -29,6 +29,7 @@ from core.money import short_money
 from org.models import Department
 from renewals.inventory.models import LIVE_STATUSES, Module, Subscription
 from renewals.inventory.money import cents
+from renewals.inventory.overlap import Overlap, find_overlaps, involving, total_saving
 from renewals.inventory.selectors import with_figures
 from renewals.usage.models import MonthlyUsage
 from renewals.usage.selectors import (
@@ -121,6 +122,7 @@ def briefing_figures(
     advice, saving = _recommendation_rows(subscriptions, today, underused)
     departed = _departed_rows(departments)
     renewals = _renewal_rows(subscriptions, today)
+    overlaps = involving(find_overlaps(today=today), {s.department_id for s in subscriptions})
     return {
         "department": {"id": department.pk, "name": department.name, "code": department.code},
         "departments": names,
@@ -138,6 +140,9 @@ def briefing_figures(
         "renewals": renewals,
         "budget": _budget(department, month, sums.annual_cost),
         "recommendations": advice,
+        "overlaps": _overlap_rows(overlaps),
+        "overlap_saving": _money(total_saving(overlaps)),
+        "overlap_uncounted": any(not group.counted for group in overlaps),
     }
 
 
@@ -273,6 +278,29 @@ def _recommendation_rows(
             )
             saving += rec.yearly_saving or 0
     return rows, saving
+
+
+def _overlap_rows(overlaps: list[Overlap]) -> list[dict[str, Any]]:
+    """The overlapping tools involving the departments: the tools (named, with their
+    departments), the projected saving and its assumptions (in the active language)."""
+    return [
+        {
+            "kind": group.kind,
+            "label": group.label,
+            "tools": [
+                {
+                    "name": tool.name,
+                    "departments": sorted({s.department.name for s in tool.subscriptions}),
+                    "active_users": tool.active_users,
+                }
+                for tool in group.tools
+            ],
+            "saving": _money(group.saving),
+            "counted": group.counted,
+            "assumptions": group.assumptions,
+        }
+        for group in overlaps
+    ]
 
 
 def _trend(

@@ -18,8 +18,10 @@ Definitions (also shown on the page and in README):
 - **Realised savings** (last 12 months): for each renewal recorded, the yearly cost of the term
   before minus the term after (seats × unit price × periods × rate), where that is a reduction;
   plus the realised savings of accepted suggestions.
-- **Projected savings** (yearly): under-used modules' yearly cost, idle seats' yearly cost and
-  accepted suggestions not yet realised.
+- **Projected savings** (yearly): under-used modules' yearly cost, idle seats' yearly cost,
+  accepted suggestions not yet realised, and the saving of consolidating overlapping tools (the
+  overlaps with a subscription in the scope, their whole saving: ``renewals.inventory.overlap``,
+  the findings page's figures).
 - **Spend vs budget**: this year's allocation of each department against committed + actual, each
   department's figure including its sub-departments' (``budgets.selectors.department_budgets``,
   the rule the budget pages, briefings and the API share).
@@ -47,6 +49,7 @@ from org.roles import SEE_ALL_ROLES, roles_of
 from org.scoping import visible_departments
 from renewals.inventory.models import LIVE_STATUSES_SQL, Subscription
 from renewals.inventory.money import PERIODS_SQL, cents
+from renewals.inventory.overlap import find_overlaps, involving, total_saving
 from renewals.inventory.selectors import idle_cutoff
 from renewals.suggestions.models import Suggestion
 from renewals.suggestions.selectors import suggestion_totals
@@ -115,6 +118,7 @@ class Dashboard:
     projected_idle: Decimal
     projected_suggestions: Decimal
     budgets: list[DepartmentBudget] = field(default_factory=list)
+    projected_overlap: Decimal = ZERO
     target: Decimal = Decimal("99.5")
     computed_at: dt.datetime = field(default_factory=timezone.now)
 
@@ -135,7 +139,12 @@ class Dashboard:
 
     @property
     def projected(self) -> Decimal:
-        return self.projected_modules + self.projected_idle + self.projected_suggestions
+        return (
+            self.projected_modules
+            + self.projected_idle
+            + self.projected_suggestions
+            + self.projected_overlap
+        )
 
     @property
     def on_target(self) -> bool | None:
@@ -379,6 +388,12 @@ def projected_module_savings(depts: list[int] | None, today: dt.date) -> Decimal
     return sum((m.yearly_cost or ZERO for m in modules), start=ZERO)
 
 
+def projected_overlap_savings(depts: list[int] | None, today: dt.date) -> Decimal:
+    """The yearly saving of consolidating the overlapping tools with a subscription in the
+    scope (the findings page's overlaps and figures)."""
+    return total_saving(involving(find_overlaps(today=today), depts))
+
+
 def suggestion_savings(depts: list[int] | None, today: dt.date) -> tuple[Decimal, Decimal]:
     """(realised in the last 12 months, accepted and not yet realised) yearly savings of the
     suggestions on the departments' subscriptions."""
@@ -420,6 +435,7 @@ def dashboard_for(depts: list[int] | None, today: dt.date) -> Dashboard:
         projected_modules=projected_module_savings(depts, today),
         projected_idle=idle_yearly,
         projected_suggestions=suggested_open,
+        projected_overlap=projected_overlap_savings(depts, today),
         budgets=budget_rows(depts, today.year),
         target=Decimal(settings.ON_TIME_RENEWAL_TARGET),
     )

@@ -48,8 +48,8 @@ def scope_digest(depts: list[int] | None) -> str:
 def stored_key(depts: list[int] | None) -> str:
     # The stored value is a pickled Dashboard: change the version when its fields change or its
     # class moves (4: renewals.selectors.kpis became renewals.reports.selectors.kpis; a value
-    # stored under the old path would not unpickle).
-    return f"kpi:figures:4:{scope_digest(depts)}"
+    # stored under the old path would not unpickle; 5: Dashboard.projected_overlap, #18).
+    return f"kpi:figures:5:{scope_digest(depts)}"
 
 
 def guard_key(depts: list[int] | None) -> str:
