@@ -3,8 +3,11 @@ seats, 12 months of usage and account activity. ``seed_demo`` imports them throu
 import engine users use; ``demo_csvs`` writes them out for trying the import pages by hand.
 
 Built in on purpose: idle seats in most subscriptions, one clearly under-used paid module
-(Jira "Advanced Roadmaps" in 研发中心) and exactly two people who left the company but still hold
-seats.
+(Jira "Advanced Roadmaps" in 研发中心), exactly two people who left the company but still hold
+seats, and overlapping tools (``categorise``): nine project-management tools (飞书项目, Jira,
+Asana, ClickUp, Monday.com, Zoho Projects, Teambition, Tower, 禅道) across the departments, two
+chat suites (钉钉, 企业微信), and products bought by several departments (WPS 365 and 飞书项目 in
+almost every one, Jira in 研发中心, 质量保障 and IT).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import random
 from dataclasses import dataclass, field
 
 from org.models import Person
+from renewals.inventory.models import Subscription
+from renewals.inventory.models.subscriptions import Category
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,15 @@ CATALOGUE = [
     Product("北森", "北森 iTalent", "专业版", "CNY", "240.00", "annual", (), ("人事",)),
 ]
 
+# The category of each catalogue product (by index): the import has no category column, so
+# ``categorise`` sets them once the subscriptions are imported.
+CATEGORIES = (
+    Category.PROJECT, Category.PROJECT, Category.DOCUMENTS, Category.PROJECT, Category.PROJECT,
+    Category.PROJECT, Category.PROJECT, Category.PROJECT, Category.PROJECT, Category.PROJECT,
+    Category.COMMUNICATION, Category.COMMUNICATION, Category.OFFICE, Category.DESIGN,
+    Category.DEVELOPMENT, Category.CRM, Category.FINANCE, Category.HR,
+)  # fmt: skip
+
 # Which products each demo department uses (department code -> catalogue indexes).
 DEPARTMENT_PRODUCTS = {
     "hq": [0, 11, 12, 10, 3, 8],
@@ -210,6 +224,17 @@ def build(*, today: dt.date, owners: dict[str, str]) -> DemoFiles:
             )  # fmt: skip
     _add_leaver_seats(files, leavers=leavers, today=today)
     return files
+
+
+def categorise() -> int:
+    """Give the demo subscriptions without a category their product's (after the import);
+    how many were given one."""
+    given = 0
+    for product, category in zip(CATALOGUE, CATEGORIES, strict=True):
+        given += Subscription.objects.filter(
+            vendor__name=product.vendor, product=product.product, category=""
+        ).update(category=category)
+    return given
 
 
 def _people() -> tuple[dict[str, list[str]], list[str], Employee]:

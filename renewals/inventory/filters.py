@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from core.filtersets import NOT_AVAILABLE, set_choices
 from org.scoping import visible_departments
 from renewals.inventory.models import Subscription, Vendor, grams, query_grams
+from renewals.inventory.models.subscriptions import Category
 from renewals.inventory.selectors import idle_seats, visible_vendors
 
 WINDOWS = [
@@ -79,6 +80,13 @@ class SubscriptionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=Subscription.Status.choices, empty_label=_("Any status")
     )
+    # What the tool is for (the overlap finding groups by it); "none": not yet categorised.
+    category = django_filters.ChoiceFilter(
+        label=_("Category"),
+        choices=[*Category.choices, ("none", _("Not categorised"))],
+        empty_label=_("Any category"),
+        method="filter_category",
+    )
     renews_within = django_filters.ChoiceFilter(
         label=_("Renews within"), choices=WINDOWS, method="filter_window", empty_label=_("Any time")
     )
@@ -100,6 +108,7 @@ class SubscriptionFilter(django_filters.FilterSet):
             "department",
             "vendor",
             "status",
+            "category",
             "renews_within",
             "auto_renew",
             "idle_at_least",
@@ -125,6 +134,11 @@ class SubscriptionFilter(django_filters.FilterSet):
         self, queryset: QuerySet[Subscription], name: str, value: str
     ) -> QuerySet[Subscription]:
         return search_subscriptions(queryset, value)
+
+    def filter_category(
+        self, queryset: QuerySet[Subscription], name: str, value: str
+    ) -> QuerySet[Subscription]:
+        return queryset.filter(category="" if value == "none" else value)
 
     def filter_idle(
         self, queryset: QuerySet[Subscription], name: str, value: Decimal

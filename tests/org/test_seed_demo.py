@@ -48,7 +48,7 @@ def test_demo_company_has_departments_people_and_a_user_per_role(settings: objec
         assert username in output
 
 
-def test_demo_inventory_shows_idle_seats_an_underused_module_and_two_leavers() -> None:
+def test_demo_inventory_shows_idle_seats_an_underused_module_two_leavers_and_overlaps() -> None:
     seed()
     assert 55 <= Subscription.objects.count() <= 65
     assert {"飞书项目", "Jira Software", "Asana", "ClickUp", "Teambition", "Tower", "禅道"} <= set(
@@ -63,6 +63,19 @@ def test_demo_inventory_shows_idle_seats_an_underused_module_and_two_leavers() -
     from renewals.inventory.selectors import with_figures
 
     assert sum(s.idle_seats for s in with_figures(Subscription.objects.all())) > 10  # type: ignore[attr-defined]
+    # Overlapping tools (#18): every subscription has a category; the project-management tools
+    # overlap, and Jira is bought by three departments.
+    from renewals.inventory.overlap import Kind, find_overlaps
+
+    assert not Subscription.objects.filter(category="").exists()
+    groups = find_overlaps()
+    project = next(g for g in groups if (g.kind, g.key) == (Kind.CATEGORY, "project"))
+    assert {"Atlassian Jira Software", "Asana", "ClickUp", "阿里巴巴 Teambition"} <= {
+        t.name for t in project.tools
+    }
+    assert project.saving and project.saving > 0
+    jira = next(g for g in groups if g.kind == Kind.DUPLICATE and g.label.endswith("Jira Software"))
+    assert len({s.department_id for s in jira.subscriptions}) >= 2
 
 
 def test_seed_is_idempotent_and_keeps_changes() -> None:

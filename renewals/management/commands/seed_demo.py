@@ -93,6 +93,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"demo {kind}: {job.total_rows} rows ({s['created']} new, {s['updated']} changed)"
             )
+        self.stdout.write(f"demo categories: {demo.categorise()} subscriptions categorised")
         history = seed_history(today=today)
         self.stdout.write(
             f"demo history: {history.renewals} renewals ({history.late} late, "
