@@ -9,6 +9,7 @@ from datetime import date
 
 from contracts.models import ContractDocument
 from renewals.alerts.models import AlertDelivery
+from renewals.inventory.models import Module, Vendor
 from renewals.requests.models.requests import RenewalRequest
 from renewals.requests.services import request_create
 from renewals.usage.models import Seat
@@ -80,6 +81,20 @@ def _usage_rows(c: Cast) -> dict[str, object]:
     return {
         "rows": [{"subscription": c.subscription_a.pk, "month": "2026-10-01", "active_users": 3}]
     }
+
+
+def _fresh_vendor(c: Cast) -> dict[str, object]:
+    """A vendor no subscription names (it may be archived), one per role."""
+    return {"pk": Vendor.objects.create(name=f"API vendor {Vendor.objects.count()}").pk}
+
+
+def _module(c: Cast) -> Module:
+    return Module.objects.get_or_create(subscription=c.subscription_a, name="API module")[0]
+
+
+MODULE_WRITE = {r: 403 for r in ROLES} | {
+    "anonymous": API, "it_admin": 200, "head_a": 200, "software_admin": 200, "head_b": 404,
+}  # fmt: skip
 
 
 ROWS: dict[str, Row] = {
@@ -158,4 +173,27 @@ ROWS: dict[str, Row] = {
     "api:document-list": Row(API_READ),
     "api:document-detail": Row(A_ONLY, kwargs=lambda c: {"pk": _document(c).pk}),
     "api:document-download": Row(A_ONLY, kwargs=lambda c: {"pk": _document(c).pk}),
+    # Vendors and modules kept through the API (#18; creating and changing them: the same roles,
+    # tests/api/test_inventory_writes_vendors.py). Archiving a vendor: IT admins only.
+    "api:vendor-archive": Row(
+        {r: 403 for r in ROLES} | {"anonymous": API, "it_admin": 200},
+        method="post",
+        kwargs=_fresh_vendor,
+        json=True,
+    ),
+    "api:vendor-restore": Row(
+        {r: 403 for r in ROLES} | {"anonymous": API, "it_admin": 200},
+        method="post",
+        kwargs=_fresh_vendor,
+        json=True,
+    ),
+    "api:module-list": Row(API_READ),
+    "api:module-detail": Row(A_ONLY, kwargs=lambda c: {"pk": _module(c).pk}),
+    # A module of department A: its head and software admin and IT admins; head B 404.
+    "api:module-archive": Row(
+        MODULE_WRITE, method="post", kwargs=lambda c: {"pk": _module(c).pk}, json=True
+    ),
+    "api:module-restore": Row(
+        MODULE_WRITE, method="post", kwargs=lambda c: {"pk": _module(c).pk}, json=True
+    ),
 }

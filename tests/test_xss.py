@@ -23,6 +23,7 @@ from pypdf import PdfReader
 
 from budgets.models import LedgerEntry
 from contracts.services import contract_save
+from org import services as org_services
 from org.models import Department, Person
 from renewals.cleanup import services as cleanup_services
 from renewals.cleanup.models import CleanupItem
@@ -299,3 +300,42 @@ def test_unknown_api_paths_answer_json_404(cast: Cast) -> None:
     client.force_login(cast.auditor)
     response = client.get("/api/v1/nothing/here/")
     assert response.status_code == 404 and response.json() == {"detail": "未找到。"}
+
+
+def test_vendor_and_module_forms_keep_hostile_text_as_text(cast: Cast) -> None:
+    """#18: the payload typed into the vendor form (name, contacts, notes) and the module form
+    (name) through the pages and the API is stored as typed and shown as text on every page
+    that shows it, the forms themselves included; a javascript: website is refused."""
+    client = client_for(cast.it_admin)
+    response = client.post(
+        reverse("renewals:vendor-add"), {"name": P, "contacts": P, "notes": P, "website": ""}
+    )
+    assert response.status_code == 302
+    vendor = Vendor.objects.get(name=P)
+    assert (vendor.contacts, vendor.notes) == (P, P)
+    refused = client.post(reverse("renewals:vendor-add"), {"name": "js", "website": JS})
+    assert refused.status_code == 200 and not Vendor.objects.filter(name="js").exists()
+    sub = cast.subscription_a
+    response = client.post(reverse("renewals:module-add", args=[sub.pk]), {"name": P[:80]})
+    assert response.status_code == 302
+    module = Module.objects.get(subscription=sub, name=P[:80])
+    token = org_services.api_token_create(user=cast.it_admin)
+    token_client = Client(headers={"Authorization": f"Token {token}"})
+    api_vendor = token_client.post(
+        reverse("api:vendor-list"),
+        json.dumps({"name": SHORT + "api", "contacts": P, "notes": P}),
+        content_type="application/json",
+    )
+    assert api_vendor.status_code == 201
+    pages = [
+        reverse("renewals:vendor-list"),
+        reverse("renewals:vendor-detail", args=[vendor.pk]),
+        reverse("renewals:vendor-edit", args=[vendor.pk]),
+        reverse("renewals:vendor-detail", args=[api_vendor.json()["id"]]),
+        reverse("renewals:subscription-detail", args=[sub.pk]),
+        reverse("renewals:module-edit", args=[module.pk]),
+    ]
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert_inert(html, url)
+        assert ESCAPED in html, f"{url} does not show the hostile text"

@@ -14,7 +14,6 @@ from renewals.api.inventory import (
     SubscriptionSerializer,
     SubscriptionViewSet,
     VendorSerializer,
-    VendorViewSet,
 )
 from renewals.api.requests import (
     DecisionSerializer,
@@ -41,9 +40,18 @@ from renewals.api.usage import (
     UsageViewSet,
     UsageWrittenSerializer,
 )
+from renewals.api.vendors import (
+    ModuleFilter,
+    ModuleRecordSerializer,
+    ModuleViewSet,
+    VendorFilter,
+    VendorRecordSerializer,
+    VendorViewSet,
+)
 
 ROUTES = [
     ("vendors", VendorViewSet, "vendor"),
+    ("modules", ModuleViewSet, "module"),
     ("subscriptions", SubscriptionViewSet, "subscription"),
     ("seats", SeatViewSet, "seat"),
     ("usage", UsageViewSet, "usage"),
@@ -58,7 +66,10 @@ __all__ = [
     "DeliveryFilter",
     "DeliverySerializer",
     "DeliveryViewSet",
+    "ModuleFilter",
+    "ModuleRecordSerializer",
     "ModuleSerializer",
+    "ModuleViewSet",
     "QuoteModuleSerializer",
     "QuoteSerializer",
     "RequestFilter",
@@ -80,6 +91,8 @@ __all__ = [
     "UsageSerializer",
     "UsageViewSet",
     "UsageWrittenSerializer",
+    "VendorFilter",
+    "VendorRecordSerializer",
     "VendorSerializer",
     "VendorViewSet",
 ]

@@ -15,6 +15,7 @@ from org.selectors import department_matches
 from org.services import people_upsert_rows
 from renewals.imports.reader import Header
 from renewals.imports.specs import ImportSpec, render
+from renewals.inventory import rules
 
 
 def _counted(cursor: Any, sql: str, params: dict[str, Any], total: int) -> dict[str, int]:
@@ -108,13 +109,26 @@ _SUBSCRIPTION_CHANGES = [
 ]
 
 
+# One vendor per case-insensitive name (a current one before an archived one): the join of the
+# staged rows to their vendor (a hash join on the key, whatever the file's size).
+_VENDOR_KEYS = (
+    f"SELECT DISTINCT ON ({rules.vendor_key_sql('name')}) id, "
+    f"{rules.vendor_key_sql('name')} AS key FROM renewals_vendor "
+    f"ORDER BY {rules.vendor_key_sql('name')}, archived_at NULLS FIRST, id"
+)
+
+
 def _write_subscriptions(cursor: Any, rows: Staged) -> dict[str, int]:
     """Missing vendors first, then the subscriptions, then (if listed) their modules."""
     v, has, pick = rows.v, rows.has, rows.pick
+    # Vendor names are the same whatever their case (renewals.inventory.rules): a row naming
+    # "atlassian" takes the vendor Atlassian; a new name is added once, as first written.
+    key = rules.vendor_key_sql(v["vendor"])
     cursor.execute(
         "INSERT INTO renewals_vendor (name, website, contacts, notes, created_at) "
-        f"SELECT DISTINCT {v['vendor']}, '', '', '', now() FROM import_stage s "
-        "ON CONFLICT (name) DO NOTHING"
+        f"SELECT DISTINCT ON ({key}) {v['vendor']}, '', '', '', now() FROM import_stage s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM renewals_vendor x WHERE {rules.vendor_key_sql('x.name')} = {key}) "
+        f"ORDER BY {key}, s.line ON CONFLICT (name) DO NOTHING"
     )
     tags = (
         f"coalesce(array_remove(regexp_split_to_array({v['tags']}, '\\s*[;,；，]\\s*'), ''), '{{}}')"
@@ -135,7 +149,7 @@ def _write_subscriptions(cursor: Any, rows: Staged) -> dict[str, int]:
         f"{pick('notes', 'x.notes', chr(39) * 2)}, coalesce(x.alert_thresholds, '{{}}'), "
         # Not in the file: a subscription keeps its category (the column is NOT NULL).
         "coalesce(x.category, ''), now(), now() "
-        f"FROM import_stage s JOIN renewals_vendor vd ON vd.name = {v['vendor']} "
+        f"FROM import_stage s JOIN ({_VENDOR_KEYS}) vd ON vd.key = {key} "
         f"JOIN org_department d ON {department_matches('d', v['department'])} "
         f"LEFT JOIN renewals_subscription x ON x.ref = {v['ref']} "
         + (f"LEFT JOIN org_user u ON u.username = {v['owner']} " if "owner" in has else "")

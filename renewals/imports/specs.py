@@ -10,6 +10,7 @@ from typing import Any
 from org.selectors import department_matches
 from renewals.imports.columns import Column
 from renewals.imports.reader import Header
+from renewals.inventory import rules
 
 BILLING = {
     "monthly": "monthly", "月付": "monthly", "月": "monthly",
@@ -28,6 +29,11 @@ PERSON_STATUS = {
     "active": "active", "在职": "active", "正式": "active", "试用": "active",
     "left": "left", "离职": "left", "已离职": "left", "resigned": "left", "terminated": "left",
 }  # fmt: skip
+
+
+def _sql_braces(sql: str) -> str:
+    """SQL with its braces doubled, for a check's ``where`` (filled in with str.format)."""
+    return sql.replace("{", "{{").replace("}", "}}")
 
 
 def c(name: str, kind: str = "text", *aliases: str, **extra: Any) -> Column:
@@ -106,7 +112,7 @@ SUBSCRIPTIONS = ImportSpec(
     kind="subscriptions",
     columns=[
         c("ref", "text", "reference", "编号", "订阅编号", max_length=30),
-        c("vendor", "text", "供应商", "厂商", max_length=120),
+        c("vendor", "text", "供应商", "厂商", max_length=rules.VENDOR_NAME_MAX),
         c("product", "text", "产品", max_length=120),
         c("edition", "text", "plan", "版本", required=False, max_length=80),
         c("department", "text", "department_code", "部门", "部门编码", "部门名称", max_length=100),
@@ -130,7 +136,7 @@ SUBSCRIPTIONS = ImportSpec(
         ),
         c("status", "choice", "状态", required=False, choices=SUB_STATUS),
         c("tags", "text", "标签", required=False, max_length=400),
-        c("notes", "text", "备注", required=False, max_length=4000),
+        c("notes", "text", "备注", required=False, max_length=rules.TEXT_MAX),
         c("modules", "text", "模块", required=False, max_length=2000),
     ],
     key=("ref",),
@@ -139,7 +145,8 @@ SUBSCRIPTIONS = ImportSpec(
             "modules",
             "bad_module_list",
             r"EXISTS (SELECT 1 FROM regexp_split_to_table({modules}, '\s*[;；]\s*') m(item) "
-            "WHERE btrim(m.item) <> '' AND btrim(m.item) !~ '^[^=]{{1,80}}(=[0-9]{{1,10}}([.][0-9]{{1,2}})?)?$')",
+            "WHERE btrim(m.item) <> '' AND btrim(m.item) !~ "
+            + _sql_braces(f"'^[^=]{{1,{rules.MODULE_NAME_MAX}}}(={rules.price_pattern_sql()})?$')"),
             needs=("modules",),
         ),
         *DEPARTMENT_CHECKS,
@@ -171,7 +178,8 @@ SUBSCRIPTIONS = ImportSpec(
             "product",
             "duplicate_product",
             "EXISTS (SELECT 1 FROM renewals_subscription x JOIN renewals_vendor v ON v.id = x.vendor_id "
-            "JOIN org_department d ON d.id = x.department_id WHERE v.name = {vendor} "
+            "JOIN org_department d ON d.id = x.department_id "
+            f"WHERE {rules.vendor_key_sql('v.name')} = {rules.vendor_key_sql('{vendor}')} "
             f"AND x.product = {{product}} AND {_DEPARTMENT} AND x.ref <> {{ref}})",
         ),
     ],

@@ -305,11 +305,20 @@ def seat_holders(*, user: Any) -> QuerySet[Person]:
     return Person.objects.filter(Q(department__in=visible) | Q(pk__in=holders))
 
 
-def vendor_list(*, user: Any) -> QuerySet[Vendor]:
-    """Vendors with how many of the user's visible subscriptions each has."""
+def vendor_list(*, user: Any, archived: bool | None = None) -> QuerySet[Vendor]:
+    """Vendors with how many of the user's visible subscriptions each has; ``archived``
+    True: only archived ones, False: only the others, None: both."""
     visible = Q(subscriptions__department__in=visible_departments(user))
     vendors = Vendor.objects.annotate(subscription_count=Count("subscriptions", filter=visible))
+    if archived is not None:
+        vendors = vendors.filter(archived_at__isnull=not archived)
     if not roles_of(user) & SEE_ALL_ROLES:
         # A department head sees the vendors their departments buy from, not the whole list.
         vendors = vendors.filter(subscription_count__gt=0)
     return vendors.order_by("name")
+
+
+def vendor_choices() -> QuerySet[Vendor]:
+    """The vendors a picker offers (a subscription's form, a new purchase): those not
+    archived, by name."""
+    return Vendor.objects.filter(archived_at__isnull=True).order_by("name")

@@ -112,6 +112,7 @@ PATH_KINDS = {
     "departments": "department",
     "people": "person",
     "vendors": "vendor",
+    "modules": "module",
     "subscriptions": "subscription",
     "seats": "seat",
     "usage": "usage",

@@ -16,6 +16,7 @@ from org.scoping import requestable_departments
 from renewals.inventory import selectors as subs
 from renewals.inventory.filters import SubscriptionFilter, without_proposed
 from renewals.inventory.policy import owner_choices
+from renewals.inventory.services.vendors import may_edit_vendors
 from renewals.inventory.tables import SubscriptionTable, VendorTable
 
 PAGE_SIZE = 50
@@ -67,14 +68,25 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(*DIRECTORY_ROLES)
 def vendor_list(request: HttpRequest) -> HttpResponse:
-    vendors = subs.vendor_list(user=request.user)
+    # ?archived=1: the archived vendors (hidden from the list by default).
+    archived = request.GET.get("archived") == "1"
+    vendors = subs.vendor_list(user=request.user, archived=archived)
     # ?q= (the global search's "see all"): vendors whose name contains the text.
     query = " ".join(request.GET.get("q", "").replace("\x00", " ").split())[:100]
     if query:
         vendors = vendors.filter(name__icontains=query)
     table = VendorTable(vendors)
     RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
-    return render(request, "renewals/inventory/vendor_list.html", {"table": table, "query": query})
+    return render(
+        request,
+        "renewals/inventory/vendor_list.html",
+        {
+            "table": table,
+            "query": query,
+            "archived": archived,
+            "can_edit": may_edit_vendors(request.user),
+        },
+    )
 
 
 @require_GET
@@ -84,5 +96,7 @@ def vendor_detail(request: HttpRequest, pk: int) -> HttpResponse:
     table = SubscriptionTable(subs.visible_subscriptions(user=request.user).filter(vendor=vendor))
     _paginate_with_figures(request, table)
     return render(
-        request, "renewals/inventory/vendor_detail.html", {"vendor": vendor, "table": table}
+        request,
+        "renewals/inventory/vendor_detail.html",
+        {"vendor": vendor, "table": table, "can_edit": may_edit_vendors(request.user)},
     )

@@ -1,0 +1,1 @@
+"""The inventory's forms: vendors, modules and subscriptions (one module each)."""
