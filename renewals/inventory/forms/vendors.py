@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from renewals.inventory import rules
+from renewals.inventory.models import Vendor
 
 
 class VendorForm(forms.Form):
@@ -37,10 +38,17 @@ class VendorForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": rules.TEXT_MAX}),
     )
 
+    def __init__(self, *args: Any, vendor: Vendor | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.vendor = vendor
+
     def clean_name(self) -> str:
-        return rules.clean_name(
+        name = rules.clean_name(
             self.cleaned_data["name"], label=str(_("Name")), max_length=rules.VENDOR_NAME_MAX
         )
+        # Said at once with the other fields' errors (the service checks again, under a lock).
+        rules.check_vendor_name_free(name, exclude=self.vendor.pk if self.vendor else None)
+        return name
 
     def clean_website(self) -> str:
         return rules.check_website(self.cleaned_data["website"])

@@ -41,7 +41,7 @@ def vendor_add(request: HttpRequest) -> HttpResponse:
 def vendor_edit(request: HttpRequest, pk: int) -> HttpResponse:
     vendor = get_object_or_404(Vendor, pk=pk)
     initial = {f: getattr(vendor, f) for f in services.VENDOR_FIELDS}
-    form = VendorForm(request.POST or None, initial=initial)
+    form = VendorForm(request.POST or None, initial=initial, vendor=vendor)
     if request.method == "POST" and form.is_valid():
         try:
             services.vendor_update(user=request.user, vendor=vendor, data=form.values())
