@@ -52,6 +52,14 @@ NAVIGATION: list[NavItem] = [
     NavItem(
         "approvals", _("Approvals"), "renewals:approval-inbox", "check2-square", APPROVER_ROLES
     ),
+    NavItem(
+        "seat_requests",
+        _("Seat requests"),
+        "renewals:seat-request-inbox",
+        "person-plus",
+        frozenset({Role.IT_ADMIN, Role.SOFTWARE_ADMIN, Role.DEPARTMENT_HEAD}),
+        manage=True,
+    ),
     NavItem("calendar", _("Calendar"), "renewals:calendar", "calendar3", DIRECTORY_ROLES),
     NavItem(
         "contracts", _("Contracts"), "contracts:contract-list", "file-earmark-text", DIRECTORY_ROLES

@@ -142,3 +142,10 @@ def remind_risk_reviews() -> str:
     from renewals.risks.services import risks_remind_owners
 
     return f"{risks_remind_owners()} owners reminded"
+
+
+def seat_request_notify(seat_request_id: int, event: str) -> str:
+    """After a seat request was made or decided: tell its deciders or its requester."""
+    from renewals.seats.services import seat_request_notify as notify
+
+    return f"{notify(seat_request_id=seat_request_id, event=event)} told"

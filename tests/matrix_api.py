@@ -17,6 +17,7 @@ from tests.conftest import Cast
 from tests.factories import PersonFactory, SubscriptionFactory
 from tests.helpers import contract_with_document
 from tests.matrix_common import API, API_READ, API_SIGNED_IN, BUDGETS, LOGIN, ROLES, SIGNED_IN, Row
+from tests.matrix_seat_requests import employee_request
 
 EVERYONE = {r: 200 for r in ROLES}
 A_ONLY = API_READ | {"head_b": 404}
@@ -195,5 +196,29 @@ ROWS: dict[str, Row] = {
     ),
     "api:module-restore": Row(
         MODULE_WRITE, method="post", kwargs=lambda c: {"pk": _module(c).pk}, json=True
+    ),
+    # Seat requests (#18): everyone signed in asks and reads their own; department A's managers
+    # and IT admins decide; only the requester withdraws.
+    "api:seat-request-list": Row(API_SIGNED_IN),
+    "api:seat-request-detail": Row(
+        A_ONLY | {"employee": 200}, kwargs=lambda c: {"pk": employee_request(c).pk}
+    ),
+    **{
+        f"api:seat-request-{action}": Row(
+            {r: 403 for r in ROLES}
+            | {"anonymous": API, "it_admin": 200, "head_a": 200, "software_admin": 200}
+            | {"head_b": 404},
+            method="post",
+            kwargs=lambda c: {"pk": employee_request(c).pk},
+            data=lambda c: {"answer": "不需要"},
+            json=True,
+        )
+        for action in ("grant", "decline", "escalate")
+    },
+    "api:seat-request-withdraw": Row(
+        {r: 404 for r in ROLES} | {"anonymous": API, "employee": 200},
+        method="post",
+        kwargs=lambda c: {"pk": employee_request(c).pk},
+        json=True,
     ),
 }

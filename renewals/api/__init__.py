@@ -24,6 +24,12 @@ from renewals.api.requests import (
     RequestViewSet,
     StepSerializer,
 )
+from renewals.api.seat_requests import (
+    AnswerSerializer,
+    SeatAskSerializer,
+    SeatRequestSerializer,
+    SeatRequestViewSet,
+)
 from renewals.api.seats import (
     SeatAssignSerializer,
     SeatFilter,
@@ -57,11 +63,13 @@ ROUTES = [
     ("usage", UsageViewSet, "usage"),
     ("requests", RequestViewSet, "request"),
     ("deliveries", DeliveryViewSet, "delivery"),
+    ("seat-requests", SeatRequestViewSet, "seat-request"),
 ]
 
 __all__ = [
     "READ",
     "ROUTES",
+    "AnswerSerializer",
     "DecisionSerializer",
     "DeliveryFilter",
     "DeliverySerializer",
@@ -76,10 +84,13 @@ __all__ = [
     "RequestSerializer",
     "RequestViewSet",
     "SeatAssignSerializer",
+    "SeatAskSerializer",
     "SeatFilter",
     "SeatReassignSerializer",
     "SeatRevokeSerializer",
     "SeatSerializer",
+    "SeatRequestSerializer",
+    "SeatRequestViewSet",
     "SeatViewSet",
     "StepSerializer",
     "SubscriptionFilter",

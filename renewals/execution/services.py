@@ -39,6 +39,7 @@ from renewals.requests.services.pricing import (
     recorded_rate,
     subscription_periods,
 )
+from renewals.seats.services import seat_requests_fulfil
 from renewals.usage.services import seat_assign
 
 S = RenewalRequest.Status
@@ -127,6 +128,8 @@ def request_execute(
     request.full_clean(exclude=["chosen_quote"])
     request.save()
     record_event(request, user, RequestEvent.Kind.EXECUTED, order_ref)
+    # The seat requests waiting for more seats get theirs, as far as the new term has room.
+    seat_requests_fulfil(renewal_request=request, user=user)
     notify_on_commit(request, "executed", user)
     pk = request.pk
     queue_on_commit("renewals.tasks.notify_seat_holders", pk, task_name=f"request-{pk}-holders")

@@ -27,6 +27,7 @@ from renewals.inventory.models import LIVE_STATUSES, Module, Subscription
 from renewals.inventory.selectors import idle_cutoff
 from renewals.requests.models.requests import RenewalRequest
 from renewals.requests.selectors.requests import steps_awaiting
+from renewals.seats.selectors import open_count as seat_requests_open
 from renewals.usage.models import Seat
 
 # A renewal is "due" for its owner within this many days of its term end, or of the cancellation
@@ -48,10 +49,12 @@ class Todo:
     due: list[Subscription] = field(default_factory=list)
     due_total: int = 0
     drafts: list[RenewalRequest] = field(default_factory=list)
+    # Open seat requests the user may decide (None: the user decides none).
+    seat_requests: int | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.awaiting or self.due or self.drafts)
+        return not (self.awaiting or self.due or self.drafts or self.seat_requests)
 
 
 def awaiting_count(*, user: Any) -> int | None:
@@ -116,7 +119,7 @@ def drafts_of(*, user: Any) -> QuerySet[RenewalRequest]:
 
 
 def todo(*, user: Any, today: dt.date | None = None) -> Todo:
-    """The panel's figures in four queries, whatever the user owns."""
+    """The panel's figures in five queries, whatever the user owns."""
     today = today or timezone.localdate()
     due = list(renewals_due(user=user, today=today)[: SHOWN + 1])
     due_total = len(due)
@@ -127,6 +130,7 @@ def todo(*, user: Any, today: dt.date | None = None) -> Todo:
         due=due[:SHOWN],
         due_total=due_total,
         drafts=list(drafts_of(user=user)[:SHOWN]),
+        seat_requests=seat_requests_open(user=user),
     )
 
 

@@ -38,6 +38,7 @@ from renewals.requests.selectors.requests import (
 from renewals.requests.services.intake import intake_departments
 from renewals.risks import selectors as risk_selectors
 from renewals.risks.models import Risk
+from renewals.seats import selectors as seat_requests
 from renewals.seats.services import seat_request_instead_of_purchase
 from renewals.usage import selectors as usage
 
@@ -167,6 +168,7 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 request.user,  # type: ignore[arg-type]
                 subscription.department,
             ),
+            "seat_ask": seat_requests.ask_state(user=request.user, subscription=subscription),
         },
     )
 
@@ -255,6 +257,7 @@ def my_software(request: HttpRequest) -> HttpResponse:
             # New-purchase intake: the link and the requests the user asked for.
             "may_ask_new": intake_departments(signed_in_user(request)).exists(),
             "new_purchases": my_new_purchases(user=request.user),
+            "seat_ask": seat_requests.ask_panel(user=request.user),
         },
     )
 
