@@ -56,7 +56,12 @@ BY_KIND: dict[str, dict[str, str]] = {
     "importjob": {"ready": "primary"},
     "approvalstep": {"pending": "primary"},
     "suggestion": {"submitted": "warning", "accepted": "primary"},
-    "seatrequest": {"open": "warning", "granted": "success", "escalated": "info"},
+    "seatrequest": {
+        "open": "warning",
+        "granted": "success",
+        "escalated": "info",
+        "withdrawn": "secondary",
+    },
 }
 
 

@@ -71,6 +71,7 @@ class SeatRequestViewSet(
 
     schema = api_schema()
     lookup_value_regex = LOOKUP
+    queryset = SeatRequest.objects.none()  # the schema's id type; get_queryset scopes it
     serializer_class = SeatRequestSerializer
     permission_classes = [IsAuthenticated]
     ordering_fields = ["created_at", "id"]

@@ -20,6 +20,7 @@ from org.models import Department, Person
 from renewals.alerts.models import AlertDelivery
 from renewals.inventory.models import Subscription
 from renewals.requests.services import request_create, request_submit
+from renewals.seats.services import seat_request_create
 from renewals.usage.models import MonthlyUsage, Seat
 from tests.api.fuzzing import World, openapi_schema
 from tests.conftest import Cast
@@ -98,6 +99,10 @@ def _department_objects(
     )
     budget = Budget.objects.get_or_create(department=department, year=2027)[0]
     entry = LedgerEntry.objects.create(budget=budget, kind="allocation", amount=500, memo=tag)
+    seat_request = seat_request_create(
+        user=cast.it_admin, subscription=free, reason=f"Zq-{tag}-seat",
+        person=PersonFactory.create(department=department),
+    )  # fmt: skip
     return {
         "department": {department.pk},
         "person": {person.pk},
@@ -113,6 +118,7 @@ def _department_objects(
         "delivery": {delivery.pk},
         "budget": {budget.pk},
         "ledger": {entry.pk},
+        "seat_request": {seat_request.pk},
     }
 
 

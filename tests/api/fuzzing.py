@@ -33,6 +33,7 @@ from renewals.inventory.models import Module, Subscription, Vendor
 from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.quotes import Quote
 from renewals.requests.models.requests import RenewalRequest
+from renewals.seats.models import SeatRequest
 from renewals.usage.models import MonthlyUsage, Seat
 from tests.conftest import Cast
 
@@ -90,6 +91,7 @@ def department_a_state(cast: Cast) -> dict[str, list[dict[str, Any]]]:
         "delivery": AlertDelivery.objects.filter(subscription__department__in=departments),
         "budget": Budget.objects.filter(department__in=departments),
         "ledger": LedgerEntry.objects.filter(budget__department__in=departments),
+        "seat_request": SeatRequest.objects.filter(subscription__department__in=departments),
     }
     return {name: list(q.order_by("pk").values()) for name, q in queries.items()}
 
@@ -122,6 +124,7 @@ PATH_KINDS = {
     "documents": "document",
     "budgets": "budget",
     "ledger": "ledger",
+    "seat-requests": "seat_request",
 }
 NESTED_KINDS = {"modules": "module", "pending_steps": "step", "documents": "document"}
 

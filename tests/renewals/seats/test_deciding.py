@@ -332,3 +332,17 @@ def test_home_counts_the_open_requests_for_those_who_decide(
     assert 'data-testid="todo-seat-requests"' in page and INBOX in page
     for user in (cast.head_b, cast.finance, cast.employee):
         assert 'data-testid="todo-seat-requests"' not in _client(user).get(home).content.decode()
+
+
+def test_the_inbox_reads_a_fixed_number_of_queries(
+    cast: Cast, free_sub: Subscription, django_assert_max_num_queries: Any
+) -> None:
+    for _ in range(6):
+        services.seat_request_create(
+            user=cast.software_admin, subscription=free_sub,
+            person=PersonFactory.create(department=cast.dept_a),
+        )  # fmt: skip
+    client = _client(cast.software_admin)
+    client.get(INBOX)
+    with django_assert_max_num_queries(14):
+        assert client.get(INBOX).content.decode().count('data-testid="seat-request"') == 6
