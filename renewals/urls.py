@@ -12,7 +12,7 @@ from renewals.reports import urls as urls_briefings
 from renewals.reports.views import kpis
 from renewals.requests.views import intake, requests, tiers
 from renewals.risks import urls as urls_risks
-from renewals.seats import urls as urls_seats
+from renewals.seats import urls as urls_seat_requests
 from renewals.suggestions import urls as urls_suggestions
 from renewals.usage import urls as urls_seats
 
@@ -92,7 +92,9 @@ urlpatterns = [
 ]
 
 # Reports and oversight (#8): each part keeps its URLs in its own module.
-for _part in (urls_briefings, urls_cleanup, urls_rates, urls_risks, urls_seats, urls_suggestions):
+for _part in (urls_briefings, urls_cleanup, urls_rates, urls_risks, urls_suggestions):
     urlpatterns += _part.urlpatterns
 # Seats in the app (#18): assign, bulk-assign, revoke, reassign, the person picker.
 urlpatterns += urls_seats.urlpatterns
+# Seat requests (#18): ask, the inbox (grant, decline, ask for more seats), withdraw.
+urlpatterns += urls_seat_requests.urlpatterns
