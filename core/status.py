@@ -56,12 +56,7 @@ BY_KIND: dict[str, dict[str, str]] = {
     "importjob": {"ready": "primary"},
     "approvalstep": {"pending": "primary"},
     "suggestion": {"submitted": "warning", "accepted": "primary"},
-    "seatrequest": {
-        "open": "warning",
-        "granted": "success",
-        "escalated": "info",
-        "withdrawn": "secondary",
-    },
+    "seatrequest": {"open": "warning", "escalated": "info"},
 }
 
 
