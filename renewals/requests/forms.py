@@ -162,6 +162,13 @@ class StartRequestForm(forms.Form):
     )  # fmt: skip
 
 
+PEOPLE_HELP = _("Employee numbers or e-mails, separated by commas or new lines.")
+
+
+def split_people(text: str) -> list[str]:
+    return [p for p in re.split(r"[\s,，、;；]+", text) if p]
+
+
 class RequestForm(forms.ModelForm):
     proposed_modules = ModulesField(
         label=_("Proposed modules"), required=False, max_length=4000,
@@ -184,8 +191,19 @@ class RequestForm(forms.ModelForm):
         assert isinstance(purpose, forms.ChoiceField)
         if self.instance.purpose == Purpose.NEW:
             purpose.choices = [(Purpose.NEW.value, Purpose.NEW.label)]
+            # A new purchase names who gets its seats (services.drafting.request_update).
+            self.fields["people"] = forms.CharField(
+                label=_("Who gets a seat"), required=False, max_length=100_000,
+                widget=forms.Textarea(attrs={"rows": 3}), help_text=PEOPLE_HELP,
+                initial="\n".join(
+                    self.instance.proposed_people.values_list("employee_no", flat=True)
+                ),
+            )  # fmt: skip
         else:
             purpose.choices = RENEWAL_PURPOSES
+
+    def clean_people(self) -> list[str]:
+        return split_people(self.cleaned_data.get("people") or "")
 
     def clean_justification(self) -> str:
         text: str = self.cleaned_data["justification"]
@@ -407,8 +425,7 @@ class NewPurchaseForm(forms.Form):
     )  # fmt: skip
     people = forms.CharField(
         label=_("Who gets a seat"), required=False, max_length=100_000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Employee numbers or e-mails, separated by commas or new lines."),
+        widget=forms.Textarea(attrs={"rows": 3}), help_text=PEOPLE_HELP,
     )  # fmt: skip
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -427,8 +444,7 @@ class NewPurchaseForm(forms.Form):
         vendor.queryset = Vendor.objects.filter(archived_at__isnull=True).order_by("name")
 
     def clean_people(self) -> list[str]:
-        text = self.cleaned_data.get("people") or ""
-        return [p for p in re.split(r"[\s,，、;；]+", text) if p]
+        return split_people(self.cleaned_data.get("people") or "")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from budgets import services as budgets
 from budgets.money import cents
-from org.models import User
+from org.models import Person, User
 from org.scoping import can_manage_department
 from renewals.inventory.models import Subscription
 from renewals.inventory.services import ModuleLine
@@ -40,6 +40,7 @@ from renewals.requests.services.common import (
     record_event,
 )
 from renewals.requests.services.deciding import route
+from renewals.requests.services.intake import resolve_people
 from renewals.requests.services.pricing import (
     RATE_FIELDS,
     conversion,
@@ -163,7 +164,8 @@ def request_update(*, request: RenewalRequest, user: User, data: dict[str, Any])
     request = locked(request)
     _require_change(user, request)
     changed = [f for f in EDITABLE_FIELDS if f in data and getattr(request, f) != data[f]]
-    if not changed:
+    people = _people_change(request, data)
+    if not changed and people is None:
         return request
     if "purpose" in changed and Purpose.NEW in (request.purpose, data["purpose"]):
         raise ValidationError(_("A new purchase stays a new purchase (and a renewal a renewal)."))
@@ -171,10 +173,28 @@ def request_update(*, request: RenewalRequest, user: User, data: dict[str, Any])
         setattr(request, field, data[field])
     request.full_clean(exclude=["chosen_quote"])
     request.save()
+    if people is not None:
+        if len(people) > request.proposed_seats:
+            raise ValidationError(
+                _("%(people)d people are named for %(seats)d seats: ask for more seats or name "
+                  "fewer.") % {"people": len(people), "seats": request.proposed_seats}
+            )  # fmt: skip
+        request.proposed_people.set(people)
+        changed.append("proposed_people")
     record_event(request, user, RequestEvent.Kind.EDITED, ", ".join(changed))
     if request.status in RenewalRequest.DECIDING:
         route(request, user, rerouted=True)
     return request
+
+
+def _people_change(request: RenewalRequest, data: dict[str, Any]) -> list[Person] | None:
+    """Who a new purchase gives seats to, when ``data["people"]`` (employee numbers or e-mails)
+    names others than today's; None: unchanged (or not a new purchase)."""
+    if request.purpose != Purpose.NEW or "people" not in data:
+        return None
+    people = resolve_people(data["people"])
+    current = set(request.proposed_people.values_list("pk", flat=True))
+    return None if {p.pk for p in people} == current else people
 
 
 @transaction.atomic

@@ -364,3 +364,31 @@ def test_the_panel_reads_in_one_query_whatever_the_inventory(intake: Intake) -> 
     assert len(small) == len(large) == 1
     assert bigger.same_product[0].free_seats == 15
     assert len(bigger.same_product) + len(bigger.same_category) == 30
+
+
+def _edit(intake: Intake, request: RenewalRequest, people: str, seats: str = "5") -> int:
+    page = client_for(intake.cast.employee).post(
+        reverse("renewals:request-edit", args=[request.pk]),
+        {
+            "purpose": "new", "justification": "需要", "proposed_seats": seats,
+            "proposed_modules": "", "proposed_edition": "",
+            "proposed_term_start": "2027-01-01", "proposed_term_end": "2027-12-31",
+            "people": people,
+        },
+    )  # fmt: skip
+    return page.status_code
+
+
+def test_the_requester_changes_who_gets_a_seat(intake: Intake) -> None:
+    request = create(intake)
+    form = client_for(intake.cast.employee).get(reverse("renewals:request-edit", args=[request.pk]))
+    assert "E100" in form.content.decode()
+    assert _edit(intake, request, "E100") == 302
+    assert list(request.proposed_people.all()) == [intake.alice]
+    # A leaver, an unknown person, more people than seats: refused, nothing changed.
+    assert _edit(intake, request, f"E100\n{intake.leaver.employee_no}") == 200
+    assert _edit(intake, request, "E100, who@nowhere.test") == 200
+    assert _edit(intake, request, "E100, bob@example.test", seats="1") == 200
+    request.refresh_from_db()
+    assert list(request.proposed_people.all()) == [intake.alice]
+    assert request.proposed_seats == 5
