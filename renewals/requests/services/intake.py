@@ -24,6 +24,8 @@ from org.models import Department, Person, User
 from org.scoping import requestable_departments
 from renewals.inventory.models import Subscription, Vendor
 from renewals.inventory.models.subscriptions import Category
+from renewals.inventory.services.vendors import _lock_name as lock_vendor_name
+from renewals.inventory.services.vendors import clean_vendor
 from renewals.requests.models.quotes import Quote
 from renewals.requests.models.requests import Purpose, RenewalRequest, RequestEvent, term_after
 from renewals.requests.services.common import record_event
@@ -91,14 +93,16 @@ def resolve_people(entries: Sequence[str]) -> list[Person]:
 
 def _vendor(vendor: Vendor | None, vendor_name: str) -> Vendor:
     """The chosen vendor (not archived), or the one named: an existing one whatever its case,
-    else a new one."""
+    else a new one, under the vendor list's rules and name lock (renewals.inventory.services
+    .vendors: anyone asking for a tool may name its vendor, only IT admins edit vendors)."""
     if vendor is not None:
         if vendor.archived_at is not None:
             raise ValidationError(_("This vendor is archived; choose another one."))
         return vendor
-    name = " ".join(vendor_name.split())
-    if not name:
+    if not vendor_name.strip():
         raise ValidationError(_("Choose a vendor or type the name of a new one."))
+    name = clean_vendor({"name": vendor_name})["name"]
+    lock_vendor_name(name)
     existing = Vendor.objects.filter(name__iexact=name).first()
     if existing is not None:
         if existing.archived_at is not None:

@@ -210,6 +210,7 @@ def test_a_product_the_department_has_is_refused_with_a_link(intake: Intake) -> 
         ({"category": "<script>"}, ""),
         ({"modules": ["m" * 81]}, ""),
         ({"vendor_name": ""}, ""),
+        ({"vendor_name": "v" * 200}, ""),  # the vendor list's rules (at most 120 characters)
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_written(
