@@ -15,8 +15,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from budgets.money import cents
-from renewals.inventory.models import Module, Subscription, SubscriptionTerm, Vendor
+from renewals.inventory.models import Module, Subscription, SubscriptionTerm
 from renewals.inventory.money import current_rate
+from renewals.inventory.services.vendors import vendor_for_name
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def subscription_roll_over(
     if subscription.status != Subscription.Status.PROPOSED:  # a new purchase has no past term
         archive_term(subscription, paid)
     if term.vendor_name is not None:
-        subscription.vendor, _created = Vendor.objects.get_or_create(name=term.vendor_name)
+        subscription.vendor = vendor_for_name(term.vendor_name)
     if term.product is not None:
         subscription.product = term.product
     subscription.unit_price = term.unit_price

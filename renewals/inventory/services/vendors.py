@@ -19,6 +19,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,6 +109,28 @@ def vendor_update(*, user: Any, vendor: Vendor, data: Mapping[str, Any]) -> Vend
         locked.full_clean()
         locked.save(update_fields=changed)
     return locked
+
+
+def vendor_for_name(name: str) -> Vendor:
+    """The vendor a typed name means, inside the caller's transaction (a renewal switching to
+    another vendor's quote): the one of that name whatever its case, brought back if it was
+    archived (the company buys from it again), or a new one."""
+    cleaned = " ".join(name.replace("\x00", "").split())[: rules.VENDOR_NAME_MAX]
+    _lock_name(cleaned)
+    existing = (
+        Vendor.objects.filter(name__iexact=cleaned)
+        .order_by(F("archived_at").asc(nulls_first=True), "pk")
+        .first()
+    )
+    if existing is None:
+        vendor = Vendor(name=cleaned)
+        vendor.full_clean()
+        vendor.save()
+        return vendor
+    if existing.archived_at is not None:
+        existing.archived_at = None
+        existing.save(update_fields=["archived_at"])
+    return existing
 
 
 def open_subscription_count(vendor: Vendor) -> int:

@@ -246,3 +246,28 @@ def test_two_admins_adding_one_name_at_once_make_one_vendor(cast: Cast) -> None:
         thread.join()
     assert sorted(outcomes) == ["added", "refused"]
     assert Vendor.objects.filter(name__iexact="notion").count() == 1
+
+
+def test_a_renewal_switching_vendor_by_name_takes_the_vendor_whatever_its_case(
+    cast: Cast,
+) -> None:
+    """The roll-over (an executed renewal that moves to another vendor's quote) names the vendor
+    as typed in the quote: "asana" is the vendor Asana, archived or not (brought back)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from renewals.inventory.services import NewTerm, subscription_roll_over
+
+    asana = VendorFactory.create(name="Asana")
+    Vendor.objects.filter(pk=asana.pk).update(archived_at="2026-01-01T00:00:00Z")
+    sub = cast.subscription_a
+    term = NewTerm(
+        term_start=dt.date(2027, 1, 1), term_end=dt.date(2027, 12, 31), seats=10, edition="",
+        unit_price=Decimal("5"), currency="CNY", billing_cycle="annual",
+        vendor_name=" asana ", product="Asana",
+    )  # fmt: skip
+    subscription_roll_over(subscription=sub, term=term, modules=[], factor=Decimal(1), paid=None)
+    sub.refresh_from_db()
+    asana.refresh_from_db()
+    assert sub.vendor_id == asana.pk and asana.archived_at is None
+    assert Vendor.objects.filter(name__iexact="asana").count() == 1
