@@ -130,6 +130,13 @@ ROWS: dict[str, Row] = {
     "api:vendor-detail": Row(A_ONLY, kwargs=lambda c: {"pk": c.subscription_a.vendor_id}),
     "api:subscription-list": Row(API_READ),
     "api:subscription-detail": Row(A_ONLY, kwargs=lambda c: {"pk": c.subscription_a.pk}),
+    # Archiving: IT admins only (the role is checked before the object is looked up).
+    "api:subscription-archive": Row(
+        {r: 403 for r in ROLES} | {"anonymous": API, "it_admin": 200},
+        method="post",
+        kwargs=lambda c: {"pk": SubscriptionFactory.create(department=c.dept_a).pk},
+        json=True,
+    ),
     "api:seat-list": Row(API_READ),
     "api:seat-detail": Row(A_ONLY, kwargs=lambda c: {"pk": _seat(c).pk}),
     # Seat changes: IT admins, A's head and software admin; head B does not see A's seat.

@@ -35,7 +35,8 @@ from renewals.requests.models.requests import RenewalRequest
 logger = logging.getLogger(__name__)
 
 # Every (subscription, term end, kind, threshold) due on %(today)s, most urgent first within
-# its group; recipients are the owner, the department's software admins and the IT admins, plus
+# its group; recipients are the owner, the department's software admins, the IT admins and the
+# subscription's extra alert recipients (Subscription.alert_recipients), plus
 # the department heads from the escalation threshold on (and at expiry) when no renewal request is
 # under way. A subscription decided not to be renewed gets only its cancellation-deadline alerts.
 SWEEP_SQL = f"""
@@ -45,7 +46,7 @@ WITH subs AS (
            CASE WHEN cardinality(s.alert_thresholds) > 0 THEN s.alert_thresholds
                 ELSE %(thresholds)s::integer[] END AS thresholds
     FROM renewals_subscription s
-    WHERE s.status <> 'cancelled'
+    WHERE s.status <> 'cancelled' AND s.archived_at IS NULL
 ),
 events AS (
     SELECT id, term_end, 'term_end' AS kind, t AS threshold, term_end - t AS due_on, department_id, owner_id
@@ -71,6 +72,7 @@ recipients AS (
     JOIN LATERAL (
         SELECT r.owner_id AS user_id WHERE r.owner_id IS NOT NULL
         UNION SELECT sa.user_id FROM org_department_software_admins sa WHERE sa.department_id = r.department_id
+        UNION SELECT ar.user_id FROM renewals_subscription_alert_recipients ar WHERE ar.subscription_id = r.id
         UNION SELECT ug.user_id FROM org_user_groups ug JOIN auth_group g ON g.id = ug.group_id
               WHERE g.name = 'it_admin'
         UNION SELECT h.user_id FROM org_department_heads h
@@ -133,6 +135,15 @@ def alerts_stop_for_renewed_term(*, subscription: Subscription, term_end: dt.dat
     return AlertDelivery.objects.filter(
         subscription=subscription, term_end=term_end, status=AlertDelivery.Status.PENDING
     ).update(status=AlertDelivery.Status.STOPPED, last_error=_("renewal executed"))
+
+
+def alerts_stop_for_archived(*, subscription: Subscription) -> int:
+    """Pending alerts of an archived subscription stop; the sweep records no new ones (it skips
+    archived and cancelled subscriptions). Called by renewals.execution's archive, in its
+    transaction."""
+    return AlertDelivery.objects.filter(
+        subscription=subscription, status=AlertDelivery.Status.PENDING
+    ).update(status=AlertDelivery.Status.STOPPED, last_error=_("subscription archived"))
 
 
 def _claim(limit: int) -> list[int]:

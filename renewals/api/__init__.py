@@ -1,7 +1,7 @@
 """REST API for the inventory, usage, renewal requests and alert deliveries. Reads go through
 the same scoped selectors as the pages; every write calls a service.
 
-One module per feature (inventory, usage, requests, alerts); ``ROUTES`` is what
+One module per feature (inventory, subscriptions, seats, usage, requests, alerts); ``ROUTES`` is what
 ``config/api_urls.py`` registers on the one router."""
 
 from __future__ import annotations
@@ -10,9 +10,6 @@ from renewals.api.alerts import DeliveryFilter, DeliverySerializer, DeliveryView
 from renewals.api.base import READ
 from renewals.api.inventory import (
     ModuleSerializer,
-    SubscriptionFilter,
-    SubscriptionSerializer,
-    SubscriptionViewSet,
     VendorSerializer,
 )
 from renewals.api.requests import (
@@ -37,6 +34,12 @@ from renewals.api.seats import (
     SeatRevokeSerializer,
     SeatSerializer,
     SeatViewSet,
+)
+from renewals.api.subscriptions import (
+    SubscriptionFilter,
+    SubscriptionSerializer,
+    SubscriptionViewSet,
+    SubscriptionWriteSerializer,
 )
 from renewals.api.usage import (
     UsageBulkSerializer,
@@ -96,6 +99,7 @@ __all__ = [
     "SubscriptionFilter",
     "SubscriptionSerializer",
     "SubscriptionViewSet",
+    "SubscriptionWriteSerializer",
     "UsageBulkSerializer",
     "UsageFilter",
     "UsageRowSerializer",

@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from budgets import services as budgets
 from budgets.money import cents
 from org.models import Person, User
+from org.roles import Role, has_role
 from org.scoping import can_manage_department
-from renewals.alerts.services import alerts_stop_for_renewed_term
+from renewals.alerts.services import alerts_stop_for_archived, alerts_stop_for_renewed_term
 from renewals.inventory.models import LIVE_STATUSES, Subscription
 from renewals.inventory.services import ModuleLine, NewTerm, PaidTerm, subscription_roll_over
 from renewals.requests.models.requests import Purpose, RenewalRequest, RequestEvent
@@ -40,7 +41,8 @@ from renewals.requests.services.pricing import (
     subscription_periods,
 )
 from renewals.seats.services import seat_requests_fulfil
-from renewals.usage.services import seat_assign
+from renewals.usage.models import Seat
+from renewals.usage.services import seat_assign, seat_revoke
 
 S = RenewalRequest.Status
 
@@ -268,3 +270,43 @@ def subscriptions_expire_ended(*, today: dt.date | None = None) -> int:
     return Subscription.objects.filter(
         ends_at_term_end=True, term_end__lt=today, status__in=LIVE_STATUSES
     ).update(status=Subscription.Status.EXPIRED)
+
+
+# The reason every seat of an archived subscription is revoked with (in the base language: it
+# is stored with the seat's history).
+ARCHIVE_REASON = "Subscription archived"
+
+
+@transaction.atomic
+def subscription_archive(*, user: User, subscription: Subscription) -> Subscription:
+    """Archive a subscription (IT admins): it leaves the lists and pickers but keeps its
+    history; never deleted. Refused while a renewal request is under way. Its status becomes
+    cancelled, its active seats are revoked (reason "Subscription archived") and its pending
+    alerts stop (the sweep skips archived subscriptions). Here, above the inventory, because it
+    revokes seats (usage) and stops alerts (alerts)."""
+    if not may_archive(user):
+        raise PermissionDenied
+    row = Subscription.objects.select_for_update(of=("self",)).get(pk=subscription.pk)
+    if row.archived_at is not None:
+        raise ValidationError(_("This subscription is already archived."), code="archived")
+    if RenewalRequest.objects.filter(subscription=row, status__in=RenewalRequest.OPEN).exists():
+        raise ValidationError(
+            _("A renewal request is under way: finish or cancel it before archiving."),
+            code="request_open",
+        )
+    for seat in Seat.objects.filter(subscription=row, revoked_on__isnull=True).order_by("pk"):
+        seat_revoke(
+            user=user,
+            seat=seat,
+            reason=ARCHIVE_REASON,
+            on=max(seat.assigned_on, timezone.localdate()),
+        )
+    alerts_stop_for_archived(subscription=row)
+    row.archived_at = timezone.now()
+    row.status = Subscription.Status.CANCELLED
+    row.save(update_fields=["archived_at", "status", "updated_at"])
+    return row
+
+
+def may_archive(user: object) -> bool:
+    return has_role(user, Role.IT_ADMIN)

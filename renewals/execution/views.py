@@ -9,11 +9,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from org.permissions import role_required, signed_in_user
 from org.roles import Role
 from renewals.execution import services
+from renewals.inventory.selectors import get_subscription_for
 from renewals.requests.forms import ExecuteForm, module_formset
 from renewals.requests.models.requests import Purpose
 from renewals.requests.selectors import requests as selectors
@@ -67,3 +68,21 @@ def request_execute(request: HttpRequest, pk: int) -> HttpResponse:
             "title": _("Record the executed renewal"),
         },
     )
+
+
+@require_POST
+@role_required(Role.IT_ADMIN)
+def subscription_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    """Archive a subscription (IT admins): out of the lists, history kept, never deleted."""
+    subscription = get_subscription_for(request.user, pk)
+    try:
+        services.subscription_archive(user=signed_in_user(request), subscription=subscription)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(
+            request,
+            _("%(ref)s archived: its seats were revoked and its alerts stopped.")
+            % {"ref": subscription.ref},
+        )
+    return redirect(subscription)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
+from renewals.inventory.rules import MESSAGES as RULES
+
 # Error codes -> message shown to the user, in their language. Parameters come from the column.
 ERROR_MESSAGES = {
     "required": _("A value is required."),
@@ -39,7 +41,9 @@ ERROR_MESSAGES = {
     "department_not_allowed": _("You may not import data for this department."),
     "unknown_user": _("No user with this username."),
     "unknown_currency": _("No exchange rate for this currency; add one first."),
-    "end_before_start": _("The term must end after it starts."),
+    "end_before_start": RULES["end_before_start"],
+    "seats_too_few": RULES["seats_too_few"],
+    "notice_too_long": RULES["notice_shorter_than_term"],
     "duplicate_product": _("This department already has this product under another reference."),
     "left_needs_date": _("A person who left needs a leaving date."),
     "person_not_allowed": _("This person belongs to a department you may not change."),

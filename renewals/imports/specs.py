@@ -107,6 +107,9 @@ SUBSCRIPTION_CHECKS = (
     ),
 )
 
+# A whole number the checks may cast (at most nine digits: the format checks refuse the rest).
+_WHOLE = "^[+]?[0-9]{{1,9}}$"
+
 # ---------------------------------------------------------------------------------------------
 SUBSCRIPTIONS = ImportSpec(
     kind="subscriptions",
@@ -117,7 +120,7 @@ SUBSCRIPTIONS = ImportSpec(
         c("edition", "text", "plan", "版本", required=False, max_length=80),
         c("department", "text", "department_code", "部门", "部门编码", "部门名称", max_length=100),
         c("owner", "text", "负责人", required=False, max_length=150),
-        c("seats", "int", "seats_purchased", "席位", "席位数", "账号数"),
+        c("seats", "int", "seats_purchased", "席位", "席位数", "账号数", max_value=rules.MAX_SEATS),
         c("unit_price", "decimal", "price", "单价"),
         c("currency", "currency", "币种", "货币", required=False),
         c("billing_cycle", "choice", "计费周期", "付费周期", required=False, choices=BILLING),
@@ -132,7 +135,7 @@ SUBSCRIPTIONS = ImportSpec(
             "通知期",
             "提前通知天数",
             required=False,
-            max_value=3650,
+            max_value=rules.MAX_NOTICE_DAYS,
         ),
         c("status", "choice", "状态", required=False, choices=SUB_STATUS),
         c("tags", "text", "标签", required=False, max_length=400),
@@ -173,6 +176,20 @@ SUBSCRIPTIONS = ImportSpec(
             "term_end",
             "end_before_start",
             "renewals_parse_date({term_end}) <= renewals_parse_date({term_start})",
+        ),
+        # The rules of renewals.inventory.rules the form and the API apply, in SQL: at least one
+        # seat, a notice period shorter than the term.
+        Check(
+            "seats",
+            "seats_too_few",
+            f"CASE WHEN {{seats}} ~ '{_WHOLE}' THEN ltrim({{seats}}, '+')::bigint < 1 ELSE false END",
+        ),
+        Check(
+            "notice_period_days",
+            "notice_too_long",
+            f"CASE WHEN {{notice_period_days}} ~ '{_WHOLE}' THEN ltrim({{notice_period_days}}, '+')::bigint "
+            ">= renewals_parse_date({term_end}) - renewals_parse_date({term_start}) ELSE false END",
+            needs=("notice_period_days",),
         ),
         Check(
             "product",

@@ -63,6 +63,14 @@ def without_proposed(queryset: QuerySet[Subscription]) -> QuerySet[Subscription]
     return queryset.exclude(status=Subscription.Status.PROPOSED)
 
 
+def live(queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:
+    """Without the archived subscriptions (the lists' default)."""
+    return queryset.filter(archived_at__isnull=True)
+
+
+ARCHIVED = [("with", _("Also archived")), ("only", _("Only archived"))]
+
+
 class SubscriptionFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search", max_length=100)
     # Departments and vendors as plain choices read once per page (see __init__): a model
@@ -94,6 +102,10 @@ class SubscriptionFilter(django_filters.FilterSet):
         label=_("Auto-renews"),
         widget=forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]),
     )
+    archived = django_filters.ChoiceFilter(
+        label=_("Archived"), choices=ARCHIVED, method="filter_archived",
+        empty_label=_("Hide archived"),
+    )  # fmt: skip
     idle_at_least = django_filters.NumberFilter(
         label=_("Idle seats ≥"),
         method="filter_idle",
@@ -112,6 +124,7 @@ class SubscriptionFilter(django_filters.FilterSet):
             "renews_within",
             "auto_renew",
             "idle_at_least",
+            "archived",
         ]
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -128,6 +141,9 @@ class SubscriptionFilter(django_filters.FilterSet):
         # when its status is asked for.
         if self.form.cleaned_data.get("status") != Subscription.Status.PROPOSED:
             queryset = without_proposed(queryset)
+        # Archived subscriptions are hidden unless the filter asks for them.
+        if not self.form.cleaned_data.get("archived"):
+            queryset = live(queryset)
         return super().filter_queryset(queryset)
 
     def search(
@@ -154,3 +170,10 @@ class SubscriptionFilter(django_filters.FilterSet):
         return queryset.filter(
             term_end__gte=today, term_end__lte=today + dt.timedelta(days=int(value))
         )
+
+    def filter_archived(
+        self, queryset: QuerySet[Subscription], name: str, value: str
+    ) -> QuerySet[Subscription]:
+        if value == "only":
+            return queryset.filter(archived_at__isnull=False)
+        return queryset  # "with": everything

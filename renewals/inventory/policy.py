@@ -1,5 +1,6 @@
-"""Who may own a subscription of a department: the bulk "change owner" action's choices and its
-per-row check read the same rule here."""
+"""Who may own a subscription of a department (the bulk "change owner" action's choices and its
+per-row check read the same rule here), who may be told of its alerts, and which of a
+subscription's fields a user may change."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from org.models import Department, Person, User
+from org.roles import SEE_ALL_ROLES, Role, roles_of
 from org.scoping import managed_departments
+
+# Every field of a subscription a person edits (IT admins: all of them, on any department's).
+FULL_FIELDS = (
+    "ref", "vendor", "product", "edition", "category", "department", "owner",
+    "seats_purchased", "unit_price", "currency", "billing_cycle", "term_start", "term_end",
+    "auto_renew", "notice_period_days", "alert_thresholds", "alert_recipients", "tags", "notes",
+)  # fmt: skip
+# What the department's heads and software admins keep themselves: no prices, seats or term.
+DEPARTMENT_FIELDS = ("owner", "category", "alert_thresholds", "alert_recipients", "tags", "notes")
 
 
 def _with_ancestors(department_ids: set[int]) -> set[int]:
@@ -50,3 +61,31 @@ def owner_choices(*, actor: Any) -> QuerySet[User]:
         return User.objects.none()
     pks = _candidates(managed).values("pk")
     return User.objects.filter(pk__in=pks).order_by("display_name", "username")
+
+
+def recipient_candidates(department: Department) -> QuerySet[User]:
+    """Who may be told of a subscription's alerts: its possible owners and the active users of
+    the roles that see every department (IT admins, finance, auditors)."""
+    everywhere = User.objects.filter(is_active=True).filter(
+        Q(groups__name__in=[str(r) for r in SEE_ALL_ROLES]) | Q(is_superuser=True)
+    )
+    return User.objects.filter(
+        Q(pk__in=_candidates({department.pk}).values("pk")) | Q(pk__in=everywhere.values("pk"))
+    ).order_by("display_name", "username")
+
+
+def may_create_subscription(user: Any) -> bool:
+    return Role.IT_ADMIN in roles_of(user)
+
+
+def editable_fields(user: Any, subscription: Any) -> tuple[str, ...]:
+    """The fields of ``subscription`` the user may change: every one for IT admins, the
+    department's own for its heads and software admins, none for anyone else (and none of an
+    archived subscription)."""
+    if subscription.archived_at is not None:
+        return ()
+    if Role.IT_ADMIN in roles_of(user):
+        return FULL_FIELDS
+    if managed_departments(user).filter(pk=subscription.department_id).exists():
+        return DEPARTMENT_FIELDS
+    return ()

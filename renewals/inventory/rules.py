@@ -7,16 +7,24 @@ message; the ``*_SQL`` helpers give the import the same limits for its set-based
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as lazy
 from django.utils.translation import ngettext
 
 from renewals.inventory.models import Module, Subscription, Vendor
+from renewals.inventory.money import current_rate
+from renewals.inventory.policy import owner_candidate
 
 # --- vendors and modules ----------------------------------------------------------------------
 
@@ -215,3 +223,163 @@ def check_module_seats(value: Any, seats_purchased: int) -> int | None:
             code="too_large",
         )
     return seats
+
+
+# --- subscriptions ---------------------------------------------------------------------------
+
+# More seats than that is a typing error, not a purchase (the modules' limit too).
+MAX_SEATS = SEATS_MAX
+# Ten years: the longest notice any contract of ours could hold (the import's limit too).
+MAX_NOTICE_DAYS = 3650
+THRESHOLD_MIN, THRESHOLD_MAX = 1, 365
+MAX_THRESHOLDS = 10
+MAX_TAGS, MAX_TAG_LENGTH = 20, 40
+# A term outside these is a typing error (and a date near year 1 would underflow the deadline).
+EARLIEST_DATE, LATEST_DATE = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
+MAX_NOTES = 4000
+
+MESSAGES = {
+    "seats_too_few": lazy("A subscription has at least one seat."),
+    "seats_too_many": lazy("At most %(max)s seats."),
+    "seats_below_active": lazy(
+        "%(active)s seats are assigned; revoke seats before lowering the count below that."
+    ),
+    "end_before_start": lazy("The term must end after it starts."),
+    "date_out_of_range": lazy("Enter a date between 1970 and 2199."),
+    "notice_too_long": lazy("The notice period must be shorter than the term (%(days)s days)."),
+    "notice_shorter_than_term": lazy("The notice period must be shorter than the term."),
+    "notice_out_of_range": lazy("The notice period is between 0 and %(max)s days."),
+    "no_rate": lazy("No exchange rate for %(currency)s — record one on the exchange-rates page."),
+    "owner_elsewhere": lazy(
+        "%(owner)s does not belong to %(department)s: the owner must work in it, head it or "
+        "administer its software."
+    ),
+    "thresholds_not_numbers": lazy("Enter the alert days as whole numbers separated by commas."),
+    "thresholds_range": lazy("Each alert day is between 1 and 365."),
+    "thresholds_repeated": lazy("Each alert day appears once."),
+    "thresholds_too_many": lazy("At most 10 alert days."),
+    "tags_too_many": lazy("At most 20 tags."),
+    "tag_too_long": lazy("A tag has at most 40 characters."),
+}
+
+
+def _error(field: str, code: str, **params: Any) -> ValidationError:
+    message = MESSAGES[code]
+    return ValidationError({field: ValidationError(message, code=code, params=params or None)})
+
+
+def check_unit_price(value: Any) -> Decimal:
+    """A price per seat: check_amount's rules (a number, not negative, two places, fits
+    numeric(12, 2)), the error on the unit price."""
+    try:
+        label = capfirst(Subscription._meta.get_field("unit_price").verbose_name)
+        price = check_amount(value, str(label), required=True)
+    except ValidationError as exc:
+        raise ValidationError({"unit_price": exc}) from None
+    assert price is not None
+    return price
+
+
+def check_seats(value: int, *, active: int = 0) -> int:
+    """At least one seat, at most MAX_SEATS, and never below the seats assigned now."""
+    if value < 1:
+        raise _error("seats_purchased", "seats_too_few")
+    if value > MAX_SEATS:
+        raise _error("seats_purchased", "seats_too_many", max=f"{MAX_SEATS:,}")
+    if value < active:
+        raise _error("seats_purchased", "seats_below_active", active=active)
+    return value
+
+
+def check_term(start: dt.date, end: dt.date, notice_days: int) -> None:
+    """The term ends after it starts; the notice period is shorter than the term."""
+    for field, day in (("term_start", start), ("term_end", end)):
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise _error(field, "date_out_of_range")
+    if end <= start:
+        raise _error("term_end", "end_before_start")
+    if not 0 <= notice_days <= MAX_NOTICE_DAYS:
+        raise _error("notice_period_days", "notice_out_of_range", max=MAX_NOTICE_DAYS)
+    if notice_days >= (end - start).days:
+        raise _error("notice_period_days", "notice_too_long", days=(end - start).days)
+
+
+def check_currency(currency: str, *, on: dt.date | None = None) -> str:
+    """The base currency, or one the rates table has a rate for (on ``on``, today by default)."""
+    currency = currency.upper()
+    if currency != settings.BASE_CURRENCY and current_rate(currency, on) is None:
+        raise _error("currency", "no_rate", currency=currency)
+    return currency
+
+
+def check_owner(owner: Any, department: Any) -> None:
+    """The owner works in the department (or below it), heads it or administers its software."""
+    if owner is not None and not owner_candidate(owner, department):
+        raise _error(
+            "owner", "owner_elsewhere", owner=owner.get_full_name() or owner.username,
+            department=department.name,
+        )  # fmt: skip
+
+
+THRESHOLD_SPLIT = re.compile(r"[\s,，、;；]+")
+
+
+def parse_thresholds(text: str) -> list[int]:
+    """ "60, 30, 7" -> [60, 30, 7] (also 60，30 or 60 30); empty -> [] (the defaults)."""
+    parts = [p for p in THRESHOLD_SPLIT.split(text.strip()) if p]
+    if len(parts) > MAX_THRESHOLDS:
+        raise _error("alert_thresholds", "thresholds_too_many")
+    if not all(p.isascii() and p.isdigit() and len(p) <= 6 for p in parts):
+        raise _error("alert_thresholds", "thresholds_not_numbers")
+    return check_thresholds([int(p) for p in parts])
+
+
+def check_thresholds(values: Iterable[int]) -> list[int]:
+    """Days 1..365, each once, at most MAX_THRESHOLDS; returned largest first."""
+    days = list(values)
+    if len(days) > MAX_THRESHOLDS:
+        raise _error("alert_thresholds", "thresholds_too_many")
+    if any(not THRESHOLD_MIN <= d <= THRESHOLD_MAX for d in days):
+        raise _error("alert_thresholds", "thresholds_range")
+    if len(set(days)) != len(days):
+        raise _error("alert_thresholds", "thresholds_repeated")
+    return sorted(days, reverse=True)
+
+
+def check_tags(values: Iterable[str]) -> list[str]:
+    """Trimmed, empty ones dropped, each once, at most MAX_TAGS of MAX_TAG_LENGTH characters."""
+    tags = list(dict.fromkeys(t.strip() for t in values if t.strip()))
+    if len(tags) > MAX_TAGS:
+        raise _error("tags", "tags_too_many")
+    if any(len(t) > MAX_TAG_LENGTH for t in tags):
+        raise _error("tags", "tag_too_long")
+    return tags
+
+
+def check_subscription(values: dict[str, Any], *, active_seats: int = 0) -> None:
+    """Every rule over a subscription's values (those present), all errors at once."""
+    errors: dict[str, list[ValidationError]] = {}
+
+    def collect(check: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            check(*args, **kwargs)
+        except ValidationError as exc:
+            for field, field_errors in exc.error_dict.items():
+                errors.setdefault(field, []).extend(field_errors)
+
+    if "unit_price" in values:
+        collect(check_unit_price, values["unit_price"])
+    if "seats_purchased" in values:
+        collect(check_seats, values["seats_purchased"], active=active_seats)
+    if {"term_start", "term_end", "notice_period_days"} <= values.keys():
+        collect(check_term, values["term_start"], values["term_end"], values["notice_period_days"])
+    if values.get("currency"):
+        collect(check_currency, values["currency"])
+    if values.get("owner") is not None and values.get("department") is not None:
+        collect(check_owner, values["owner"], values["department"])
+    if "alert_thresholds" in values:
+        collect(check_thresholds, values["alert_thresholds"])
+    if "tags" in values:
+        collect(check_tags, values["tags"])
+    if errors:
+        raise ValidationError(errors)

@@ -322,3 +322,9 @@ def vendor_choices() -> QuerySet[Vendor]:
     """The vendors a picker offers (a subscription's form, a new purchase): those not
     archived, by name."""
     return Vendor.objects.filter(archived_at__isnull=True).order_by("name")
+
+
+def active_seat_count(subscription_id: int) -> int:
+    """How many seats of the subscription are assigned now (not revoked): its seat count may not
+    go below that."""
+    return Seat.objects.filter(subscription_id=subscription_id, revoked_on__isnull=True).count()

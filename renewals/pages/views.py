@@ -25,9 +25,11 @@ from org.roles import DIRECTORY_ROLES, SEE_ALL_ROLES, Role, has_role
 from org.scoping import can_manage_department, visible_departments
 from renewals.alerts.models import AlertDelivery
 from renewals.cleanup import policy as cleanup
+from renewals.execution.services import may_archive
 from renewals.inventory import overlap
 from renewals.inventory import selectors as subs
 from renewals.inventory.models import LIVE_STATUSES, Subscription
+from renewals.inventory.policy import editable_fields
 from renewals.pages import selectors
 from renewals.requests.models.requests import RenewalRequest
 from renewals.requests.selectors.requests import (
@@ -159,6 +161,8 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "renewal_requests": renewal_requests,
             "open_request": open_request,
             "can_request": can_manage_department(request.user, subscription.department),
+            "can_edit": bool(editable_fields(request.user, subscription)),
+            "can_archive": subscription.archived_at is None and may_archive(request.user),
             "contracts": contracts,
             "trap": _contract_trap(subscription, contracts, today),
             "can_add_contract": has_role(request.user, Role.IT_ADMIN, Role.FINANCE),

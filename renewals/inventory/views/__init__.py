@@ -8,6 +8,7 @@ from renewals.inventory.views.modules import (
     module_edit,
     module_restore,
 )
+from renewals.inventory.views.subscriptions import subscription_add, subscription_edit
 from renewals.inventory.views.vendors import (
     vendor_add,
     vendor_archive,
@@ -20,6 +21,8 @@ __all__ = [
     "module_archive",
     "module_edit",
     "module_restore",
+    "subscription_add",
+    "subscription_edit",
     "subscription_list",
     "vendor_add",
     "vendor_archive",

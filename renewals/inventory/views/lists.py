@@ -14,8 +14,8 @@ from org.permissions import role_required
 from org.roles import DIRECTORY_ROLES
 from org.scoping import requestable_departments
 from renewals.inventory import selectors as subs
-from renewals.inventory.filters import SubscriptionFilter, without_proposed
-from renewals.inventory.policy import owner_choices
+from renewals.inventory.filters import SubscriptionFilter, live, without_proposed
+from renewals.inventory.policy import may_create_subscription, owner_choices
 from renewals.inventory.services.vendors import may_edit_vendors
 from renewals.inventory.tables import SubscriptionTable, VendorTable
 
@@ -34,8 +34,11 @@ def _paginate_with_figures(request: HttpRequest, table: SubscriptionTable) -> No
 def subscription_list(request: HttpRequest) -> HttpResponse:
     queryset = subs.visible_subscriptions(user=request.user)
     filterset = SubscriptionFilter(request.GET or None, queryset=queryset, user=request.user)
+    # Proposed (under approval) and archived subscriptions only when the filter asks for them.
     rows = (
-        filterset.qs if filterset.is_bound and filterset.is_valid() else without_proposed(queryset)
+        filterset.qs
+        if filterset.is_bound and filterset.is_valid()
+        else live(without_proposed(queryset))
     )
     export_format = request.GET.get("_export")
     if export_format in ("csv", "xlsx"):
@@ -61,6 +64,7 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
             "owners": owner_choices(actor=request.user),
             # "Ask for a new tool" (新购申请), for who may ask for one.
             "may_ask_new": requestable_departments(request.user).exists(),
+            "can_add": may_create_subscription(request.user),
         },
     )
 
