@@ -122,6 +122,7 @@ def test_pages_show_the_payload_as_text(cast: Cast, hostile: Hostile) -> None:
     pages = [
         ("renewals:subscription-list", []),
         ("renewals:subscription-detail", [hostile.subscription.pk]),
+        ("renewals:subscription-edit", [hostile.subscription.pk]),
         ("renewals:vendor-list", []),
         ("renewals:vendor-detail", [hostile.vendor.pk]),
         ("renewals:person-detail", [cast.person_a.pk]),
@@ -152,6 +153,24 @@ def test_pages_show_the_payload_as_text(cast: Cast, hostile: Hostile) -> None:
     for user, name in [(cast.head_a, "renewals:approval-inbox"), (cast.head_a, "home")]:
         html = client_for(user).get(reverse(name)).content.decode()
         assert_inert(html, name)
+
+
+def test_a_stale_edit_shows_the_changed_values_as_text(cast: Cast, hostile: Hostile) -> None:
+    """The "changed since you opened it" table names what someone else wrote: as text."""
+    from renewals.inventory.policy import FULL_FIELDS
+    from tests.renewals.inventory.conftest import edit_data
+
+    sub = hostile.subscription
+    Subscription.objects.filter(pk=sub.pk).update(notes="")
+    data = edit_data(sub, FULL_FIELDS, notes="mine")
+    Subscription.objects.filter(pk=sub.pk).update(notes=P, edition=P[:80], tags=[SHORT, P[:40]])
+    url = reverse("renewals:subscription-edit", args=[sub.pk])
+    response = client_for(cast.it_admin).post(url, data)
+    assert response.status_code == 200, response
+    assert response.context["stale"] is not None, response.context["form"].errors
+    html = response.content.decode()
+    assert_inert(html, "stale edit")
+    assert ESCAPED in html
 
 
 def test_the_admin_change_lists_and_forms_show_the_payload_as_text(

@@ -25,6 +25,7 @@ from renewals.api.inventory import ModuleSerializer
 from renewals.execution.services import subscription_archive
 from renewals.inventory import filters, rules
 from renewals.inventory.models import Module, Subscription, Vendor
+from renewals.inventory.models.subscriptions import Category
 from renewals.inventory.policy import FULL_FIELDS
 from renewals.inventory.selectors import visible_subscriptions
 from renewals.inventory.services.subscriptions import (
@@ -36,6 +37,8 @@ from renewals.inventory.services.subscriptions import (
 
 class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
     modules = ModuleSerializer(many=True, read_only=True)
+    # Empty: not categorised yet.
+    category = serializers.ChoiceField(choices=Category.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Subscription

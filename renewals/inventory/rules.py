@@ -19,8 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from renewals.inventory.models import Module, Subscription, Vendor
 from renewals.inventory.money import current_rate
@@ -239,27 +238,33 @@ EARLIEST_DATE, LATEST_DATE = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
 MAX_NOTES = 4000
 
 MESSAGES = {
-    "seats_too_few": lazy("A subscription has at least one seat."),
-    "seats_too_many": lazy("At most %(max)s seats."),
-    "seats_below_active": lazy(
+    "seats_too_few": gettext_lazy("A subscription has at least one seat."),
+    "seats_too_many": gettext_lazy("At most %(max)s seats."),
+    "seats_below_active": gettext_lazy(
         "%(active)s seats are assigned; revoke seats before lowering the count below that."
     ),
-    "end_before_start": lazy("The term must end after it starts."),
-    "date_out_of_range": lazy("Enter a date between 1970 and 2199."),
-    "notice_too_long": lazy("The notice period must be shorter than the term (%(days)s days)."),
-    "notice_shorter_than_term": lazy("The notice period must be shorter than the term."),
-    "notice_out_of_range": lazy("The notice period is between 0 and %(max)s days."),
-    "no_rate": lazy("No exchange rate for %(currency)s — record one on the exchange-rates page."),
-    "owner_elsewhere": lazy(
+    "end_before_start": gettext_lazy("The term must end after it starts."),
+    "date_out_of_range": gettext_lazy("Enter a date between 1970 and 2199."),
+    "notice_too_long": gettext_lazy(
+        "The notice period must be shorter than the term (%(days)s days)."
+    ),
+    "notice_shorter_than_term": gettext_lazy("The notice period must be shorter than the term."),
+    "notice_out_of_range": gettext_lazy("The notice period is between 0 and %(max)s days."),
+    "no_rate": gettext_lazy(
+        "No exchange rate for %(currency)s — record one on the exchange-rates page."
+    ),
+    "owner_elsewhere": gettext_lazy(
         "%(owner)s does not belong to %(department)s: the owner must work in it, head it or "
         "administer its software."
     ),
-    "thresholds_not_numbers": lazy("Enter the alert days as whole numbers separated by commas."),
-    "thresholds_range": lazy("Each alert day is between 1 and 365."),
-    "thresholds_repeated": lazy("Each alert day appears once."),
-    "thresholds_too_many": lazy("At most 10 alert days."),
-    "tags_too_many": lazy("At most 20 tags."),
-    "tag_too_long": lazy("A tag has at most 40 characters."),
+    "thresholds_not_numbers": gettext_lazy(
+        "Enter the alert days as whole numbers separated by commas."
+    ),
+    "thresholds_range": gettext_lazy("Each alert day is between 1 and 365."),
+    "thresholds_repeated": gettext_lazy("Each alert day appears once."),
+    "thresholds_too_many": gettext_lazy("At most 10 alert days."),
+    "tags_too_many": gettext_lazy("At most 20 tags."),
+    "tag_too_long": gettext_lazy("A tag has at most 40 characters."),
 }
 
 

@@ -115,7 +115,7 @@ def test_a_stale_version_is_409_with_who_when_and_what(cast: Cast) -> None:
     assert body["code"] == "stale_edit" and body["version"] == 2
     assert body["changed_by"] == cast.it_admin.pk and body["changed_at"]
     assert body["changes"] == [
-        {"field": "seats_purchased", "label": "seats purchased", "seen": "10", "now": "14"}
+        {"field": "seats_purchased", "label": "Seats purchased", "seen": "10", "now": "14"}
     ]
     assert Subscription.objects.get(pk=sub.pk).notes == ""
     assert patch(api(cast.head_a), detail(sub), {"notes": "新", "version": 2}).status_code == 200

@@ -12,6 +12,7 @@ from django import forms
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from core.widgets import DateInput
@@ -59,7 +60,7 @@ class SubscriptionForm(forms.Form):
 
     def _field(self, name: str, choices: dict[str, Any], recipients: Any) -> forms.Field:
         model_field: Any = Subscription._meta.get_field(name)
-        label, help_text = model_field.verbose_name, model_field.help_text
+        label, help_text = capfirst(model_field.verbose_name), model_field.help_text
         if name in choices:
             return forms.ModelChoiceField(
                 queryset=choices[name], label=label, help_text=help_text,

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from pghistory.models import Events
 
@@ -98,14 +99,14 @@ def _shown(field: str, value: Any) -> str:
     if field == "alert_recipients":
         users = User.objects.filter(pk__in=value).order_by("username")
         return ", ".join(u.get_full_name() for u in users)
-    model_field: Any = Subscription._meta.get_field(field)
-    choices = dict(getattr(model_field, "choices", None) or ())
-    if value in choices:
-        return str(choices[value])
-    if isinstance(value, bool):
-        return str(_("yes") if value else _("no"))
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    model_field: Any = Subscription._meta.get_field(field)
+    choices = dict(getattr(model_field, "choices", None) or ())
+    if isinstance(value, str) and value in choices:
+        return str(choices[value])
     if field == "unit_price":
         return f"{Decimal(str(value)):,.2f}"
     return str(value)
@@ -113,7 +114,7 @@ def _shown(field: str, value: Any) -> str:
 
 def _label(field: str) -> str:
     model_field: Any = Subscription._meta.get_field(field)
-    return str(model_field.verbose_name)
+    return str(capfirst(model_field.verbose_name))
 
 
 def _seen_from_trail(subscription: Subscription, moved: int) -> dict[str, Any]:

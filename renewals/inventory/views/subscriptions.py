@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -41,6 +42,12 @@ from renewals.inventory.services.subscriptions import (
 )
 
 TEMPLATE = "renewals/inventory/subscription_form.html"
+# A new subscription's form starts from the model's defaults.
+NEW_INITIAL = {
+    "currency": settings.BASE_CURRENCY,
+    "billing_cycle": Subscription._meta.get_field("billing_cycle").default,
+    "notice_period_days": Subscription._meta.get_field("notice_period_days").default,
+}
 
 
 def _form(
@@ -58,7 +65,7 @@ def _form(
         departments=managed_departments(request.user).order_by("code"),
         owners=owner_choices(actor=request.user),
         recipients=recipients,
-        initial=initial_of(subscription) if subscription else {"currency": "CNY"},
+        initial=initial_of(subscription) if subscription else NEW_INITIAL,
     )
 
 

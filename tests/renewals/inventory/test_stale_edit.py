@@ -47,7 +47,7 @@ def test_the_second_editor_is_told_who_changed_what_and_can_save_after_reading(
         "notice_period_days": ("30", "60"),
         "owner": ("—", cast.head_a.get_full_name()),
     }
-    assert "notice period (days)" in page  # the field's label in the table
+    assert "Notice period (days)" in page  # the field's label in the table
     # Nothing of the refused save was written; the input is kept on the form.
     fresh = Subscription.objects.get(pk=sub.pk)
     assert fresh.notes == "" and fresh.version == 2
@@ -142,3 +142,25 @@ def test_two_editors_saving_at_once_one_wins_the_other_is_told(cast: Cast) -> No
     assert "since you opened it" in loser.content.decode()
     fresh = Subscription.objects.get(pk=sub.pk)
     assert fresh.version == 2 and fresh.notes in ("IT 的备注", "部门的备注")
+
+
+@pytest.mark.django_db
+def test_every_kind_of_field_changed_is_named(cast: Cast) -> None:
+    """Lists, choices, yes/no, dates, prices, people: each shown readably, none a 500."""
+    sub = cast.subscription_a
+    opened = edit_data(sub, FULL_FIELDS, notes="我的")
+    Subscription.objects.filter(pk=sub.pk).update(
+        tags=["甲", "乙"], alert_thresholds=[45, 10], category="crm", auto_renew=True,
+        billing_cycle="monthly", term_end="2026-11-30", unit_price="12.5",
+    )  # fmt: skip
+    response = client_for(cast.it_admin).post(edit_url(sub), opened)
+    changes = {c.field: (c.seen, c.now) for c in response.context["stale"].changes}
+    assert changes == {
+        "category": ("—", "CRM and sales"),
+        "unit_price": ("1,000.00", "12.50"),
+        "billing_cycle": ("Annual", "Monthly"),
+        "term_end": ("2026-12-31", "2026-11-30"),
+        "auto_renew": ("no", "yes"),
+        "alert_thresholds": ("—", "45, 10"),
+        "tags": ("—", "甲, 乙"),
+    }
