@@ -21,7 +21,6 @@ from budgets import services as budgets
 from budgets.money import cents
 from org.models import Person, User
 from org.roles import Role, has_role
-from org.scoping import can_manage_department
 from renewals.alerts.services import alerts_stop_for_archived, alerts_stop_for_renewed_term
 from renewals.inventory.models import LIVE_STATUSES, Subscription
 from renewals.inventory.services import ModuleLine, NewTerm, PaidTerm, subscription_roll_over
@@ -110,7 +109,9 @@ def request_execute(
     if new_purchase:
         # The seats the request named, through the one seat path (limit, leavers, scoping).
         for person in people:
-            seat_assign(user=user, subscription=subscription, person=person)
+            seat_assign(
+                user=user, subscription=subscription, person=person, on_behalf_of_execution=True
+            )
     if actual_base or request.amount_base:
         budgets.budget_book_actual(
             department=request.department,
@@ -148,13 +149,6 @@ def _seats_for(
     people = list(request.proposed_people.order_by("name"))
     if not people:
         return []
-    if not can_manage_department(user, subscription.department):
-        raise ValidationError(
-            _(
-                "The seats of a new purchase are assigned by IT admins or the department's "
-                "software admins: ask one of them to record the execution."
-            )
-        )
     if len(people) > seats:
         raise ValidationError(
             _("%(people)d people are to get a seat but only %(seats)d seats were bought.")

@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 
 from org.models import Person, User
 from org.roles import Role
-from org.scoping import can_manage_department
 from renewals.inventory.models import LIVE_STATUSES, Module, Subscription
 from renewals.requests.models.requests import Purpose, RenewalRequest, RequestEvent
 from renewals.requests.policy import may_change
@@ -319,11 +318,9 @@ def seat_request_withdraw(*, user: User, seat_request: SeatRequest) -> SeatReque
 def seat_requests_fulfil(*, renewal_request: RenewalRequest, user: User) -> list[SeatRequest]:
     """After ``renewal_request`` was executed (inside its transaction): grant the requests
     waiting for it, first come first, as long as seats are free. The seat is assigned by the
-    executing user if they manage the department, else in the name of the renewal request's
-    requester (who escalated it); a request that still cannot be granted stays waiting."""
+    executing user, on behalf of the execution (finance records executions for every
+    department); a request that still cannot be granted stays waiting."""
     granted: list[SeatRequest] = []
-    department = renewal_request.department
-    actor = user if can_manage_department(user, department) else renewal_request.requested_by
     for seat_request in (
         waiting_for(renewal_request.pk)
         .select_for_update(of=("self",))
@@ -332,10 +329,11 @@ def seat_requests_fulfil(*, renewal_request: RenewalRequest, user: User) -> list
         try:
             with transaction.atomic():
                 seat = seat_assign(
-                    user=actor,
+                    user=user,
                     subscription=seat_request.subscription,
                     person=seat_request.person,
                     modules=seat_request.modules.all(),
+                    on_behalf_of_execution=True,
                 )
         except SeatLimitReached:
             break

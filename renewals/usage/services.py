@@ -57,13 +57,20 @@ def seat_assign(
     modules: Iterable[Module] = (),
     account: str = "",
     on: dt.date | None = None,
+    on_behalf_of_execution: bool = False,
 ) -> Seat:
     """Give ``person`` a seat of ``subscription`` (and the given modules of it) from ``on``
     (today). Refused: a subscription the user may not change or that is not live, a person who
     has left or already holds a seat, a module of another subscription or archived, and a full
     subscription (SeatLimitReached: the database counts the seats under a lock, so two
-    assignments of the last free seat cannot both succeed)."""
-    _require_manageable(user, subscription)
+    assignments of the last free seat cannot both succeed).
+
+    ``on_behalf_of_execution``: the caller is recording an executed request whose seats were
+    approved with it, by a user the execution itself checked (finance and IT admins execute
+    every department's requests): the department scoping is not asked again; every other
+    rule is."""
+    if not on_behalf_of_execution:
+        _require_manageable(user, subscription)
     if subscription.status not in LIVE_STATUSES or subscription.archived_at is not None:
         raise ValidationError(_("Seats are assigned only on a live subscription."))
     if person.has_left:
