@@ -93,6 +93,7 @@ _SUBSCRIPTION_CHANGES = [
     "vendor_id",
     "product",
     "edition",
+    "category",
     "department_id",
     "owner_id",
     "seats_purchased",
@@ -147,8 +148,8 @@ def _write_subscriptions(cursor: Any, rows: Staged) -> dict[str, int]:
         f"{pick('notice_period_days', 'x.notice_period_days', '30')}, "
         f"{pick('status', 'x.status', chr(39) + 'active' + chr(39))}, {tags}, "
         f"{pick('notes', 'x.notes', chr(39) * 2)}, coalesce(x.alert_thresholds, '{{}}'), "
-        # Not in the file: a subscription keeps its category (the column is NOT NULL).
-        "coalesce(x.category, ''), now(), now() "
+        # An empty cell or no column: a subscription keeps its category (NOT NULL, '' = none).
+        f"{pick('category', 'x.category', chr(39) * 2)}, now(), now() "
         f"FROM import_stage s JOIN ({_VENDOR_KEYS}) vd ON vd.key = {key} "
         f"JOIN org_department d ON {department_matches('d', v['department'])} "
         f"LEFT JOIN renewals_subscription x ON x.ref = {v['ref']} "

@@ -19,6 +19,23 @@ BILLING = {
     "multi_year": "multi_year", "multi-year": "multi_year", "多年": "multi_year",
     "perpetual": "perpetual", "永久": "perpetual", "买断": "perpetual",
 }  # fmt: skip
+# A category by its code, its English name or its Chinese name (the form's choices).
+CATEGORY = {
+    "project": "project", "project management": "project", "项目管理": "project",
+    "项目与任务管理": "project",
+    "documents": "documents", "文档": "documents", "文档与知识库": "documents",
+    "design": "design", "设计": "design",
+    "crm": "crm", "客户关系": "crm", "客户关系与销售": "crm", "销售": "crm",
+    "communication": "communication", "沟通": "communication", "沟通与会议": "communication",
+    "development": "development", "开发": "development", "软件开发": "development",
+    "office": "office", "办公": "office", "办公套件": "office",
+    "finance": "finance", "财务": "finance", "财务与会计": "finance",
+    "hr": "hr", "人事": "hr",
+    "security": "security", "安全": "security", "安全与 it": "security",
+    "analytics": "analytics", "数据分析": "analytics", "bi": "analytics",
+    "数据分析与 bi": "analytics",
+    "other": "other", "其他": "other",
+}  # fmt: skip
 SUB_STATUS = {
     "active": "active", "使用中": "active", "有效": "active",
     "renewing": "renewing", "续费中": "renewing",
@@ -118,6 +135,7 @@ SUBSCRIPTIONS = ImportSpec(
         c("vendor", "text", "供应商", "厂商", max_length=rules.VENDOR_NAME_MAX),
         c("product", "text", "产品", max_length=120),
         c("edition", "text", "plan", "版本", required=False, max_length=80),
+        c("category", "choice", "类别", "分类", required=False, choices=CATEGORY),
         c("department", "text", "department_code", "部门", "部门编码", "部门名称", max_length=100),
         c("owner", "text", "负责人", required=False, max_length=150),
         c("seats", "int", "seats_purchased", "席位", "席位数", "账号数", max_value=rules.MAX_SEATS),
