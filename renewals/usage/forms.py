@@ -12,13 +12,18 @@ from django.utils.translation import gettext_lazy as _
 
 from org.models import Department, Person
 from renewals.inventory.models import Module, Subscription
-from renewals.usage.selectors import BULK_MAX_ENTRIES, person_lookup, split_people_list
+from renewals.usage.selectors import (
+    BULK_MAX_ENTRIES,
+    BULK_MAX_LINES,
+    person_lookup,
+    split_people_list,
+)
 from renewals.usage.services import SEAT_REASON_MAX
 
 REASON_MAX = SEAT_REASON_MAX
 # An uploaded list: a text or CSV file of at most this size (5,000 e-mails fit in 250 KB).
 UPLOAD_MAX_BYTES = 1024 * 1024
-# A pasted list: 5,000 entries of up to 254 characters, with separators.
+# A pasted list: 5,000 entries of up to 254 characters, with separators (repeats are short).
 TEXT_MAX_CHARS = BULK_MAX_ENTRIES * 256
 
 
@@ -147,10 +152,16 @@ class BulkAssignForm(forms.Form):
             entries = split_people_list(text)
             if not entries:
                 raise ValidationError(_("Paste a list, upload a file or choose a department."))
-            if len(entries) > BULK_MAX_ENTRIES:
+            if len(entries) > BULK_MAX_LINES:
                 raise ValidationError(
                     _("At most %(max)d entries at once; the list has %(count)d."),
-                    params={"max": BULK_MAX_ENTRIES, "count": len(entries)},
+                    params={"max": BULK_MAX_LINES, "count": len(entries)},
+                )
+            different = len({entry.casefold() for entry in entries})
+            if different > BULK_MAX_ENTRIES:
+                raise ValidationError(
+                    _("At most %(max)d different people at once; the list names %(count)d."),
+                    params={"max": BULK_MAX_ENTRIES, "count": different},
                 )
             data["list"] = entries
             data["text"] = "\n".join(entries)

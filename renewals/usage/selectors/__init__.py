@@ -342,6 +342,7 @@ def departed_holders(
 
 from renewals.usage.selectors.people import (  # noqa: E402 - re-exported
     BULK_MAX_ENTRIES,
+    BULK_MAX_LINES,
     PICKER_LIMIT,
     BulkPreview,
     bulk_preview,
@@ -353,6 +354,7 @@ from renewals.usage.selectors.people import (  # noqa: E402 - re-exported
 
 __all__ = [
     "BULK_MAX_ENTRIES",
+    "BULK_MAX_LINES",
     "PICKER_LIMIT",
     "BulkPreview",
     "bulk_preview",

@@ -86,7 +86,10 @@ def person_lookup(*, user: Any, text: str) -> Person | None:
 # A pasted or uploaded list: one entry per line, or separated by commas, semicolons, spaces
 # (also the full-width ones a Chinese keyboard types).
 _SEPARATORS = re.compile(r"[\s,;，；、]+")
+# At most this many different people at once (a large department), in at most this many
+# entries (a list pasted from a spreadsheet repeats people): more is refused whole.
 BULK_MAX_ENTRIES = 5000
+BULK_MAX_LINES = 20000
 
 
 def split_people_list(text: str) -> list[str]:

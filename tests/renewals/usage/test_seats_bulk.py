@@ -149,15 +149,29 @@ def test_a_gbk_file_and_ten_thousand_lines(cast: Cast) -> None:
         == 302
     )
     assert _active(sub) == 3
-    # 10,000 lines (duplicates and unknown people): refused whole with the cap named.
+    # 10,000 lines naming 5,001 different people: refused whole with the cap named.
     lines = "\n".join([people[0].employee_no] * 5000 + [f"nobody{i}@x.cn" for i in range(5000)])
     response = client.post(_url(sub), {"entries": lines})
     assert response.status_code == 400
-    assert "At most 5000 entries at once; the list has 10000." in response.content.decode()
+    assert "At most 5000 different people at once; the list names 5001." in (
+        response.content.decode()
+    )
     response = client.post(
         _url(sub), {"upload": SimpleUploadedFile("big.csv", lines.encode("gbk"))}
     )
     assert response.status_code == 400
+    # 10,000 lines of a spreadsheet that repeats people (GBK, 1,001 different entries): a preview
+    # (every line matching nobody is counted; the holder's 4,999 repeats are named).
+    repeated = "\n".join([f"{people[0].employee_no}\n未知{i % 1000}" for i in range(5000)])
+    page = _preview(
+        client, sub, {"upload": SimpleUploadedFile("repeats.csv", repeated.encode("gbk"))}
+    )
+    assert "5000 entries match nobody" in page and "4999 entries are repeats" in page
+    assert "1 already holds a seat" in page
+    # More than 20,000 entries: refused before anything is looked up.
+    response = client.post(_url(sub), {"entries": "a\n" * 20001})
+    assert response.status_code == 400
+    assert "At most 20000 entries at once; the list has 20001." in response.content.decode()
     # 5,000 lines are previewed (repeats and unknown people counted), quickly and in full.
     page = _preview(client, sub, {"entries": "\n".join(lines.splitlines()[2500:7500])})
     assert "2500 entries match nobody" in page and "2499 entries are repeats" in page
