@@ -79,6 +79,13 @@ SCHEDULES: list[ScheduleSpec] = [
         schedule_type="C",
         cron="0 7 1 * *",
     ),
+    # Every hour: seat requests waiting for a renewal request that ended without seats open again.
+    ScheduleSpec(
+        name="seat-requests-reopen",
+        func="renewals.tasks.reopen_seat_requests",
+        schedule_type="C",
+        cron="15 * * * *",
+    ),
     # 06:00 every day, before people start work: raise the risks whose condition holds (auto-renew
     # near its cancellation deadline, leavers' seats, no owner, mixed editions, undecided expiry)
     # and close those whose condition is gone. Idempotent and safe to run twice at once.

@@ -149,3 +149,11 @@ def seat_request_notify(seat_request_id: int, event: str) -> str:
     from renewals.seats.services import seat_request_notify as notify
 
     return f"{notify(seat_request_id=seat_request_id, event=event)} told"
+
+
+def reopen_seat_requests() -> str:
+    """Every hour: seat requests whose "more seats" renewal request ended without seats are
+    open again (their requesters and deciders told)."""
+    from renewals.seats.services import seat_requests_reopen
+
+    return f"{seat_requests_reopen()} reopened"

@@ -346,6 +346,25 @@ def seat_requests_fulfil(*, renewal_request: RenewalRequest, user: User) -> list
     return granted
 
 
+def seat_requests_reopen(*, today: object = None) -> int:
+    """Requests waiting for a "more seats" renewal request that ended without seats (rejected
+    or cancelled, by any path: page, inbox, API): open again, the requester and the deciders
+    told. Run by the scheduler (renewals.tasks.reopen_seat_requests); safe to run twice or in
+    two workers at once (the rows are locked and re-read)."""
+    reopened = 0
+    ended = (RenewalRequest.Status.REJECTED, RenewalRequest.Status.CANCELLED)
+    with transaction.atomic():
+        for seat_request in SeatRequest.objects.select_for_update(
+            of=("self",), skip_locked=True
+        ).filter(status=R.ESCALATED, renewal_request__status__in=ended):
+            seat_request.status = R.OPEN
+            seat_request.save(update_fields=["status", "updated_at"])
+            _notify_on_commit(seat_request, "reopened")
+            _notify_on_commit(seat_request, "asked")
+            reopened += 1
+    return reopened
+
+
 def _notify_on_commit(seat_request: SeatRequest, event: str) -> None:
     pk = seat_request.pk
     queue_on_commit(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -53,7 +54,7 @@ class Shots:
         assert path.stat().st_size > 5000, f"{path} looks empty"
 
 
-def _scene(cast: Cast) -> dict[str, object]:
+def _scene(cast: Cast) -> dict[str, Any]:
     """Department A's people (five to get seats by e-mail, a leaver holding a seat, the
     employee's own entry), department B's project-management tool, a budget for 2027."""
     budget_services.budget_allocate(
@@ -149,7 +150,7 @@ def test_inventory_kept_in_the_app_from_vendor_to_overlap(
     # 3. The software admin pastes five e-mails, reassigns the leaver's seat, grants the request.
     admin = tab(cast.software_admin)
     admin.goto(f"{base}/subscriptions/{sub.pk}/seats/bulk-assign/")  # type: ignore[attr-defined]
-    emails = "\n".join(p.email for p in scene["five"])  # type: ignore[attr-defined]
+    emails = "\n".join(p.email for p in scene["five"])
     admin.locator("textarea[name=entries]").first.fill(emails + "\nnobody@corp.example")  # type: ignore[attr-defined]
     admin.click("[data-testid=bulk-assign-form] button[type=submit]")  # type: ignore[attr-defined]
     admin.wait_for_selector("[data-testid=bulk-preview]")  # type: ignore[attr-defined]
@@ -164,8 +165,8 @@ def test_inventory_kept_in_the_app_from_vendor_to_overlap(
     admin.fill("#id_reason", "离职 / left the company")  # type: ignore[attr-defined]
     admin.click("[data-testid=seat-reassign-form] button[type=submit]")  # type: ignore[attr-defined]
     admin.wait_for_selector("[data-testid=seats-panel]")  # type: ignore[attr-defined]
-    leaver_seat.refresh_from_db()  # type: ignore[attr-defined]
-    assert leaver_seat.revoked_on is not None  # type: ignore[attr-defined]
+    leaver_seat.refresh_from_db()
+    assert leaver_seat.revoked_on is not None
     assert Seat.objects.get(subscription=cast.subscription_a, person=scene["newcomer"])
     admin.goto(base + "/seat-requests/")  # type: ignore[attr-defined]
     shots(admin, "seat-request-inbox")
@@ -206,7 +207,7 @@ def test_inventory_kept_in_the_app_from_vendor_to_overlap(
         assert page.is_visible("[data-testid=already-has]")  # type: ignore[attr-defined]
         page.click("[data-testid=approve]")  # type: ignore[attr-defined]
         page.get_by_test_id("approve").wait_for(state="detached")  # type: ignore[attr-defined]
-        shots(page, f"approved-{approver.username}")  # type: ignore[attr-defined]
+        shots(page, f"approved-{approver.username}")
         page.context.close()  # type: ignore[attr-defined]
     request.refresh_from_db()
     assert request.status == "approved"
