@@ -70,6 +70,8 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
             "renewals/email/request-event-body.txt",
             "renewals/email/cleanup-opened-body.txt",
             "renewals/email/briefing-body.txt",
+            "renewals/email/seat-request-body.txt",
+            "renewals/email/seat-request-subject.txt",
         ]
     },
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -59,6 +60,16 @@ class AnswerSerializer(serializers.Serializer[Any]):
 DECIDERS = roles(*policy.DECIDER_ROLES)
 
 
+class SeatRequestFilter(django_filters.FilterSet):
+    """By status (no choice of objects to leak: the list itself is scoped)."""
+
+    status = django_filters.ChoiceFilter(choices=SeatRequest.Status.choices)
+
+    class Meta:
+        model = SeatRequest
+        fields = ["status"]
+
+
 class SeatRequestViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -76,7 +87,7 @@ class SeatRequestViewSet(
     permission_classes = [IsAuthenticated]
     ordering_fields = ["created_at", "id"]
     ordering = ["-created_at", "-id"]
-    filterset_fields = ["status"]
+    filterset_class = SeatRequestFilter
 
     def get_queryset(self) -> QuerySet[SeatRequest]:
         user = self.request.user
