@@ -80,12 +80,14 @@ def seat_assign(
     modules = list(modules)
     if any(m.subscription_id != subscription.pk or m.archived_at is not None for m in modules):
         raise ValidationError(_("Choose modules of this subscription."))
-    seat = Seat(
-        subscription=subscription,
-        person=person,
-        account=account.strip(),
-        assigned_on=on or local_today(),
-    )
+    day = on or local_today()
+    # Revoked today and given back today (a mistaken revoke, a reassignment undone): the same
+    # assignment comes back, its history in the audit trail (one row per person and day).
+    seat = Seat.objects.filter(
+        subscription=subscription, person=person, assigned_on=day, revoked_on__isnull=False
+    ).first() or Seat(subscription=subscription, person=person, assigned_on=day)
+    seat.account = account.strip() or seat.account
+    seat.revoked_on, seat.revoke_reason = None, ""
     try:
         with transaction.atomic():
             seat.save()
@@ -98,8 +100,7 @@ def seat_assign(
                 _("%(person)s already holds a seat of this subscription.") % {"person": person}
             ) from None
         raise
-    if modules:
-        seat.modules.set(modules)
+    seat.modules.set(modules)
     return seat
 
 

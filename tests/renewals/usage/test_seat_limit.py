@@ -111,3 +111,21 @@ def test_two_admins_taking_the_last_free_seat_at_once(cast: Cast) -> None:
         Seat.save = original  # type: ignore[method-assign]
     assert outcomes == ["full", "ok"]
     assert Seat.objects.filter(subscription=sub, revoked_on__isnull=True).count() == 3
+
+
+def test_a_seat_revoked_today_can_be_given_back_today(cast: Cast) -> None:
+    """One assignment per person and day (the import's key): revoking by mistake and assigning
+    again the same day brings the same seat back instead of refusing; the limit still holds."""
+    sub = _taken(cast, 1, 0)
+    person = PersonFactory.create(department=cast.dept_a)
+    seat = services.seat_assign(user=cast.it_admin, subscription=sub, person=person)
+    services.seat_revoke(user=cast.it_admin, seat=seat, reason="误操作")
+    other = services.seat_assign(
+        user=cast.it_admin, subscription=sub, person=PersonFactory.create()
+    )
+    with pytest.raises(services.SeatLimitReached):
+        services.seat_assign(user=cast.it_admin, subscription=sub, person=person)
+    services.seat_revoke(user=cast.it_admin, seat=other, reason="换人")
+    again = services.seat_assign(user=cast.it_admin, subscription=sub, person=person)
+    assert again.pk == seat.pk and again.revoked_on is None and again.revoke_reason == ""
+    assert Seat.objects.filter(subscription=sub, revoked_on__isnull=True).count() == 1
