@@ -40,6 +40,7 @@ ERROR_MESSAGES = {
     ),
     "department_not_allowed": _("You may not import data for this department."),
     "unknown_user": _("No user with this username."),
+    "owner_outside": RULES["owner_outside"],
     "unknown_currency": _("No exchange rate for this currency; add one first."),
     "end_before_start": RULES["end_before_start"],
     "seats_too_few": RULES["seats_too_few"],

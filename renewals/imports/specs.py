@@ -183,6 +183,17 @@ SUBSCRIPTIONS = ImportSpec(
             "NOT EXISTS (SELECT 1 FROM org_user u WHERE u.username = {owner})",
             needs=("owner",),
         ),
+        # The owner rule of the form and the API (renewals.inventory.rules.owner_sql).
+        Check(
+            "owner",
+            "owner_outside",
+            "EXISTS (SELECT 1 FROM org_user u JOIN org_department d ON "
+            + department_matches("d", "{department}")
+            + " WHERE u.username = {owner} AND NOT "
+            + _sql_braces(rules.owner_sql("u", "d"))
+            + ")",
+            needs=("owner",),
+        ),
         Check(
             "currency",
             "unknown_currency",

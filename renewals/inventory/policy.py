@@ -36,15 +36,22 @@ def _with_ancestors(department_ids: set[int]) -> set[int]:
 
 def _candidates(department_ids: set[int]) -> QuerySet[User]:
     """Active users who work in one of the departments (an active person of it with an account),
-    or head or administer its software from one of them or from a department above it."""
+    or head or administer its software from one of them or from a department above it, and the
+    IT admins (who own the company-wide tools). The import checks the same in SQL
+    (renewals.inventory.rules.owner_sql)."""
     above = _with_ancestors(department_ids)
-    return User.objects.filter(is_active=True).filter(
-        Q(
-            person__department__in=department_ids,
-            person__status=Person.Status.ACTIVE,
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(
+                person__department__in=department_ids,
+                person__status=Person.Status.ACTIVE,
+            )
+            | Q(headed_departments__in=above)
+            | Q(administered_departments__in=above)
+            | Q(groups__name=Role.IT_ADMIN)
         )
-        | Q(headed_departments__in=above)
-        | Q(administered_departments__in=above)
+        .distinct()
     )
 
 

@@ -254,8 +254,12 @@ MESSAGES = {
         "No exchange rate for %(currency)s — record one on the exchange-rates page."
     ),
     "owner_elsewhere": gettext_lazy(
-        "%(owner)s does not belong to %(department)s: the owner must work in it, head it or "
-        "administer its software."
+        "%(owner)s does not belong to %(department)s: the owner must work in it, head it, "
+        "administer its software or be an IT admin."
+    ),
+    "owner_outside": gettext_lazy(
+        "This user does not belong to the row's department: the owner must work in it, head "
+        "it, administer its software or be an IT admin."
     ),
     "thresholds_not_numbers": gettext_lazy(
         "Enter the alert days as whole numbers separated by commas."
@@ -318,7 +322,9 @@ def check_currency(currency: str, *, on: dt.date | None = None) -> str:
 
 
 def check_owner(owner: Any, department: Any) -> None:
-    """The owner works in the department (or below it), heads it or administers its software."""
+    """The owner works in the department, heads it or administers its software (from it or a
+    department above it), or is an IT admin (renewals.inventory.policy; owner_sql for the
+    import)."""
     if owner is not None and not owner_candidate(owner, department):
         raise _error(
             "owner", "owner_elsewhere", owner=owner.get_full_name() or owner.username,
@@ -388,3 +394,23 @@ def check_subscription(values: dict[str, Any], *, active_seats: int = 0) -> None
         collect(check_tags, values["tags"])
     if errors:
         raise ValidationError(errors)
+
+
+def owner_sql(user: str, department: str) -> str:
+    """SQL: the user ``user`` (an org_user alias) may own a subscription of the department
+    ``department`` (an org_department alias) — the rule of renewals.inventory.policy's
+    owner candidates, for the import's set-based check."""
+    return (
+        f"({user}.is_active AND ("
+        f"EXISTS (SELECT 1 FROM org_person p WHERE p.user_id = {user}.id AND p.status = 'active' "
+        f"AND p.department_id = {department}.id) "
+        f"OR EXISTS (SELECT 1 FROM org_user_groups ug JOIN auth_group g ON g.id = ug.group_id "
+        f"WHERE ug.user_id = {user}.id AND g.name = 'it_admin') "
+        f"OR EXISTS (WITH RECURSIVE up(id, parent_id) AS ("
+        f"SELECT d0.id, d0.parent_id FROM org_department d0 WHERE d0.id = {department}.id "
+        f"UNION SELECT d1.id, d1.parent_id FROM org_department d1 JOIN up ON d1.id = up.parent_id) "
+        f"SELECT 1 FROM up WHERE EXISTS (SELECT 1 FROM org_department_heads h "
+        f"WHERE h.department_id = up.id AND h.user_id = {user}.id) "
+        f"OR EXISTS (SELECT 1 FROM org_department_software_admins a "
+        f"WHERE a.department_id = up.id AND a.user_id = {user}.id))))"
+    )
