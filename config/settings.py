@@ -29,6 +29,11 @@ if not SECRET_KEY:
         "local development."
     )
 
+# Credentials of directory sources and connectors are stored encrypted (core/secrets.py) with
+# these Fernet keys: the first encrypts, all decrypt (rotation: put the new key first). With DEBUG
+# and none set, a key derived from SECRET_KEY is used; with DEBUG off, storing a secret needs one.
+SECRETS_ENCRYPTION_KEYS: list[str] = env.list("SECRETS_ENCRYPTION_KEYS", default=[])
+
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
@@ -41,6 +46,7 @@ INSTALLED_APPS = [
     "budgets.apps.BudgetsConfig",
     "renewals.apps.RenewalsConfig",
     "contracts.apps.ContractsConfig",
+    "integrations.apps.IntegrationsConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

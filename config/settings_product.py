@@ -86,3 +86,8 @@ WEBHOOK_ALLOWED_HOSTS: list[str] = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
 WEBHOOK_ALLOWED_PORTS: list[int] = env.list("WEBHOOK_ALLOWED_PORTS", cast=int, default=[])
 if any(not 0 < port < 65536 for port in WEBHOOK_ALLOWED_PORTS):
     raise ImproperlyConfigured("WEBHOOK_ALLOWED_PORTS must list port numbers (1-65535).")
+
+# Directory sync (integrations/directory): a run that would mark more than this share (percent)
+# of a source's active people as leavers, or leave a department with nobody, is held for an IT
+# admin's confirmation instead of being applied.
+DIRECTORY_MAX_LEAVERS_PERCENT = env.float("DIRECTORY_MAX_LEAVERS_PERCENT", default=5.0)

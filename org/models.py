@@ -127,6 +127,16 @@ class Person(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
     left_on = models.DateField(_("left on"), null=True, blank=True)
+    # From a directory source (integrations/directory): a mobile number and the line manager.
+    mobile = models.CharField(_("mobile"), max_length=30, blank=True, default="")
+    manager = models.ForeignKey(
+        "self",
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+    )
     user = models.OneToOneField(
         User,
         verbose_name=_("user account"),

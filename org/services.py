@@ -8,7 +8,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from org.models import Department, Person, User
 from org.roles import Role
@@ -124,6 +125,98 @@ def people_upsert_rows(
     )
     created, updated = cursor.fetchone()
     return created, updated
+
+
+# What a directory sync writes of a person (integrations/directory/sync.py).
+DIRECTORY_PERSON_FIELDS = (
+    "employee_no", "name", "email", "mobile", "department", "manager", "status", "left_on",
+)  # fmt: skip
+
+
+def people_save_from_directory(*, new: list[Person], changed: list[Person]) -> None:
+    """Write the people a directory sync built or changed, set-based (one INSERT and one UPDATE
+    per batch; the caller checked the values and keeps ``left_on`` with ``status``). Runs in the
+    caller's transaction; the audit triggers record every row."""
+    if new:
+        Person.objects.bulk_create(new, batch_size=1000)
+    if changed:
+        now = timezone.now()
+        for person in changed:
+            person.updated_at = now
+        Person.objects.bulk_update(
+            changed, [*DIRECTORY_PERSON_FIELDS, "updated_at"], batch_size=1000
+        )
+
+
+def departments_save_from_directory(*, new: list[Department], changed: list[Department]) -> None:
+    """Write the departments a directory sync built or changed (caller's transaction)."""
+    if new:
+        Department.objects.bulk_create(new, batch_size=1000)
+    if changed:
+        Department.objects.bulk_update(changed, ["name", "parent", "is_active"], batch_size=1000)
+
+
+def people_set_managers(*, pairs: list[tuple[int, int | None]]) -> int:
+    """Set each person's manager (person id, manager id or None) where it differs, in one
+    statement; returns how many changed (caller's transaction)."""
+    if not pairs:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE org_person p SET manager_id = w.manager_id, updated_at = now() "
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS w(person_id, manager_id) "
+            "WHERE p.id = w.person_id AND p.manager_id IS DISTINCT FROM w.manager_id",
+            [[a for a, _ in pairs], [b for _, b in pairs]],
+        )
+        return cursor.rowcount
+
+
+def people_mark_left_bulk(*, leavers: Mapping[int, dt.date]) -> list[int]:
+    """Mark these people (id -> leaving date) as left, those still active; returns the ids
+    that changed (caller's transaction). Their seats then count as a leaver's."""
+    if not leavers:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE org_person p SET status = 'left', left_on = w.left_on, updated_at = now() "
+            "FROM unnest(%s::bigint[], %s::date[]) AS w(person_id, left_on) "
+            "WHERE p.id = w.person_id AND p.status = 'active' RETURNING p.id",
+            [list(leavers), list(leavers.values())],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def people_link_users(*, person_ids: Iterable[int]) -> int:
+    """Link sign-in users to these people where it is unambiguous: the person has no user, is
+    active, and exactly one user without a person has the person's employee number as user name
+    or the person's e-mail (case-insensitive) — and that user matches no other of these people.
+    Returns how many were linked. (Also for users made by an OIDC sign-in, see org/oidc.py.)"""
+    ids = list(person_ids)
+    if not ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH m AS (
+                SELECT p.id AS person_id, u.id AS user_id
+                FROM org_person p JOIN org_user u
+                  ON u.is_active AND (u.username = p.employee_no
+                      OR (p.email <> '' AND lower(u.email) = lower(p.email)))
+                WHERE p.id = ANY(%s) AND p.user_id IS NULL AND p.status = 'active'
+                  AND NOT EXISTS (SELECT 1 FROM org_person q WHERE q.user_id = u.id)
+            ), one AS (
+                SELECT person_id, min(user_id) AS user_id FROM m GROUP BY person_id
+                HAVING count(DISTINCT user_id) = 1
+            ), unique_users AS (
+                SELECT one.* FROM one
+                WHERE (SELECT count(DISTINCT m.person_id) FROM m WHERE m.user_id = one.user_id) = 1
+            )
+            UPDATE org_person p SET user_id = uu.user_id, updated_at = now()
+            FROM unique_users uu WHERE p.id = uu.person_id
+            """,
+            [ids],
+        )
+        return cursor.rowcount
 
 
 @transaction.atomic

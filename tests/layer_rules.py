@@ -14,7 +14,7 @@ NOT_PRODUCTION = {"tests", "bench", "node_modules", "static", "templates", "var"
 
 # Left to right: an app imports only apps to its left. The launchers start the private
 # PostgreSQL cluster (config.embedded_pg) before Django exists, so they sit above the roof.
-APPS = ["core", "org", "budgets", "renewals", "contracts", "config"]
+APPS = ["core", "org", "budgets", "renewals", "contracts", "integrations", "config"]
 LAUNCHERS = {"dev", "manage", "devtools"}  # devtools/: dev.py's steps
 # Tools run by hand that are not part of the running site (they import no app of ours).
 TOOLS = {"locale.fill_translations"}
@@ -23,6 +23,7 @@ TABLE_PREFIX = {
     "budgets": "budgets_",
     "renewals": "renewals_",
     "contracts": "contracts_",
+    "integrations": "integrations_",
 }
 
 # renewals/: each set is one level; a package imports only packages on a lower level (or itself).
@@ -68,6 +69,11 @@ PLACES = {
     "contracts": "contracts, documents, key terms, search",
     "contracts.management.commands": "contracts' manage.py commands",
     "renewals": "the app's top modules (RENEWALS_TOP)",
+    "integrations": "connections to outside systems: models, admin, urls, tasks, services",
+    "integrations.directory": "directory sources: the sync engine, leavers, the readers",
+    "integrations.scim": "the SCIM 2.0 service provider an identity provider pushes to",
+    "integrations.callbacks": "the endpoints Feishu, DingTalk and WeCom send their events to",
+    "integrations.management.commands": "directory_source / scim_token commands",
     "config": "the roof: settings, urls, home and audit pages, middleware, navigation",
     "config.test_database": "the test database backend",
     "devtools": "dev.py's steps (standard library only; may start config.embedded_pg)",

@@ -1,0 +1,392 @@
+"""Applying what a source says to our departments and people, set-based: a fixed number of
+queries per page of entries, whatever the directory's size. Called by ``sync`` inside one
+transaction that holds the source's lock; nothing here commits, reads the network or decides
+about leavers (it returns them: ``sync`` applies them or holds them at the safety valve).
+
+Rules (issue #19):
+- an entry is found again by its link (source, kind, external id), never by name;
+- a person not linked yet is matched to an existing person with the same employee number who
+  is not linked to another source (an HR import's person becomes the source's); otherwise a new
+  person is made. An employee number or an e-mail an active person of another source has is a
+  conflict, listed for IT, and the entry is left out;
+- a department's name is unique here: a second "销售部" is named "上海分公司 / 销售部"; if that is
+  taken too, a conflict;
+- a person in a department the source does not list: a conflict; a known person stays in their
+  department, a new one is left out;
+- an entry the source changed before what we hold (``link.changed_at``, set by a later event)
+  is left alone: an old "updated" never brings a leaver back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from integrations.directory.entries import ExternalDepartment, ExternalPerson
+from integrations.models import DirectoryConflict, DirectoryLink, DirectorySource
+from org import services as org_services
+from org.models import Department, Person
+
+PAGE = 1000
+PERSON = DirectoryLink.Kind.PERSON
+DEPARTMENT = DirectoryLink.Kind.DEPARTMENT
+C = DirectoryConflict.Kind
+
+_NAME = Person._meta.get_field("name").max_length or 100
+_EMAIL = Person._meta.get_field("email").max_length or 254
+_MOBILE = Person._meta.get_field("mobile").max_length or 30
+_EMPLOYEE_NO = Person._meta.get_field("employee_no").max_length or 40
+_DEPT_NAME = Department._meta.get_field("name").max_length or 100
+
+
+@dataclass
+class Context:
+    """One application: the source, when the source said it, and what happened."""
+
+    source: DirectorySource
+    occurred_at: dt.datetime
+    today: dt.date
+    counts: dict[str, int] = field(default_factory=dict)
+    # (kind, external id) -> detail: the conflicts raised in this application.
+    conflicts: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    # external id -> department id of every department link of the source (filled lazily).
+    department_ids: dict[str, int] | None = None
+    # person id -> left_on: people the source says have left (not applied here).
+    leavers: dict[int, dt.date] = field(default_factory=dict)
+    touched_people: list[int] = field(default_factory=list)
+    # Person links the source no longer lists (a full pull): marked absent when applied.
+    missing_links: list[int] = field(default_factory=list)
+
+    def add(self, key: str, n: int = 1) -> None:
+        if n:
+            self.counts[key] = self.counts.get(key, 0) + n
+
+    def conflict(self, kind: str, external_id: str, **detail: str) -> None:
+        self.conflicts[(kind, external_id)] = {k: v for k, v in detail.items() if v}
+        self.add("conflicts")
+
+
+def generated_employee_no(source: DirectorySource, external_id: str) -> str:
+    """A stable employee number for an entry the source gives none (unique per source)."""
+    digest = hashlib.sha256(external_id.encode()).hexdigest()[:16]
+    return f"{source.kind}{source.pk}-{digest}"[:_EMPLOYEE_NO]
+
+
+def department_ids(ctx: Context) -> dict[str, int]:
+    if ctx.department_ids is None:
+        ctx.department_ids = dict(
+            DirectoryLink.objects.filter(source=ctx.source, kind=DEPARTMENT).values_list(
+                "external_id", "department_id"
+            )
+        )
+    return ctx.department_ids
+
+
+# --- departments ------------------------------------------------------------------------------
+
+
+def apply_departments(ctx: Context, entries: Sequence[ExternalDepartment]) -> None:
+    """Create or update the departments (a directory has at most a few thousand: one pass)."""
+    if not entries:
+        return
+    links = {
+        link.external_id: link
+        for link in DirectoryLink.objects.filter(
+            source=ctx.source, kind=DEPARTMENT, external_id__in=[e.external_id for e in entries]
+        ).select_related("department")
+    }
+    taken = dict(Department.objects.values_list("name", "pk"))
+    by_id = {e.external_id: e for e in entries}
+    new: list[tuple[ExternalDepartment, Department]] = []
+    changed: dict[int, Department] = {}
+    fresh = [e for e in entries if not _stale(links.get(e.external_id), ctx)]
+    ctx.add("skipped_stale", len(entries) - len(fresh))
+    for entry in fresh:
+        link = links.get(entry.external_id)
+        department = link.department if link else None
+        name = _department_name(entry, by_id, taken, department.pk if department else None)
+        if name is None:
+            ctx.conflict(C.DEPARTMENT_NAME_TAKEN, entry.external_id, name=entry.name)
+            continue
+        if department is None:
+            department = Department(name=name, code=_department_code(ctx.source, entry))
+            new.append((entry, department))
+        elif department.name != name or not department.is_active:
+            taken.pop(department.name, None)
+            department.name, department.is_active = name, True
+            changed[department.pk] = department
+        taken[name] = department.pk or -1
+    org_services.departments_save_from_directory(new=[d for _, d in new], changed=[])
+    ctx.add("departments_created", len(new))
+    DirectoryLink.objects.bulk_create(
+        [
+            DirectoryLink(
+                source=ctx.source,
+                kind=DEPARTMENT,
+                external_id=e.external_id,
+                department=d,
+                changed_at=ctx.occurred_at,
+            )  # fmt: skip
+            for e, d in new
+        ]
+    )
+    ids = department_ids(ctx)
+    ids.update({e.external_id: d.pk for e, d in new})
+    made = {d.pk for _, d in new}
+    placed: dict[str, Department | None] = {e.external_id: d for e, d in new}
+    placed.update({x: link.department for x, link in links.items()})
+    tree: dict[int, int | None] = dict(Department.objects.values_list("pk", "parent_id"))
+    for entry in fresh:
+        department = placed.get(entry.external_id)
+        if department is None:
+            continue
+        parent_id = ids.get(entry.parent_id) if entry.parent_id else None
+        if _would_loop(department.pk, parent_id, tree):
+            parent_id = department.parent_id
+        if department.parent_id != parent_id:
+            department.parent_id = parent_id
+            tree[department.pk] = parent_id
+            changed[department.pk] = department
+    org_services.departments_save_from_directory(new=[], changed=list(changed.values()))
+    ctx.add("departments_updated", len([pk for pk in changed if pk not in made]))
+    DirectoryLink.objects.filter(
+        source=ctx.source, kind=DEPARTMENT, external_id__in=[e.external_id for e in fresh]
+    ).update(changed_at=ctx.occurred_at, present=True)
+
+
+def _stale(link: DirectoryLink | None, ctx: Context) -> bool:
+    return link is not None and link.changed_at > ctx.occurred_at
+
+
+def _department_name(
+    entry: ExternalDepartment,
+    by_id: dict[str, ExternalDepartment],
+    taken: dict[str, int],
+    own_pk: int | None,
+) -> str | None:
+    name = " ".join(entry.name.split())[:_DEPT_NAME] or entry.external_id[:_DEPT_NAME]
+    if taken.get(name, own_pk) == own_pk:
+        return name
+    parent = by_id.get(entry.parent_id or "")
+    if parent is not None:
+        longer = f"{' '.join(parent.name.split())} / {name}"[:_DEPT_NAME]
+        if taken.get(longer, own_pk) == own_pk:
+            return longer
+    return None
+
+
+def _department_code(source: DirectorySource, entry: ExternalDepartment) -> str:
+    digest = hashlib.sha256(entry.external_id.encode()).hexdigest()[:10]
+    return f"{source.kind[:4]}{source.pk}-{digest}"
+
+
+def _would_loop(pk: int, parent_id: int | None, tree: dict[int, int | None]) -> bool:
+    """Would putting department ``pk`` under ``parent_id`` make a loop (``tree``: pk -> parent)?"""
+    seen: set[int] = set()
+    current = parent_id
+    while current is not None and current not in seen:
+        if current == pk:
+            return True
+        seen.add(current)
+        current = tree.get(current)
+    return False
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+def apply_people(ctx: Context, entries: Sequence[ExternalPerson]) -> None:
+    """Create or update the people, a page at a time; leavers are collected in ``ctx.leavers``."""
+    for start in range(0, len(entries), PAGE):
+        _apply_page(ctx, entries[start : start + PAGE])
+
+
+def _apply_page(ctx: Context, page: Sequence[ExternalPerson]) -> None:
+    links = {
+        link.external_id: link
+        for link in DirectoryLink.objects.filter(
+            source=ctx.source, kind=PERSON, external_id__in=[e.external_id for e in page]
+        ).select_related("person")
+    }
+    fresh = [e for e in page if not _stale(links.get(e.external_id), ctx)]
+    ctx.add("skipped_stale", len(page) - len(fresh))
+    unlinked = [e for e in fresh if e.external_id not in links]
+    numbers = {e.external_id: _employee_no(ctx, e) for e in unlinked}
+    existing, linked = _people_by_employee_no(list(numbers.values()))
+    other_emails = _emails_of_other_sources(ctx, [e.email for e in unlinked if e.email])
+    depts = department_ids(ctx)
+    new: list[tuple[ExternalPerson, Person]] = []
+    adopted: list[tuple[ExternalPerson, Person]] = []
+    changed: list[Person] = []
+    for entry in fresh:
+        link = links.get(entry.external_id)
+        person = link.person if link else existing.get(numbers.get(entry.external_id, ""))
+        if link is None and person is not None and person.pk in linked:
+            ctx.conflict(C.EMPLOYEE_NO_TAKEN, entry.external_id, name=entry.name,
+                         employee_no=person.employee_no)  # fmt: skip
+            continue
+        department_id = depts.get(entry.department_id or "")
+        if department_id is None:
+            ctx.conflict(C.UNKNOWN_DEPARTMENT, entry.external_id, name=entry.name,
+                         department=entry.department_id or "")  # fmt: skip
+            if person is None:
+                continue
+            department_id = person.department_id
+        if person is None:
+            if entry.email and entry.email.lower() in other_emails:
+                ctx.conflict(C.EMAIL_TAKEN, entry.external_id, name=entry.name, email=entry.email)
+                continue
+            person = Person(employee_no=numbers[entry.external_id])
+            _fill(ctx, person, entry, department_id, new=True)
+            new.append((entry, person))
+            continue
+        if link is None:
+            adopted.append((entry, person))
+        if _fill(ctx, person, entry, department_id, new=False):
+            changed.append(person)
+    org_services.people_save_from_directory(new=[p for _, p in new], changed=changed)
+    ctx.add("people_created", len(new))
+    ctx.add("people_updated", len(changed))
+    ctx.add("people_unchanged", len(fresh) - len(new) - len(changed))
+    DirectoryLink.objects.bulk_create(
+        [
+            DirectoryLink(
+                source=ctx.source,
+                kind=PERSON,
+                external_id=e.external_id,
+                person=p,
+                changed_at=ctx.occurred_at,
+                attributes=dict(e.attributes),
+            )  # fmt: skip
+            for e, p in [*new, *adopted]
+        ]
+    )
+    _refresh_links(ctx, [e for e in fresh if e.external_id in links], links)
+    ctx.touched_people.extend(p.pk for _, p in new)
+    ctx.touched_people.extend(p.pk for p in changed)
+
+
+def _employee_no(ctx: Context, entry: ExternalPerson) -> str:
+    number = " ".join(entry.employee_no.split())[:_EMPLOYEE_NO]
+    return number or generated_employee_no(ctx.source, entry.external_id)
+
+
+def _people_by_employee_no(numbers: list[str]) -> tuple[dict[str, Person], set[int]]:
+    """People with these employee numbers, and the ids of those a source (another one, or this
+    one by another id) already links."""
+    if not numbers:
+        return {}, set()
+    people = {p.employee_no: p for p in Person.objects.filter(employee_no__in=numbers)}
+    linked = set(
+        DirectoryLink.objects.filter(
+            kind=PERSON, person__in=[p.pk for p in people.values()]
+        ).values_list("person_id", flat=True)
+    )
+    return people, {pk for pk in linked if pk is not None}
+
+
+def _emails_of_other_sources(ctx: Context, emails: list[str]) -> set[str]:
+    """Of these e-mails, those an active person linked to another source has."""
+    if not emails:
+        return set()
+    lowered = {e.lower() for e in emails}
+    return set(
+        Person.objects.annotate(mail=Lower("email"))
+        .filter(mail__in=lowered, status=Person.Status.ACTIVE)
+        .filter(Q(directory_links__isnull=False) & ~Q(directory_links__source=ctx.source))
+        .values_list("mail", flat=True)
+    )
+
+
+def _fill(
+    ctx: Context, person: Person, entry: ExternalPerson, department_id: int, *, new: bool
+) -> bool:
+    """Set the person's fields from the entry; True if anything changed. A leaver is collected,
+    not applied (a new person who has left is made as left: nothing to act on)."""
+    before = tuple(getattr(person, f) for f in _COMPARED)
+    person.name = " ".join(entry.name.split())[:_NAME] or person.employee_no
+    person.email = entry.email[:_EMAIL] if "@" in entry.email else ""
+    person.mobile = entry.mobile[:_MOBILE]
+    person.department_id = department_id
+    if entry.employee_no and not new:
+        person.employee_no = _employee_no(ctx, entry)
+    if entry.active:
+        person.status, person.left_on = Person.Status.ACTIVE, None
+    elif new:
+        person.status, person.left_on = Person.Status.LEFT, entry.left_on or ctx.today
+    elif person.status == Person.Status.ACTIVE:
+        ctx.leavers[person.pk] = entry.left_on or ctx.today
+    return tuple(getattr(person, f) for f in _COMPARED) != before
+
+
+_COMPARED = ("employee_no", "name", "email", "mobile", "department_id", "status", "left_on")
+
+
+def _refresh_links(
+    ctx: Context, entries: list[ExternalPerson], links: dict[str, DirectoryLink]
+) -> None:
+    refreshed = []
+    for entry in entries:
+        link = links[entry.external_id]
+        link.changed_at, link.present = ctx.occurred_at, True
+        link.attributes = dict(entry.attributes)
+        refreshed.append(link)
+    DirectoryLink.objects.bulk_update(refreshed, ["changed_at", "present", "attributes"], 1000)
+
+
+def apply_managers(ctx: Context, entries: Sequence[ExternalPerson]) -> None:
+    """Point each person at their manager (after every person of the pull exists)."""
+    wanted = {e.external_id: e.manager_id for e in entries}
+    if not wanted:
+        return
+    links = DirectoryLink.objects.filter(source=ctx.source, kind=PERSON)
+    if len(wanted) <= PAGE:  # an event: only the entry and its manager
+        links = links.filter(external_id__in={*wanted, *(m for m in wanted.values() if m)})
+    people = dict(links.values_list("external_id", "person_id"))
+    pairs = []
+    for external_id, manager_external_id in wanted.items():
+        person_id = people.get(external_id)
+        if person_id is None:
+            continue
+        manager_id = people.get(manager_external_id or "")
+        pairs.append((person_id, manager_id if manager_id != person_id else None))
+    ctx.add("managers_changed", org_services.people_set_managers(pairs=pairs))
+
+
+def missing_people(ctx: Context, present: set[str]) -> None:
+    """A full pull: every linked person the source no longer lists has left (collected)."""
+    listed = (
+        DirectoryLink.objects.filter(source=ctx.source, kind=PERSON, present=True)
+        .filter(changed_at__lte=ctx.occurred_at)
+        .values_list("external_id", "pk", "person_id", "person__status")
+    )
+    for external_id, link_id, person_id, status in listed.iterator(chunk_size=5000):
+        if external_id in present:
+            continue
+        ctx.missing_links.append(link_id)
+        if status == Person.Status.ACTIVE:
+            ctx.leavers.setdefault(person_id, ctx.today)
+
+
+def missing_departments(ctx: Context, present: set[str]) -> list[int]:
+    """Department links the source no longer lists: their department ids."""
+    listed = DirectoryLink.objects.filter(
+        source=ctx.source, kind=DEPARTMENT, present=True, changed_at__lte=ctx.occurred_at
+    ).values_list("external_id", "pk", "department_id")
+    gone = [(pk, dept) for external_id, pk, dept in listed if external_id not in present]
+    DirectoryLink.objects.filter(pk__in=[pk for pk, _ in gone]).update(
+        present=False, changed_at=ctx.occurred_at
+    )
+    ctx.add("departments_gone", len(gone))
+    return [dept for _, dept in gone]
+
+
+def now_local() -> tuple[dt.datetime, dt.date]:
+    now = timezone.now()
+    return now, timezone.localdate(now)
