@@ -139,6 +139,14 @@ NAVIGATION: list[NavItem] = [
         RATE_ROLES,
         manage=True,
     ),  # fmt: skip
+    NavItem(
+        "directory",
+        _("Directory sources"),
+        "integrations:source-list",
+        "diagram-3",
+        SYSTEM_ROLES,
+        manage=True,
+    ),
     NavItem("system", _("System status"), "system-status", "activity", SYSTEM_ROLES, manage=True),
     NavItem("audit", _("Audit trail"), "audit-list", "journal-text", SYSTEM_ROLES, manage=True),
     NavItem("admin", _("Administration"), "admin:index", "gear", staff_only=True, manage=True),

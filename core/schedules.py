@@ -79,6 +79,11 @@ SCHEDULES: list[ScheduleSpec] = [
         schedule_type="C",
         cron="0 7 1 * *",
     ),
+    # Every minute: queue a sync of each directory source whose interval has passed (the
+    # interval is the source's own setting; events arrive on their own, between syncs).
+    ScheduleSpec(
+        name="directory-sync", func="integrations.tasks.sync_due", schedule_type="I", minutes=1
+    ),
     # Every hour: seat requests waiting for a renewal request that ended without seats open again.
     ScheduleSpec(
         name="seat-requests-reopen",

@@ -9,277 +9,624 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('org', '0005_person_mobile_manager'),
-        ('pghistory', '0007_auto_20250421_0444'),
+        ("org", "0005_person_mobile_manager"),
+        ("pghistory", "0007_auto_20250421_0444"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DirectorySource',
+            name="DirectorySource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('kind', models.CharField(choices=[('ldap', 'LDAP / Active Directory'), ('feishu', 'Feishu / Lark'), ('dingtalk', 'DingTalk'), ('wecom', 'WeCom'), ('scim', 'SCIM 2.0 (pushed by an identity provider)')], max_length=10, verbose_name='kind')),
-                ('config', models.JSONField(blank=True, default=dict, verbose_name='settings')),
-                ('credentials', core.secrets.EncryptedTextField(blank=True, default='', editable=False, verbose_name='credentials')),
-                ('enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('sync_every_minutes', models.PositiveIntegerField(default=60, verbose_name='sync every (minutes)')),
-                ('cursor', models.CharField(blank=True, default='', max_length=200, verbose_name='sync position')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("ldap", "LDAP / Active Directory"),
+                            ("feishu", "Feishu / Lark"),
+                            ("dingtalk", "DingTalk"),
+                            ("wecom", "WeCom"),
+                            ("scim", "SCIM 2.0 (pushed by an identity provider)"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("config", models.JSONField(blank=True, default=dict, verbose_name="settings")),
+                (
+                    "credentials",
+                    core.secrets.EncryptedTextField(
+                        blank=True, default="", editable=False, verbose_name="credentials"
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                (
+                    "sync_every_minutes",
+                    models.PositiveIntegerField(default=60, verbose_name="sync every (minutes)"),
+                ),
+                (
+                    "cursor",
+                    models.CharField(
+                        blank=True, default="", max_length=200, verbose_name="sync position"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'directory source',
-                'verbose_name_plural': 'directory sources',
-                'ordering': ['name'],
+                "verbose_name": "directory source",
+                "verbose_name_plural": "directory sources",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='DirectorySourceEvent',
+            name="DirectorySourceEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('kind', models.CharField(choices=[('ldap', 'LDAP / Active Directory'), ('feishu', 'Feishu / Lark'), ('dingtalk', 'DingTalk'), ('wecom', 'WeCom'), ('scim', 'SCIM 2.0 (pushed by an identity provider)')], max_length=10, verbose_name='kind')),
-                ('config', models.JSONField(blank=True, default=dict, verbose_name='settings')),
-                ('credentials', core.secrets.EncryptedTextField(blank=True, default='', editable=False, verbose_name='credentials')),
-                ('enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('sync_every_minutes', models.PositiveIntegerField(default=60, verbose_name='sync every (minutes)')),
-                ('cursor', models.CharField(blank=True, default='', max_length=200, verbose_name='sync position')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("ldap", "LDAP / Active Directory"),
+                            ("feishu", "Feishu / Lark"),
+                            ("dingtalk", "DingTalk"),
+                            ("wecom", "WeCom"),
+                            ("scim", "SCIM 2.0 (pushed by an identity provider)"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("config", models.JSONField(blank=True, default=dict, verbose_name="settings")),
+                (
+                    "credentials",
+                    core.secrets.EncryptedTextField(
+                        blank=True, default="", editable=False, verbose_name="credentials"
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                (
+                    "sync_every_minutes",
+                    models.PositiveIntegerField(default=60, verbose_name="sync every (minutes)"),
+                ),
+                (
+                    "cursor",
+                    models.CharField(
+                        blank=True, default="", max_length=200, verbose_name="sync position"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ScimToken',
+            name="ScimToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('prefix', models.CharField(max_length=8, verbose_name='starts with')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='expires')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("prefix", models.CharField(max_length=8, verbose_name="starts with")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="expires")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked")),
+                (
+                    "last_used_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last used"),
+                ),
             ],
             options={
-                'verbose_name': 'SCIM token',
-                'verbose_name_plural': 'SCIM tokens',
-                'ordering': ['-created_at'],
+                "verbose_name": "SCIM token",
+                "verbose_name_plural": "SCIM tokens",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ScimTokenEvent',
+            name="ScimTokenEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('prefix', models.CharField(max_length=8, verbose_name='starts with')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='expires')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("prefix", models.CharField(max_length=8, verbose_name="starts with")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="expires")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked")),
+                (
+                    "last_used_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last used"),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='SyncRun',
+            name="SyncRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trigger', models.CharField(choices=[('schedule', 'Schedule'), ('manual', 'By hand'), ('event', 'Event'), ('command', 'Command')], max_length=10)),
-                ('full', models.BooleanField(default=True)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('held', 'Held for confirmation'), ('confirmed', 'Confirmed'), ('discarded', 'Discarded')], default='running', max_length=10)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('counts', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True, default='')),
-                ('held_leavers', models.JSONField(blank=True, default=list)),
-                ('held_departments', models.JSONField(blank=True, default=list)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("schedule", "Schedule"),
+                            ("manual", "By hand"),
+                            ("event", "Event"),
+                            ("command", "Command"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("full", models.BooleanField(default=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("held", "Held for confirmation"),
+                            ("confirmed", "Confirmed"),
+                            ("discarded", "Discarded"),
+                        ],
+                        default="running",
+                        max_length=10,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("counts", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True, default="")),
+                ("held_leavers", models.JSONField(blank=True, default=list)),
+                ("held_departments", models.JSONField(blank=True, default=list)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'sync run',
-                'verbose_name_plural': 'sync runs',
-                'ordering': ['-started_at', '-pk'],
+                "verbose_name": "sync run",
+                "verbose_name_plural": "sync runs",
+                "ordering": ["-started_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='DirectoryLink',
+            name="DirectoryLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('person', 'person'), ('department', 'department')], max_length=10)),
-                ('external_id', models.CharField(max_length=255)),
-                ('changed_at', models.DateTimeField()),
-                ('present', models.BooleanField(default=True)),
-                ('attributes', models.JSONField(blank=True, default=dict)),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='directory_links', to='org.department')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='directory_links', to='org.person')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='integrations.directorysource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("person", "person"), ("department", "department")], max_length=10
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=255)),
+                ("changed_at", models.DateTimeField()),
+                ("present", models.BooleanField(default=True)),
+                ("attributes", models.JSONField(blank=True, default=dict)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="directory_links",
+                        to="org.department",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="directory_links",
+                        to="org.person",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="integrations.directorysource",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'directory link',
-                'verbose_name_plural': 'directory links',
+                "verbose_name": "directory link",
+                "verbose_name_plural": "directory links",
             },
         ),
         migrations.CreateModel(
-            name='DirectoryEvent',
+            name="DirectoryEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=200)),
-                ('event_type', models.CharField(max_length=80)),
-                ('occurred_at', models.DateTimeField()),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='integrations.directorysource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.CharField(max_length=200)),
+                ("event_type", models.CharField(max_length=80)),
+                ("occurred_at", models.DateTimeField()),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="integrations.directorysource",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'directory event',
-                'verbose_name_plural': 'directory events',
+                "verbose_name": "directory event",
+                "verbose_name_plural": "directory events",
             },
         ),
         migrations.CreateModel(
-            name='DirectoryConflict',
+            name="DirectoryConflict",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('email_taken', 'The same e-mail comes from another source'), ('employee_no_taken', 'The employee number belongs to a person of another source'), ('unknown_department', 'In a department the source does not list'), ('department_name_taken', 'A department of that name exists already')], max_length=30)),
-                ('external_id', models.CharField(max_length=255)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('first_seen', models.DateTimeField(auto_now_add=True)),
-                ('last_seen', models.DateTimeField(auto_now=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conflicts', to='integrations.directorysource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("email_taken", "The same e-mail comes from another source"),
+                            (
+                                "employee_no_taken",
+                                "The employee number belongs to a person of another source",
+                            ),
+                            ("unknown_department", "In a department the source does not list"),
+                            ("department_name_taken", "A department of that name exists already"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=255)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                ("first_seen", models.DateTimeField(auto_now_add=True)),
+                ("last_seen", models.DateTimeField(auto_now=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conflicts",
+                        to="integrations.directorysource",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'directory conflict',
-                'verbose_name_plural': 'directory conflicts',
-                'ordering': ['-last_seen'],
+                "verbose_name": "directory conflict",
+                "verbose_name_plural": "directory conflicts",
+                "ordering": ["-last_seen"],
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='directorysource',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "integrations_directorysourceevent" ("config", "created_at", "credentials", "cursor", "enabled", "id", "kind", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "sync_every_minutes", "updated_at") VALUES (NEW."config", NEW."created_at", NEW."credentials", NEW."cursor", NEW."enabled", NEW."id", NEW."kind", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."sync_every_minutes", NEW."updated_at"); RETURN NULL;', hash='b5183c96aee95efa753bedaaf73bb558b3ad18b2', operation='INSERT', pgid='pgtrigger_insert_insert_d3a5c', table='integrations_directorysource', when='AFTER')),
+            model_name="directorysource",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "integrations_directorysourceevent" ("config", "created_at", "credentials", "cursor", "enabled", "id", "kind", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "sync_every_minutes", "updated_at") VALUES (NEW."config", NEW."created_at", NEW."credentials", NEW."cursor", NEW."enabled", NEW."id", NEW."kind", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."sync_every_minutes", NEW."updated_at"); RETURN NULL;',
+                    hash="b5183c96aee95efa753bedaaf73bb558b3ad18b2",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_d3a5c",
+                    table="integrations_directorysource",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='directorysource',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "integrations_directorysourceevent" ("config", "created_at", "credentials", "cursor", "enabled", "id", "kind", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "sync_every_minutes", "updated_at") VALUES (NEW."config", NEW."created_at", NEW."credentials", NEW."cursor", NEW."enabled", NEW."id", NEW."kind", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."sync_every_minutes", NEW."updated_at"); RETURN NULL;', hash='d43acc24067ea1ceb1b30293e2bba16ba13f79e1', operation='UPDATE', pgid='pgtrigger_update_update_b342e', table='integrations_directorysource', when='AFTER')),
+            model_name="directorysource",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "integrations_directorysourceevent" ("config", "created_at", "credentials", "cursor", "enabled", "id", "kind", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "sync_every_minutes", "updated_at") VALUES (NEW."config", NEW."created_at", NEW."credentials", NEW."cursor", NEW."enabled", NEW."id", NEW."kind", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."sync_every_minutes", NEW."updated_at"); RETURN NULL;',
+                    hash="d43acc24067ea1ceb1b30293e2bba16ba13f79e1",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_b342e",
+                    table="integrations_directorysource",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='directorysource',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "integrations_directorysourceevent" ("config", "created_at", "credentials", "cursor", "enabled", "id", "kind", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "sync_every_minutes", "updated_at") VALUES (OLD."config", OLD."created_at", OLD."credentials", OLD."cursor", OLD."enabled", OLD."id", OLD."kind", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."sync_every_minutes", OLD."updated_at"); RETURN NULL;', hash='29174da616ff3ebbe66656427e3db15639af5c13', operation='DELETE', pgid='pgtrigger_delete_delete_01534', table='integrations_directorysource', when='AFTER')),
+            model_name="directorysource",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "integrations_directorysourceevent" ("config", "created_at", "credentials", "cursor", "enabled", "id", "kind", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "sync_every_minutes", "updated_at") VALUES (OLD."config", OLD."created_at", OLD."credentials", OLD."cursor", OLD."enabled", OLD."id", OLD."kind", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."sync_every_minutes", OLD."updated_at"); RETURN NULL;',
+                    hash="29174da616ff3ebbe66656427e3db15639af5c13",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_01534",
+                    table="integrations_directorysource",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='directorysourceevent',
-            name='pgh_context',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+            model_name="directorysourceevent",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
         ),
         migrations.AddField(
-            model_name='directorysourceevent',
-            name='pgh_obj',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='audit_events', to='integrations.directorysource'),
+            model_name="directorysourceevent",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="audit_events",
+                to="integrations.directorysource",
+            ),
         ),
         migrations.AddField(
-            model_name='scimtoken',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="scimtoken",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='scimtoken',
-            name='source',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scim_tokens', to='integrations.directorysource'),
+            model_name="scimtoken",
+            name="source",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="scim_tokens",
+                to="integrations.directorysource",
+            ),
         ),
         migrations.AddField(
-            model_name='scimtokenevent',
-            name='created_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="scimtokenevent",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='scimtokenevent',
-            name='pgh_context',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+            model_name="scimtokenevent",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
         ),
         migrations.AddField(
-            model_name='scimtokenevent',
-            name='pgh_obj',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='audit_events', to='integrations.scimtoken'),
+            model_name="scimtokenevent",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="audit_events",
+                to="integrations.scimtoken",
+            ),
         ),
         migrations.AddField(
-            model_name='scimtokenevent',
-            name='source',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='integrations.directorysource'),
+            model_name="scimtokenevent",
+            name="source",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to="integrations.directorysource",
+            ),
         ),
         migrations.AddField(
-            model_name='syncrun',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="syncrun",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='syncrun',
-            name='source',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='integrations.directorysource'),
+            model_name="syncrun",
+            name="source",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="runs",
+                to="integrations.directorysource",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='directorylink',
-            constraint=models.UniqueConstraint(fields=('source', 'kind', 'external_id'), name='directorylink_one_per_external_id'),
+            model_name="directorylink",
+            constraint=models.UniqueConstraint(
+                fields=("source", "kind", "external_id"), name="directorylink_one_per_external_id"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='directorylink',
-            constraint=models.UniqueConstraint(condition=models.Q(('person__isnull', False)), fields=('source', 'person'), name='directorylink_person_once_per_source'),
+            model_name="directorylink",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("person__isnull", False)),
+                fields=("source", "person"),
+                name="directorylink_person_once_per_source",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='directorylink',
-            constraint=models.UniqueConstraint(condition=models.Q(('department__isnull', False)), fields=('source', 'department'), name='directorylink_department_once_per_source'),
+            model_name="directorylink",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("department__isnull", False)),
+                fields=("source", "department"),
+                name="directorylink_department_once_per_source",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='directorylink',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('department__isnull', True), ('kind', 'person'), ('person__isnull', False)), models.Q(('department__isnull', False), ('kind', 'department'), ('person__isnull', True)), _connector='OR'), name='directorylink_points_at_its_kind'),
+            model_name="directorylink",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("department__isnull", True), ("kind", "person"), ("person__isnull", False)
+                    ),
+                    models.Q(
+                        ("department__isnull", False),
+                        ("kind", "department"),
+                        ("person__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="directorylink_points_at_its_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='directoryevent',
-            constraint=models.UniqueConstraint(fields=('source', 'event_id'), name='directoryevent_once'),
+            model_name="directoryevent",
+            constraint=models.UniqueConstraint(
+                fields=("source", "event_id"), name="directoryevent_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='directoryconflict',
-            constraint=models.UniqueConstraint(condition=models.Q(('resolved_at__isnull', True)), fields=('source', 'kind', 'external_id'), name='directoryconflict_open_once'),
+            model_name="directoryconflict",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("resolved_at__isnull", True)),
+                fields=("source", "kind", "external_id"),
+                name="directoryconflict_open_once",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='directorysourceevent',
-            trigger=pgtrigger.compiler.Trigger(name='mask_secrets', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW."credentials" := audit_mask_secret(NEW."credentials"); RETURN NEW;', hash='972cc7a80c38d9e1bb687464a85d9e0dac28aa11', operation='INSERT', pgid='pgtrigger_mask_secrets_12add', table='integrations_directorysourceevent', when='BEFORE')),
+            model_name="directorysourceevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="mask_secrets",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='NEW."credentials" := audit_mask_secret(NEW."credentials"); RETURN NEW;',
+                    hash="972cc7a80c38d9e1bb687464a85d9e0dac28aa11",
+                    operation="INSERT",
+                    pgid="pgtrigger_mask_secrets_12add",
+                    table="integrations_directorysourceevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='directorysourceevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='74d50de91f0cdbd51a77e516c6648ff45ac9446e', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_f7fb1', table='integrations_directorysourceevent', when='BEFORE')),
+            model_name="directorysourceevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="74d50de91f0cdbd51a77e516c6648ff45ac9446e",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_f7fb1",
+                    table="integrations_directorysourceevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='scimtoken',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "integrations_scimtokenevent" ("created_at", "created_by_id", "expires_at", "id", "last_used_at", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "prefix", "revoked_at", "source_id") VALUES (NEW."created_at", NEW."created_by_id", NEW."expires_at", NEW."id", NEW."last_used_at", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."prefix", NEW."revoked_at", NEW."source_id"); RETURN NULL;', hash='b17a9dd61776e1583b6660d9a25dcf3e57d03374', operation='INSERT', pgid='pgtrigger_insert_insert_ca13b', table='integrations_scimtoken', when='AFTER')),
+            model_name="scimtoken",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "integrations_scimtokenevent" ("created_at", "created_by_id", "expires_at", "id", "last_used_at", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "prefix", "revoked_at", "source_id") VALUES (NEW."created_at", NEW."created_by_id", NEW."expires_at", NEW."id", NEW."last_used_at", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."prefix", NEW."revoked_at", NEW."source_id"); RETURN NULL;',
+                    hash="b17a9dd61776e1583b6660d9a25dcf3e57d03374",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_ca13b",
+                    table="integrations_scimtoken",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='scimtoken',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."created_by_id" IS DISTINCT FROM (NEW."created_by_id") OR OLD."expires_at" IS DISTINCT FROM (NEW."expires_at") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."last_used_at" IS DISTINCT FROM (NEW."last_used_at") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."prefix" IS DISTINCT FROM (NEW."prefix") OR OLD."revoked_at" IS DISTINCT FROM (NEW."revoked_at") OR OLD."source_id" IS DISTINCT FROM (NEW."source_id"))', func='INSERT INTO "integrations_scimtokenevent" ("created_at", "created_by_id", "expires_at", "id", "last_used_at", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "prefix", "revoked_at", "source_id") VALUES (NEW."created_at", NEW."created_by_id", NEW."expires_at", NEW."id", NEW."last_used_at", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."prefix", NEW."revoked_at", NEW."source_id"); RETURN NULL;', hash='401e79af4f1c9e873ca4a3ab1b541ce05dd871e2', operation='UPDATE', pgid='pgtrigger_update_update_56a2e', table='integrations_scimtoken', when='AFTER')),
+            model_name="scimtoken",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."created_by_id" IS DISTINCT FROM (NEW."created_by_id") OR OLD."expires_at" IS DISTINCT FROM (NEW."expires_at") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."last_used_at" IS DISTINCT FROM (NEW."last_used_at") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."prefix" IS DISTINCT FROM (NEW."prefix") OR OLD."revoked_at" IS DISTINCT FROM (NEW."revoked_at") OR OLD."source_id" IS DISTINCT FROM (NEW."source_id"))',
+                    func='INSERT INTO "integrations_scimtokenevent" ("created_at", "created_by_id", "expires_at", "id", "last_used_at", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "prefix", "revoked_at", "source_id") VALUES (NEW."created_at", NEW."created_by_id", NEW."expires_at", NEW."id", NEW."last_used_at", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."prefix", NEW."revoked_at", NEW."source_id"); RETURN NULL;',
+                    hash="401e79af4f1c9e873ca4a3ab1b541ce05dd871e2",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_56a2e",
+                    table="integrations_scimtoken",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='scimtoken',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "integrations_scimtokenevent" ("created_at", "created_by_id", "expires_at", "id", "last_used_at", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "prefix", "revoked_at", "source_id") VALUES (OLD."created_at", OLD."created_by_id", OLD."expires_at", OLD."id", OLD."last_used_at", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."prefix", OLD."revoked_at", OLD."source_id"); RETURN NULL;', hash='744d09ffd499e5b5b3de4675f62785d1a258356f', operation='DELETE', pgid='pgtrigger_delete_delete_e1761', table='integrations_scimtoken', when='AFTER')),
+            model_name="scimtoken",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "integrations_scimtokenevent" ("created_at", "created_by_id", "expires_at", "id", "last_used_at", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "prefix", "revoked_at", "source_id") VALUES (OLD."created_at", OLD."created_by_id", OLD."expires_at", OLD."id", OLD."last_used_at", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."prefix", OLD."revoked_at", OLD."source_id"); RETURN NULL;',
+                    hash="744d09ffd499e5b5b3de4675f62785d1a258356f",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_e1761",
+                    table="integrations_scimtoken",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='scimtokenevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='fae3e3eb8005eb97de45f46d333f5ae16e869320', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_7016f', table='integrations_scimtokenevent', when='BEFORE')),
+            model_name="scimtokenevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="fae3e3eb8005eb97de45f46d333f5ae16e869320",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_7016f",
+                    table="integrations_scimtokenevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='syncrun',
-            index=models.Index(fields=['source', '-started_at'], name='syncrun_source_recent'),
+            model_name="syncrun",
+            index=models.Index(fields=["source", "-started_at"], name="syncrun_source_recent"),
         ),
     ]

@@ -1,0 +1,146 @@
+"""The directory-source form (IT admins): the common fields, then the settings and secrets of
+the source's kind. Secrets are write-only: never shown back; left empty they keep what is stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from integrations.models import DirectorySource
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    label: Any
+    secret: bool = False
+    required: bool = False
+    kind: str = "text"  # text, bool, int, url, choice
+    help: Any = ""
+    choices: tuple[tuple[str, Any], ...] = ()
+
+
+K = DirectorySource.Kind
+SETTINGS: dict[str, list[Setting]] = {
+    K.LDAP: [
+        Setting("url", _("Server"), required=True,
+                help=_("ldaps://dc1.example.cn:636 or ldap://ldap.example.cn:389")),
+        Setting("start_tls", _("StartTLS on ldap://"), kind="bool"),
+        Setting("ca_file", _("CA certificate file"),
+                help=_("Path on the server of the CA bundle that signed the directory's certificate.")),
+        Setting("flavour", _("Directory"), kind="choice",
+                choices=(("openldap", "OpenLDAP"), ("ad", "Active Directory"))),
+        Setting("bind_dn", _("Bind DN"), required=True),
+        Setting("bind_password", _("Bind password"), secret=True),
+        Setting("base_dn", _("People base DN"), required=True),
+        Setting("user_filter", _("People filter"),
+                help=_("Default: people and AD users, computers left out.")),
+        Setting("department_base_dn", _("Departments base DN"),
+                help=_("Default: the people base DN.")),
+        Setting("department_from", _("Department from"),
+                help=_("'ou': the person's organisational unit; or an attribute name, e.g. department.")),
+        Setting("timeout", _("Time-out (seconds)"), kind="int"),
+    ],
+    K.FEISHU: [
+        Setting("base_url", _("Open platform address"),
+                help=_("Default https://open.feishu.cn (Lark: https://open.larksuite.com).")),
+        Setting("app_id", _("App ID"), required=True),
+        Setting("app_secret", _("App secret"), secret=True),
+        Setting("encrypt_key", _("Encrypt Key (events)"), secret=True),
+        Setting("verification_token", _("Verification Token (events)"), secret=True),
+    ],
+    K.DINGTALK: [
+        Setting("base_url", _("Open platform address"), help=_("Default https://oapi.dingtalk.com.")),
+        Setting("corp_id", _("Corp ID"), required=True),
+        Setting("app_key", _("AppKey"), required=True),
+        Setting("app_secret", _("AppSecret"), secret=True),
+        Setting("token", _("Callback token"), secret=True),
+        Setting("aes_key", _("Callback aes_key"), secret=True),
+    ],
+    K.WECOM: [
+        Setting("base_url", _("API address"), help=_("Default https://qyapi.weixin.qq.com.")),
+        Setting("corp_id", _("Corp ID"), required=True),
+        Setting("corp_secret", _("Contacts secret"), secret=True),
+        Setting("token", _("Callback Token"), secret=True),
+        Setting("encoding_aes_key", _("Callback EncodingAESKey"), secret=True),
+    ],
+    K.SCIM: [],
+}  # fmt: skip
+
+
+def _field(setting: Setting, *, stored_secret: bool) -> forms.Field:
+    required = setting.required and not setting.secret
+    common: dict[str, Any] = {
+        "label": setting.label,
+        "required": required,
+        "help_text": setting.help,
+    }
+    if setting.secret:
+        note = _("Set; leave empty to keep it.") if stored_secret else _("Not set.")
+        return forms.CharField(
+            max_length=4000, widget=forms.PasswordInput(render_value=False),
+            **{**common, "required": False, "help_text": note},
+        )  # fmt: skip
+    if setting.kind == "bool":
+        return forms.BooleanField(**{**common, "required": False})
+    if setting.kind == "int":
+        return forms.IntegerField(min_value=1, max_value=600, **common)
+    if setting.kind == "choice":
+        return forms.ChoiceField(choices=setting.choices, **common)
+    return forms.CharField(max_length=1000, strip=True, **common)
+
+
+class SourceForm(forms.ModelForm):
+    """A source of one kind; ``kind`` is chosen when it is added and fixed afterwards."""
+
+    class Meta:
+        model = DirectorySource
+        fields = ["name", "enabled", "sync_every_minutes"]
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        stored = self.instance.secrets if self.instance.pk else {}
+        for setting in SETTINGS[kind]:
+            name = f"cfg_{setting.key}"
+            self.fields[name] = _field(setting, stored_secret=bool(stored.get(setting.key)))
+            if not setting.secret and self.instance.pk:
+                self.initial[name] = self.instance.config.get(setting.key)
+        self.fields["sync_every_minutes"].help_text = _("0: only by hand (and by events).")
+        if kind == K.SCIM:
+            del self.fields["sync_every_minutes"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for setting in SETTINGS[self.kind]:
+            value = data.get(f"cfg_{setting.key}")
+            if isinstance(value, str) and any(ord(ch) < 32 for ch in value):
+                self.add_error(f"cfg_{setting.key}", _("Control characters are not allowed."))
+        if self.kind == K.LDAP:
+            url = str(data.get("cfg_url") or "")
+            if url and not url.lower().startswith(("ldap://", "ldaps://")):
+                self.add_error("cfg_url", _("Give an ldap:// or ldaps:// address."))
+        for key in ("cfg_base_url",):
+            url = str(data.get(key) or "")
+            if url and not url.lower().startswith(("https://", "http://")):
+                self.add_error(key, _("Give an https:// address."))
+        return data
+
+    def settings_and_secrets(self) -> tuple[dict[str, Any], dict[str, str]]:
+        config: dict[str, Any] = {}
+        secrets: dict[str, str] = {}
+        for setting in SETTINGS[self.kind]:
+            value = self.cleaned_data.get(f"cfg_{setting.key}")
+            if setting.secret:
+                if value:
+                    secrets[setting.key] = value
+            elif value not in (None, ""):
+                config[setting.key] = value
+        return config, secrets
+
+
+class KindForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=DirectorySource.Kind.choices)

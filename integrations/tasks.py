@@ -1,0 +1,42 @@
+"""django-q2 entry points of the integrations app (stored schedules and queued tasks name
+these): take ids, call a service, exit if the row is gone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Max
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from integrations.directory import sync
+from integrations.models import DirectorySource, SyncRun
+
+
+def sync_source(
+    source_id: int, trigger: str = SyncRun.Trigger.SCHEDULE, full: bool | None = None
+) -> str:
+    source = DirectorySource.objects.filter(pk=source_id, enabled=True).first()
+    if source is None:
+        return "gone or disabled"
+    run = sync.sync_source(source, trigger=trigger, full=full)
+    return f"{run.status} {run.counts}"
+
+
+def sync_due() -> str:
+    """Every minute: queue a sync of each enabled source whose interval has passed since its
+    last run (a run still going counts: no second one is queued behind it)."""
+    now = timezone.now()
+    due = []
+    sources = (
+        DirectorySource.objects.filter(enabled=True, sync_every_minutes__gt=0)
+        .exclude(kind=DirectorySource.Kind.SCIM)
+        .annotate(last=Max("runs__started_at"))
+    )
+    for source in sources:
+        if source.last is None or source.last <= now - dt.timedelta(
+            minutes=source.sync_every_minutes
+        ):
+            async_task("integrations.tasks.sync_source", source.pk, SyncRun.Trigger.SCHEDULE)
+            due.append(source.pk)
+    return f"{len(due)} queued"
