@@ -7,6 +7,7 @@ from typing import Any
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from org.models import User
+from org.services import people_link_users, person_candidates
 
 
 class OIDCBackend(OIDCAuthenticationBackend):
@@ -27,4 +28,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
         user = User.objects.create_user(username=username, email=email)
         user.display_name = (claims.get("name") or "")[:150]
         user.save(update_fields=["display_name"])
+        # The directory's person with this e-mail (or employee number as user name) is theirs,
+        # when that is unambiguous: "My software" shows their seats from the first sign-in.
+        people_link_users(person_ids=person_candidates(user))
         return user

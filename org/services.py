@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from org.models import Department, Person, User
@@ -184,6 +185,19 @@ def people_mark_left_bulk(*, leavers: Mapping[int, dt.date]) -> list[int]:
             [list(leavers), list(leavers.values())],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def person_candidates(user: User) -> list[int]:
+    """The active people without a user whom ``user`` may be: same employee number as user
+    name, or same e-mail (case-insensitive)."""
+    match = Q(employee_no=user.username)
+    if user.email:
+        match |= Q(email__iexact=user.email)
+    return list(
+        Person.objects.filter(match, user__isnull=True, status=Person.Status.ACTIVE).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 def people_link_users(*, person_ids: Iterable[int]) -> int:

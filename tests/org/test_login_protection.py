@@ -197,6 +197,28 @@ def test_the_oidc_backend_matches_by_email_and_creates_users_without_roles(db: N
         assert not created.has_usable_password()
 
 
+def test_an_sso_user_is_linked_to_their_directory_person_when_unambiguous(db: None) -> None:
+    from org.oidc import OIDCBackend
+    from tests.factories import PersonFactory
+
+    with override_settings(
+        OIDC_RP_CLIENT_ID="rd",
+        OIDC_RP_CLIENT_SECRET="s",
+        OIDC_OP_TOKEN_ENDPOINT="https://sso.example.cn/token",
+        OIDC_OP_USER_ENDPOINT="https://sso.example.cn/userinfo",
+        OIDC_RP_SIGN_ALGO="HS256",
+    ):
+        wang = PersonFactory(email="Wang@Example.cn")
+        PersonFactory(email="twin@example.cn")
+        PersonFactory(email="twin@example.cn")
+        backend = OIDCBackend()
+        user = backend.create_user({"email": "wang@example.cn", "preferred_username": "wang"})
+        wang.refresh_from_db()
+        assert wang.user == user
+        twin = backend.create_user({"email": "twin@example.cn", "preferred_username": "twin"})
+        assert not hasattr(twin, "person") or twin.person is None  # two candidates: no guess
+
+
 @pytest.mark.urls("tests.org.oidc_urls")
 def test_the_sso_button_sends_the_browser_to_the_identity_provider(db: None) -> None:
     with override_settings(
