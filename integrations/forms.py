@@ -49,6 +49,8 @@ SETTINGS: dict[str, list[Setting]] = {
                 help=_("Default https://open.feishu.cn (Lark: https://open.larksuite.com).")),
         Setting("app_id", _("App ID"), required=True),
         Setting("app_secret", _("App secret"), secret=True),
+        Setting("root_department_name", _("Name of the tenant's top department"),
+                help=_("For people placed directly under the tenant; default: the source's name.")),
         Setting("encrypt_key", _("Encrypt Key (events)"), secret=True),
         Setting("verification_token", _("Verification Token (events)"), secret=True),
     ],

@@ -2,7 +2,7 @@
 (``renewals/<feature>/models.py``); code imports a model from its feature, not from here."""
 
 from renewals.alerts.models import AlertDelivery, AlertKind
-from renewals.cleanup.models import CleanupCampaign, CleanupItem
+from renewals.cleanup.models import CleanupCampaign, CleanupItem, LeaverNotice
 from renewals.imports.models import ImportJob
 from renewals.inventory.models import (
     CurrencyRate,
@@ -26,6 +26,7 @@ __all__ = [
     "Briefing",
     "CleanupCampaign",
     "CleanupItem",
+    "LeaverNotice",
     "Risk",
     "RiskCategory",
     "RiskReview",

@@ -157,3 +157,13 @@ def reopen_seat_requests() -> str:
     from renewals.seats.services import seat_requests_reopen
 
     return f"{seat_requests_reopen()} reopened"
+
+
+# --- Leavers (issue #19)
+def leavers_act(person_ids: list[int], source: str = "") -> str:
+    """Queued by the directory sync (integrations) after it committed people as left: flag
+    their seats, tell the software admins and owners, raise the risk, add the seats to an open
+    clean-up campaign; once however often it runs. Ids no longer of leavers are skipped."""
+    from renewals.cleanup.leavers import leavers_act as act
+
+    return str(act(person_ids=list(person_ids or []), source=source or ""))

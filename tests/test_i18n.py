@@ -22,6 +22,7 @@ SOURCES = [
     "budgets",
     "renewals",
     "contracts",
+    "integrations",
     "templates",
     "locale",
     "manage.py",

@@ -72,6 +72,8 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
             "renewals/email/briefing-body.txt",
             "renewals/email/seat-request-body.txt",
             "renewals/email/seat-request-subject.txt",
+            "renewals/email/leaver-body.txt",
+            "renewals/email/leaver-subject.txt",
         ]
     },
 }

@@ -121,3 +121,30 @@ class CleanupItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.seat_id} {self.decision}"
+
+
+class LeaverNotice(models.Model):
+    """A seat whose holder has just left, flagged when the directory reported it (the day and
+    the source pages can show), and the key that tells its subscription's software admins and
+    owner once: of two workers acting on one leaver, the one whose INSERT succeeds tells them,
+    the other finds the seat flagged (renewals.cleanup.leavers)."""
+
+    # One row per seat: a person holds at most one active seat of a subscription, so this is
+    # once per (leaver, subscription); a seat given back and assigned again is a new seat.
+    seat = models.OneToOneField(
+        "renewals.Seat", verbose_name=_("seat"), on_delete=models.CASCADE,
+        related_name="leaver_notice",
+    )  # fmt: skip
+    flagged_on = models.DateField(_("flagged on"))
+    source = models.CharField(_("reported by"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Set once the notices went out; empty on a row whose worker died while telling.
+    notified_at = models.DateTimeField(_("notified"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("leaver notice")
+        verbose_name_plural = _("leaver notices")
+        ordering = ["-flagged_on", "seat"]
+
+    def __str__(self) -> str:
+        return f"{self.seat_id} flagged {self.flagged_on}"
