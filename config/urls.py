@@ -46,6 +46,7 @@ urlpatterns = [
     path("org/", include("org.urls")),
     path("budgets/", include("budgets.urls")),
     path("contracts/", include("contracts.urls")),
+    path("scim/v2/", include("integrations.scim.urls")),
     path("integrations/", include("integrations.urls")),
     path("", include("renewals.urls")),
     path("api/v1/", include("config.api_urls")),

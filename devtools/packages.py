@@ -27,6 +27,10 @@ SYSTEM_PACKAGES = {
         "nginx": "/usr/sbin/nginx",
         "redis-server": "/usr/bin/redis-server",
         "openssl": "/usr/bin/openssl",
+        # tests/integrations/directory: a private OpenLDAP server (tests/integrations/ldap_server.py)
+        # for the LDAP / AD reader, filled with slapadd, changed with ldapmodify.
+        "slapd": "/usr/sbin/slapd",
+        "ldap-utils": "/usr/bin/ldapsearch",
         # axe-core for the accessibility browser tests comes from npm (package-lock.json).
         "npm": "/usr/bin/npm",
     },

@@ -21,6 +21,7 @@ class Setting:
     kind: str = "text"  # text, bool, int, url, choice
     help: Any = ""
     choices: tuple[tuple[str, Any], ...] = ()
+    default: Any = None  # what a new source starts with
 
 
 K = DirectorySource.Kind
@@ -32,12 +33,14 @@ SETTINGS: dict[str, list[Setting]] = {
         Setting("ca_file", _("CA certificate file"),
                 help=_("Path on the server of the CA bundle that signed the directory's certificate.")),
         Setting("flavour", _("Directory"), kind="choice",
-                choices=(("openldap", "OpenLDAP"), ("ad", "Active Directory"))),
+                choices=(("auto", _("Detect")), ("openldap", "OpenLDAP"), ("ad", "Active Directory"))),
         Setting("bind_dn", _("Bind DN"), required=True),
         Setting("bind_password", _("Bind password"), secret=True),
         Setting("base_dn", _("People base DN"), required=True),
         Setting("user_filter", _("People filter"),
-                help=_("Default: people and AD users, computers left out.")),
+                help=_("Default: inetOrgPerson entries (OpenLDAP); users without computers (AD).")),
+        Setting("disabled_filter", _("Left / disabled filter"),
+                help=_("Entries matching it have left, e.g. (employeeType=left); AD's disabled accounts always count.")),
         Setting("department_base_dn", _("Departments base DN"),
                 help=_("Default: the people base DN.")),
         Setting("department_from", _("Department from"),
@@ -56,18 +59,27 @@ SETTINGS: dict[str, list[Setting]] = {
     ],
     K.DINGTALK: [
         Setting("base_url", _("Open platform address"), help=_("Default https://oapi.dingtalk.com.")),
-        Setting("corp_id", _("Corp ID"), required=True),
         Setting("app_key", _("AppKey"), required=True),
         Setting("app_secret", _("AppSecret"), secret=True),
-        Setting("token", _("Callback token"), secret=True),
-        Setting("aes_key", _("Callback aes_key"), secret=True),
+        Setting("corp_id", _("Corp ID"), help=_("Checked on events when given.")),
+        Setting("root_department_id", _("Top department id"), help=_("Default 1 (the whole company).")),
+        Setting("root_department_name", _("Name of the top department"),
+                help=_("For people placed directly under it; default: the source's name.")),
+        Setting("read_managers", _("Read each person's manager (one more call per person)"),
+                kind="bool", default=True),
+        Setting("callback_token", _("Event callback token"), secret=True),
+        Setting("callback_aes_key", _("Event callback aes_key (43 characters)"), secret=True),
     ],
     K.WECOM: [
         Setting("base_url", _("API address"), help=_("Default https://qyapi.weixin.qq.com.")),
         Setting("corp_id", _("Corp ID"), required=True),
-        Setting("corp_secret", _("Contacts secret"), secret=True),
-        Setting("token", _("Callback Token"), secret=True),
-        Setting("encoding_aes_key", _("Callback EncodingAESKey"), secret=True),
+        Setting("corp_secret", _("Secret of the app that reads the contacts"), secret=True),
+        Setting("root_department_id", _("Top department id"), help=_("Default 1.")),
+        Setting("root_department_name", _("Name of the top department"),
+                help=_("For people placed directly under it; default: the source's name.")),
+        Setting("employee_no_attr", _("Custom attribute holding the employee number")),
+        Setting("callback_token", _("Callback Token"), secret=True),
+        Setting("callback_aes_key", _("Callback EncodingAESKey"), secret=True),
     ],
     K.SCIM: [],
 }  # fmt: skip
@@ -111,6 +123,8 @@ class SourceForm(forms.ModelForm):
             self.fields[name] = _field(setting, stored_secret=bool(stored.get(setting.key)))
             if not setting.secret and self.instance.pk:
                 self.initial[name] = self.instance.config.get(setting.key)
+            elif setting.default is not None:
+                self.initial[name] = setting.default
         self.fields["sync_every_minutes"].help_text = _("0: only by hand (and by events).")
         if kind == K.SCIM:
             del self.fields["sync_every_minutes"]

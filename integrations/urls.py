@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
+from integrations import views
+from integrations.callbacks import dingtalk as dingtalk_callback
 from integrations.callbacks import feishu as feishu_callback
+from integrations.callbacks import wecom as wecom_callback
 
 app_name = "integrations"
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("directory/", views.source_list, name="source-list"),
+    path("directory/add/", views.source_edit, name="source-add"),
+    path("directory/<int:pk>/", views.source_detail, name="source-detail"),
+    path("directory/<int:pk>/edit/", views.source_edit, name="source-edit"),
+    path("directory/<int:pk>/sync/", views.source_sync, name="source-sync"),
+    path("directory/<int:pk>/remove/", views.source_remove, name="source-remove"),
+    path("directory/<int:pk>/runs/<int:run_pk>/", views.run_decide, name="run-decide"),
+    path("directory/<int:pk>/tokens/", views.token_create, name="token-create"),
+    path(
+        "directory/<int:pk>/tokens/<int:token_pk>/revoke/", views.token_revoke, name="token-revoke"
+    ),
     path("callbacks/feishu/<int:source_id>/", feishu_callback.receive, name="callback-feishu"),
+    path(
+        "callbacks/dingtalk/<int:source_id>/", dingtalk_callback.receive, name="callback-dingtalk"
+    ),
+    path("callbacks/wecom/<int:source_id>/", wecom_callback.receive, name="callback-wecom"),
 ]

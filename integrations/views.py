@@ -3,11 +3,14 @@ its runs, held leavers and conflicts, the form, "sync now", and a held run's con
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.debug import sensitive_post_parameters
@@ -17,7 +20,8 @@ from integrations import services
 from integrations.directory import sync
 from integrations.directory.entries import SourceError
 from integrations.forms import SETTINGS, KindForm, SourceForm
-from integrations.models import DirectoryConflict, DirectorySource, SyncRun
+from integrations.models import DirectoryConflict, DirectorySource, ScimToken, SyncRun
+from integrations.scim import tokens
 from org.models import Person
 from org.permissions import role_required
 from org.roles import SYSTEM_ROLES, Role, roles_of
@@ -183,3 +187,48 @@ def run_decide(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
     except SourceError as exc:
         messages.error(request, str(exc))
     return redirect(run.source)
+
+
+@sensitive_post_parameters()
+@require_POST
+@role_required(Role.IT_ADMIN)
+def token_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new SCIM token for the source: shown on this one page, never again."""
+    source = get_object_or_404(DirectorySource, pk=pk)
+    name = " ".join(request.POST.get("name", "").split())[:100]
+    days = request.POST.get("days", "")
+    expires = None
+    if days.isdigit() and 0 < int(days) <= 3650:
+        expires = timezone.now() + dt.timedelta(days=int(days))
+    elif days:
+        messages.error(request, _("Give the validity in days, 1 to 3650, or leave it empty."))
+        return redirect(source)
+    if not name:
+        messages.error(request, _("Give the token a name, e.g. the identity provider's."))
+        return redirect(source)
+    try:
+        token, plain = tokens.token_create(
+            source=source,
+            name=name,
+            user=request.user,  # type: ignore[arg-type]
+            expires_at=expires,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(source)
+    response = render(
+        request,
+        "integrations/token_created.html",
+        {"source": source, "token": token, "plain": plain},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@role_required(Role.IT_ADMIN)
+def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
+    token = get_object_or_404(ScimToken, pk=token_pk, source_id=pk)
+    tokens.token_revoke(token=token)
+    messages.success(request, _("Token revoked: the identity provider can no longer use it."))
+    return redirect(token.source)

@@ -29,7 +29,20 @@ def _held_run(c: Cast) -> dict[str, object]:
     return {"pk": pk, "run_pk": run.pk}
 
 
+def _scim_token(c: Cast) -> dict[str, object]:
+    from integrations.scim.tokens import scim_source, token_create
+
+    source = scim_source()
+    token, _ = token_create(source=source, name=f"IdP {source.scim_tokens.count()}")
+    return {"pk": source.pk, "token_pk": token.pk}
+
+
 ROWS: dict[str, Row] = {
+    "integrations:token-create": Row(
+        WRITE | {"it_admin": 200}, method="post", kwargs=lambda c: {"pk": _scim_token(c)["pk"]},
+        data=lambda c: {"name": "Entra ID"},
+    ),  # fmt: skip
+    "integrations:token-revoke": Row(WRITE_POST, method="post", kwargs=_scim_token),
     "integrations:source-list": Row(READ),
     "integrations:source-detail": Row(READ, kwargs=_source),
     "integrations:source-add": Row(WRITE | {"it_admin": 302}),  # no kind chosen: back to the list
@@ -39,4 +52,22 @@ ROWS: dict[str, Row] = {
     "integrations:run-decide": Row(
         WRITE_POST, method="post", kwargs=_held_run, data=lambda c: {"decision": "discard"}
     ),
+}
+
+
+def _feishu(c: Cast) -> dict[str, object]:
+    source, _ = DirectorySource.objects.get_or_create(name="飞书", kind="feishu")
+    return {"source_id": source.pk}
+
+
+# No session counts on the callbacks: a GET without the platform's signature is refused alike
+# for everyone (Feishu and DingTalk only take POST; WeCom's GET is its URL check, which needs a
+# signature). An unknown source is 404 for everyone.
+NOBODY = {r: 405 for r in ROLES}
+ROWS |= {
+    "integrations:callback-feishu": Row(NOBODY, kwargs=_feishu),
+    "integrations:callback-dingtalk": Row(NOBODY, kwargs=lambda c: {"source_id": 999999}),
+    # SCIM needs its bearer token whoever is signed in.
+    "scim:endpoint": Row({r: 401 for r in ROLES}, kwargs=lambda c: {"path": "Users"}),
+    "integrations:callback-wecom": Row({r: 404 for r in ROLES}, kwargs=lambda c: {"source_id": 999999}),
 }

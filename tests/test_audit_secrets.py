@@ -256,6 +256,23 @@ def _write_directory_sources(cast: Cast) -> list[str]:
     return [SIGNING, SIGNING_2, stored, stored.removeprefix("fernet:")[:40]]
 
 
+def _write_scim_tokens(cast: Cast) -> list[str]:
+    """IT admin's page: a SCIM token made (shown once), then revoked; the stored hash is a
+    secret too."""
+    from integrations.models import ScimToken
+    from integrations.scim.tokens import scim_source
+
+    client = Client()
+    client.force_login(cast.it_admin)
+    source = scim_source()
+    response = client.post(reverse("integrations:token-create", args=[source.pk]), {"name": "Okta"})
+    assert response.status_code == 200
+    plain = response.context["plain"]
+    token = ScimToken.objects.get(name="Okta")
+    client.post(reverse("integrations:token-revoke", args=[source.pk, token.pk]))
+    return [plain, token.key_hash]
+
+
 # Every audited model with a declared secret, and how a person writes it. A model that gains a
 # secret field needs an entry here (the test below fails until it has one).
 WRITERS: dict[str, Callable[[Cast], list[str]]] = {
@@ -263,6 +280,7 @@ WRITERS: dict[str, Callable[[Cast], list[str]]] = {
     "renewals.Vendor": _write_vendors,
     "org.User": _write_passwords,
     "integrations.DirectorySource": _write_directory_sources,
+    "integrations.ScimToken": _write_scim_tokens,
 }
 
 

@@ -218,7 +218,7 @@ def _apply_page(ctx: Context, page: Sequence[ExternalPerson]) -> None:
     ctx.add("skipped_stale", len(page) - len(fresh))
     unlinked = [e for e in fresh if e.external_id not in links]
     numbers = {e.external_id: _employee_no(ctx, e) for e in unlinked}
-    existing, linked = _people_by_employee_no(list(numbers.values()))
+    existing, linked, stale_links = _people_by_employee_no(ctx, list(numbers.values()))
     other_emails = _emails_of_other_sources(ctx, [e.email for e in unlinked if e.email])
     depts = department_ids(ctx)
     new: list[tuple[ExternalPerson, Person]] = []
@@ -254,6 +254,13 @@ def _apply_page(ctx: Context, page: Sequence[ExternalPerson]) -> None:
     ctx.add("people_created", len(new))
     ctx.add("people_updated", len(changed))
     ctx.add("people_unchanged", len(fresh) - len(new) - len(changed))
+    relinked = [(e, stale_links[p.pk]) for e, p in adopted if p.pk in stale_links]
+    for entry, link in relinked:
+        link.external_id, link.present, link.changed_at = entry.external_id, True, ctx.occurred_at
+        link.attributes = dict(entry.attributes)
+    DirectoryLink.objects.bulk_update(
+        [link for _, link in relinked], ["external_id", "present", "changed_at", "attributes"]
+    )
     DirectoryLink.objects.bulk_create(
         [
             DirectoryLink(
@@ -263,8 +270,9 @@ def _apply_page(ctx: Context, page: Sequence[ExternalPerson]) -> None:
                 person=p,
                 changed_at=ctx.occurred_at,
                 attributes=dict(e.attributes),
-            )  # fmt: skip
+            )
             for e, p in [*new, *adopted]
+            if p.pk not in stale_links
         ]
     )
     _refresh_links(ctx, [e for e in fresh if e.external_id in links], links)
@@ -277,18 +285,25 @@ def _employee_no(ctx: Context, entry: ExternalPerson) -> str:
     return number or generated_employee_no(ctx.source, entry.external_id)
 
 
-def _people_by_employee_no(numbers: list[str]) -> tuple[dict[str, Person], set[int]]:
-    """People with these employee numbers, and the ids of those a source (another one, or this
-    one by another id) already links."""
+def _people_by_employee_no(
+    ctx: Context, numbers: list[str]
+) -> tuple[dict[str, Person], set[int], dict[int, DirectoryLink]]:
+    """People with these employee numbers; the ids of those another source links, or this
+    source by another id it still lists; and this source's links it no longer lists (a person
+    deleted and made again, e.g. a rehire over SCIM: the link moves to the new id)."""
     if not numbers:
-        return {}, set()
+        return {}, set(), {}
     people = {p.employee_no: p for p in Person.objects.filter(employee_no__in=numbers)}
-    linked = set(
-        DirectoryLink.objects.filter(
-            kind=PERSON, person__in=[p.pk for p in people.values()]
-        ).values_list("person_id", flat=True)
-    )
-    return people, {pk for pk in linked if pk is not None}
+    linked: set[int] = set()
+    stale: dict[int, DirectoryLink] = {}
+    for link in DirectoryLink.objects.filter(
+        kind=PERSON, person__in=[p.pk for p in people.values()]
+    ):
+        if link.source_id == ctx.source.pk and not link.present and link.person_id:
+            stale[link.person_id] = link
+        elif link.person_id:
+            linked.add(link.person_id)
+    return people, linked, stale
 
 
 def _emails_of_other_sources(ctx: Context, emails: list[str]) -> set[str]:

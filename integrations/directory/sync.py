@@ -175,7 +175,7 @@ def apply_snapshot(
     if snapshot.present_departments is not None and status != SyncRun.Status.HELD:
         _deactivate_empty(apply.missing_departments(ctx, snapshot.present_departments))
         run.counts = {**run.counts, **{k: v for k, v in ctx.counts.items() if k.startswith("dep")}}
-    _record_conflicts(ctx, full=snapshot.present_people is not None)
+    _record_conflicts(ctx, full=run.full)
     org_services.people_link_users(person_ids=ctx.touched_people)
     if snapshot.cursor:
         DirectorySource.objects.filter(pk=source.pk).update(cursor=snapshot.cursor)

@@ -251,3 +251,15 @@ def test_a_department_removed_while_people_are_in_it_stays_active(source):
     assert outcome.status == "unchanged" and outcome.department.is_active
     empty = sync.remove_department(source, "sales", occurred_at=at(1), event_id="d2")
     assert empty.status == "applied" and not empty.department.is_active
+
+
+def test_a_person_deleted_and_made_again_under_a_new_id_is_the_same_person(source):
+    run(source, full(tree(), people(3)))
+    pk = Person.objects.get(employee_no="E001").pk
+    with mock.patch("integrations.directory.sync.async_task"):
+        sync.remove_person(source, "u1", occurred_at=at(1), event_id="del")
+    back = P("new-id", "员工1", "rd", employee_no="E001", email="u1@example.cn")
+    outcome = sync.apply_person(source, back, occurred_at=at(2), event_id="again")
+    assert outcome.status == "applied" and outcome.person.pk == pk
+    assert outcome.person.status == "active" and outcome.person.left_on is None
+    assert DirectoryLink.objects.get(person_id=pk).external_id == "new-id"
