@@ -53,3 +53,26 @@ def contract_with_document(
         contract=contract, user=user, kind="main",
         upload=SimpleUploadedFile(name, TINY_PDF, "application/pdf"),
     )  # fmt: skip
+
+
+def in_threads(count: int, work: Any) -> list[Any]:
+    """Run ``work(i)`` in ``count`` threads released together (each with its own database
+    connection, closed afterwards); their results, or the exceptions they raised."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    barrier = threading.Barrier(count)
+
+    def run(i: int) -> Any:
+        try:
+            barrier.wait()
+            return work(i)
+        except Exception as exc:  # noqa: BLE001 - returned to the test to assert on
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
