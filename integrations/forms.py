@@ -159,4 +159,8 @@ class SourceForm(forms.ModelForm):
 
 
 class KindForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=DirectorySource.Kind.choices)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=DirectorySource.Kind.choices,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto mw-100"}),
+    )

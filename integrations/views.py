@@ -7,20 +7,27 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations import services
 from integrations.directory import sync
 from integrations.directory.entries import SourceError
-from integrations.forms import SETTINGS, KindForm, SourceForm
-from integrations.models import DirectoryConflict, DirectorySource, ScimToken, SyncRun
+from integrations.forms import SETTINGS, KindForm, Setting, SourceForm
+from integrations.models import (
+    DirectoryConflict,
+    DirectoryLink,
+    DirectorySource,
+    ScimToken,
+    SyncRun,
+)
 from integrations.scim import tokens
 from org.models import Person
 from org.permissions import role_required
@@ -28,17 +35,17 @@ from org.roles import SYSTEM_ROLES, Role, roles_of
 
 # The figures a run records, as people read them.
 COUNT_LABELS = {
-    "departments_created": _lazy("departments added"),
-    "departments_updated": _lazy("departments changed"),
-    "departments_gone": _lazy("departments gone"),
-    "people_created": _lazy("people added"),
-    "people_updated": _lazy("people changed"),
-    "people_unchanged": _lazy("unchanged"),
-    "managers_changed": _lazy("managers changed"),
-    "leavers": _lazy("leavers"),
-    "held_leavers": _lazy("leavers held"),
-    "conflicts": _lazy("conflicts"),
-    "skipped_stale": _lazy("older than what we hold"),
+    "departments_created": gettext_lazy("departments added"),
+    "departments_updated": gettext_lazy("departments changed"),
+    "departments_gone": gettext_lazy("departments gone"),
+    "people_created": gettext_lazy("people added"),
+    "people_updated": gettext_lazy("people changed"),
+    "people_unchanged": gettext_lazy("unchanged"),
+    "managers_changed": gettext_lazy("managers changed"),
+    "leavers": gettext_lazy("leavers"),
+    "held_leavers": gettext_lazy("leavers held"),
+    "conflicts": gettext_lazy("conflicts"),
+    "skipped_stale": gettext_lazy("older than what we hold"),
 }
 
 CALLBACKS = {
@@ -54,8 +61,14 @@ def source_list(request: HttpRequest) -> HttpResponse:
     latest = SyncRun.objects.order_by("source_id", "-started_at", "-pk").distinct("source_id")
     last_runs = {run.source_id: run for run in latest}
     sources = list(DirectorySource.objects.order_by("name"))
+    last_changes = dict(
+        DirectoryLink.objects.values("source_id")
+        .annotate(last=Max("changed_at"))
+        .values_list("source_id", "last")
+    )
     for source in sources:
         source.last_run = last_runs.get(source.pk)  # type: ignore[attr-defined]
+        source.last_change = last_changes.get(source.pk)  # type: ignore[attr-defined]
     return render(
         request,
         "integrations/source_list.html",
@@ -73,7 +86,10 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(DirectorySource, pk=pk)
     runs = list(source.runs.select_related("decided_by")[:20])
     for run in runs:
-        run.count_items = [(COUNT_LABELS.get(k, k), v) for k, v in run.counts.items()]  # type: ignore[attr-defined]
+        run.count_items = [  # type: ignore[attr-defined]
+            (COUNT_LABELS[k], v) for k, v in run.counts.items() if k in COUNT_LABELS
+        ]
+        run.note = _run_note(run)  # type: ignore[attr-defined]
     held = next((run for run in runs if run.status == SyncRun.Status.HELD), None)
     held_people = (
         Person.objects.filter(pk__in=held.held_leavers[:200]).select_related("department")
@@ -82,7 +98,9 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     conflicts = DirectoryConflict.objects.filter(source=source, resolved_at__isnull=True)
     settings_shown = [
-        (s.label, source.config.get(s.key, "")) for s in SETTINGS[source.kind] if not s.secret
+        (s.label, _shown(s, source.config.get(s.key)))
+        for s in SETTINGS[source.kind]
+        if not s.secret
     ]
     secrets_shown = [
         (s.label, bool(source.secrets.get(s.key))) for s in SETTINGS[source.kind] if s.secret
@@ -108,7 +126,46 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else "",
             "tokens": source.scim_tokens.all() if source.kind == DirectorySource.Kind.SCIM else [],
             "can_edit": Role.IT_ADMIN in roles_of(request.user),
+            "followed": _followed(source),
         },
+    )
+
+
+def _shown(setting: Setting, value: object) -> str:
+    """A setting as people read it: a choice's label, yes / no, or the value."""
+    if setting.kind == "bool":
+        return str(_("yes") if value else _("no"))
+    if setting.kind == "choice":
+        return str(dict(setting.choices).get(str(value), value or "—"))
+    return str(value) if value not in (None, "") else "—"
+
+
+def _run_note(run: SyncRun) -> str:
+    """Why a run was held or put aside, in the reader's language (stored as figures)."""
+    if run.counts.get("superseded"):
+        return _("Superseded by a later held sync.")
+    if "held_leavers" not in run.counts:
+        return ""
+    if run.held_departments and run.counts.get("held_reason") == "emptied":
+        return ngettext(
+            "A department would be left with nobody.",
+            "%(n)s departments would be left with nobody.",
+            len(run.held_departments),
+        ) % {"n": len(run.held_departments)}
+    return _("%(n)s of %(total)s active people would be marked as leavers.") % {
+        "n": run.counts["held_leavers"], "total": run.counts.get("active_before", 0)
+    }  # fmt: skip
+
+
+def _followed(source: DirectorySource) -> dict[str, object]:
+    """How many people and departments follow the source, and its last change (a SCIM
+    source has no runs: this is its trace)."""
+    links = DirectoryLink.objects.filter(source=source)
+    return links.aggregate(
+        people=Count("pk", filter=Q(kind="person")),
+        active=Count("pk", filter=Q(kind="person", person__status="active")),
+        departments=Count("pk", filter=Q(kind="department")),
+        last_change=Max("changed_at"),
     )
 
 

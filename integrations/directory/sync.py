@@ -156,17 +156,17 @@ def apply_snapshot(
     if too_many or held_departments:
         run.held_leavers = sorted(ctx.leavers)
         run.held_departments = held_departments
-        run.counts = {**ctx.counts, "held_leavers": len(ctx.leavers)}
-        SyncRun.objects.filter(source=source, status=SyncRun.Status.HELD).exclude(pk=run.pk).update(
-            status=SyncRun.Status.DISCARDED, error=_("Superseded by a later held sync.")
-        )
-        reason = (
-            _("%(n)s of %(total)s active people would be marked as leavers.")
-            % {"n": len(ctx.leavers), "total": active_before}
-            if too_many
-            else _("A department would be left with nobody.")
-        )
-        status = SyncRun.Status.HELD
+        # Why, as figures: the page says it in the reader's language (views._run_note).
+        run.counts = {
+            **ctx.counts, "held_leavers": len(ctx.leavers), "active_before": active_before,
+            "held_reason": "too_many" if too_many else "emptied",
+        }  # fmt: skip
+        for older in SyncRun.objects.filter(source=source, status=SyncRun.Status.HELD).exclude(
+            pk=run.pk
+        ):
+            older.status, older.counts = SyncRun.Status.DISCARDED, {**older.counts, "superseded": 1}
+            older.save(update_fields=["status", "counts"])
+        reason, status = "", SyncRun.Status.HELD
     else:
         _mark_leavers(ctx)
         _mark_absent(link_ids=ctx.missing_links)

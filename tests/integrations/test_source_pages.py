@@ -114,10 +114,10 @@ def test_a_held_sync_is_confirmed_on_its_page(it, django_capture_on_commit_callb
     people = PersonFactory.create_batch(3, department=dept)
     run = SyncRun.objects.create(
         source=source, trigger="schedule", status="held", held_leavers=[p.pk for p in people],
-        error="3 of 3 active people would be marked as leavers.",
+        counts={"held_leavers": 3, "active_before": 3, "held_reason": "too_many"},
     )  # fmt: skip
     page = it.get(source.get_absolute_url()).content.decode()
-    assert people[0].name in page and "3 of 3" in page
+    assert people[0].name in page and "3 名在职人员中将有 3 人" in page
     url = reverse("integrations:run-decide", args=[source.pk, run.pk])
     with mock.patch("integrations.directory.sync.async_task") as queue:
         with django_capture_on_commit_callbacks(execute=True):

@@ -84,3 +84,13 @@ def subtree(ldap_server: LdapServer) -> Callable[..., str]:
         return base
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english() -> Iterator[None]:
+    """The readers' and callbacks' messages are checked in English (their zh-hans text is the
+    catalogue's business, checked by tests/test_i18n.py)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
