@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -346,13 +348,21 @@ _COMPARED = ("employee_no", "name", "email", "mobile", "department_id", "status"
 def _refresh_links(
     ctx: Context, entries: list[ExternalPerson], links: dict[str, DirectoryLink]
 ) -> None:
-    refreshed = []
-    for entry in entries:
-        link = links[entry.external_id]
-        link.changed_at, link.present = ctx.occurred_at, True
-        link.attributes = dict(entry.attributes)
-        refreshed.append(link)
-    DirectoryLink.objects.bulk_update(refreshed, ["changed_at", "present", "attributes"], 1000)
+    """One statement per page (Django's bulk_update builds a CASE per row and field: 85-90% of
+    an unchanged sync's time at 50,000 people, bench/bench_directory_sync.py)."""
+    if not entries:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE integrations_directorylink l SET changed_at = %s, present = true, "
+            "attributes = w.attributes FROM unnest(%s::bigint[], %s::jsonb[]) AS w(id, attributes) "
+            "WHERE l.id = w.id",
+            [
+                ctx.occurred_at,
+                [links[e.external_id].pk for e in entries],
+                [json.dumps(dict(e.attributes)) for e in entries],
+            ],
+        )
 
 
 def apply_managers(ctx: Context, entries: Sequence[ExternalPerson]) -> None:
