@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -167,6 +168,9 @@ class Person(models.Model):
         indexes = [
             # The directory page and the leaver checks filter by department and status.
             models.Index(fields=["department", "status"], name="person_dept_status_idx"),
+            # A directory sync looks people up by e-mail whatever its case (conflicts between
+            # sources; signing users in by e-mail).
+            models.Index(Lower("email"), name="person_email_lower_idx"),
         ]
 
     def __str__(self) -> str:
