@@ -219,7 +219,7 @@ def run(server: Any, workdir: Path, args: argparse.Namespace) -> None:
 
         return read
 
-    sync.reader_for = timed_reader  # the split of each sync: the reader, then applying
+    sync.reader_for = timed_reader  # type: ignore[assignment]  # the split: reader, then applying
 
     def do_sync(full: bool) -> tuple[float, float, SyncRun]:
         """(seconds, the reader's seconds, run): as a worker would, with the source fresh."""

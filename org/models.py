@@ -129,7 +129,7 @@ class Person(models.Model):
     )
     left_on = models.DateField(_("left on"), null=True, blank=True)
     # From a directory source (integrations/directory): a mobile number and the line manager.
-    mobile = models.CharField(_("mobile"), max_length=30, blank=True, default="")
+    mobile = models.CharField(_("mobile"), max_length=30, blank=True, default="", db_default="")
     manager = models.ForeignKey(
         "self",
         verbose_name=_("manager"),

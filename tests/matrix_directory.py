@@ -16,17 +16,20 @@ WRITE_POST = WRITE | {"it_admin": 302}
 
 def _source(c: Cast) -> dict[str, object]:
     """A fresh LDAP source per role (removing one must not spoil the next role's row)."""
-    source = DirectorySource.objects.create(
+    return {"pk": _new_source().pk}
+
+
+def _new_source() -> DirectorySource:
+    return DirectorySource.objects.create(
         name=f"AD {DirectorySource.objects.count()}", kind="ldap",
         config={"url": "ldap://127.0.0.1:9", "bind_dn": "cn=x", "base_dn": "dc=x"},
     )  # fmt: skip
-    return {"pk": source.pk}
 
 
 def _held_run(c: Cast) -> dict[str, object]:
-    pk = _source(c)["pk"]
-    run = SyncRun.objects.create(source_id=pk, trigger="manual", status="held", held_leavers=[])
-    return {"pk": pk, "run_pk": run.pk}
+    source = _new_source()
+    run = SyncRun.objects.create(source=source, trigger="manual", status="held", held_leavers=[])
+    return {"pk": source.pk, "run_pk": run.pk}
 
 
 def _scim_token(c: Cast) -> dict[str, object]:
@@ -39,7 +42,9 @@ def _scim_token(c: Cast) -> dict[str, object]:
 
 ROWS: dict[str, Row] = {
     "integrations:token-create": Row(
-        WRITE | {"it_admin": 200}, method="post", kwargs=lambda c: {"pk": _scim_token(c)["pk"]},
+        WRITE | {"it_admin": 200},
+        method="post",
+        kwargs=lambda c: {"pk": _scim_token(c)["pk"]},
         data=lambda c: {"name": "Entra ID"},
     ),  # fmt: skip
     "integrations:token-revoke": Row(WRITE_POST, method="post", kwargs=_scim_token),
@@ -69,5 +74,7 @@ ROWS |= {
     "integrations:callback-dingtalk": Row(NOBODY, kwargs=lambda c: {"source_id": 999999}),
     # SCIM needs its bearer token whoever is signed in.
     "scim:endpoint": Row({r: 401 for r in ROLES}, kwargs=lambda c: {"path": "Users"}),
-    "integrations:callback-wecom": Row({r: 404 for r in ROLES}, kwargs=lambda c: {"source_id": 999999}),
+    "integrations:callback-wecom": Row(
+        {r: 404 for r in ROLES}, kwargs=lambda c: {"source_id": 999999}
+    ),
 }

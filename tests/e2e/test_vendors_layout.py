@@ -72,14 +72,16 @@ def test_vendor_and_module_pages_fit_and_pass_axe(
         page.goto(base + reverse("renewals:vendor-add"))  # type: ignore[attr-defined]
         page.fill("#id_name", "ATLASSIAN CORPORATION PTY LTD")  # type: ignore[attr-defined]
         page.fill("#id_website", "javascript:alert(1)")  # type: ignore[attr-defined]
-        page.click("form[data-testid=vendor-form] button[type=submit]")  # type: ignore[attr-defined]
+        with page.expect_navigation():  # type: ignore[attr-defined]  # the page with the errors
+            page.click("form[data-testid=vendor-form] button[type=submit]")  # type: ignore[attr-defined]
         assert page.locator(".invalid-feedback").count() == 2  # type: ignore[attr-defined]
         _check(page, f"{language}-vendor-form-errors", problems)
         page.goto(base + reverse("renewals:module-add", args=[sub.pk]))  # type: ignore[attr-defined]
         page.fill("#id_name", "Gantt")  # type: ignore[attr-defined]
         page.fill("#id_unit_price", "1" * 25)  # type: ignore[attr-defined]
         page.fill("#id_licensed_seats", "0")  # type: ignore[attr-defined]
-        page.click("form[data-testid=module-form] button[type=submit]")  # type: ignore[attr-defined]
+        with page.expect_navigation():  # type: ignore[attr-defined]  # the page with the errors
+            page.click("form[data-testid=module-form] button[type=submit]")  # type: ignore[attr-defined]
         assert page.locator(".invalid-feedback").count() == 2  # type: ignore[attr-defined]
         _check(page, f"{language}-module-form-errors", problems)
         page.context.close()  # type: ignore[attr-defined]

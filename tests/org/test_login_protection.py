@@ -208,9 +208,9 @@ def test_an_sso_user_is_linked_to_their_directory_person_when_unambiguous(db: No
         OIDC_OP_USER_ENDPOINT="https://sso.example.cn/userinfo",
         OIDC_RP_SIGN_ALGO="HS256",
     ):
-        wang = PersonFactory(email="Wang@Example.cn")
-        PersonFactory(email="twin@example.cn")
-        PersonFactory(email="twin@example.cn")
+        wang = PersonFactory.create(email="Wang@Example.cn")
+        PersonFactory.create(email="twin@example.cn")
+        PersonFactory.create(email="twin@example.cn")
         backend = OIDCBackend()
         user = backend.create_user({"email": "wang@example.cn", "preferred_username": "wang"})
         wang.refresh_from_db()
