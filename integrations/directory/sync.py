@@ -346,6 +346,20 @@ def apply_person(
 
 
 @transaction.atomic
+def rename_person(
+    source: DirectorySource, old_id: str, new_id: str, *, occurred_at: dt.datetime
+) -> bool:
+    """The source changed a person's id (WeCom allows a userid change once): their link follows,
+    so the next change or pull finds the same person instead of a leaver and a newcomer. False
+    if there is nothing to rename (unknown old id, or the new id is linked already)."""
+    _lock(source)
+    links = DirectoryLink.objects.filter(source=source, kind=DirectoryLink.Kind.PERSON)
+    if not old_id or not new_id or old_id == new_id or links.filter(external_id=new_id).exists():
+        return False
+    return bool(links.filter(external_id=old_id).update(external_id=new_id, changed_at=occurred_at))
+
+
+@transaction.atomic
 def remove_person(
     source: DirectorySource,
     external_id: str,

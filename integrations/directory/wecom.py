@@ -287,6 +287,10 @@ def apply_message(
         userid = fields.get("NewUserID") or fields.get("UserID", "")
         client = api or WeComApi.for_source(source)
         at["occurred_at"] = timezone.now()  # what is read is WeCom's state from now on
+        if fields.get("NewUserID"):  # the link follows the new userid: the same person
+            sync.rename_person(
+                source, fields.get("UserID", ""), userid, occurred_at=at["occurred_at"]
+            )
         person = client.user(userid, str(source.config.get("employee_no_attr") or ""))
         if person is None:
             return [sync.remove_person(source, userid, **at)]

@@ -275,3 +275,19 @@ def test_a_person_deleted_and_made_again_under_a_new_id_is_the_same_person(sourc
     assert outcome.status == "applied" and person_of(outcome).pk == pk
     assert person_of(outcome).status == "active" and person_of(outcome).left_on is None
     assert DirectoryLink.objects.get(person_id=pk).external_id == "new-id"
+
+
+def test_a_renamed_id_keeps_the_person_and_refuses_a_taken_one(source):
+    run(source, full(tree(), people(3)))
+    pk = Person.objects.get(employee_no="E001").pk
+    assert sync.rename_person(source, "u1", "u1-new", occurred_at=at(1))
+    assert DirectoryLink.objects.get(person_id=pk).external_id == "u1-new"
+    assert not sync.rename_person(source, "u2", "u1-new", occurred_at=at(2))  # taken
+    assert not sync.rename_person(source, "nobody", "x", occurred_at=at(2))
+    again = run(
+        source,
+        full(
+            tree(), [*people(3)[:1], P("u1-new", "员工1", "rd", employee_no="E001"), people(3)[2]]
+        ),
+    )
+    assert again.counts.get("leavers", 0) == 0 and Person.objects.count() == 3

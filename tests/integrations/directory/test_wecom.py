@@ -18,7 +18,7 @@ from integrations.callbacks.wecom import receive
 from integrations.directory import openapi, sync, wecom
 from integrations.directory.entries import SourceError
 from integrations.directory.msgcrypt import CryptError, MsgCrypt, SignatureError, is_fresh
-from integrations.models import DirectoryEvent, DirectorySource, SyncRun
+from integrations.models import DirectoryEvent, DirectoryLink, DirectorySource, SyncRun
 from org.models import Department, Person
 from tests.fakes import wecom as fake_wecom
 from tests.fakes.errcode_http import seal, unseal
@@ -314,6 +314,19 @@ def test_person_changes_are_applied(
     assert post(client, source.pk, *change(fake, "delete_user", UserID="u9"))[0] == 200
     u9.refresh_from_db()
     assert u9.status == Person.Status.LEFT and u9.left_on is not None
+
+
+@pytest.mark.django_db
+def test_a_changed_userid_is_the_same_person(
+    client: Client, fake: FakeWeCom, source: DirectorySource
+) -> None:
+    before = person(source, "u1")
+    fake.users["u1-new"] = {**fake.users.pop("u1"), "userid": "u1-new"}
+    query, body = change(fake, "update_user", UserID="u1", NewUserID="u1-new")
+    assert post(client, source.pk, query, body)[0] == 200
+    after = person(source, "u1-new")
+    assert after.pk == before.pk and after.status == Person.Status.ACTIVE
+    assert not DirectoryLink.objects.filter(source=source, external_id="u1").exists()
 
 
 @pytest.mark.django_db
