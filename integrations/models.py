@@ -16,7 +16,8 @@ from core.audit import Secret, audited
 from core.secrets import EncryptedTextField, is_unreadable
 
 
-@audited(secrets={"credentials": Secret.HIDDEN})
+# listed_at moves with every full pull and says nothing worth an audit event.
+@audited(secrets={"credentials": Secret.HIDDEN}, exclude=["listed_at"])
 class DirectorySource(models.Model):
     """One directory Renewal Desk follows: an LDAP/AD server, a Feishu, DingTalk or WeCom
     tenant, or an identity provider pushing over SCIM."""
@@ -40,7 +41,9 @@ class DirectorySource(models.Model):
     sync_every_minutes = models.PositiveIntegerField(_("sync every (minutes)"), default=60)
     # Where an incremental pull continues (LDAP: the highest modifyTimestamp/uSNChanged seen).
     cursor = models.CharField(_("sync position"), max_length=200, blank=True, default="")
-    # Every Nth scheduled sync reads the whole directory again (deletions, missed changes).
+    # When the last full pull that was applied started: it confirmed every entry it listed, so
+    # for a link still present what we hold is as of this time at least (see apply._stale).
+    listed_at = models.DateTimeField(_("last full listing"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

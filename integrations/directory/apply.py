@@ -24,6 +24,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.db import connection
 from django.db.models import Q
@@ -54,6 +55,11 @@ class Context:
     source: DirectorySource
     occurred_at: dt.datetime
     today: dt.date
+    # A full pull that lists every entry: an unchanged entry's link is not written (the
+    # source's listed_at, set when the pull is applied, says it was confirmed).
+    full: bool = False
+    # The source's listed_at when this application started (read under the source's lock).
+    listed_at: dt.datetime | None = None
     counts: dict[str, int] = field(default_factory=dict)
     # (kind, external id) -> detail: the conflicts raised in this application.
     conflicts: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
@@ -163,7 +169,16 @@ def apply_departments(ctx: Context, entries: Sequence[ExternalDepartment]) -> No
 
 
 def _stale(link: DirectoryLink | None, ctx: Context) -> bool:
-    return link is not None and link.changed_at > ctx.occurred_at
+    return link is not None and held_after(ctx, link.changed_at, present=link.present)
+
+
+def held_after(ctx: Context, changed_at: dt.datetime, *, present: bool) -> bool:
+    """Is what we hold newer than the change being applied? A link is as new as its own
+    change, or as the last full pull applied when the source still lists it."""
+    held = changed_at
+    if present and ctx.listed_at is not None and ctx.listed_at > held:
+        held = ctx.listed_at
+    return held > ctx.occurred_at
 
 
 def _department_name(
@@ -209,16 +224,39 @@ def apply_people(ctx: Context, entries: Sequence[ExternalPerson]) -> None:
         _apply_page(ctx, entries[start : start + PAGE])
 
 
+@dataclass(frozen=True)
+class _Held:
+    """A linked entry as we hold it: its link and the person's compared fields."""
+
+    link_id: int
+    changed_at: dt.datetime
+    present: bool
+    attributes: dict[str, object]
+    person_id: int
+    values: tuple[object, ...]  # _COMPARED
+
+
+def _held(ctx: Context, page: Sequence[ExternalPerson]) -> dict[str, _Held]:
+    """The page's linked entries, as values (no model instances: at 50,000 unchanged people
+    building them was a third of a sync's applying)."""
+    rows = DirectoryLink.objects.filter(
+        source=ctx.source, kind=PERSON, external_id__in=[e.external_id for e in page]
+    ).values_list(
+        "external_id", "pk", "changed_at", "present", "attributes", "person_id",
+        *(f"person__{f}" for f in _COMPARED),
+    )  # fmt: skip
+    return {r[0]: _Held(r[1], r[2], r[3], r[4], r[5], values=tuple(r[6:])) for r in rows}
+
+
 def _apply_page(ctx: Context, page: Sequence[ExternalPerson]) -> None:
-    links = {
-        link.external_id: link
-        for link in DirectoryLink.objects.filter(
-            source=ctx.source, kind=PERSON, external_id__in=[e.external_id for e in page]
-        ).select_related("person")
-    }
-    fresh = [e for e in page if not _stale(links.get(e.external_id), ctx)]
+    held = _held(ctx, page)
+    fresh = [
+        e
+        for e in page
+        if not ((h := held.get(e.external_id)) and held_after(ctx, h.changed_at, present=h.present))
+    ]
     ctx.add("skipped_stale", len(page) - len(fresh))
-    unlinked = [e for e in fresh if e.external_id not in links]
+    unlinked = [e for e in fresh if e.external_id not in held]
     numbers = {e.external_id: _employee_no(ctx, e) for e in unlinked}
     existing, linked, stale_links = _people_by_employee_no(ctx, list(numbers.values()))
     other_emails = _emails_of_other_sources(ctx, [e.email for e in unlinked if e.email])
@@ -226,10 +264,12 @@ def _apply_page(ctx: Context, page: Sequence[ExternalPerson]) -> None:
     new: list[tuple[ExternalPerson, Person]] = []
     adopted: list[tuple[ExternalPerson, Person]] = []
     changed: list[Person] = []
+    updates: dict[int, tuple[object, ...]] = {}  # linked people whose fields change
+    refresh: list[tuple[ExternalPerson, int]] = []  # (entry, link id) whose link is written
     for entry in fresh:
-        link = links.get(entry.external_id)
-        person = link.person if link else existing.get(numbers.get(entry.external_id, ""))
-        if link is None and person is not None and person.pk in linked:
+        h = held.get(entry.external_id)
+        person = None if h else existing.get(numbers[entry.external_id])
+        if h is None and person is not None and person.pk in linked:
             ctx.conflict(C.EMPLOYEE_NO_TAKEN, entry.external_id, name=entry.name,
                          employee_no=person.employee_no)  # fmt: skip
             continue
@@ -237,9 +277,22 @@ def _apply_page(ctx: Context, page: Sequence[ExternalPerson]) -> None:
         if department_id is None:
             ctx.conflict(C.UNKNOWN_DEPARTMENT, entry.external_id, name=entry.name,
                          department=entry.department_id or "")  # fmt: skip
-            if person is None:
+            if h is not None:  # a known person stays in their department
+                department_id = cast(int, h.values[_COMPARED.index("department_id")])
+            elif person is not None:
+                department_id = person.department_id
+            else:
                 continue
-            department_id = person.department_id
+        if h is not None:
+            values, leaving = _wanted(ctx, entry, h.values, department_id, new=False)
+            if leaving:
+                ctx.leavers[h.person_id] = leaving
+            if values != h.values:
+                updates[h.person_id] = values
+            same = values == h.values and h.attributes == dict(entry.attributes)
+            if not (ctx.full and same and h.present):
+                refresh.append((entry, h.link_id))
+            continue
         if person is None:
             if entry.email and entry.email.lower() in other_emails:
                 ctx.conflict(C.EMAIL_TAKEN, entry.external_id, name=entry.name, email=entry.email)
@@ -248,10 +301,13 @@ def _apply_page(ctx: Context, page: Sequence[ExternalPerson]) -> None:
             _fill(ctx, person, entry, department_id, new=True)
             new.append((entry, person))
             continue
-        if link is None:
-            adopted.append((entry, person))
+        adopted.append((entry, person))
         if _fill(ctx, person, entry, department_id, new=False):
             changed.append(person)
+    for person in Person.objects.filter(pk__in=list(updates)):
+        for name, value in zip(_COMPARED, updates[person.pk], strict=True):
+            setattr(person, name, value)
+        changed.append(person)
     org_services.people_save_from_directory(new=[p for _, p in new], changed=changed)
     ctx.add("people_created", len(new))
     ctx.add("people_updated", len(changed))
@@ -263,21 +319,8 @@ def _apply_page(ctx: Context, page: Sequence[ExternalPerson]) -> None:
     DirectoryLink.objects.bulk_update(
         [link for _, link in relinked], ["external_id", "present", "changed_at", "attributes"]
     )
-    DirectoryLink.objects.bulk_create(
-        [
-            DirectoryLink(
-                source=ctx.source,
-                kind=PERSON,
-                external_id=e.external_id,
-                person=p,
-                changed_at=ctx.occurred_at,
-                attributes=dict(e.attributes),
-            )
-            for e, p in [*new, *adopted]
-            if p.pk not in stale_links
-        ]
-    )
-    _refresh_links(ctx, [e for e in fresh if e.external_id in links], links)
+    _link_people(ctx, [(e, p.pk) for e, p in [*new, *adopted] if p.pk not in stale_links])
+    _refresh_links(ctx, refresh)
     ctx.touched_people.extend(p.pk for _, p in new)
     ctx.touched_people.extend(p.pk for p in changed)
 
@@ -324,32 +367,72 @@ def _emails_of_other_sources(ctx: Context, emails: list[str]) -> set[str]:
 def _fill(
     ctx: Context, person: Person, entry: ExternalPerson, department_id: int, *, new: bool
 ) -> bool:
-    """Set the person's fields from the entry; True if anything changed. A leaver is collected,
-    not applied (a new person who has left is made as left: nothing to act on)."""
+    """Set the person's fields from the entry; True if anything changed."""
     before = tuple(getattr(person, f) for f in _COMPARED)
-    person.name = " ".join(entry.name.split())[:_NAME] or person.employee_no
-    person.email = entry.email[:_EMAIL] if "@" in entry.email else ""
-    person.mobile = entry.mobile[:_MOBILE]
-    person.department_id = department_id
+    values, leaving = _wanted(ctx, entry, before, department_id, new=new)
+    for name, value in zip(_COMPARED, values, strict=True):
+        setattr(person, name, value)
+    if leaving:
+        ctx.leavers[person.pk] = leaving
+    return values != before
+
+
+def _wanted(
+    ctx: Context,
+    entry: ExternalPerson,
+    current: tuple[object, ...],
+    department_id: int,
+    *,
+    new: bool,
+) -> tuple[tuple[object, ...], dt.date | None]:
+    """(the person's _COMPARED fields as the entry says, the leaving date if they have left).
+    A leaver is returned, not applied (a new person who has left is made as left: nothing to
+    act on)."""
+    employee_no, _name, _email, _mobile, _dept, status, left_on = current
+    name = " ".join(entry.name.split())[:_NAME] or employee_no
+    email = entry.email[:_EMAIL] if "@" in entry.email else ""
     if entry.employee_no and not new:
-        person.employee_no = _employee_no(ctx, entry)
+        employee_no = _employee_no(ctx, entry)
+    leaving = None
     if entry.active:
-        person.status, person.left_on = Person.Status.ACTIVE, None
+        status, left_on = Person.Status.ACTIVE, None
     elif new:
-        person.status, person.left_on = Person.Status.LEFT, entry.left_on or ctx.today
-    elif person.status == Person.Status.ACTIVE:
-        ctx.leavers[person.pk] = entry.left_on or ctx.today
-    return tuple(getattr(person, f) for f in _COMPARED) != before
+        status, left_on = Person.Status.LEFT, entry.left_on or ctx.today
+    elif status == Person.Status.ACTIVE:
+        leaving = entry.left_on or ctx.today
+    values = (employee_no, name, email, entry.mobile[:_MOBILE], department_id, status, left_on)
+    return values, leaving
 
 
 _COMPARED = ("employee_no", "name", "email", "mobile", "department_id", "status", "left_on")
 
 
-def _refresh_links(
-    ctx: Context, entries: list[ExternalPerson], links: dict[str, DirectoryLink]
-) -> None:
-    """One statement per page (Django's bulk_update builds a CASE per row and field: 85-90% of
-    an unchanged sync's time at 50,000 people, bench/bench_directory_sync.py)."""
+def _link_people(ctx: Context, entries: list[tuple[ExternalPerson, int]]) -> None:
+    """Link each (entry, person id), in one statement per page (bulk_create built a model per
+    link: a third of a first sync's applying at 50,000 people)."""
+    if not entries:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO integrations_directorylink (source_id, kind, external_id, person_id, "
+            "changed_at, present, attributes) SELECT %s, %s, w.external_id, w.person_id, %s, "
+            "true, w.attributes FROM unnest(%s::text[], %s::bigint[], %s::jsonb[]) "
+            "AS w(external_id, person_id, attributes)",
+            [
+                ctx.source.pk,
+                PERSON,
+                ctx.occurred_at,
+                [e.external_id for e, _id in entries],
+                [person_id for _e, person_id in entries],
+                [json.dumps(dict(e.attributes)) for e, _id in entries],
+            ],
+        )
+
+
+def _refresh_links(ctx: Context, entries: list[tuple[ExternalPerson, int]]) -> None:
+    """Mark the links (entry, link id) as said now, in one statement per page (Django's
+    bulk_update builds a CASE per row and field: 85-90% of an unchanged sync's time at 50,000
+    people, bench/bench_directory_sync.py). A full pull leaves out the unchanged ones."""
     if not entries:
         return
     with connection.cursor() as cursor:
@@ -359,8 +442,8 @@ def _refresh_links(
             "WHERE l.id = w.id",
             [
                 ctx.occurred_at,
-                [links[e.external_id].pk for e in entries],
-                [json.dumps(dict(e.attributes)) for e in entries],
+                [link_id for _e, link_id in entries],
+                [json.dumps(dict(e.attributes)) for e, _id in entries],
             ],
         )
 

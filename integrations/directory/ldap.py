@@ -44,128 +44,38 @@ usable id (none, over 255 characters) or without a name is skipped and logged. F
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import logging
 import re
-import ssl
 import uuid
 import warnings
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.utils.translation import gettext as _
-from ldap3 import BASE, DEREF_NEVER, NONE, SUBTREE, Connection, Server, Tls
+from ldap3 import BASE, DEREF_NEVER, SUBTREE, Connection
 from ldap3.core import exceptions as ldap_errors
 
-from integrations.directory.entries import ExternalDepartment, ExternalPerson, Snapshot, SourceError
+from integrations.directory.entries import ExternalDepartment, ExternalPerson, Snapshot
+from integrations.directory.ldap_connection import (
+    Incomplete,
+    Raw,
+    Settings,
+    connect,
+    scrub,
+    settings,
+    source_error,
+    with_flavour,
+)
 
 logger = logging.getLogger(__name__)
 
 AD_CAPABILITY = "1.2.840.113556.1.4.800"
 MAX_ID, MAX_NAME = 255, 100  # DirectoryLink.external_id; Person.name, Department.name
 MAX_EMAIL, MAX_EMPLOYEE_NO, MAX_MOBILE = 254, 40, 30
-AD_USERS = "(&(objectClass=user)(!(objectClass=computer)))"
-FLAVOURS = {  # user_filter, id_attribute, employee_no_attribute, changed_attribute
-    "openldap": ("(objectClass=inetOrgPerson)", "entryUUID", "employeeNumber", "modifyTimestamp"),
-    "ad": (AD_USERS, "objectGUID", "employeeID", "whenChanged"),
-}
 _CONTROL = {c: " " for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]}
 _DN_SPACES = re.compile(r"\s*([,=])\s*")
 _TIME = re.compile(r"^(\d{14})(?:[.,]\d+)?(Z|[+-]\d{4})$")
 
 DN = tuple[str, ...]
-Raw = dict[str, list[bytes]]
-
-
-@dataclasses.dataclass(frozen=True)
-class Settings:
-    """The settings of the module docstring, with their defaults ("": the flavour's)."""
-
-    host: str
-    port: int | None
-    use_ssl: bool
-    start_tls: bool
-    password: str
-    name_attributes: tuple[str, ...]
-    timeout: int
-    page_size: int
-    overlap_seconds: int
-    base_dn: str = ""
-    department_base_dn: str = ""
-    ca_file: str = ""
-    bind_dn: str = ""
-    department_filter: str = "(objectClass=organizationalUnit)"
-    department_from: str = "ou"
-    department_name_attribute: str = "ou"
-    flavour: str = "auto"
-    user_filter: str = ""
-    id_attribute: str = ""
-    employee_no_attribute: str = ""
-    mail_attribute: str = "mail"
-    mobile_attribute: str = "mobile"
-    manager_attribute: str = "manager"
-    changed_attribute: str = ""
-    disabled_filter: str = ""
-
-
-def settings(config: dict[str, Any], secrets: dict[str, str]) -> Settings:
-    """The source's settings with their defaults; SourceError when unusable."""
-    text = {
-        f.name: str(config.get(f.name) or f.default).strip()
-        for f in dataclasses.fields(Settings)
-        if isinstance(f.default, str)
-    }
-    text["department_base_dn"] = text["department_base_dn"] or text["base_dn"]
-    text["flavour"] = text["flavour"].lower()
-    for key in ("user_filter", "department_filter", "disabled_filter"):  # "a=b" means "(a=b)"
-        text[key] = f"({text[key]})" if text[key] and not text[key].startswith("(") else text[key]
-    url = urlsplit(str(config.get("url") or "").strip())
-    if url.scheme not in ("ldap", "ldaps") or not url.hostname or url.username:
-        raise SourceError(_("The LDAP server address must look like ldap://host or ldaps://host."))
-    if not text["base_dn"]:
-        raise SourceError(_("The LDAP source has no base DN."))
-    if text["flavour"] not in ("auto", "openldap", "ad"):
-        raise SourceError(_("The LDAP flavour must be auto, openldap or ad."))
-    password = secrets.get("bind_password", "")
-    if text["bind_dn"] and not password:
-        raise SourceError(_("The LDAP source has a bind DN but no bind password."))
-    names = config.get("name_attributes") or "displayName,cn"
-    names = names.split(",") if isinstance(names, str) else names
-    try:
-        port = url.port
-        timeout, page_size, overlap = (
-            int(str(d if config.get(k) in (None, "") else config.get(k)))
-            for k, d in (("timeout", 30), ("page_size", 500), ("overlap_seconds", 60))
-        )
-    except (TypeError, ValueError):
-        raise SourceError(_("The LDAP source has a setting that is not a number.")) from None
-    return Settings(
-        host=url.hostname,
-        port=port,
-        use_ssl=url.scheme == "ldaps",
-        start_tls=str(config.get("start_tls")).lower() in ("true", "1", "yes", "on")
-        and url.scheme == "ldap",
-        password=password,
-        name_attributes=tuple(n.strip() for n in names if str(n).strip()),
-        timeout=max(1, timeout),
-        page_size=max(1, page_size),
-        overlap_seconds=max(0, overlap),
-        **text,
-    )
-
-
-def with_flavour(cfg: Settings, flavour: str) -> Settings:
-    """The settings with the flavour's defaults filled in where none was given."""
-    users, ids, numbers, changed = FLAVOURS[flavour]
-    return dataclasses.replace(
-        cfg,
-        flavour=flavour,
-        user_filter=cfg.user_filter or users,
-        id_attribute=cfg.id_attribute or ids,
-        employee_no_attribute=cfg.employee_no_attribute or numbers,
-        changed_attribute=cfg.changed_attribute or changed,
-    )
 
 
 def read(source: Any, *, full: bool) -> Snapshot:
@@ -177,36 +87,14 @@ def read(source: Any, *, full: bool) -> Snapshot:
     try:
         with warnings.catch_warnings():  # ldap3 checks the host name with ssl.match_hostname
             warnings.filterwarnings("ignore", "ssl.match_hostname", DeprecationWarning)
-            conn = _connect(cfg)
+            conn = connect(cfg)
         return _Pull(conn, cfg, since).run()
     except (ldap_errors.LDAPException, OSError) as exc:
-        logger.warning("LDAP source %s: %s", getattr(source, "pk", "?"), _scrub(exc, cfg))
-        raise _source_error(exc, cfg) from None
+        logger.warning("LDAP source %s: %s", getattr(source, "pk", "?"), scrub(exc, cfg))
+        raise source_error(exc, cfg) from None
     finally:
         with contextlib.suppress(ldap_errors.LDAPException, OSError):
             conn.unbind() if conn is not None else None
-
-
-def _connect(cfg: Settings) -> Connection:
-    tls = None
-    if cfg.use_ssl or cfg.start_tls:
-        tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=cfg.ca_file or None, sni=cfg.host)
-    server = Server(
-        cfg.host, cfg.port, cfg.use_ssl, tls=tls, get_info=NONE, connect_timeout=cfg.timeout
-    )
-    options = {"raise_exceptions": True, "receive_timeout": cfg.timeout, "read_only": True}
-    # check_names off: without a schema ldap3 would format every value for nothing (we use raw)
-    options |= {"auto_referrals": False, "check_names": False}
-    conn = Connection(server, cfg.bind_dn or None, cfg.password or None, **options)
-    conn.open()
-    if cfg.start_tls:
-        conn.start_tls()
-    conn.bind()
-    return conn
-
-
-class _Incomplete(ldap_errors.LDAPException):
-    """The server ended a search without success (a size or time limit)."""
 
 
 class _Pull:
@@ -246,11 +134,10 @@ class _Pull:
         )
         for item in found:
             if item.get("type") == "searchResEntry":
-                raw = item["raw_attributes"]
-                entries.append((item["dn"], {k.lower(): v for k, v in raw.items()}))
+                entries.append((item["dn"], item["raw_attributes"]))  # names in lower case
         result = self.conn.result or {}
         if result.get("result", 0) != 0:
-            raise _Incomplete(str(result.get("description", "")))
+            raise Incomplete(str(result.get("description", "")))
         return entries
 
     def changed(self, filt: str) -> str:
@@ -454,37 +341,3 @@ def _first_bytes(raw: Raw, attr: str) -> bytes:
 
 def _first(raw: Raw, attr: str) -> str:
     return _first_bytes(raw, attr).decode("utf-8", "replace").strip()
-
-
-def _scrub(exc: BaseException, cfg: Settings) -> str:
-    text = str(exc)
-    return text.replace(cfg.password, "***") if cfg.password else text
-
-
-E = ldap_errors
-_TLS = (ssl.SSLError, E.LDAPStartTLSError, E.LDAPCertificateError)
-
-
-def _source_error(exc: BaseException, cfg: Settings) -> SourceError:
-    """A translated SourceError for a failure of ldap3 or the network (never the password)."""
-    detail = re.sub(r"^[(\"']+|[\"'],\)(\",\))?$", "", _scrub(exc, cfg))  # ldap3's nested tuples
-    host = f"{cfg.host}:{cfg.port}" if cfg.port else cfg.host
-    server = _("The LDAP server %(host)s") % {"host": host}
-    errors = [  # (exception types, or words of the message; what IT reads): the first that fits
-        ((E.LDAPSSLConfigurationError,), "", _("The CA file (%(ca_file)s) cannot be read.")),
-        ((E.LDAPResponseTimeoutError, TimeoutError), "timed out", _("%(server)s did not answer.")),
-        ((), "doesn't match any name", _("The certificate of %(server)s is not for this host.")),
-        (_TLS, "ssl", _("The TLS connection to %(server)s failed: %(detail)s")),
-        ((E.LDAPInvalidCredentialsResult, E.LDAPBindError), "", _("%(server)s refused the bind.")),
-        ((E.LDAPNoSuchObjectResult,), "", _("%(server)s has no such base DN: %(detail)s")),
-        ((E.LDAPSocketOpenError,), "", _("%(server)s cannot be reached: %(detail)s")),
-        ((_Incomplete,), "", _("%(server)s returned only part of the entries: %(detail)s")),
-        ((E.LDAPOperationResult,), "", _("%(server)s refused the search: %(detail)s")),
-        ((BaseException,), "", _("%(server)s failed: %(detail)s")),
-    ]
-    msg = next(
-        t
-        for types, words, t in errors
-        if isinstance(exc, types) or (words and words in detail.lower())
-    )
-    return SourceError(msg % {"server": server, "ca_file": cfg.ca_file, "detail": detail[:300]})

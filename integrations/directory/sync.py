@@ -148,8 +148,10 @@ def apply_snapshot(
     # for a row written later.
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    source.refresh_from_db(fields=["cursor"])
-    ctx = apply.Context(source=source, occurred_at=occurred_at, today=timezone.localdate())
+    source.refresh_from_db(fields=["cursor", "listed_at"])
+    full = run.full and snapshot.present_people is not None
+    ctx = apply.Context(source=source, occurred_at=occurred_at, today=timezone.localdate(),
+                        full=full, listed_at=source.listed_at)  # fmt: skip
     active_before = _active_people(source)
     apply.apply_departments(ctx, snapshot.departments)
     apply.apply_people(ctx, snapshot.people)
@@ -173,10 +175,16 @@ def apply_snapshot(
         ):
             older.status, older.counts = SyncRun.Status.DISCARDED, {**older.counts, "superseded": 1}
             older.save(update_fields=["status", "counts"])
+        if full:  # what it listed is confirmed; what it did not list is not (not applied yet)
+            _confirm_listed(ctx, snapshot.present_people or set())
         reason, status = "", SyncRun.Status.HELD
     else:
         _mark_leavers(ctx)
         _mark_absent(link_ids=ctx.missing_links)
+        if full:
+            DirectorySource.objects.filter(
+                Q(listed_at__isnull=True) | Q(listed_at__lt=occurred_at), pk=source.pk
+            ).update(listed_at=occurred_at)
         run.counts = ctx.counts
         reason, status = "", SyncRun.Status.SUCCEEDED
     if snapshot.present_departments is not None and status != SyncRun.Status.HELD:
@@ -193,6 +201,17 @@ def _active_people(source: DirectorySource) -> int:
     return DirectoryLink.objects.filter(
         source=source, kind=DirectoryLink.Kind.PERSON, person__status=Person.Status.ACTIVE
     ).count()
+
+
+def _confirm_listed(ctx: apply.Context, listed: set[str]) -> None:
+    """A held full pull: the people links it listed are as of its start (the source's
+    listed_at would also cover the links it did not list, which wait for the decision)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE integrations_directorylink SET changed_at = %s WHERE source_id = %s AND "
+            "kind = 'person' AND present AND changed_at < %s AND external_id = ANY(%s)",
+            [ctx.occurred_at, ctx.source.pk, ctx.occurred_at, list(listed)],
+        )
 
 
 def _emptied_departments(leavers: dict[int, dt.date]) -> list[int]:
@@ -302,8 +321,12 @@ def _one(
     _lock(source)
     if not _remember(source, event_id, event_type, occurred_at):
         return None
+    source.refresh_from_db(fields=["listed_at"])
     return apply.Context(
-        source=source, occurred_at=occurred_at, today=timezone.localdate(occurred_at)
+        source=source,
+        occurred_at=occurred_at,
+        today=timezone.localdate(occurred_at),
+        listed_at=source.listed_at,
     )
 
 
@@ -381,7 +404,7 @@ def remove_person(
     )
     if link is None or link.person is None:
         return Outcome("unchanged", message=_("Nobody of this source has that id."))
-    if link.changed_at > occurred_at:
+    if apply.held_after(ctx, link.changed_at, present=link.present):
         return Outcome("stale", link.person, message=_("An older change than the one we hold."))
     if link.person.status == Person.Status.ACTIVE:
         ctx.leavers[link.person.pk] = ctx.today
@@ -427,7 +450,7 @@ def remove_department(
     ).first()
     if link is None or link.department_id is None:
         return Outcome("unchanged", message=_("No department of this source has that id."))
-    if link.changed_at > occurred_at:
+    if apply.held_after(ctx, link.changed_at, present=link.present):
         return Outcome("stale", message=_("An older change than the one we hold."))
     link.present, link.changed_at = False, occurred_at
     link.save(update_fields=["present", "changed_at"])

@@ -291,3 +291,71 @@ def test_a_renamed_id_keeps_the_person_and_refuses_a_taken_one(source):
         ),
     )
     assert again.counts.get("leavers", 0) == 0 and Person.objects.count() == 3
+
+
+def pull_at(source: DirectorySource, snapshot: Snapshot, minutes: int) -> SyncRun:
+    """A full pull that started ``minutes`` from now (as sync_source applies one)."""
+    pulled = SyncRun.objects.create(source=source, trigger=SyncRun.Trigger.COMMAND, full=True)
+    return sync.apply_snapshot(source, snapshot, run=pulled, occurred_at=at(minutes))
+
+
+def changed_at(source: DirectorySource) -> dict[str, dt.datetime]:
+    links = DirectoryLink.objects.filter(source=source, kind="person")
+    return dict(links.values_list("external_id", "changed_at"))
+
+
+def test_an_unchanged_full_pull_writes_no_link_yet_outdates_older_events(source):
+    assert pull_at(source, full(tree(), people(3)), 0).status == SyncRun.Status.SUCCEEDED
+    first = changed_at(source)
+    again = pull_at(source, full(tree(), people(3)), 10)
+    assert again.counts["people_unchanged"] == 3
+    assert changed_at(source) == first  # no row written for an unchanged entry
+    source.refresh_from_db()
+    assert source.listed_at is not None and abs(source.listed_at - at(10)).total_seconds() < 5
+    # Events from before the second pull are older than what it confirmed: both refused.
+    renamed = P("u1", "旧名", "rd", employee_no="E001", email="u1@example.cn")
+    late = sync.apply_person(source, renamed, occurred_at=at(5), event_id="u", event_type="upd")
+    assert late.status == "stale"
+    with mock.patch("integrations.directory.sync.async_task") as queued:
+        gone = sync.remove_person(source, "u2", occurred_at=at(5), event_id="d")
+    assert gone.status == "stale" and not queued.called
+    assert set(Person.objects.values_list("name", "status")) == {
+        ("员工0", "active"), ("员工1", "active"), ("员工2", "active")}  # fmt: skip
+    # A change in the pull is written with the pull's time; a later event still applies.
+    changed = [*people(2), P("u2", "员工二", "rd", employee_no="E002", email="u2@example.cn")]
+    pull_at(source, full(tree(), changed), 20)
+    times = changed_at(source)
+    assert times["u0"] == first["u0"] and times["u2"] > first["u2"]
+    newer = sync.apply_person(source, renamed, occurred_at=at(25), event_id="u2", event_type="u")
+    assert newer.status == "applied" and person_of(newer).name == "旧名"
+
+
+def test_a_held_full_pull_confirms_only_the_people_it_listed(source):
+    pull_at(source, full(tree(), people(10)), 0)
+    first = changed_at(source)
+    with mock.patch("integrations.directory.sync.async_task"):
+        held = pull_at(source, full(tree(), people(3)), 10)
+    assert held.status == SyncRun.Status.HELD
+    source.refresh_from_db()
+    assert source.listed_at is not None and source.listed_at < at(5)  # the first pull's
+    times = changed_at(source)
+    assert all(times[f"u{i}"] > first[f"u{i}"] for i in range(3))
+    assert all(times[f"u{i}"] == first[f"u{i}"] for i in range(3, 10))
+    # An event between the two pulls about someone the held pull did not list still applies.
+    with mock.patch("integrations.directory.sync.async_task"):
+        gone = sync.remove_person(source, "u7", occurred_at=at(5), event_id="d7")
+    assert gone.status == "applied" and person_of(gone).status == "left"
+
+
+def test_a_full_pull_lists_a_leaver_again_as_present(source):
+    pull_at(source, full(tree(), people(10)), 0)
+    with mock.patch("integrations.directory.sync.async_task"):
+        pull_at(source, full(tree(), people(10)[1:]), 10)  # u0 dropped: left, link absent
+    link = DirectoryLink.objects.get(source=source, external_id="u0")
+    assert link.person is not None
+    assert not link.present and link.person.status == "left"
+    disabled = P("u0", "员工0", "rd", employee_no="E000", email="u0@example.cn", active=False)
+    again = pull_at(source, full(tree(), [disabled, *people(10)[1:]]), 20)
+    assert again.counts["people_unchanged"] == 10  # the person is as we hold them ...
+    link.refresh_from_db()
+    assert link.present and link.person.status == "left"  # ... and listed again
