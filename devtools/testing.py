@@ -29,9 +29,10 @@ def run_pytest_shards(py: str, env: dict[str, str]) -> int:
     base = env.get("TEST_DATABASE_NAME") or "test_renewaldesk"
     logs = ROOT / "var" / "test-logs"
     logs.mkdir(parents=True, exist_ok=True)
+    # Each shard's log ends with its 30 slowest tests: what to look at when the suite grows.
     shards = {
-        "browser and processes": SLOW_SHARD,
-        "the rest": ["tests", *(f"--ignore={path}" for path in SLOW_SHARD)],
+        "browser and processes": [*SLOW_SHARD, "--durations=30"],
+        "the rest": ["tests", *(f"--ignore={path}" for path in SLOW_SHARD), "--durations=30"],
     }
     running = []
     for number, (name, args) in enumerate(shards.items()):
