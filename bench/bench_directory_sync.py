@@ -131,7 +131,7 @@ def run(server: Any, workdir: Path, args: argparse.Namespace) -> None:
     from django_q.models import OrmQ
 
     from bench.generate import allow_truncate, generate_inventory
-    from integrations.directory import ldap, sync
+    from integrations.directory import ldap, ldap_connection, sync
     from integrations.directory.entries import ExternalDepartment, ExternalPerson, Snapshot
     from integrations.models import DirectoryLink, DirectorySource, SyncRun
     from org import services as org_services
@@ -255,6 +255,28 @@ def run(server: Any, workdir: Path, args: argparse.Namespace) -> None:
     dumped, reads = interleaved(lambda: timed_call(lambda: ldap.read(source, full=True))[0])
     reader = statistics.median(reads)
     show("read (median)", secs(reader), f"{reader / dumped:.2f}x the dump ({secs(dumped)})")
+
+    def ldap3_floor() -> float:
+        """ldap3 alone (the connection the reader opens): the same two paged searches, each
+        entry only received and decoded, nothing else done with it."""
+        cfg = ldap_connection.settings(source.config, source.secrets)
+        conn = ldap_connection.connect(cfg)
+        started = time.perf_counter()
+        for filt, attrs in (("(objectClass=inetOrgPerson)", PEOPLE_ATTRS),
+                            ("(objectClass=organizationalUnit)", DEPT_ATTRS)):  # fmt: skip
+            found = conn.extend.standard.paged_search(
+                STAFF_OU, filt, attributes=[*attrs, CHANGED], paged_size=500, generator=True
+            )
+            for _entry in found:
+                pass
+        elapsed = time.perf_counter() - started
+        conn.unbind()
+        return elapsed
+
+    dumped, floors = interleaved(ldap3_floor)
+    floor = statistics.median(floors)
+    show("  ldap3 alone: receive and decode (median)", secs(floor),
+         f"{floor / dumped:.2f}x the dump: the floor of any ldap3 reader")  # fmt: skip
 
     # --- 3. unchanged syncs ------------------------------------------------------------------
     print("second full sync, nothing changed")
