@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from functools import cache
 from typing import Any
 
@@ -24,6 +25,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 PREFIX = "fernet:"
 
@@ -113,3 +115,35 @@ class EncryptedTextField(models.TextField):
         if is_unreadable(value):
             raise ValueError("An unreadable secret cannot be stored again; ask for it anew.")
         return encrypt(str(value))
+
+
+class WithSecrets(models.Model):
+    """Holds a JSON object of secret values (bind password, app secret, encrypt key, API
+    token), encrypted at rest, never shown back, never in the audit trail."""
+
+    credentials = EncryptedTextField(_("credentials"))
+
+    class Meta:
+        abstract = True
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        """The decrypted credentials ({} when none or unreadable)."""
+        raw = self.credentials
+        if not raw or is_unreadable(raw):
+            return {}
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+    @property
+    def secrets_unreadable(self) -> bool:
+        return is_unreadable(self.credentials)
+
+    def set_secrets(self, values: dict[str, Any]) -> None:
+        """Replace the named secrets; an empty value keeps what is stored (write-only forms)."""
+        merged = self.secrets
+        merged.update({k: str(v) for k, v in values.items() if v})
+        self.credentials = json.dumps(merged, sort_keys=True) if merged else ""

@@ -1,10 +1,8 @@
 """Directory sources, what links their entries to our people and departments, their runs,
-the events they sent (remembered against replays), the conflicts left for IT, and SCIM tokens."""
+the events they sent (remembered against replays), the conflicts left for IT, and SCIM tokens;
+the usage connectors' models live in integrations/connectors/models.py."""
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -13,12 +11,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import Secret, audited
-from core.secrets import EncryptedTextField, is_unreadable
+from core.secrets import WithSecrets
 
 
 # listed_at moves with every full pull and says nothing worth an audit event.
 @audited(secrets={"credentials": Secret.HIDDEN}, exclude=["listed_at"])
-class DirectorySource(models.Model):
+class DirectorySource(WithSecrets):
     """One directory Renewal Desk follows: an LDAP/AD server, a Feishu, DingTalk or WeCom
     tenant, or an identity provider pushing over SCIM."""
 
@@ -33,9 +31,6 @@ class DirectorySource(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     # What is not secret: server address, base DN, attribute names, app id, corp id ...
     config = models.JSONField(_("settings"), default=dict, blank=True)
-    # What is: a JSON object of secret values (bind password, app secret, encrypt key, token),
-    # encrypted at rest, never shown back, never in the audit trail.
-    credentials = EncryptedTextField(_("credentials"))
     enabled = models.BooleanField(_("enabled"), default=True)
     # Minutes between scheduled syncs; 0: only by hand or by events.
     sync_every_minutes = models.PositiveIntegerField(_("sync every (minutes)"), default=60)
@@ -57,28 +52,6 @@ class DirectorySource(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("integrations:source-detail", args=[self.pk])
-
-    @property
-    def secrets(self) -> dict[str, str]:
-        """The decrypted credentials ({} when none or unreadable)."""
-        raw = self.credentials
-        if not raw or is_unreadable(raw):
-            return {}
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            return {}
-        return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
-
-    @property
-    def secrets_unreadable(self) -> bool:
-        return is_unreadable(self.credentials)
-
-    def set_secrets(self, values: dict[str, Any]) -> None:
-        """Replace the named secrets; an empty value keeps what is stored (write-only forms)."""
-        merged = self.secrets
-        merged.update({k: str(v) for k, v in values.items() if v})
-        self.credentials = json.dumps(merged, sort_keys=True) if merged else ""
 
 
 class DirectoryLink(models.Model):
@@ -275,3 +248,9 @@ class ScimToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+# The usage connectors (#20): registered with the app from here.
+from integrations.connectors.models import Account, Connector, ConnectorRun  # noqa: E402
+
+__all__ = ["Account", "Connector", "ConnectorRun"]

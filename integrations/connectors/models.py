@@ -1,0 +1,170 @@
+"""Usage connectors (#20): a subscription's accounts read from the tool itself (its SCIM
+service or its admin API), their runs, and the accounts as the tool lists them."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from core.audit import Secret, audited
+from core.secrets import WithSecrets
+
+
+def validate_base_url(value: str) -> None:
+    """An https (or, on this machine only, http://127.0.0.1) address without credentials."""
+    url = urlsplit(value)
+    if url.username or url.password:
+        raise ValidationError(
+            _("Put no user name or password in the address: the token goes in its own field.")
+        )
+    if url.scheme != "https" and url.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise ValidationError(_("Use an https:// address."))
+
+
+# cursor moves with every run and says nothing worth an audit event. base_url holds no secret:
+# a URL with a user or password in it is refused (validate_base_url).
+@audited(secrets={"credentials": Secret.HIDDEN}, exclude=["cursor"], not_secret=["base_url"])
+class Connector(WithSecrets):
+    """Where a subscription's accounts are read from, with the company's own credentials."""
+
+    class Kind(models.TextChoices):
+        SCIM = "scim", _("SCIM 2.0 (the tool's provisioning API)")
+
+    class Deprovision(models.TextChoices):
+        DEACTIVATE = "deactivate", _("Deactivate the account (PATCH active: false)")
+        DELETE = "delete", _("Delete the account")
+
+    subscription = models.ForeignKey(
+        "renewals.Subscription",
+        verbose_name=_("subscription"),
+        on_delete=models.PROTECT,
+        related_name="connectors",
+    )
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    base_url = models.URLField(_("base URL"), max_length=500, validators=[validate_base_url])
+    # What is not secret: page size, time-out, the attribute naming the employee number ...
+    config = models.JSONField(_("settings"), default=dict, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    # Minutes between scheduled syncs; 0: only by hand.
+    sync_every_minutes = models.PositiveIntegerField(_("sync every (minutes)"), default=360)
+    deprovision = models.CharField(
+        _("revoking"), max_length=20, choices=Deprovision.choices, default=Deprovision.DEACTIVATE
+    )
+    cursor = models.CharField(_("sync position"), max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("usage connector")
+        verbose_name_plural = _("usage connectors")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("integrations:connector-detail", args=[self.pk])
+
+
+class ConnectorRun(models.Model):
+    """One sync of a connector."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped: another sync was running")
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("Schedule")
+        MANUAL = "manual", _("By hand")
+        COMMAND = "command", _("Command")
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="runs")
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    # A translated, secret-free message: what went wrong.
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = _("connector run")
+        verbose_name_plural = _("connector runs")
+        ordering = ["-started_at", "-pk"]
+        indexes = [
+            models.Index(fields=["connector", "-started_at"], name="connectorrun_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connector_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class Account(models.Model):
+    """An account in the tool, as its connector last listed it, and whose it is here."""
+
+    class MatchedBy(models.TextChoices):
+        NONE = "", _("nobody")
+        EMAIL = "email", _("e-mail")
+        EMPLOYEE_NO = "employee_no", _("employee number")
+        MOBILE = "mobile", _("mobile")
+        HAND = "hand", _("mapped by hand")
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="accounts")
+    # The tool's stable id of the account (SCIM: id).
+    external_id = models.CharField(max_length=255)
+    user_name = models.CharField(_("user name"), max_length=255, blank=True)
+    display_name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    employee_no = models.CharField(_("employee number"), max_length=40, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=30, blank=True)
+    # The tool says the account can sign in.
+    active = models.BooleanField(_("active"), default=True)
+    # The tool still lists it (a sync clears this for the missing ones; never deleted here).
+    present = models.BooleanField(default=True)
+    last_active_at = models.DateTimeField(_("last active"), null=True, blank=True)
+    person = models.ForeignKey(
+        "org.Person",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+    )
+    matched_by = models.CharField(
+        _("matched by"), max_length=20, choices=MatchedBy.choices, blank=True, default=""
+    )
+    seat = models.ForeignKey(
+        "renewals.Seat", null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
+    )
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    # When what we hold last changed (a sync writes only what differs).
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["connector", "user_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connector", "external_id"], name="account_one_per_external_id"
+            ),
+        ]
+        indexes = [
+            # Unknown accounts: listed and active, matched to nobody.
+            models.Index(
+                fields=["connector"],
+                condition=Q(person__isnull=True, present=True, active=True),
+                name="account_unknown_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.user_name or self.external_id
