@@ -79,8 +79,8 @@ SCHEDULES: list[ScheduleSpec] = [
         schedule_type="C",
         cron="0 7 1 * *",
     ),
-    # Every minute: queue a sync of each directory source whose interval has passed (the
-    # interval is the source's own setting; events arrive on their own, between syncs).
+    # Every minute: queue a sync of each directory source and each usage connector whose
+    # interval has passed (the interval is its own setting; events arrive on their own).
     ScheduleSpec(
         name="directory-sync", func="integrations.tasks.sync_due", schedule_type="I", minutes=1
     ),

@@ -9,8 +9,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from integrations.connectors import sync as connector_sync_module
 from integrations.directory import sync
-from integrations.models import DirectorySource, SyncRun
+from integrations.models import Connector, ConnectorRun, DirectorySource, SyncRun
 
 
 def sync_source(
@@ -23,9 +24,18 @@ def sync_source(
     return f"{run.status} {run.counts}"
 
 
+def connector_sync(connector_id: int, trigger: str = ConnectorRun.Trigger.SCHEDULE) -> str:
+    connector = Connector.objects.filter(pk=connector_id, enabled=True).first()
+    if connector is None:
+        return "gone or disabled"
+    run = connector_sync_module.sync_connector(connector, trigger=trigger)
+    return f"{run.status} {run.counts}" if run is not None else "removed while it ran"
+
+
 def sync_due() -> str:
-    """Every minute: queue a sync of each enabled source whose interval has passed since its
-    last run (a run still going counts: no second one is queued behind it)."""
+    """Every minute: queue a sync of each enabled directory source and usage connector whose
+    interval has passed since its last run (a run still going counts: no second one is queued
+    behind it)."""
     now = timezone.now()
     due = []
     sources = (
@@ -39,4 +49,14 @@ def sync_due() -> str:
         ):
             async_task("integrations.tasks.sync_source", source.pk, SyncRun.Trigger.SCHEDULE)
             due.append(source.pk)
+    connectors = Connector.objects.filter(enabled=True, sync_every_minutes__gt=0).annotate(
+        last=Max("runs__started_at")
+    )
+    for connector in connectors:
+        every = dt.timedelta(minutes=connector.sync_every_minutes)
+        if connector.last is None or connector.last <= now - every:
+            async_task(
+                "integrations.tasks.connector_sync", connector.pk, ConnectorRun.Trigger.SCHEDULE
+            )
+            due.append(connector.pk)
     return f"{len(due)} queued"

@@ -8,10 +8,13 @@ or a send carries a secret."""
 from __future__ import annotations
 
 import importlib
+import io
 import logging
+import os
 import socket
 from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import pgtrigger
 import pytest
@@ -256,6 +259,31 @@ def _write_directory_sources(cast: Cast) -> list[str]:
     return [SIGNING, SIGNING_2, stored, stored.removeprefix("fernet:")[:40]]
 
 
+def _write_connectors(cast: Cast) -> list[str]:
+    """manage.py connector add with the token in the environment, then a new token saved;
+    the stored (encrypted) value is a secret too."""
+    from django.core.management import call_command
+
+    from integrations.connectors.services import connector_save
+    from integrations.models import Connector
+
+    subscription = SubscriptionFactory.create(ref="SUB-AUDIT")
+    with mock.patch.dict(os.environ, {"CONNECTOR_TOKEN": SIGNING}):
+        call_command("connector", "add", "scim", "--name", "Jira", "--subscription",
+                     "SUB-AUDIT", "--url", "https://jira.example.cn/scim/v2", stdout=io.StringIO())  # fmt: skip
+    connector = Connector.objects.get(name="Jira")
+    connector_save(
+        connector=connector, subscription=subscription, kind="scim", name="Jira",
+        base_url=connector.base_url, config={}, secrets={"token": SIGNING_2},
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT credentials FROM integrations_connector WHERE id = %s", [connector.pk]
+        )
+        stored = cursor.fetchone()[0]
+    return [SIGNING, SIGNING_2, stored, stored.removeprefix("fernet:")[:40]]
+
+
 def _write_scim_tokens(cast: Cast) -> list[str]:
     """IT admin's page: a SCIM token made (shown once), then revoked; the stored hash is a
     secret too."""
@@ -281,6 +309,7 @@ WRITERS: dict[str, Callable[[Cast], list[str]]] = {
     "org.User": _write_passwords,
     "integrations.DirectorySource": _write_directory_sources,
     "integrations.ScimToken": _write_scim_tokens,
+    "integrations.Connector": _write_connectors,
 }
 
 

@@ -1,0 +1,79 @@
+"""Writes to usage connectors: the pages and the command come through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_q.tasks import async_task
+
+from integrations.connectors.models import Connector, ConnectorRun
+from renewals.inventory.models import Subscription
+
+# What a connector's settings may hold (not secrets), per kind: the page's and the command's.
+SETTINGS = {Connector.Kind.SCIM: ("page_size", "timeout", "max_accounts", "last_active_attribute")}
+SECRETS = {Connector.Kind.SCIM: ("token",)}
+
+
+@transaction.atomic
+def connector_save(
+    *,
+    connector: Connector | None,
+    subscription: Subscription,
+    kind: str,
+    name: str,
+    base_url: str,
+    config: dict[str, Any],
+    secrets: dict[str, str],
+    deprovision: str = Connector.Deprovision.DEACTIVATE,
+    enabled: bool = True,
+    sync_every_minutes: int = 360,
+) -> Connector:
+    """Create or update a connector. Secrets given replace the stored ones; those left out stay
+    (write-only), encrypted at rest (core/secrets.py). A new connector needs its token."""
+    if connector is None:
+        connector = Connector(kind=kind)
+    elif connector.kind != kind:
+        raise ValidationError(_("A connector's kind cannot change: add a new connector."))
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": _("Give the connector a name.")})
+    if Connector.objects.filter(name=name).exclude(pk=connector.pk).exists():
+        raise ValidationError({"name": _("Another connector has this name.")})
+    if subscription.archived_at is not None:
+        raise ValidationError({"subscription": _("This subscription is archived.")})
+    unknown = set(config) - set(SETTINGS[Connector.Kind(kind)])
+    if unknown:
+        raise ValidationError(
+            _("Unknown settings: %(names)s.") % {"names": ", ".join(sorted(unknown))}
+        )
+    connector.name, connector.enabled, connector.subscription = name, enabled, subscription
+    if base_url.strip() != connector.base_url:
+        connector.cursor = ""
+    connector.base_url, connector.config = base_url.strip(), config
+    connector.sync_every_minutes, connector.deprovision = sync_every_minutes, deprovision
+    connector.set_secrets({k: v for k, v in secrets.items() if k in SECRETS[Connector.Kind(kind)]})
+    missing = [k for k in SECRETS[Connector.Kind(kind)] if not connector.secrets.get(k)]
+    if missing:
+        raise ValidationError(
+            _("The connector needs its %(names)s.") % {"names": ", ".join(missing)}
+        )
+    connector.full_clean()
+    connector.save()
+    return connector
+
+
+@transaction.atomic
+def connector_remove(*, connector: Connector) -> None:
+    """Forget a connector: its settings, runs and accounts. The seats it kept stay (history is
+    never deleted); nothing follows the tool any more."""
+    connector.delete()
+
+
+def connector_sync_queue(*, connector: Connector) -> str:
+    """Queue a sync in the worker (the page's "Sync now"); returns the task id."""
+    return str(
+        async_task("integrations.tasks.connector_sync", connector.pk, ConnectorRun.Trigger.MANUAL)
+    )
