@@ -1,4 +1,4 @@
-"""Integrations' pages (directory sources) and the endpoints outside systems call."""
+"""Integrations' pages (directory sources, usage connectors) and the endpoints outside systems call."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from integrations import views
 from integrations.callbacks import dingtalk as dingtalk_callback
 from integrations.callbacks import feishu as feishu_callback
 from integrations.callbacks import wecom as wecom_callback
+from integrations.connectors import views as connector_views
 
 app_name = "integrations"
 
@@ -23,6 +24,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(
         "directory/<int:pk>/tokens/<int:token_pk>/revoke/", views.token_revoke, name="token-revoke"
     ),
+    path("connectors/", connector_views.connector_list, name="connector-list"),
+    path("connectors/add/", connector_views.connector_edit, name="connector-add"),
+    path("connectors/<int:pk>/", connector_views.connector_detail, name="connector-detail"),
+    path("connectors/<int:pk>/edit/", connector_views.connector_edit, name="connector-edit"),
+    path("connectors/<int:pk>/sync/", connector_views.connector_sync, name="connector-sync"),
+    path("connectors/<int:pk>/remove/", connector_views.connector_remove, name="connector-remove"),
     path("callbacks/feishu/<int:source_id>/", feishu_callback.receive, name="callback-feishu"),
     path(
         "callbacks/dingtalk/<int:source_id>/", dingtalk_callback.receive, name="callback-dingtalk"

@@ -4,6 +4,7 @@ and the faults of tests/fakes/scim.py."""
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from integrations.connectors import scim
 from integrations.connectors.entries import ConnectorError
@@ -130,3 +131,8 @@ def test_last_activity_is_read_from_the_configured_attribute() -> None:
     stamps = {a.external_id: a.last_active_at for a in read}
     assert stamps["id-1"] is not None and stamps["id-1"].isoformat() == "2026-11-30T08:15:00+00:00"
     assert stamps["id-2"] is None
+
+
+def test_errors_are_in_the_reader_language(scim_server: ScimServer) -> None:
+    with translation.override("zh-hans"), pytest.raises(ConnectorError, match="拒绝了连接器的令牌"):
+        scim.read(connector(scim_server.url, token="wrong-token"))

@@ -1,0 +1,160 @@
+"""Usage connectors (IT admins keep them; auditors read them): the list, a
+connector's page with its runs, accounts and unknown accounts, the form, "sync now", removal."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from integrations.connectors import services
+from integrations.connectors.forms import ConnectorForm
+from integrations.connectors.models import Account, Connector, ConnectorRun
+from org.permissions import role_required
+from org.roles import SYSTEM_ROLES, Role, roles_of
+
+# The figures a run records, as people read them.
+COUNT_LABELS = {
+    "accounts": gettext_lazy("accounts"),
+    "new": gettext_lazy("new"),
+    "changed": gettext_lazy("changed"),
+    "gone": gettext_lazy("gone from the tool"),
+    "matched": gettext_lazy("matched to people"),
+    "unknown": gettext_lazy("unknown accounts"),
+    "seats_created": gettext_lazy("seats given"),
+    "seats_updated": gettext_lazy("seats brought up to date"),
+    "seats_revoked": gettext_lazy("seats revoked"),
+    "over_purchased": gettext_lazy("over the purchased seats"),
+}
+UNKNOWN_SHOWN = 100
+
+
+@require_GET
+@role_required(*SYSTEM_ROLES)
+def connector_list(request: HttpRequest) -> HttpResponse:
+    latest = ConnectorRun.objects.order_by("connector_id", "-started_at", "-pk").distinct(
+        "connector_id"
+    )
+    last_runs = {run.connector_id: run for run in latest}
+    connectors = list(
+        Connector.objects.select_related("subscription__vendor")
+        .annotate(
+            listed=Count("accounts", filter=Q(accounts__present=True)),
+            unknown=Count(
+                "accounts",
+                filter=Q(
+                    accounts__present=True, accounts__active=True, accounts__person__isnull=True
+                ),
+            ),
+        )
+        .order_by("name")
+    )
+    for connector in connectors:
+        connector.last_run = last_runs.get(connector.pk)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "integrations/connector_list.html",
+        {"connectors": connectors, "can_edit": Role.IT_ADMIN in roles_of(request.user)},
+    )
+
+
+@require_GET
+@role_required(*SYSTEM_ROLES)
+def connector_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    connector = get_object_or_404(
+        Connector.objects.select_related("subscription__vendor", "subscription__department"), pk=pk
+    )
+    runs = list(connector.runs.all()[:20])
+    for run in runs:
+        run.count_items = [  # type: ignore[attr-defined]
+            (label, run.counts[k]) for k, label in COUNT_LABELS.items() if run.counts.get(k)
+        ]
+    accounts = Account.objects.filter(connector=connector)
+    figures = accounts.aggregate(
+        n_listed=Count("pk", filter=Q(present=True)),
+        n_active=Count("pk", filter=Q(present=True, active=True)),
+        n_matched=Count("pk", filter=Q(present=True, person__isnull=False)),
+        n_seated=Count(
+            "pk",
+            filter=Q(present=True, active=True, seat__revoked_on__isnull=True, seat__isnull=False),
+        ),  # fmt: skip
+        n_unknown=Count("pk", filter=Q(present=True, active=True, person__isnull=True)),
+    )
+    unknown = accounts.filter(present=True, active=True, person__isnull=True).order_by(
+        "user_name", "pk"
+    )[:UNKNOWN_SHOWN]
+    return render(
+        request,
+        "integrations/connector_detail.html",
+        {
+            "connector": connector,
+            "runs": runs,
+            "figures": figures,
+            "unknown": unknown,
+            "token_set": bool(connector.secrets.get("token")),
+            "settings_shown": [
+                (_("Accounts per page"), connector.config.get("page_size") or 100),
+                (_("Time-out (seconds)"), connector.config.get("timeout") or 30),
+                (
+                    _("Attribute of the last activity"),
+                    connector.config.get("last_active_attribute") or "—",
+                ),
+            ],  # fmt: skip
+            "can_edit": Role.IT_ADMIN in roles_of(request.user),
+        },
+    )
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+@role_required(Role.IT_ADMIN)
+def connector_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    connector = get_object_or_404(Connector, pk=pk) if pk else None
+    form = ConnectorForm(request.POST or None, instance=connector)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = services.connector_save(
+                connector=connector, subscription=data["subscription"],
+                kind=Connector.Kind.SCIM, name=data["name"], base_url=data["base_url"],
+                config=form.config(), secrets={"token": data.get("token") or ""},
+                deprovision=data["deprovision"], enabled=data["enabled"],
+                sync_every_minutes=data.get("sync_every_minutes") or 0,
+            )  # fmt: skip
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except ImproperlyConfigured as exc:  # no SECRETS_ENCRYPTION_KEYS: said, nothing saved
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Connector saved."))
+            return redirect(saved)
+    return render(
+        request,
+        "integrations/connector_form.html",
+        {"form": form, "connector": connector},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@role_required(Role.IT_ADMIN)
+def connector_sync(request: HttpRequest, pk: int) -> HttpResponse:
+    connector = get_object_or_404(Connector, pk=pk)
+    services.connector_sync_queue(connector=connector)
+    messages.success(request, _("Sync queued: its run appears below within a minute."))
+    return redirect(connector)
+
+
+@require_POST
+@role_required(Role.IT_ADMIN)
+def connector_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    connector = get_object_or_404(Connector, pk=pk)
+    services.connector_remove(connector=connector)
+    messages.success(request, _("Connector removed; the seats it kept stay."))
+    return redirect("integrations:connector-list")

@@ -1,0 +1,34 @@
+"""Permission-matrix rows of the usage connectors (collected by tests/test_permissions.py): IT
+admins keep them, auditors read them, everyone else gets 403."""
+
+from __future__ import annotations
+
+from integrations.connectors.models import Connector
+from tests.conftest import Cast
+from tests.factories import SubscriptionFactory
+from tests.matrix_common import LOGIN, ROLES, Row
+
+READ = {r: 403 for r in ROLES} | {"anonymous": LOGIN, "it_admin": 200, "auditor": 200}
+WRITE = {r: 403 for r in ROLES} | {"anonymous": LOGIN, "it_admin": 200}
+WRITE_POST = WRITE | {"it_admin": 302}
+
+
+def _connector(c: Cast) -> dict[str, object]:
+    """A fresh connector per role (removing one must not spoil the next role's row)."""
+    connector = Connector(
+        name=f"SCIM {Connector.objects.count()}", kind="scim",
+        base_url="https://tool.example.cn/scim/v2", subscription=SubscriptionFactory.create(),
+    )  # fmt: skip
+    connector.set_secrets({"token": "t"})
+    connector.save()
+    return {"pk": connector.pk}
+
+
+ROWS: dict[str, Row] = {
+    "integrations:connector-list": Row(READ),
+    "integrations:connector-detail": Row(READ, kwargs=_connector),
+    "integrations:connector-add": Row(WRITE),
+    "integrations:connector-edit": Row(WRITE, kwargs=_connector),
+    "integrations:connector-sync": Row(WRITE_POST, method="post", kwargs=_connector),
+    "integrations:connector-remove": Row(WRITE_POST, method="post", kwargs=_connector),
+}
