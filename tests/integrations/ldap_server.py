@@ -31,6 +31,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+import psutil
+
 SLAPD = "/usr/sbin/slapd"
 SCHEMA_DIR = Path("/etc/ldap/schema")
 SUFFIX = "dc=example,dc=org"
@@ -303,6 +305,16 @@ olcAccess: {{1}}to * by users read by * none
     # --- running -------------------------------------------------------------------------------
 
     def start(self) -> LdapServer:
+        """Start slapd; it is up once *this* process listens on both ports (another process
+        answering there, say the other test shard's slapd on a port picked by both at once,
+        does not count: new ports are picked and slapd started again)."""
+        for _attempt in range(5):
+            if self._start_once():
+                return self
+            self.port, self.ldaps_port = free_port(), free_port()
+        raise RuntimeError("slapd could not listen on free ports")
+
+    def _start_once(self) -> bool:
         # 127.0.0.2 (the same ports): an address the certificate does not name.
         urls = " ".join(
             f"ldap://{ip}:{self.port}/ ldaps://{ip}:{self.ldaps_port}/"
@@ -319,9 +331,13 @@ olcAccess: {{1}}to * by users read by * none
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"slapd exited: {(self.dir / 'slapd.log').read_text()[-2000:]}")
-            if _answers(self.port) and _answers(self.ldaps_port):
-                return self
+                text = (self.dir / "slapd.log").read_text(errors="replace")[-2000:]
+                if "Address already in use" in text or "bind" in text.lower():
+                    self.proc = None
+                    return False
+                raise RuntimeError(f"slapd exited: {text}")
+            if {self.port, self.ldaps_port} <= _listening(self.proc.pid):
+                return True
             time.sleep(0.05)
         self.stop()
         raise RuntimeError("slapd did not start within 20 s")
@@ -343,6 +359,10 @@ olcAccess: {{1}}to * by users read by * none
         """SIGSTOP: the kernel still accepts connections, nothing answers (a hung server)."""
         if self.proc is not None:
             os.kill(self.proc.pid, signal.SIGSTOP)
+            deadline = time.monotonic() + 5
+            while psutil.Process(self.proc.pid).status() != psutil.STATUS_STOPPED:
+                assert time.monotonic() < deadline, "slapd did not stop"
+                time.sleep(0.01)
 
     def resume(self) -> None:
         if self.proc is not None:
@@ -401,12 +421,13 @@ olcAccess: {{1}}to * by users read by * none
         )
 
 
-def _answers(port: int) -> bool:
+def _listening(pid: int) -> set[int]:
+    """The TCP ports process ``pid`` listens on."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
+        found = psutil.Process(pid).net_connections(kind="tcp")
+    except psutil.Error:
+        return set()
+    return {c.laddr.port for c in found if c.status == psutil.CONN_LISTEN}
 
 
 def _run(cmd: Iterable[str], stdin: str | None = None) -> str:

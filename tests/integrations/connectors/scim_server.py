@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 SERVER = str(Path(sys.executable).with_name("scim2-server"))
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -23,6 +24,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _listening(pid: int) -> set[int]:
+    try:
+        found = psutil.Process(pid).net_connections(kind="tcp")
+    except psutil.Error:
+        return set()
+    return {c.laddr.port for c in found if c.status == psutil.CONN_LISTEN}
 
 
 def user(name: str, *, email: str = "", employee_no: str = "", mobile: str = "",
@@ -50,21 +59,26 @@ class ScimServer:
         return f"http://127.0.0.1:{self.port}/v2"
 
     def start(self) -> ScimServer:
-        cmd = [SERVER, "--port", str(self.port), "--bearer-token", self.token]
-        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if self.client().get("/ServiceProviderConfig").status_code == 200:
+        """Start the server; it is up once *this* process listens on the port (another one
+        answering there does not count: a new port is picked and the server started again)."""
+        for _attempt in range(5):
+            cmd = [SERVER, "--port", str(self.port), "--bearer-token", self.token]
+            self.process = subprocess.Popen(
+                cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and self.process.poll() is None:
+                if self.port in _listening(self.process.pid):
                     return self
-            except httpx.TransportError:
                 time.sleep(0.05)
-        self.stop()
+            self.stop()
+            self.port = free_port()
         raise RuntimeError("scim2-server did not start")
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
+            if self.process.poll() is None:
+                self.process.terminate()
             self.process.wait(10)
             self.process = None
 
