@@ -8,6 +8,7 @@ import datetime as dt
 import psycopg
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from integrations.connectors import sync
 from integrations.connectors.entries import ExternalAccount
@@ -174,3 +175,27 @@ def test_a_connector_removed_while_it_read_applies_nothing() -> None:
     Connector.objects.filter(pk=connector.pk).delete()
     assert sync.apply_accounts(connector, read, now=dt.datetime.now(dt.UTC)) is None
     assert not Account.objects.exists() and Person.objects.count() == 0
+
+
+def test_applying_takes_the_same_queries_for_10_or_300_accounts() -> None:
+    people = [PersonFactory.create(email=f"p{i}@example.cn") for i in range(5)]
+    connector = make_connector("https://tool.example.cn/scim/v2", seats=1000)
+
+    def accounts(n: int, tag: str) -> list[ExternalAccount]:
+        return [  # alike at any size: every third matched by e-mail, the others unknown
+            ExternalAccount(f"{tag}-{i}", user_name=f"u{i}",
+                            email=people[i % 5].email if i % 3 == 0 else f"x{i}@gmail.com")
+            for i in range(n)
+        ]  # fmt: skip
+
+    def queries(rows: list[ExternalAccount]) -> tuple[int, int]:
+        now = dt.datetime.now(dt.UTC)
+        with CaptureQueriesContext(connection) as new:
+            sync.apply_accounts(connector, rows, now=now)
+        with CaptureQueriesContext(connection) as same:
+            sync.apply_accounts(connector, rows, now=now)
+        Account.objects.filter(connector=connector).delete()
+        Seat.objects.all().delete()
+        return len(new), len(same)
+
+    assert queries(accounts(10, "a")) == queries(accounts(300, "b"))
