@@ -34,7 +34,7 @@ from integrations.connectors import scim
 from integrations.connectors.entries import ConnectorError, ExternalAccount
 from integrations.connectors.models import Account, Connector, ConnectorRun
 from org.models import Person
-from renewals.usage.accounts import Holder, seats_follow_accounts
+from renewals.usage.accounts import Holder, seats_follow_accounts, usage_from_accounts
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +123,7 @@ def apply_accounts(
     rematch |= {x for x, row in held.items() if x in listed and row[10] is None}
     _match(locked, rematch, now, counts)
     _follow_seats(locked, now, counts)
+    _record_usage(locked, now, counts)
     counts["unknown"] = Account.objects.filter(
         connector=locked, person__isnull=True, present=True, active=True
     ).count()
@@ -170,6 +171,19 @@ def _write(
                 "WHERE id = ANY(%s)",
                 [now, gone],
             )
+
+
+def _record_usage(connector: Connector, now: dt.datetime, counts: dict) -> None:
+    """The month's active users of the subscription, where the tool tells each account's last
+    activity: the listed accounts active since the month began (in TIME_ZONE)."""
+    listed = Account.objects.filter(connector=connector, present=True)
+    if not listed.filter(last_active_at__isnull=False).exists():
+        return  # the tool says nothing of activity: no figure rather than a wrong zero
+    month = timezone.localdate(now).replace(day=1)
+    since = timezone.make_aware(dt.datetime.combine(month, dt.time.min))
+    active = listed.filter(last_active_at__gte=since).count()
+    counts["active_this_month"] = active
+    usage_from_accounts(subscription_id=connector.subscription_id, month=month, active_users=active)
 
 
 def _match(connector: Connector, external_ids: set[str], now: dt.datetime, counts: dict) -> None:

@@ -31,6 +31,7 @@ COUNT_LABELS = {
     "seats_updated": gettext_lazy("seats brought up to date"),
     "seats_revoked": gettext_lazy("seats revoked"),
     "over_purchased": gettext_lazy("over the purchased seats"),
+    "active_this_month": gettext_lazy("active this month"),
 }
 UNKNOWN_SHOWN = 100
 

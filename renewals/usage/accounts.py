@@ -119,3 +119,17 @@ def seats_follow_accounts(
 
 def _ordinal(holder: Holder) -> int:
     return holder.last_active_on.toordinal() if holder.last_active_on else 0
+
+
+def usage_from_accounts(*, subscription_id: int, month: dt.date, active_users: int) -> bool:
+    """Record the month's active users of the whole subscription as a tool's accounts show
+    them (the month's row is replaced, its task figures kept); True if it changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO renewals_monthlyusage (subscription_id, module_id, month, active_users) "
+            "VALUES (%s, NULL, %s, %s) ON CONFLICT ON CONSTRAINT usage_one_per_month DO UPDATE "
+            "SET active_users = EXCLUDED.active_users "
+            "WHERE renewals_monthlyusage.active_users <> EXCLUDED.active_users",
+            [subscription_id, month.replace(day=1), active_users],
+        )
+        return cursor.rowcount == 1

@@ -9,12 +9,13 @@ import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from integrations.connectors import sync
 from integrations.connectors.entries import ExternalAccount
 from integrations.connectors.models import Account, Connector, ConnectorRun
 from org.models import Person
-from renewals.usage.models import Seat
+from renewals.usage.models import MonthlyUsage, Seat
 from tests.factories import PersonFactory, SeatFactory, SubscriptionFactory
 from tests.fakes.scim import FaultyScim, error, scim_user
 from tests.integrations.connectors.scim_server import ScimServer, user
@@ -22,9 +23,11 @@ from tests.integrations.connectors.scim_server import ScimServer, user
 pytestmark = pytest.mark.django_db
 
 
-def make_connector(url: str, *, seats: int = 10, **config: object) -> Connector:
+def make_connector(
+    url: str, *, seats: int = 10, name: str = "Jira SCIM", **config: object
+) -> Connector:
     made = Connector(
-        name="Jira SCIM",
+        name=name,
         kind=Connector.Kind.SCIM,
         base_url=url,
         subscription=SubscriptionFactory.create(seats_purchased=seats),
@@ -199,3 +202,28 @@ def test_applying_takes_the_same_queries_for_10_or_300_accounts() -> None:
         return len(new), len(same)
 
     assert queries(accounts(10, "a")) == queries(accounts(300, "b"))
+
+
+def test_the_months_active_users_come_from_the_accounts_last_activity() -> None:
+    urn = "urn:ietf:params:scim:schemas:extension:slack:profile:2.0:User"
+    now = timezone.now()
+    this_month = timezone.localdate(now).replace(day=1)
+    before = timezone.make_aware(dt.datetime.combine(this_month, dt.time.min)) - dt.timedelta(
+        hours=1
+    )
+    stamps = [now, now, now - dt.timedelta(minutes=5), before, None]
+    users = [scim_user(i, **({urn: {"lastLogin": s.isoformat()}} if s else {}))
+             for i, s in enumerate(stamps)]  # fmt: skip
+    with FaultyScim(users) as fake:
+        connector = make_connector(fake.url, last_active_attribute=f"{urn}.lastLogin")
+        run = sync.sync_connector(connector)
+        assert run is not None and run.counts["active_this_month"] == 3
+        usage = MonthlyUsage.objects.get(subscription=connector.subscription, module=None)
+        assert (usage.month, usage.active_users) == (this_month, 3)
+        again = sync.sync_connector(connector)  # the same figure: nothing rewritten
+        assert again is not None and MonthlyUsage.objects.get().active_users == 3
+    # A tool that says nothing of activity writes no usage rather than a zero.
+    with FaultyScim([scim_user(i) for i in range(3)]) as fake:
+        quiet = make_connector(fake.url, name="Without activity")
+        assert sync.sync_connector(quiet) is not None
+    assert not MonthlyUsage.objects.filter(subscription=quiet.subscription).exists()
