@@ -29,6 +29,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("connectors/<int:pk>/", connector_views.connector_detail, name="connector-detail"),
     path("connectors/<int:pk>/edit/", connector_views.connector_edit, name="connector-edit"),
     path("connectors/<int:pk>/sync/", connector_views.connector_sync, name="connector-sync"),
+    path(
+        "connectors/<int:pk>/accounts/<int:account_pk>/map/",
+        connector_views.account_map,
+        name="connector-account-map",
+    ),
     path("connectors/<int:pk>/remove/", connector_views.connector_remove, name="connector-remove"),
     path("callbacks/feishu/<int:source_id>/", feishu_callback.receive, name="callback-feishu"),
     path(

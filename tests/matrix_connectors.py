@@ -32,3 +32,20 @@ ROWS: dict[str, Row] = {
     "integrations:connector-sync": Row(WRITE_POST, method="post", kwargs=_connector),
     "integrations:connector-remove": Row(WRITE_POST, method="post", kwargs=_connector),
 }
+
+
+def _account(c: Cast) -> dict[str, object]:
+    import datetime as dt
+
+    from integrations.connectors.models import Account
+
+    pk = _connector(c)["pk"]
+    account = Account.objects.create(
+        connector_id=pk, external_id="id-1", user_name="guest", changed_at=dt.datetime.now(dt.UTC)
+    )
+    return {"pk": pk, "account_pk": account.pk}
+
+
+ROWS["integrations:connector-account-map"] = Row(
+    WRITE_POST, method="post", kwargs=_account, data=lambda c: {"person": "nobody"}
+)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
-from integrations.connectors.models import Connector, ConnectorRun
+from integrations.connectors import sync
+from integrations.connectors.models import Account, Connector, ConnectorRun
+from org.models import Person
 from renewals.inventory.models import Subscription
 
 # What a connector's settings may hold (not secrets), per kind: the page's and the command's.
@@ -70,6 +74,20 @@ def connector_remove(*, connector: Connector) -> None:
     """Forget a connector: its settings, runs and accounts. The seats it kept stay (history is
     never deleted); nothing follows the tool any more."""
     connector.delete()
+
+
+@transaction.atomic
+def account_map(*, account: Account, person: Person) -> Account:
+    """IT says whose an account is (an unknown one, or one matched wrongly): kept by later
+    syncs, and the person's seat follows at once, as a sync would give it."""
+    connector = Connector.objects.select_for_update().get(pk=account.connector_id)
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    now = timezone.now()
+    account.person, account.matched_by, account.changed_at = person, Account.MatchedBy.HAND, now
+    account.save(update_fields=["person", "matched_by", "changed_at"])
+    sync.follow_seats(connector, now, defaultdict(int))
+    account.refresh_from_db()
+    return account
 
 
 def connector_sync_queue(*, connector: Connector) -> str:

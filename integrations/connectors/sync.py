@@ -122,7 +122,7 @@ def apply_accounts(
     rematch = {a.external_id for a in [*new, *changed]}
     rematch |= {x for x, row in held.items() if x in listed and row[10] is None}
     _match(locked, rematch, now, counts)
-    _follow_seats(locked, now, counts)
+    follow_seats(locked, now, counts)
     _record_usage(locked, now, counts)
     counts["unknown"] = Account.objects.filter(
         connector=locked, person__isnull=True, present=True, active=True
@@ -240,7 +240,8 @@ def _unique(rows: object) -> dict[str, int]:
     return result
 
 
-def _follow_seats(connector: Connector, now: dt.datetime, counts: dict) -> None:
+def follow_seats(connector: Connector, now: dt.datetime, counts: dict) -> None:
+    """Keep the subscription's seats in step with the accounts matched to people."""
     rows = list(
         Account.objects.filter(connector=connector, person__isnull=False).values_list(
             "pk",

@@ -18,6 +18,7 @@ from integrations.connectors.forms import ConnectorForm
 from integrations.connectors.models import Account, Connector, ConnectorRun
 from org.permissions import role_required
 from org.roles import SYSTEM_ROLES, Role, roles_of
+from renewals.usage.selectors import person_lookup
 
 # The figures a run records, as people read them.
 COUNT_LABELS = {
@@ -150,6 +151,23 @@ def connector_sync(request: HttpRequest, pk: int) -> HttpResponse:
     services.connector_sync_queue(connector=connector)
     messages.success(request, _("Sync queued: its run appears below within a minute."))
     return redirect(connector)
+
+
+@require_POST
+@role_required(Role.IT_ADMIN)
+def account_map(request: HttpRequest, pk: int, account_pk: int) -> HttpResponse:
+    """Map an account to the person with the employee number or e-mail IT typed."""
+    account = get_object_or_404(Account, pk=account_pk, connector_id=pk)
+    text = request.POST.get("person", "")
+    person = person_lookup(user=request.user, text=text)
+    if person is None:
+        messages.error(request, _("Nobody has the employee number or e-mail %(text)s.") % {
+            "text": text.strip()[:100] or "—"})  # fmt: skip
+        return redirect(account.connector)
+    account = services.account_map(account=account, person=person)
+    messages.success(request, _("%(account)s is %(person)s's account now.") % {
+        "account": account.user_name or account.external_id, "person": person.name})  # fmt: skip
+    return redirect(account.connector)
 
 
 @require_POST

@@ -99,14 +99,33 @@ def test_a_new_it_admin_connects_a_tool_and_sees_its_accounts(
     assert {s.person_id for s in held} >= {p.pk for p in staff}
     shots(it, "first-sync")
 
+    # The guest is a contractor here after all: IT maps the account by employee number.
+    contractor = PersonFactory.create(name="外包 王", employee_no="C-0042",
+                                      department=subscription.department)  # fmt: skip
+    it.locator("[data-testid=map-account] input[name=person]").first.fill("C-0042")  # type: ignore[attr-defined]
+    with it.expect_navigation():  # type: ignore[attr-defined]
+        it.locator("[data-testid=map-account] button").first.click()  # type: ignore[attr-defined]
+    _ok(it)
+    assert not it.locator("[data-testid=map-account]").count()  # type: ignore[attr-defined]
+    mapped = Account.objects.get(user_name="partner")
+    assert mapped.person == contractor and mapped.matched_by == "hand"
+    assert Seat.objects.filter(
+        person=contractor, subscription=subscription, revoked_on__isnull=True
+    ).exists()
+    shots(it, "account-mapped")
+
     # 3. An account deactivated in the tool: its seat is given back at the next sync.
     tool.patch_active(ids[0], False)
     sync_now(it)
     status, counts = latest_run(it)
     assert status == succeeded and f"{revoked} 1" in counts, (status, counts)
+    assert Account.objects.get(user_name="partner").person == contractor  # the mapping stays
     assert Seat.objects.get(person=staff[0], subscription=subscription).revoked_on is not None
     assert not Account.objects.get(external_id=ids[0]).active
     shots(it, "deactivated-sync")
+    tool.add(user("visitor", email="visitor@163.com", display="Visitor"))  # an unknown account
+    sync_now(it)  # left on the page, so its "map" form is checked below
+    assert it.locator("[data-testid=map-account]").count() == 1  # type: ignore[attr-defined]
     it.context.close()  # type: ignore[attr-defined]
 
     # The pages in both languages, and an auditor's view. Data and technical terms they show:

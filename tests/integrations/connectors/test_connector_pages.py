@@ -154,3 +154,24 @@ def test_sync_now_queues_the_worker_and_remove_keeps_the_seats(it: Client) -> No
     queued.assert_called_once_with("integrations.tasks.connector_sync", connector.pk, "manual")
     response = it.post(reverse("integrations:connector-remove", args=[connector.pk]))
     assert response.status_code == 302 and not Connector.objects.exists()
+
+
+def test_an_unknown_account_is_mapped_to_a_person_and_gets_a_seat(it: Client) -> None:
+    connector = make(accounts=1)
+    account = Account.objects.get(connector=connector)
+    person = PersonFactory.create(employee_no="E-7788", email="wang@example.cn")
+    url = reverse("integrations:connector-account-map", args=[connector.pk, account.pk])
+    response = it.post(url, {"person": "nobody@example.cn"}, follow=True)
+    assert "nobody@example.cn" in response.content.decode()
+    account.refresh_from_db()
+    assert account.person is None  # nothing changed
+    response = it.post(url, {"person": "WANG@example.cn"}, follow=True)
+    assert response.status_code == 200
+    account.refresh_from_db()
+    assert account.person == person and account.matched_by == "hand"
+    assert account.seat is not None and account.seat.person == person
+    assert account.seat.revoked_on is None and account.seat.account == "guest0"
+    other = make(accounts=1)  # an account of another connector: not found under this one
+    foreign = Account.objects.get(connector=other)
+    bad = reverse("integrations:connector-account-map", args=[connector.pk, foreign.pk])
+    assert it.post(bad, {"person": "E-7788"}).status_code == 404
