@@ -251,6 +251,11 @@ class ScimToken(models.Model):
 
 
 # The usage connectors (#20): registered with the app from here.
-from integrations.connectors.models import Account, Connector, ConnectorRun  # noqa: E402
+from integrations.connectors.models import (  # noqa: E402
+    Account,
+    Connector,
+    ConnectorRun,
+    Revocation,
+)
 
-__all__ = ["Account", "Connector", "ConnectorRun"]
+__all__ = ["Account", "Connector", "ConnectorRun", "Revocation"]

@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from integrations.connectors import revoking
 from integrations.connectors import sync as connector_sync_module
 from integrations.directory import sync
 from integrations.models import Connector, ConnectorRun, DirectorySource, SyncRun
@@ -30,6 +31,10 @@ def connector_sync(connector_id: int, trigger: str = ConnectorRun.Trigger.SCHEDU
         return "gone or disabled"
     run = connector_sync_module.sync_connector(connector, trigger=trigger)
     return f"{run.status} {run.counts}" if run is not None else "removed while it ran"
+
+
+def revocations_run(connector_id: int) -> str:
+    return str(revoking.revocations_run(connector_id))
 
 
 def sync_due() -> str:
@@ -59,4 +64,6 @@ def sync_due() -> str:
                 "integrations.tasks.connector_sync", connector.pk, ConnectorRun.Trigger.SCHEDULE
             )
             due.append(connector.pk)
+    for connector_id in revoking.revocations_due():  # retries whose back-off has passed
+        async_task("integrations.tasks.revocations_run", connector_id)
     return f"{len(due)} queued"

@@ -34,6 +34,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         connector_views.account_map,
         name="connector-account-map",
     ),
+    path("connectors/<int:pk>/revoke/", connector_views.account_revoke, name="connector-revoke"),
     path("connectors/<int:pk>/remove/", connector_views.connector_remove, name="connector-remove"),
     path("callbacks/feishu/<int:source_id>/", feishu_callback.receive, name="callback-feishu"),
     path(

@@ -39,7 +39,7 @@ def _account(c: Cast) -> dict[str, object]:
 
     from integrations.connectors.models import Account
 
-    pk = _connector(c)["pk"]
+    pk = int(str(_connector(c)["pk"]))
     account = Account.objects.create(
         connector_id=pk, external_id="id-1", user_name="guest", changed_at=dt.datetime.now(dt.UTC)
     )
@@ -49,3 +49,5 @@ def _account(c: Cast) -> dict[str, object]:
 ROWS["integrations:connector-account-map"] = Row(
     WRITE_POST, method="post", kwargs=_account, data=lambda c: {"person": "nobody"}
 )
+
+ROWS["integrations:connector-revoke"] = Row(WRITE, kwargs=lambda c: {"pk": _account(c)["pk"]})

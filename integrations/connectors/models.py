@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -168,3 +169,48 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.user_name or self.external_id
+
+
+@audited()
+class Revocation(models.Model):
+    """Deactivating (or deleting) an account in the tool, asked for by IT: tried by the worker,
+    retried with back-off, its result kept."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        DONE = "done", _("Done in the tool")
+        FAILED = "failed", _("Failed")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="revocations")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    # A translated, secret-free message: why the last attempt failed.
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("revocation")
+        verbose_name_plural = _("revocations")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One open revocation per account: a second click or a replayed form adds none.
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(status="pending"),
+                name="revocation_one_pending_per_account",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="pending"), name="revocation_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.status}"

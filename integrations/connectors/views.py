@@ -9,13 +9,13 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from integrations.connectors import services
+from integrations.connectors import revoking, services
 from integrations.connectors.forms import ConnectorForm
-from integrations.connectors.models import Account, Connector, ConnectorRun
+from integrations.connectors.models import Account, Connector, ConnectorRun, Revocation
 from org.permissions import role_required
 from org.roles import SYSTEM_ROLES, Role, roles_of
 from renewals.usage.selectors import person_lookup
@@ -108,6 +108,9 @@ def connector_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     connector.config.get("last_active_attribute") or "—",
                 ),
             ],  # fmt: skip
+            "revocations": Revocation.objects.filter(account__connector=connector).select_related(
+                "account", "requested_by"
+            )[:20],
             "can_edit": Role.IT_ADMIN in roles_of(request.user),
         },
     )
@@ -168,6 +171,42 @@ def account_map(request: HttpRequest, pk: int, account_pk: int) -> HttpResponse:
     messages.success(request, _("%(account)s is %(person)s's account now.") % {
         "account": account.user_name or account.external_id, "person": person.name})  # fmt: skip
     return redirect(account.connector)
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+@role_required(Role.IT_ADMIN)
+def account_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """The preview of exactly which accounts will be deactivated in the tool (GET), then the
+    confirmation with a reason (POST): the worker does it and the page shows the result."""
+    connector = get_object_or_404(Connector, pk=pk)
+    data = request.POST if request.method == "POST" else request.GET
+    ids = [int(v) for v in data.getlist("account") if v.isdigit()][:500]
+    accounts = revoking.revocable(connector, ids)
+    reason = " ".join(request.POST.get("reason", "").split())
+    error = ""
+    if request.method == "POST":
+        if not accounts:
+            messages.error(request, _("None of these accounts can be revoked (any more)."))
+            return redirect(connector)
+        if not reason:
+            error = _("Give a reason: it is kept with the revocation.")
+        else:
+            made = revoking.revocations_request(
+                connector=connector, account_ids=[a.pk for a in accounts],
+                user=request.user, reason=reason,  # type: ignore[arg-type]
+            )  # fmt: skip
+            messages.success(request, ngettext(
+                "%(n)s account is being revoked in the tool: its result appears below.",
+                "%(n)s accounts are being revoked in the tool: their results appear below.",
+                len(made)) % {"n": len(made)})  # fmt: skip
+            return redirect(connector)
+    return render(
+        request,
+        "integrations/connector_revoke.html",
+        {"connector": connector, "accounts": accounts, "reason": reason, "error": error},
+        status=400 if error else 200,
+    )
 
 
 @require_POST

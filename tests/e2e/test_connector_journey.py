@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from integrations.connectors.views import COUNT_LABELS
-from integrations.models import Account, Connector, ConnectorRun
+from integrations.models import Account, Connector, ConnectorRun, Revocation
 from org.models import User
 from renewals.usage.models import Seat
 from tests.conftest import Cast
@@ -128,6 +128,7 @@ def test_a_new_it_admin_connects_a_tool_and_sees_its_accounts(
     assert it.locator("[data-testid=map-account]").count() == 1  # type: ignore[attr-defined]
     it.context.close()  # type: ignore[attr-defined]
 
+    visitor = Account.objects.get(user_name="visitor")
     # The pages in both languages, and an auditor's view. Data and technical terms they show:
     for account in Account.objects.all():
         checks.extra_data += [account.user_name, account.display_name, account.email]
@@ -140,6 +141,10 @@ def test_a_new_it_admin_connects_a_tool_and_sees_its_accounts(
             ("/integrations/connectors/", "connector-list"),
             (connector.get_absolute_url(), "connector-page"),
             ("/integrations/connectors/add/", "add-form"),
+            (
+                f"/integrations/connectors/{connector.pk}/revoke/?account={visitor.pk}",
+                "revoke-preview",
+            ),
         ):
             checks.page(page, path, lang, lang_shots, name, cast.it_admin)
         page.context.close()  # type: ignore[attr-defined]
@@ -149,6 +154,21 @@ def test_a_new_it_admin_connects_a_tool_and_sees_its_accounts(
     assert not reader.get_by_test_id("sync-now").count()  # type: ignore[attr-defined]
     assert not reader.get_by_test_id("remove-connector").count()  # type: ignore[attr-defined]
     reader.context.close()  # type: ignore[attr-defined]
+
+    # 4. The visitor's account is revoked in the tool: preview, reason, done by the worker.
+    it = tab(cast.it_admin)
+    it.goto(base + connector.get_absolute_url())  # type: ignore[attr-defined]
+    it.get_by_test_id("revoke-account").click()  # type: ignore[attr-defined]
+    assert "visitor@163.com" in it.inner_text("[data-testid=revoke-preview]")  # type: ignore[attr-defined]
+    it.fill("#id_reason", "外部访客，无需账号")  # type: ignore[attr-defined]
+    with it.expect_navigation():  # type: ignore[attr-defined]
+        it.get_by_test_id("confirm-revoke").click()  # type: ignore[attr-defined]
+    _ok(it)
+    done = shown(language, Revocation.Status.DONE.label)[0]
+    assert it.inner_text("[data-testid=revocation-status]").strip() == done  # type: ignore[attr-defined]
+    assert tool.client().get(f"/Users/{visitor.external_id}").json()["active"] is False
+    shots(it, "revoked")
+    it.context.close()  # type: ignore[attr-defined]
 
     assert not errors, errors
     untranslated = [
