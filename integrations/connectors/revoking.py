@@ -80,7 +80,7 @@ def revocations_run(connector_id: int, *, now: dt.datetime | None = None) -> dic
 def _try_one(connector_id: int, now: dt.datetime) -> str | None:
     with transaction.atomic():
         revocation = (
-            Revocation.objects.select_for_update(skip_locked=True)
+            Revocation.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(
                 account__connector_id=connector_id,
                 status=Revocation.Status.PENDING,

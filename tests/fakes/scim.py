@@ -38,12 +38,28 @@ class FaultyScim:
             None
         )
         self.requests: list[str] = []
+        self.patches: list[str] = []  # the paths PATCHed (deprovisioning: PATCH active:false)
+        self.patch_status = 204  # what a PATCH answers (an error: the tool refuses)
         self.delay = 0.0
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
                 pass
+
+            def do_PATCH(self) -> None:  # noqa: N802 (http.server's name)
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                fake.patches.append(self.path)
+                if fake.delay:
+                    time.sleep(fake.delay)
+                body = b"" if fake.patch_status == 204 else json.dumps(
+                    {"schemas": [ERROR], "status": str(fake.patch_status)}).encode()  # fmt: skip
+                self.send_response(fake.patch_status)
+                self.send_header("Content-Type", "application/scim+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 fake.requests.append(self.path)

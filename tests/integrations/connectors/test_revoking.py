@@ -5,9 +5,12 @@ without the tool's yes, and one revocation per account whatever the clicks."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
+from unittest import mock
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -71,7 +74,8 @@ def test_an_account_is_previewed_confirmed_and_deactivated_in_the_tool(
 
 
 def test_a_refusing_tool_is_retried_with_back_off_and_never_marked_done() -> None:
-    with FaultyScim([scim_user(1)]) as fake:  # answers no PATCH: 501
+    with FaultyScim([scim_user(1)]) as fake:
+        fake.patch_status = 500
         connector = connector_for(fake.url)
         sync.sync_connector(connector)
         account = Account.objects.get()
@@ -83,7 +87,7 @@ def test_a_refusing_tool_is_retried_with_back_off_and_never_marked_done() -> Non
         assert revoking.revocations_run(connector.pk, now=now) == {"retried": 1}
         revocation = Revocation.objects.get()
         assert revocation.status == "pending" and revocation.attempts == 1
-        assert "HTTP 501" in revocation.last_error
+        assert "HTTP 500" in revocation.last_error
         assert revocation.next_attempt_at == now + dt.timedelta(minutes=1)
         assert revoking.revocations_run(connector.pk, now=now) == {}  # not due yet
         waits = []
@@ -114,3 +118,35 @@ def test_one_revocation_per_account_whatever_the_requests(scim_server: ScimServe
         connector=other, account_ids=[account.pk], user=None, reason="wrong connector"
     )
     assert made == [] and Revocation.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_each_revocation_once() -> None:
+    with FaultyScim([scim_user(i) for i in range(20)]) as fake:
+        connector = connector_for(fake.url)
+        sync.sync_connector(connector)
+        ids = list(Account.objects.values_list("pk", flat=True))
+        with mock.patch.object(revoking, "async_task"):  # no run queued: the two workers do it
+            revoking.revocations_request(
+                connector=connector, account_ids=ids, user=None, reason="x"
+            )
+        assert not fake.patches
+        fake.delay = 0.1  # each PATCH takes a while: the workers overlap
+        results: list[dict[str, int]] = []
+
+        def worker() -> None:
+            try:
+                results.append(revoking.revocations_run(connector.pk))
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert sorted(fake.patches) == sorted(f"/scim/v2/Users/id-{i}" for i in range(20))
+    errors = set(Revocation.objects.values_list("last_error", flat=True))
+    assert sum(r.get("done", 0) for r in results) == 20, (results, errors)
+    assert all(r.get("done") for r in results), results
+    assert set(Revocation.objects.values_list("status", flat=True)) == {"done"}
