@@ -15,10 +15,11 @@ class ChatChannelForm(forms.ModelForm):
     secret = forms.CharField(
         label=_("Signing secret"),
         required=False,
+        max_length=200,
         widget=forms.PasswordInput(render_value=False),
         help_text=_("DingTalk SEC… / Feishu secret. Never shown again; leave empty to keep it."),
     )
 
     class Meta:
         model = ChatChannel
-        fields = ["department", "name", "kind", "url", "secret", "is_active"]
+        fields = ["department", "name", "kind", "url", "is_active"]  # and the secret, declared

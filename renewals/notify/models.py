@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import Secret, audited
+from core.secrets import EncryptedTextField
 
 
 class DeliveryChannel(models.TextChoices):
@@ -51,7 +52,8 @@ class ChatChannel(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     url = models.URLField(_("webhook URL"), max_length=500)
     # Write-only: never rendered back into a page, an export or a log line.
-    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    # Encrypted at rest (SECRETS_ENCRYPTION_KEYS), write-only in the form.
+    secret = EncryptedTextField(_("signing secret"))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
