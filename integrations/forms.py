@@ -107,6 +107,14 @@ def _field(setting: Setting, *, stored_secret: bool) -> forms.Field:
     return forms.CharField(max_length=1000, strip=True, **common)
 
 
+def refuse_control_characters(form: forms.BaseForm, names: list[str]) -> None:
+    """An error on each of these fields whose text holds a control character."""
+    for name in names:
+        value = form.cleaned_data.get(name)
+        if isinstance(value, str) and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            form.add_error(name, _("Control characters are not allowed."))
+
+
 class SourceForm(forms.ModelForm):
     """A source of one kind; ``kind`` is chosen when it is added and fixed afterwards."""
 
@@ -131,10 +139,7 @@ class SourceForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        for setting in SETTINGS[self.kind]:
-            value = data.get(f"cfg_{setting.key}")
-            if isinstance(value, str) and any(ord(ch) < 32 for ch in value):
-                self.add_error(f"cfg_{setting.key}", _("Control characters are not allowed."))
+        refuse_control_characters(self, [f"cfg_{s.key}" for s in SETTINGS[self.kind]])
         if self.kind == K.LDAP:
             url = str(data.get("cfg_url") or "")
             if url and not url.lower().startswith(("ldap://", "ldaps://")):

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from integrations.connectors.models import Connector
+from integrations.forms import refuse_control_characters
 from renewals.inventory.models import LIVE_STATUSES, Subscription
 
 
@@ -76,10 +77,7 @@ class ConnectorForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        for key in ("name", "base_url", "token", "last_active_attribute"):
-            value = data.get(key)
-            if isinstance(value, str) and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-                self.add_error(key, _("Control characters are not allowed."))
+        refuse_control_characters(self, ["name", "base_url", "token", "last_active_attribute"])
         return data
 
     def config(self) -> dict[str, Any]:

@@ -27,9 +27,8 @@ def validate_base_url(value: str) -> None:
         raise ValidationError(_("Use an https:// address."))
 
 
-# cursor moves with every run and says nothing worth an audit event. base_url holds no secret:
-# a URL with a user or password in it is refused (validate_base_url).
-@audited(secrets={"credentials": Secret.HIDDEN}, exclude=["cursor"], not_secret=["base_url"])
+# base_url holds no secret: a URL with a user or password in it is refused (validate_base_url).
+@audited(secrets={"credentials": Secret.HIDDEN}, not_secret=["base_url"])
 class Connector(WithSecrets):
     """Where a subscription's accounts are read from, with the company's own credentials."""
 
@@ -57,7 +56,6 @@ class Connector(WithSecrets):
     deprovision = models.CharField(
         _("revoking"), max_length=20, choices=Deprovision.choices, default=Deprovision.DEACTIVATE
     )
-    cursor = models.CharField(_("sync position"), max_length=200, blank=True, default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -27,11 +27,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 from django.utils.dateparse import parse_datetime
+from django.utils.http import parse_http_date_safe
 from django.utils.translation import gettext as _
 from scim2_client import SCIMClientException
 from scim2_client.client import BaseSyncSCIMClient
@@ -49,6 +49,7 @@ from scim2_models import (
 )
 
 from integrations.connectors.entries import ConnectorError, ExternalAccount
+from integrations.text import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -112,17 +113,10 @@ def _retry_after(value: str | None, attempt: int) -> float:
         try:
             seconds = float(value)
         except ValueError:
-            stamp = parse_http_date(value)
-            if stamp is not None:
-                seconds = (stamp - dt.datetime.now(dt.UTC)).total_seconds()
+            epoch = parse_http_date_safe(value)
+            if epoch is not None:
+                seconds = epoch - time.time()
     return min(max(seconds, 0.0), MAX_WAIT)
-
-
-def parse_http_date(value: str) -> dt.datetime | None:
-    try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -231,14 +225,11 @@ def _account(resource: object, last_active: str) -> ExternalAccount | None:
     )
 
 
-_CONTROL = {c: " " for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]}
-
-
 def _text(value: object, limit: int) -> str:
     """Text without control characters and runs of whitespace, cut to ``limit``."""
     if not isinstance(value, str | int) or isinstance(value, bool):
         return ""
-    return " ".join(str(value)[: limit * 4].translate(_CONTROL).split())[:limit]
+    return one_line(str(value)[: limit * 4])[:limit]
 
 
 def _primary(values: object, limit: int, *, email: bool = False) -> str:

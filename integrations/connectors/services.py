@@ -54,8 +54,6 @@ def connector_save(
             _("Unknown settings: %(names)s.") % {"names": ", ".join(sorted(unknown))}
         )
     connector.name, connector.enabled, connector.subscription = name, enabled, subscription
-    if base_url.strip() != connector.base_url:
-        connector.cursor = ""
     connector.base_url, connector.config = base_url.strip(), config
     connector.sync_every_minutes, connector.deprovision = sync_every_minutes, deprovision
     connector.set_secrets({k: v for k, v in secrets.items() if k in SECRETS[Connector.Kind(kind)]})

@@ -65,13 +65,13 @@ from integrations.directory.ldap_connection import (
     source_error,
     with_flavour,
 )
+from integrations.text import one_line
 
 logger = logging.getLogger(__name__)
 
 AD_CAPABILITY = "1.2.840.113556.1.4.800"
 MAX_ID, MAX_NAME = 255, 100  # DirectoryLink.external_id; Person.name, Department.name
 MAX_EMAIL, MAX_EMPLOYEE_NO, MAX_MOBILE = 254, 40, 30
-_CONTROL = {c: " " for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]}
 _DN_SPACES = re.compile(r"\s*([,=])\s*")
 _TIME = re.compile(r"^(\d{14})(?:[.,]\d+)?(Z|[+-]\d{4})$")
 
@@ -286,7 +286,7 @@ def clean(raw: bytes, limit: int, *, cut: bool = True) -> str | None:
     """Text without control characters and runs of whitespace; longer than ``limit``: cut
     (``cut``) or None. Never decodes more than a few times ``limit``."""
     text = raw[: limit * 8].decode("utf-8", "replace")
-    text = " ".join(text.translate(_CONTROL).split())
+    text = one_line(text)
     if len(text) <= limit and (cut or len(raw) <= limit * 8):
         return text
     return text[:limit].rstrip() if cut else None

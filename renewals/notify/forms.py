@@ -20,6 +20,8 @@ class ChatChannelForm(forms.ModelForm):
         help_text=_("DingTalk SEC… / Feishu secret. Never shown again; leave empty to keep it."),
     )
 
+    field_order = ["department", "name", "kind", "url", "secret", "is_active"]
+
     class Meta:
         model = ChatChannel
         fields = ["department", "name", "kind", "url", "is_active"]  # and the secret, declared

@@ -336,7 +336,7 @@ olcAccess: {{1}}to * by users read by * none
                     self.proc = None
                     return False
                 raise RuntimeError(f"slapd exited: {text}")
-            if {self.port, self.ldaps_port} <= _listening(self.proc.pid):
+            if {self.port, self.ldaps_port} <= listening(self.proc.pid):
                 return True
             time.sleep(0.05)
         self.stop()
@@ -421,7 +421,7 @@ olcAccess: {{1}}to * by users read by * none
         )
 
 
-def _listening(pid: int) -> set[int]:
+def listening(pid: int) -> set[int]:
     """The TCP ports process ``pid`` listens on."""
     try:
         found = psutil.Process(pid).net_connections(kind="tcp")

@@ -4,7 +4,6 @@ bearer token, filled over its own SCIM API."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -13,25 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
+
+from tests.integrations.ldap_server import free_port, listening
 
 SERVER = str(Path(sys.executable).with_name("scim2-server"))
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _listening(pid: int) -> set[int]:
-    try:
-        found = psutil.Process(pid).net_connections(kind="tcp")
-    except psutil.Error:
-        return set()
-    return {c.laddr.port for c in found if c.status == psutil.CONN_LISTEN}
 
 
 def user(name: str, *, email: str = "", employee_no: str = "", mobile: str = "",
@@ -68,7 +54,7 @@ class ScimServer:
             )
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and self.process.poll() is None:
-                if self.port in _listening(self.process.pid):
+                if self.port in listening(self.process.pid):
                     return self
                 time.sleep(0.05)
             self.stop()
