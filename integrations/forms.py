@@ -3,26 +3,13 @@ the source's kind. Secrets are write-only: never shown back; left empty they kee
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from integrations.models import DirectorySource
-
-
-@dataclass(frozen=True)
-class Setting:
-    key: str
-    label: Any
-    secret: bool = False
-    required: bool = False
-    kind: str = "text"  # text, bool, int, url, choice
-    help: Any = ""
-    choices: tuple[tuple[str, Any], ...] = ()
-    default: Any = None  # what a new source starts with
-
+from integrations.setting import Setting
 
 K = DirectorySource.Kind
 SETTINGS: dict[str, list[Setting]] = {
@@ -85,7 +72,7 @@ SETTINGS: dict[str, list[Setting]] = {
 }  # fmt: skip
 
 
-def _field(setting: Setting, *, stored_secret: bool) -> forms.Field:
+def setting_field(setting: Setting, *, stored_secret: bool) -> forms.Field:
     required = setting.required and not setting.secret
     common: dict[str, Any] = {
         "label": setting.label,
@@ -101,7 +88,9 @@ def _field(setting: Setting, *, stored_secret: bool) -> forms.Field:
     if setting.kind == "bool":
         return forms.BooleanField(**{**common, "required": False})
     if setting.kind == "int":
-        return forms.IntegerField(min_value=1, max_value=600, **common)
+        return forms.IntegerField(
+            min_value=setting.min_value, max_value=setting.max_value, **common
+        )
     if setting.kind == "choice":
         return forms.ChoiceField(choices=setting.choices, **common)
     return forms.CharField(max_length=1000, strip=True, **common)
@@ -128,7 +117,7 @@ class SourceForm(forms.ModelForm):
         stored = self.instance.secrets if self.instance.pk else {}
         for setting in SETTINGS[kind]:
             name = f"cfg_{setting.key}"
-            self.fields[name] = _field(setting, stored_secret=bool(stored.get(setting.key)))
+            self.fields[name] = setting_field(setting, stored_secret=bool(stored.get(setting.key)))
             if not setting.secret and self.instance.pk:
                 self.initial[name] = self.instance.config.get(setting.key)
             elif setting.default is not None:

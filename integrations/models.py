@@ -255,7 +255,9 @@ from integrations.connectors.models import (  # noqa: E402
     Account,
     Connector,
     ConnectorRun,
+    IdleNotice,
+    Playbook,
     Revocation,
 )
 
-__all__ = ["Account", "Connector", "ConnectorRun", "Revocation"]
+__all__ = ["Account", "Connector", "ConnectorRun", "IdleNotice", "Playbook", "Revocation"]

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -23,6 +24,8 @@ def validate_base_url(value: str) -> None:
         raise ValidationError(
             _("Put no user name or password in the address: the token goes in its own field.")
         )
+    if url.scheme == "sftp":  # a file drop's server (its password or key goes in its own field)
+        return
     if url.scheme != "https" and url.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise ValidationError(_("Use an https:// address."))
 
@@ -34,6 +37,10 @@ class Connector(WithSecrets):
 
     class Kind(models.TextChoices):
         SCIM = "scim", _("SCIM 2.0 (the tool's provisioning API)")
+        ATLASSIAN = "atlassian", _("Atlassian organisation (Jira, Confluence …)")
+        GITHUB = "github", _("GitHub organisation")
+        FEISHU = "feishu", _("Feishu (飞书) tenant")
+        FILE = "file", _("File drop (CSV/XLSX over HTTPS or SFTP)")
 
     class Deprovision(models.TextChoices):
         DEACTIVATE = "deactivate", _("Deactivate the account (PATCH active: false)")
@@ -129,6 +136,8 @@ class Account(models.Model):
     # The tool still lists it (a sync clears this for the missing ones; never deleted here).
     present = models.BooleanField(default=True)
     last_active_at = models.DateTimeField(_("last active"), null=True, blank=True)
+    # Per module or product, where the tool tells: name -> ISO time of the last use (or null).
+    modules = models.JSONField(_("modules"), default=dict, blank=True)
     person = models.ForeignKey(
         "org.Person",
         verbose_name=_("person"),
@@ -171,16 +180,47 @@ class Account(models.Model):
 
 @audited()
 class Revocation(models.Model):
-    """Deactivating (or deleting) an account in the tool, asked for by IT: tried by the worker,
-    retried with back-off, its result kept."""
+    """Deactivating (or deleting) an account in the tool, or bringing one back within
+    ``UNDO_DAYS`` (``action``): asked for by IT, a clean-up decision or a playbook, tried by
+    the worker, retried with back-off, its result kept."""
+
+    UNDO_DAYS = 30
 
     class Status(models.TextChoices):
+        HELD = "held", _("Waiting for confirmation")
         PENDING = "pending", _("Waiting")
         DONE = "done", _("Done in the tool")
         FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Action(models.TextChoices):
+        REVOKE = "revoke", _("Revoke")
+        REACTIVATE = "reactivate", _("Re-activate (undo)")
+
+    class Source(models.TextChoices):
+        HAND = "hand", _("IT, on the connector page")
+        CAMPAIGN = "campaign", _("Clean-up campaign")
+        SEAT = "seat", _("Seat revoked (finding or subscription page)")
+        LEAVER = "leaver", _("Leaver playbook")
+        IDLE = "idle", _("Idle-seat playbook")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="revocations")
+    action = models.CharField(max_length=12, choices=Action.choices, default=Action.REVOKE)
+    source = models.CharField(
+        _("triggered by"), max_length=12, choices=Source.choices, default=Source.HAND
+    )
+    # The revocation a re-activation undoes.
+    undoes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="undone_by"
+    )
+    # The seat whose revoke asked for it (a campaign's or a finding's), if one did.
+    seat = models.ForeignKey(
+        "renewals.Seat", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reason = models.CharField(_("reason"), max_length=200)
@@ -197,11 +237,11 @@ class Revocation(models.Model):
         verbose_name_plural = _("revocations")
         ordering = ["-created_at", "-pk"]
         constraints = [
-            # One open revocation per account: a second click or a replayed form adds none.
+            # One open job per account: a second click or a replayed form adds none.
             models.UniqueConstraint(
                 fields=["account"],
-                condition=Q(status="pending"),
-                name="revocation_one_pending_per_account",
+                condition=Q(status__in=["pending", "held"]),
+                name="revocation_one_open_per_account",
             ),
         ]
         indexes = [
@@ -211,4 +251,61 @@ class Revocation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.account_id} {self.status}"
+        return f"{self.account_id} {self.action} {self.status}"
+
+
+@audited()
+class Playbook(models.Model):
+    """A subscription's automatic reclamation, off until IT turns it on: idle accounts are
+    told, then revoked after a grace period without an answer; leavers' accounts revoked."""
+
+    subscription = models.OneToOneField(
+        "renewals.Subscription", on_delete=models.CASCADE, related_name="playbook"
+    )
+    idle_enabled = models.BooleanField(_("revoke idle accounts"), default=False)
+    idle_days = models.PositiveIntegerField(
+        _("idle for (days)"), default=90, validators=[MinValueValidator(7)]
+    )
+    grace_days = models.PositiveIntegerField(
+        _("answer within (days)"), default=14, validators=[MinValueValidator(1)]
+    )
+    leaver_enabled = models.BooleanField(_("revoke leavers' accounts at once"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("reclamation playbook")
+        verbose_name_plural = _("reclamation playbooks")
+
+    def __str__(self) -> str:
+        return f"playbook {self.subscription_id}"
+
+
+class IdleNotice(models.Model):
+    """The idle playbook told an account's holder their seat goes unless they keep it."""
+
+    class Answer(models.TextChoices):
+        WAITING = "waiting", _("Waiting for an answer")
+        KEPT = "kept", _("Kept by the holder")
+        REVOKED = "revoked", _("Revoked after the grace period")
+        OVER = "over", _("Used again, or gone from the tool")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="idle_notices")
+    person = models.ForeignKey("org.Person", on_delete=models.CASCADE, related_name="+")
+    sent_on = models.DateField()
+    revoke_on = models.DateField()
+    answer = models.CharField(max_length=10, choices=Answer.choices, default=Answer.WAITING)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(answer="waiting"), name="idlenotice_one_waiting"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.sent_on} {self.answer}"

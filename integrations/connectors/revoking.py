@@ -17,16 +17,17 @@ from collections import defaultdict
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
-from integrations.connectors import scim, sync
+from integrations.connectors import sync
 from integrations.connectors.entries import ConnectorError
+from integrations.connectors.kinds import kind_of
 from integrations.connectors.models import Account, Connector, Revocation
 from org.models import User
 
 MAX_ATTEMPTS = 5
 BACK_OFF = dt.timedelta(minutes=1)
-DEPROVISION = {Connector.Kind.SCIM: scim.deprovision}
 
 
 def revocable(connector: Connector, account_ids: list[int]) -> list[Account]:
@@ -95,7 +96,7 @@ def _try_one(connector_id: int, now: dt.datetime) -> str | None:
         account, connector = revocation.account, revocation.account.connector
         revocation.attempts += 1
         try:
-            DEPROVISION[Connector.Kind(connector.kind)](connector, account.external_id)
+            _act(connector, revocation)
         except ConnectorError as exc:
             revocation.last_error = str(exc)
             if revocation.attempts >= MAX_ATTEMPTS:
@@ -111,6 +112,19 @@ def _try_one(connector_id: int, now: dt.datetime) -> str | None:
         Account.objects.filter(pk=account.pk).update(active=False, changed_at=now)
         sync.follow_seats(connector, now, defaultdict(int))
         return "done"
+
+
+def _act(connector: Connector, revocation: Revocation) -> None:
+    """Ask the tool to revoke (or bring back) the account; ConnectorError when it cannot."""
+    kind = kind_of(connector)
+    if revocation.action == Revocation.Action.REACTIVATE:
+        if kind.reactivate is None:
+            raise ConnectorError(_("This kind of connector cannot re-activate accounts."))
+        kind.reactivate(connector, revocation.account.external_id)
+    else:
+        if kind.deprovision is None:
+            raise ConnectorError(_("This kind of connector cannot revoke accounts."))
+        kind.deprovision(connector, revocation.account.external_id)
 
 
 def revocations_due() -> list[int]:

@@ -21,7 +21,6 @@ schema in small ways, and one odd attribute must not fail a sync of 20,000 accou
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections.abc import Iterator
@@ -30,9 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from django.utils.dateparse import parse_datetime
-from django.utils.http import parse_http_date_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from scim2_client import SCIMClientException
 from scim2_client.client import BaseSyncSCIMClient
 from scim2_client.errors import RequestNetworkException
@@ -48,15 +46,35 @@ from scim2_models import (
     User,
 )
 
-from integrations.connectors.entries import ConnectorError, ExternalAccount
-from integrations.text import one_line
+from integrations.connectors.entries import (
+    MAX_EMAIL,
+    MAX_EMPLOYEE_NO,
+    MAX_ID,
+    MAX_MOBILE,
+    MAX_NAME,
+    MAX_TEXT,
+    ConnectorError,
+    ExternalAccount,
+    clean_text,
+    parse_stamp,
+)
+from integrations.connectors.http import RETRIES, retry_after
+from integrations.setting import Setting
 
 logger = logging.getLogger(__name__)
 
-RETRIES, MAX_WAIT = 5, 60.0
+SETTINGS = (
+    Setting("token", _l("API token"), secret=True, required=True,
+            help=_l("A token of an admin account of the tool, for its SCIM API. Sent as Bearer.")),
+    Setting("page_size", _l("Accounts per page"), kind="int", max_value=1000, default=100),
+    Setting("timeout", _l("Time-out (seconds)"), kind="int", max_value=300, default=30),
+    Setting("max_accounts", _l("Most accounts"), kind="int", max_value=1_000_000,
+            help=_l("More than this is refused as a loop; default 200,000.")),
+    Setting("last_active_attribute", _l("Attribute of the last activity"),
+            help=_l("Optional: the SCIM attribute holding the last sign-in, if the tool has one.")),
+)  # fmt: skip
+
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-MAX_ID, MAX_NAME, MAX_TEXT = 255, 200, 255
-MAX_EMAIL, MAX_EMPLOYEE_NO, MAX_MOBILE = 254, 40, 30
 ScimUser = User[EnterpriseUser]
 PROVIDER = ScimProvider(
     models=[User, EnterpriseUser], resource_types=[ResourceType.from_resource(ScimUser)]
@@ -92,7 +110,7 @@ class _HttpxEngine(BaseSyncSCIMClient):
                 if response.status_code >= 400:  # whatever the body (a proxy's page, an Error)
                     raise _Refused(response.status_code)
                 return response
-            wait = _retry_after(response.headers.get("Retry-After"), attempt)
+            wait = retry_after(response.headers.get("Retry-After"), attempt)
             self.waited += wait
             time.sleep(wait)
         raise AssertionError("unreachable")
@@ -104,19 +122,6 @@ class _Refused(SCIMClientException):
     def __init__(self, status: int) -> None:
         super().__init__(f"HTTP {status}")
         self.status = status
-
-
-def _retry_after(value: str | None, attempt: int) -> float:
-    """Seconds to wait: the header's (seconds, or an HTTP date), else 1, 2, 4 ... s."""
-    seconds: float = 2.0**attempt
-    if value:
-        try:
-            seconds = float(value)
-        except ValueError:
-            epoch = parse_http_date_safe(value)
-            if epoch is not None:
-                seconds = epoch - time.time()
-    return min(max(seconds, 0.0), MAX_WAIT)
 
 
 @dataclass(frozen=True)
@@ -201,35 +206,39 @@ def deprovision(connector: Any, external_id: str) -> None:
         scim.modify(ScimUser, external_id, PatchOp[ScimUser](Operations=[operation]))
 
 
+def reactivate(connector: Any, external_id: str) -> None:
+    """Undo a deactivation: ``PATCH active: true`` (a deleted account cannot come back)."""
+    if connector.deprovision == "delete":
+        raise ConnectorError(_("This connector deletes accounts: a deleted one cannot come back."))
+    with _client(connector) as (scim, _options):
+        operation = PatchOperation[ScimUser](
+            op=PatchOperation.Op.replace_, path=Path[ScimUser]("active"), value=True
+        )
+        scim.modify(ScimUser, external_id, PatchOp[ScimUser](Operations=[operation]))
+
+
 def _account(resource: object, last_active: str) -> ExternalAccount | None:
     if not isinstance(resource, dict):
         return None
-    external_id = _text(resource.get("id"), MAX_ID + 1)
+    external_id = clean_text(resource.get("id"), MAX_ID + 1)
     if not external_id or len(external_id) > MAX_ID:
         logger.warning("SCIM account skipped: no usable id")
         return None
     name = resource.get("name") if isinstance(resource.get("name"), dict) else {}
-    display = _text(resource.get("displayName"), MAX_NAME) or _text(
+    display = clean_text(resource.get("displayName"), MAX_NAME) or clean_text(
         (name or {}).get("formatted"), MAX_NAME
     )
     enterprise = resource.get(ENTERPRISE) if isinstance(resource.get(ENTERPRISE), dict) else {}
     return ExternalAccount(
         external_id=external_id,
-        user_name=_text(resource.get("userName"), MAX_TEXT),
+        user_name=clean_text(resource.get("userName"), MAX_TEXT),
         display_name=display,
         email=_primary(resource.get("emails"), MAX_EMAIL, email=True),
-        employee_no=_text((enterprise or {}).get("employeeNumber"), MAX_EMPLOYEE_NO),
+        employee_no=clean_text((enterprise or {}).get("employeeNumber"), MAX_EMPLOYEE_NO),
         mobile=_primary(resource.get("phoneNumbers"), MAX_MOBILE),
         active=resource.get("active") is not False,
-        last_active_at=_stamp(_path(resource, last_active)) if last_active else None,
+        last_active_at=parse_stamp(_path(resource, last_active)) if last_active else None,
     )
-
-
-def _text(value: object, limit: int) -> str:
-    """Text without control characters and runs of whitespace, cut to ``limit``."""
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        return ""
-    return one_line(str(value)[: limit * 4])[:limit]
 
 
 def _primary(values: object, limit: int, *, email: bool = False) -> str:
@@ -239,7 +248,7 @@ def _primary(values: object, limit: int, *, email: bool = False) -> str:
     items = [v for v in values if isinstance(v, dict) and isinstance(v.get("value"), str)]
     items.sort(key=lambda v: v.get("primary") is not True)
     for item in items:
-        text = _text(item["value"], limit + 1)
+        text = clean_text(item["value"], limit + 1)
         if text and len(text) <= limit and (not email or ("@" in text and " " not in text)):
             return text
     return ""
@@ -255,18 +264,6 @@ def _path(resource: dict[str, Any], dotted: str) -> object:
     for part in filter(None, dotted.split(".")):
         value = value.get(part) if isinstance(value, dict) else None
     return value
-
-
-def _stamp(value: object) -> dt.datetime | None:
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        stamp = parse_datetime(value.strip())
-    except ValueError:
-        return None
-    if stamp is not None and stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.UTC)
-    return stamp
 
 
 def _int(value: object) -> int | None:

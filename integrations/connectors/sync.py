@@ -19,6 +19,7 @@ keep the subscription's seats in step with the active ones.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterator
@@ -30,18 +31,18 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations.connectors import scim
 from integrations.connectors.entries import ConnectorError, ExternalAccount
+from integrations.connectors.kinds import kind_of
 from integrations.connectors.models import Account, Connector, ConnectorRun
 from org.models import Person
 from renewals.usage.accounts import Holder, seats_follow_accounts, usage_from_accounts
 
 logger = logging.getLogger(__name__)
 
-READERS = {Connector.Kind.SCIM: scim.read}
+
 _LOCK_SPACE = 0x5D2  # advisory lock space of connectors (the second key is the connector id)
 _FIELDS = ("user_name", "display_name", "email", "employee_no", "mobile", "active",
-           "last_active_at")  # fmt: skip
+           "last_active_at", "modules")  # fmt: skip
 M = Account.MatchedBy
 
 
@@ -69,7 +70,7 @@ def sync_connector(
             return _finish(run, ConnectorRun.Status.SKIPPED)
         started = timezone.now()
         try:
-            accounts = READERS[Connector.Kind(connector.kind)](connector)
+            accounts = kind_of(connector).read(connector)
         except ConnectorError as exc:
             return _finish(run, ConnectorRun.Status.FAILED, error=str(exc))
         except Exception:  # a reader bug: logged (never with credentials), shown plainly
@@ -116,11 +117,11 @@ def apply_accounts(
     changed = [a for a in accounts if a.external_id in held and _differs(a, held[a.external_id])]
     counts["accounts"] = len(accounts)
     counts["new"], counts["changed"] = len(new), len(changed)
-    gone = [row[1] for x, row in held.items() if x not in listed and row[9]]
+    gone = [row[1] for x, row in held.items() if x not in listed and row[10]]
     counts["gone"] = len(gone)
     _write(locked, new, changed, held, gone, now)
     rematch = {a.external_id for a in [*new, *changed]}
-    rematch |= {x for x, row in held.items() if x in listed and row[10] is None}
+    rematch |= {x for x, row in held.items() if x in listed and row[11] is None}
     _match(locked, rematch, now, counts)
     follow_seats(locked, now, counts)
     _record_usage(locked, now, counts)
@@ -130,9 +131,14 @@ def apply_accounts(
     return {k: v for k, v in counts.items() if v}
 
 
+def _values(account: ExternalAccount) -> tuple[object, ...]:
+    """The account's values as stored, in ``_FIELDS`` order (modules as JSON)."""
+    modules = {k: v.isoformat() if v else None for k, v in account.modules.items()}
+    return (*astuple(account)[1:8], modules)
+
+
 def _differs(account: ExternalAccount, row: tuple[object, ...]) -> bool:
-    values = astuple(account)[1:]
-    return values != row[2:9] or row[9] is not True
+    return _values(account) != row[2:10] or row[10] is not True
 
 
 def _write(
@@ -146,9 +152,11 @@ def _write(
     """New accounts in one INSERT, changed ones in one UPDATE, absent ones marked."""
     columns = ", ".join(_FIELDS)
     arrays = "unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], " \
-        "%s::boolean[], %s::timestamptz[])"  # fmt: skip
-    typed = "w.user_name, w.display_name, w.email, w.employee_no, w.mobile, w.active, w.last"
-    shape = "w(external_id, user_name, display_name, email, employee_no, mobile, active, last)"
+        "%s::boolean[], %s::timestamptz[], %s::text[]::jsonb[])"  # fmt: skip
+    typed = "w.user_name, w.display_name, w.email, w.employee_no, w.mobile, w.active, " \
+        "w.last, w.modules"  # fmt: skip
+    shape = "w(external_id, user_name, display_name, email, employee_no, mobile, active, last, " \
+        "modules)"  # fmt: skip
     with connection.cursor() as cursor:
         for rows, sql in (
             (new, f"INSERT INTO integrations_account (connector_id, external_id, {columns}, "
@@ -160,7 +168,9 @@ def _write(
         ):  # fmt: skip
             if not rows:
                 continue
-            data = [list(col) for col in zip(*(astuple(a) for a in rows), strict=True)]
+            stored = ((a.external_id, *_values(a)) for a in rows)
+            data = [list(col) for col in zip(*stored, strict=True)]
+            data[-1] = [json.dumps(m) for m in data[-1]]
             if rows is new:
                 cursor.execute(sql, [connector.pk, now, now, *data])
             else:

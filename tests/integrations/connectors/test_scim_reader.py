@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from integrations.connectors import scim
+from integrations.connectors import http, scim
 from integrations.connectors.entries import ConnectorError
 from integrations.connectors.models import Connector
 from tests.fakes.scim import FaultyScim, error, scim_user
@@ -68,7 +68,7 @@ def test_a_429_is_waited_out_and_a_storm_of_them_fails(monkeypatch: pytest.Monke
         fake.fault = lambda n, start: (429, {"Retry-After": "3600"}, b"")
         with pytest.raises(ConnectorError, match="slow down"):
             scim.read(connector(fake.url))
-    assert waits[2:] == [scim.MAX_WAIT] * scim.RETRIES  # never longer than MAX_WAIT each
+    assert waits[2:] == [http.MAX_WAIT] * http.RETRIES  # never longer than MAX_WAIT each
 
 
 def test_a_500_halfway_fails_the_whole_read() -> None:
