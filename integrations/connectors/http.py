@@ -101,14 +101,22 @@ class VendorHttp:
                     % {"url": where, "detail": str(exc)[:200]}
                 ) from None
             self.last = response
-            if response.status_code not in (429, 503) or attempt == RETRIES:
+            wait = self.wait_for(response, attempt)
+            if wait is None or attempt == RETRIES:
                 break
-            wait = retry_after(response.headers.get("Retry-After"), attempt)
             self.waited += wait
             self.sleep(wait)
         if response.status_code >= 400:
             raise self.refused(response)
         return response
+
+    def wait_for(self, response: httpx.Response, attempt: int) -> float | None:
+        """Seconds to wait before trying again, or None to take the answer as it is. Here: a
+        429 or 503 after its Retry-After; a vendor with its own rate-limit answer overrides it
+        (GitHub's 403 with ``x-ratelimit-remaining: 0``, Feishu's code 99991400 ...)."""
+        if response.status_code not in (429, 503):
+            return None
+        return retry_after(response.headers.get("Retry-After"), attempt)
 
     def json(self, method: str, url: str, **kwargs: Any) -> Any:
         response = self.request(method, url, **kwargs)
