@@ -1,4 +1,6 @@
-"""The usage connector's form (IT admins): the token is write-only."""
+"""The usage connector's forms (IT admins): the common fields, then the settings and secrets of
+the connector's kind (integrations/connectors/kinds.py). Secrets are write-only: never shown
+back; left empty they keep what is stored."""
 
 from __future__ import annotations
 
@@ -7,9 +9,18 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from integrations.connectors.models import Connector
-from integrations.forms import refuse_control_characters
+from integrations.connectors.kinds import KINDS
+from integrations.connectors.models import Connector, Playbook
+from integrations.forms import refuse_control_characters, setting_field
 from renewals.inventory.models import LIVE_STATUSES, Subscription
+
+BASE_URL_HELP = {
+    Connector.Kind.SCIM: _("The tool's SCIM base address, e.g. https://api.atlassian.com/scim/directory/…"),
+    Connector.Kind.ATLASSIAN: _("Atlassian's API address: https://api.atlassian.com"),
+    Connector.Kind.GITHUB: _("https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server"),
+    Connector.Kind.FEISHU: _("https://open.feishu.cn (Lark: https://open.larksuite.com)"),
+    Connector.Kind.FILE: _("The file's address: https://… or sftp://host:22/path/file.csv"),
+}  # fmt: skip
 
 
 class _SubscriptionChoice(forms.ModelChoiceField):
@@ -17,69 +28,78 @@ class _SubscriptionChoice(forms.ModelChoiceField):
         return f"{obj.display_name} · {obj.ref}"
 
 
+class ConnectorKindForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=Connector.Kind.choices,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto mw-100"}),
+    )
+
+
 class ConnectorForm(forms.ModelForm):
+    """A connector of one kind; the kind is chosen when it is added and fixed afterwards."""
+
     subscription = _SubscriptionChoice(
         label=_("Subscription"),
         queryset=Subscription.objects.filter(status__in=LIVE_STATUSES, archived_at__isnull=True)
         .select_related("vendor")
         .order_by("vendor__name", "product", "ref"),
     )
-    token = forms.CharField(
-        label=_("API token"),
-        required=False,
-        max_length=4000,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("A token of an admin account of the tool, for its SCIM API. Sent as Bearer."),
-    )
-    page_size = forms.IntegerField(
-        label=_("Accounts per page"), min_value=1, max_value=1000, required=False, initial=100
-    )
-    timeout = forms.IntegerField(
-        label=_("Time-out (seconds)"), min_value=1, max_value=300, required=False, initial=30
-    )
-    last_active_attribute = forms.CharField(
-        label=_("Attribute of the last activity"),
-        required=False,
-        max_length=300,
-        help_text=_("Optional: the SCIM attribute holding the last sign-in, if the tool has one."),
-    )
-
-    field_order = ["subscription", "name", "base_url", "token", "deprovision",
-                   "sync_every_minutes", "enabled", "page_size", "timeout",
-                   "last_active_attribute"]  # fmt: skip
 
     class Meta:
         model = Connector
-        fields = [
-            "subscription",
-            "name",
-            "base_url",
-            "deprovision",
-            "sync_every_minutes",
-            "enabled",
-        ]
-        help_texts = {
-            "base_url": _("The tool's SCIM base address, e.g. https://api.atlassian.com/scim/directory/…"),
-            "sync_every_minutes": _("0: only by hand."),
-        }  # fmt: skip
+        fields = ["subscription", "name", "base_url", "deprovision", "sync_every_minutes",
+                  "enabled"]  # fmt: skip
+        help_texts = {"sync_every_minutes": _("0: only by hand.")}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            for key in ("page_size", "timeout", "last_active_attribute"):
-                self.initial[key] = self.instance.config.get(key)
-            if self.instance.secrets.get("token"):
-                self.fields["token"].help_text = _(
-                    "A token is stored (never shown). Leave empty to keep it."
-                )
-        else:
-            self.fields["token"].required = True
+        self.kind = Connector.Kind(kind)
+        self.spec = KINDS[self.kind]
+        self.fields["base_url"].help_text = BASE_URL_HELP[self.kind]
+        if self.spec.deprovision is None:
+            del self.fields["deprovision"]
+        stored = self.instance.secrets if self.instance.pk else {}
+        for setting in self.spec.settings:
+            field = setting_field(setting, stored_secret=bool(stored.get(setting.key)))
+            if setting.secret and setting.required and not stored.get(setting.key):
+                field.required = True
+            self.fields[setting.key] = field
+            if not setting.secret and self.instance.pk:
+                self.initial[setting.key] = self.instance.config.get(setting.key)
+            elif setting.default is not None:
+                self.initial[setting.key] = setting.default
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        refuse_control_characters(self, ["name", "base_url", "token", "last_active_attribute"])
+        text = [s.key for s in self.spec.settings if s.kind == "text"]
+        refuse_control_characters(self, ["name", "base_url", *text])
         return data
 
-    def config(self) -> dict[str, Any]:
-        keys = ("page_size", "timeout", "last_active_attribute")
-        return {k: self.cleaned_data[k] for k in keys if self.cleaned_data.get(k) not in (None, "")}
+    def settings_and_secrets(self) -> tuple[dict[str, Any], dict[str, str]]:
+        config: dict[str, Any] = {}
+        secrets: dict[str, str] = {}
+        for setting in self.spec.settings:
+            value = self.cleaned_data.get(setting.key)
+            if setting.secret:
+                if value:
+                    secrets[setting.key] = value
+            elif value not in (None, ""):
+                config[setting.key] = value
+        return config, secrets
+
+
+class PlaybookForm(forms.ModelForm):
+    class Meta:
+        model = Playbook
+        fields = ["idle_enabled", "idle_days", "grace_days", "leaver_enabled"]
+        help_texts = {
+            "idle_days": _("An account not used for this many days is idle (at least 7)."),
+            "grace_days": _(
+                "Its holder is told and may keep the seat; without an answer within this many "
+                "days the account is revoked and the software admins are told."
+            ),
+            "leaver_enabled": _(
+                "When the directory says someone left, their accounts are revoked."
+            ),
+        }

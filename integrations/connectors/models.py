@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -54,7 +54,12 @@ class Connector(WithSecrets):
     )
     name = models.CharField(_("name"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    base_url = models.URLField(_("base URL"), max_length=500, validators=[validate_base_url])
+    # https:// (an API, a file), sftp:// (a file drop), http:// only to this machine.
+    base_url = models.CharField(
+        _("base URL"),
+        max_length=500,
+        validators=[URLValidator(schemes=["https", "http", "sftp"]), validate_base_url],
+    )
     # What is not secret: page size, time-out, the attribute naming the employee number ...
     config = models.JSONField(_("settings"), default=dict, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)

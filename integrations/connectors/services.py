@@ -12,13 +12,10 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from integrations.connectors import sync
+from integrations.connectors.kinds import KINDS
 from integrations.connectors.models import Account, Connector, ConnectorRun
 from org.models import Person
 from renewals.inventory.models import Subscription
-
-# What a connector's settings may hold (not secrets), per kind: the page's and the command's.
-SETTINGS = {Connector.Kind.SCIM: ("page_size", "timeout", "max_accounts", "last_active_attribute")}
-SECRETS = {Connector.Kind.SCIM: ("token",)}
 
 
 @transaction.atomic
@@ -48,7 +45,8 @@ def connector_save(
         raise ValidationError({"name": _("Another connector has this name.")})
     if subscription.archived_at is not None:
         raise ValidationError({"subscription": _("This subscription is archived.")})
-    unknown = set(config) - set(SETTINGS[Connector.Kind(kind)])
+    spec = KINDS[Connector.Kind(kind)]
+    unknown = set(config) - {s.key for s in spec.settings if not s.secret}
     if unknown:
         raise ValidationError(
             _("Unknown settings: %(names)s.") % {"names": ", ".join(sorted(unknown))}
@@ -56,8 +54,10 @@ def connector_save(
     connector.name, connector.enabled, connector.subscription = name, enabled, subscription
     connector.base_url, connector.config = base_url.strip(), config
     connector.sync_every_minutes, connector.deprovision = sync_every_minutes, deprovision
-    connector.set_secrets({k: v for k, v in secrets.items() if k in SECRETS[Connector.Kind(kind)]})
-    missing = [k for k in SECRETS[Connector.Kind(kind)] if not connector.secrets.get(k)]
+    connector.set_secrets({k: v for k, v in secrets.items() if k in spec.secrets and v})
+    needed = [s for s in spec.settings if s.required and not (
+        connector.secrets.get(s.key) if s.secret else config.get(s.key) not in (None, ""))]  # fmt: skip
+    missing = [str(s.label) for s in needed]
     if missing:
         raise ValidationError(
             _("The connector needs its %(names)s.") % {"names": ", ".join(missing)}

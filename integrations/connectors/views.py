@@ -14,7 +14,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.connectors import revoking, services
-from integrations.connectors.forms import ConnectorForm
+from integrations.connectors.forms import ConnectorForm, ConnectorKindForm
+from integrations.connectors.kinds import kind_of
 from integrations.connectors.models import Account, Connector, ConnectorRun, Revocation
 from org.permissions import role_required
 from org.roles import SYSTEM_ROLES, Role, roles_of
@@ -99,15 +100,7 @@ def connector_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "runs": runs,
             "figures": figures,
             "unknown": unknown,
-            "token_set": bool(connector.secrets.get("token")),
-            "settings_shown": [
-                (_("Accounts per page"), connector.config.get("page_size") or 100),
-                (_("Time-out (seconds)"), connector.config.get("timeout") or 30),
-                (
-                    _("Attribute of the last activity"),
-                    connector.config.get("last_active_attribute") or "—",
-                ),
-            ],  # fmt: skip
+            "settings_shown": _settings_shown(connector),
             "revocations": Revocation.objects.filter(account__connector=connector).select_related(
                 "account", "requested_by"
             )[:20],
@@ -116,21 +109,46 @@ def connector_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _settings_shown(connector: Connector) -> list[tuple[str, str]]:
+    """The kind's settings as the page shows them: values, and for secrets only set / not set."""
+    shown = []
+    for setting in kind_of(connector).settings:
+        if setting.secret:
+            value = _("set") if connector.secrets.get(setting.key) else _("not set")
+        else:
+            value = connector.config.get(setting.key)
+            value = "—" if value in (None, "") else value
+        shown.append((str(setting.label), str(value)))
+    return shown
+
+
+def _kind(request: HttpRequest, connector: Connector | None) -> str | None:
+    if connector is not None:
+        return connector.kind
+    kind = request.POST.get("kind") or request.GET.get("kind") or Connector.Kind.SCIM
+    return kind if kind in Connector.Kind.values else None
+
+
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 @role_required(Role.IT_ADMIN)
 def connector_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     connector = get_object_or_404(Connector, pk=pk) if pk else None
-    form = ConnectorForm(request.POST or None, instance=connector)
+    kind = _kind(request, connector)
+    if kind is None:
+        messages.error(request, _("Choose a kind of connector."))
+        return redirect("integrations:connector-list")
+    form = ConnectorForm(request.POST or None, instance=connector, kind=kind)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        config, secrets = form.settings_and_secrets()
         try:
             saved = services.connector_save(
                 connector=connector, subscription=data["subscription"],
-                kind=Connector.Kind.SCIM, name=data["name"], base_url=data["base_url"],
-                config=form.config(), secrets={"token": data.get("token") or ""},
-                deprovision=data["deprovision"], enabled=data["enabled"],
-                sync_every_minutes=data.get("sync_every_minutes") or 0,
+                kind=kind, name=data["name"], base_url=data["base_url"],
+                config=config, secrets=secrets,
+                deprovision=data.get("deprovision") or Connector.Deprovision.DEACTIVATE,
+                enabled=data["enabled"], sync_every_minutes=data.get("sync_every_minutes") or 0,
             )  # fmt: skip
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -142,7 +160,13 @@ def connector_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     return render(
         request,
         "integrations/connector_form.html",
-        {"form": form, "connector": connector},
+        {
+            "form": form,
+            "connector": connector,
+            "kind": kind,
+            "kind_label": Connector.Kind(kind).label,
+            "kind_form": ConnectorKindForm(initial={"kind": kind}),
+        },
         status=400 if request.method == "POST" else 200,
     )
 

@@ -3,8 +3,11 @@
     manage.py connector add scim --name "Jira SCIM" --subscription SUB-0042 \\
         --url https://api.atlassian.com/scim/directory/ID [--set page_size=100 ...] \\
         [--every 360] [--delete]
-    (the API token is read from the environment variable named by --token-env, default
-    CONNECTOR_TOKEN, or asked for at the prompt: never on the command line)
+    manage.py connector add github --name "GitHub" --subscription SUB-0007 \
+        --url https://api.github.com --set organization=example-cn
+    (secrets are never on the command line: the API token is read from the environment
+    variable named by --token-env, default CONNECTOR_TOKEN; another secret of the kind from
+    CONNECTOR_<KEY>, e.g. CONNECTOR_APP_SECRET, CONNECTOR_PASSWORD; or asked for at the prompt)
     manage.py connector list
     manage.py connector sync "Jira SCIM"
     manage.py connector remove "Jira SCIM"
@@ -20,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from integrations.connectors import services, sync
+from integrations.connectors.kinds import KINDS
 from integrations.models import Connector, ConnectorRun
 from renewals.inventory.models import Subscription
 
@@ -33,7 +37,7 @@ class Command(BaseCommand):
         add.add_argument("kind", choices=Connector.Kind.values)
         add.add_argument("--name", required=True)
         add.add_argument("--subscription", required=True, help="the subscription's reference")
-        add.add_argument("--url", required=True, help="the tool's SCIM base URL")
+        add.add_argument("--url", required=True, help="the tool's API base URL, or the file's")
         add.add_argument(
             "--every", type=int, default=360, help="minutes between syncs (0: by hand)"
         )
@@ -62,16 +66,34 @@ class Command(BaseCommand):
         subscription = Subscription.objects.filter(ref=options["subscription"]).first()
         if subscription is None:
             raise CommandError(f"No subscription {options['subscription']!r}.")
+        spec = KINDS[Connector.Kind(options["kind"])]
+        kinds = {s.key: s.kind for s in spec.settings}
         config: dict[str, Any] = {}
         for pair in options["set"]:
             key, _, value = pair.partition("=")
-            config[key] = value
-        token = os.environ.get(options["token_env"]) or getpass.getpass("API token: ")
+            if kinds.get(key) == "int":
+                if not value.isdigit():
+                    raise CommandError(f"{key} must be a whole number.")
+                config[key] = int(value)
+            else:
+                config[key] = value.lower() in ("1", "true", "yes") if kinds.get(key) == "bool" \
+                    else value  # fmt: skip
+        secrets = {}
+        for setting in (s for s in spec.settings if s.secret):
+            env = (
+                options["token_env"]
+                if setting.key == "token"
+                else f"CONNECTOR_{setting.key.upper()}"
+            )
+            value = os.environ.get(env, "")
+            if not value and setting.required:
+                value = getpass.getpass(f"{setting.label}: ")
+            secrets[setting.key] = value
         try:
             connector = services.connector_save(
                 connector=None, subscription=subscription, kind=options["kind"],
                 name=options["name"], base_url=options["url"], config=config,
-                secrets={"token": token}, sync_every_minutes=options["every"],
+                secrets=secrets, sync_every_minutes=options["every"],
                 deprovision=Connector.Deprovision.DELETE if options["delete"]
                 else Connector.Deprovision.DEACTIVATE,
             )  # fmt: skip
