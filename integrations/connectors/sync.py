@@ -184,8 +184,9 @@ def _write(
 
 
 def _record_usage(connector: Connector, now: dt.datetime, counts: dict) -> None:
-    """The month's active users of the subscription, where the tool tells each account's last
-    activity: the listed accounts active since the month began (in TIME_ZONE)."""
+    """The month's active users of the subscription, and of each module the tool names, where
+    it tells each account's last activity: the listed accounts active since the month began
+    (in TIME_ZONE)."""
     listed = Account.objects.filter(connector=connector, present=True)
     if not listed.filter(last_active_at__isnull=False).exists():
         return  # the tool says nothing of activity: no figure rather than a wrong zero
@@ -193,7 +194,19 @@ def _record_usage(connector: Connector, now: dt.datetime, counts: dict) -> None:
     since = timezone.make_aware(dt.datetime.combine(month, dt.time.min))
     active = listed.filter(last_active_at__gte=since).count()
     counts["active_this_month"] = active
-    usage_from_accounts(subscription_id=connector.subscription_id, month=month, active_users=active)
+    with connection.cursor() as cursor:  # per module: its accounts used it since the 1st
+        cursor.execute(
+            "SELECT lower(e.key), count(DISTINCT a.id) FILTER (WHERE e.value IS NOT NULL "
+            "AND e.value::timestamptz >= %s) FROM integrations_account a "
+            "CROSS JOIN LATERAL jsonb_each_text(a.modules) AS e(key, value) "
+            "WHERE a.connector_id = %s AND a.present GROUP BY lower(e.key)",
+            [since, connector.pk],
+        )
+        modules = dict(cursor.fetchall())
+    usage_from_accounts(
+        subscription_id=connector.subscription_id, month=month, active_users=active,
+        modules=modules,
+    )  # fmt: skip
 
 
 def _match(connector: Connector, external_ids: set[str], now: dt.datetime, counts: dict) -> None:

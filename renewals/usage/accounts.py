@@ -121,15 +121,37 @@ def _ordinal(holder: Holder) -> int:
     return holder.last_active_on.toordinal() if holder.last_active_on else 0
 
 
-def usage_from_accounts(*, subscription_id: int, month: dt.date, active_users: int) -> bool:
+def usage_from_accounts(
+    *,
+    subscription_id: int,
+    month: dt.date,
+    active_users: int,
+    modules: dict[str, int] | None = None,
+) -> int:
     """Record the month's active users of the whole subscription as a tool's accounts show
-    them (the month's row is replaced, its task figures kept); True if it changed."""
+    them, and of each of its modules the tool names (``modules``: module name, matched to the
+    subscription's modules without regard to case -> active users; names it does not have are
+    left out). The month's rows are replaced, their task figures kept; how many changed."""
+    month = month.replace(day=1)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO renewals_monthlyusage (subscription_id, module_id, month, active_users) "
             "VALUES (%s, NULL, %s, %s) ON CONFLICT ON CONSTRAINT usage_one_per_month DO UPDATE "
             "SET active_users = EXCLUDED.active_users "
             "WHERE renewals_monthlyusage.active_users <> EXCLUDED.active_users",
-            [subscription_id, month.replace(day=1), active_users],
+            [subscription_id, month, active_users],
         )
-        return cursor.rowcount == 1
+        changed = cursor.rowcount
+        if modules:
+            names = {name.lower(): count for name, count in modules.items()}
+            cursor.execute(
+                "INSERT INTO renewals_monthlyusage (subscription_id, module_id, month, "
+                "active_users) SELECT %s, m.id, %s, w.n FROM renewals_module m JOIN "
+                "unnest(%s::text[], %s::int[]) AS w(name, n) ON lower(m.name) = w.name "
+                "WHERE m.subscription_id = %s ON CONFLICT ON CONSTRAINT usage_one_per_month "
+                "DO UPDATE SET active_users = EXCLUDED.active_users "
+                "WHERE renewals_monthlyusage.active_users <> EXCLUDED.active_users",
+                [subscription_id, month, list(names), list(names.values()), subscription_id],
+            )
+            changed += cursor.rowcount
+        return changed

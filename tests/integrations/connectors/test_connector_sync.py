@@ -16,7 +16,7 @@ from integrations.connectors.entries import ExternalAccount
 from integrations.connectors.models import Account, Connector, ConnectorRun
 from org.models import Person
 from renewals.usage.models import MonthlyUsage, Seat
-from tests.factories import PersonFactory, SeatFactory, SubscriptionFactory
+from tests.factories import ModuleFactory, PersonFactory, SeatFactory, SubscriptionFactory
 from tests.fakes.scim import FaultyScim, error, scim_user
 from tests.integrations.connectors.scim_server import ScimServer, user
 
@@ -227,3 +227,45 @@ def test_the_months_active_users_come_from_the_accounts_last_activity() -> None:
         quiet = make_connector(fake.url, name="Without activity")
         assert sync.sync_connector(quiet) is not None
     assert not MonthlyUsage.objects.filter(subscription=quiet.subscription).exists()
+
+
+def test_each_module_the_tool_names_gets_its_months_active_users() -> None:
+    """Per-product activity (Atlassian's Jira / Confluence, Feishu's docs / meetings …) becomes
+    the month's usage row of the subscription's module of that name, whatever its case; a
+    product the subscription has no module for is left out, and a re-sync rewrites nothing."""
+    now = timezone.now()
+    old = now - dt.timedelta(days=70)
+    connector = make_connector("http://127.0.0.1:9/scim")
+    roadmaps = ModuleFactory.create(subscription=connector.subscription, name="Advanced Roadmaps")
+    service = ModuleFactory.create(
+        subscription=connector.subscription, name="Jira Service Management"
+    )
+
+    def account(i: int, modules: dict[str, dt.datetime | None]) -> ExternalAccount:
+        return ExternalAccount(f"id{i}", user_name=f"u{i}", last_active_at=now, modules=modules)
+
+    accounts = [
+        account(1, {"advanced roadmaps": now, "Jira Service Management": old}),
+        account(2, {"Advanced Roadmaps": now, "Jira Service Management": None}),
+        account(3, {"Advanced Roadmaps": old, "Confluence": now}),
+    ]
+    counts = sync.apply_accounts(connector, accounts, now=now)
+    assert counts is not None and counts["active_this_month"] == 3
+    rows = dict(
+        MonthlyUsage.objects.filter(subscription=connector.subscription).values_list(
+            "module_id", "active_users"
+        )
+    )
+    # "advanced roadmaps" and "Advanced Roadmaps" are one product, named by two accounts.
+    assert rows == {None: 3, roadmaps.pk: 2, service.pk: 0}
+    stored = Account.objects.get(external_id="id2").modules
+    assert stored == {"Advanced Roadmaps": now.isoformat(), "Jira Service Management": None}
+
+    def versions() -> list[tuple[str, str]]:  # a rewritten row gets a new xmin
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id::text, xmin::text FROM renewals_monthlyusage ORDER BY id")
+            return cursor.fetchall()
+
+    before = versions()
+    sync.apply_accounts(connector, accounts, now=now)
+    assert versions() == before
