@@ -91,3 +91,6 @@ if any(not 0 < port < 65536 for port in WEBHOOK_ALLOWED_PORTS):
 # of a source's active people as leavers, or leave a department with nobody, is held for an IT
 # admin's confirmation instead of being applied.
 DIRECTORY_MAX_LEAVERS_PERCENT = env.float("DIRECTORY_MAX_LEAVERS_PERCENT", default=5.0)
+# Usage connectors' playbooks (#20): one automatic run (idle accounts, leavers) revokes at most
+# this percent of a connector's active accounts; more wait for IT to confirm them.
+CONNECTOR_MAX_REVOKE_PERCENT = env.int("CONNECTOR_MAX_REVOKE_PERCENT", default=10)

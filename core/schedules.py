@@ -84,6 +84,14 @@ SCHEDULES: list[ScheduleSpec] = [
     ScheduleSpec(
         name="directory-sync", func="integrations.tasks.sync_due", schedule_type="I", minutes=1
     ),
+    # 10:00 every day (TIME_ZONE), when people read their mail: the idle-seat playbooks (notices
+    # to holders of unused seats; revocations after the grace period). Idempotent.
+    ScheduleSpec(
+        name="idle-playbooks",
+        func="integrations.tasks.idle_playbooks",
+        schedule_type="C",
+        cron="0 10 * * *",
+    ),
     # Every hour: seat requests waiting for a renewal request that ended without seats open again.
     ScheduleSpec(
         name="seat-requests-reopen",

@@ -4,8 +4,15 @@ from django.utils.translation import gettext_lazy as _
 
 class IntegrationsConfig(AppConfig):
     """Connections to the company's own systems: the directory (LDAP/AD, Feishu, DingTalk, WeCom,
-    SCIM), later the SaaS tools' admin APIs. Sits above every other app: a leaver seen in the
+    SCIM), the SaaS tools' own admin APIs (usage connectors). Sits above every other app: a leaver seen in the
     directory is acted on through renewals' services."""
 
     name = "integrations"
     verbose_name = _("Integrations")
+
+    def ready(self) -> None:
+        # A seat revoked in renewals (clean-up, findings) deactivates the account in the tool.
+        from integrations.connectors.reclaim import ConnectorReclaimer
+        from renewals.usage import reclaim
+
+        reclaim.register(ConnectorReclaimer())

@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from integrations.connectors import revoking
+from integrations.connectors import playbooks, revoking
 from integrations.connectors import sync as connector_sync_module
 from integrations.directory import sync
 from integrations.models import Connector, ConnectorRun, DirectorySource, SyncRun
@@ -66,4 +66,11 @@ def sync_due() -> str:
             due.append(connector.pk)
     for connector_id in revoking.revocations_due():  # retries whose back-off has passed
         async_task("integrations.tasks.revocations_run", connector_id)
-    return f"{len(due)} queued"
+    leavers = playbooks.leavers_run()  # the leaver playbooks: at once, i.e. within a minute
+    return f"{len(due)} queued, leavers {leavers}"
+
+
+def idle_playbooks(today: str | None = None) -> str:
+    """Daily: the idle-seat playbooks (``today``: an ISO date, for ``manage.py playbooks``)."""
+    day = dt.date.fromisoformat(today) if today else None
+    return str(playbooks.idle_run(day))

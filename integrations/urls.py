@@ -36,6 +36,18 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("connectors/<int:pk>/revoke/", connector_views.account_revoke, name="connector-revoke"),
     path("connectors/<int:pk>/remove/", connector_views.connector_remove, name="connector-remove"),
+    path(
+        "connectors/<int:pk>/revocations/confirm/",
+        connector_views.revocations_confirm,
+        name="connector-revocations-confirm",
+    ),
+    path(
+        "connectors/<int:pk>/revocations/<int:revocation_pk>/undo/",
+        connector_views.revocation_undo,
+        name="connector-revocation-undo",
+    ),
+    path("connectors/<int:pk>/playbook/", connector_views.playbook_edit, name="connector-playbook"),
+    path("connectors/keep/<int:pk>/", connector_views.idle_keep, name="idle-keep"),
     path("callbacks/feishu/<int:source_id>/", feishu_callback.receive, name="callback-feishu"),
     path(
         "callbacks/dingtalk/<int:source_id>/", dingtalk_callback.receive, name="callback-dingtalk"

@@ -74,6 +74,7 @@ PLACES = {
     "integrations.scim": "the SCIM 2.0 service provider an identity provider pushes to",
     "integrations.callbacks": "the endpoints Feishu, DingTalk and WeCom send their events to",
     "integrations.connectors": "usage connectors: accounts read from the tools, their seats",
+    "integrations.connectors.vendors": "usage connectors of named vendors (Atlassian, GitHub, Feishu) and the file drop",
     "integrations.management.commands": "directory_source / scim_token / connector commands",
     "config": "the roof: settings, urls, home and audit pages, middleware, navigation",
     "config.test_database": "the test database backend",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,21 +31,36 @@ MAX_ATTEMPTS = 5
 BACK_OFF = dt.timedelta(minutes=1)
 
 
+OPEN = (Revocation.Status.PENDING, Revocation.Status.HELD)
+S = Revocation.Status
+
+
 def revocable(connector: Connector, account_ids: list[int]) -> list[Account]:
     """Of these accounts of the connector, those a revocation would deactivate (the preview):
     listed, active in the tool, with none waiting already."""
     return list(
         Account.objects.filter(connector=connector, pk__in=account_ids, present=True, active=True)
-        .exclude(revocations__status=Revocation.Status.PENDING)
+        .exclude(revocations__status__in=OPEN)
         .select_related("person")
         .order_by("user_name", "pk")
     )
 
 
 def revocations_request(
-    *, connector: Connector, account_ids: list[int], user: User | None, reason: str
+    *,
+    connector: Connector,
+    account_ids: list[int],
+    user: User | None,
+    reason: str,
+    source: str = Revocation.Source.HAND,
+    seats: dict[int, int] | None = None,
+    held: bool = False,
 ) -> list[Revocation]:
-    """Ask for these accounts to be revoked in the tool; the new revocations."""
+    """Ask for these accounts to be revoked in the tool; the new revocations. ``seats``:
+    account id -> the seat whose revoke asked for it; ``held``: they wait for IT to confirm
+    them (an automatic run over CONNECTOR_MAX_REVOKE_PERCENT)."""
+    if kind_of(connector).deprovision is None:
+        return []
     now = timezone.now()
     made = []
     with transaction.atomic():
@@ -56,16 +72,79 @@ def revocations_request(
                             account=account,
                             requested_by=user,
                             reason=reason.strip()[:200],
+                            source=source,
+                            seat_id=(seats or {}).get(account.pk),
+                            status=S.HELD if held else S.PENDING,
                             next_attempt_at=now,
                         )  # fmt: skip
                     )
             except IntegrityError:  # asked for at the same moment by another request
                 continue
-        if made:
-            transaction.on_commit(
-                lambda: async_task("integrations.tasks.revocations_run", connector.pk)
-            )
+        if made and not held:
+            _queue_run(connector.pk)
     return made
+
+
+def _queue_run(connector_id: int) -> None:
+    transaction.on_commit(lambda: async_task("integrations.tasks.revocations_run", connector_id))
+
+
+@transaction.atomic
+def revocations_confirm(*, connector: Connector, ids: list[int], user: User, go: bool) -> int:
+    """IT confirms (``go``) or cancels revocations held for confirmation; how many."""
+    held = Revocation.objects.select_for_update().filter(
+        pk__in=ids, account__connector=connector, status=S.HELD
+    )
+    if go:
+        count = held.update(status=S.PENDING, confirmed_by=user, next_attempt_at=timezone.now())
+        if count:
+            _queue_run(connector.pk)
+        return count
+    return held.update(status=S.CANCELLED, confirmed_by=user)
+
+
+def undo_deadline(revocation: Revocation) -> dt.datetime | None:
+    """Until when a done revocation can be undone (None: it cannot)."""
+    if (
+        revocation.action != Revocation.Action.REVOKE
+        or revocation.status != S.DONE
+        or revocation.done_at is None
+        or revocation.account.connector.deprovision == Connector.Deprovision.DELETE
+        or kind_of(revocation.account.connector).reactivate is None
+    ):
+        return None
+    return revocation.done_at + dt.timedelta(days=Revocation.UNDO_DAYS)
+
+
+@transaction.atomic
+def reactivation_request(*, revocation: Revocation, user: User) -> Revocation:
+    """Undo a revocation within ``UNDO_DAYS``: the account is re-activated in the tool by the
+    worker (as revocations are, with retries), and its holder gets the seat back."""
+    locked = (
+        Revocation.objects.select_for_update(of=("self",))
+        .select_related("account__connector")
+        .get(pk=revocation.pk)
+    )
+    deadline = undo_deadline(locked)
+    if deadline is None or timezone.now() > deadline:
+        raise ValidationError(
+            _("This revocation can no longer be undone (only within %(days)s days of it).")
+            % {"days": Revocation.UNDO_DAYS}
+        )
+    if Revocation.objects.filter(undoes=locked).exists():
+        raise ValidationError(_("This revocation is already being undone."))
+    try:
+        with transaction.atomic():
+            undo = Revocation.objects.create(
+                account=locked.account, action=Revocation.Action.REACTIVATE, undoes=locked,
+                source=Revocation.Source.HAND, requested_by=user, next_attempt_at=timezone.now(),
+                reason=_("Undo of the revocation of %(date)s") % {
+                    "date": timezone.localtime(locked.done_at).strftime("%Y-%m-%d %H:%M")},
+            )  # fmt: skip
+    except IntegrityError:
+        raise ValidationError(_("Something is already waiting for this account.")) from None
+    _queue_run(locked.account.connector_id)
+    return undo
 
 
 def revocations_run(connector_id: int, *, now: dt.datetime | None = None) -> dict[str, int]:
@@ -109,7 +188,8 @@ def _try_one(connector_id: int, now: dt.datetime) -> str | None:
             Revocation.Status.DONE, timezone.now(), "",
         )  # fmt: skip
         revocation.save(update_fields=["attempts", "status", "done_at", "last_error"])
-        Account.objects.filter(pk=account.pk).update(active=False, changed_at=now)
+        back = revocation.action == Revocation.Action.REACTIVATE
+        Account.objects.filter(pk=account.pk).update(active=back, changed_at=now)
         sync.follow_seats(connector, now, defaultdict(int))
         return "done"
 

@@ -3,20 +3,30 @@ connector's page with its runs, accounts and unknown accounts, the form, "sync n
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Case, Count, Q, When
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from integrations.connectors import revoking, services
-from integrations.connectors.forms import ConnectorForm, ConnectorKindForm
+from integrations.connectors import playbooks, revoking, services
+from integrations.connectors.forms import ConnectorForm, ConnectorKindForm, PlaybookForm
 from integrations.connectors.kinds import kind_of
-from integrations.connectors.models import Account, Connector, ConnectorRun, Revocation
+from integrations.connectors.models import (
+    Account,
+    Connector,
+    ConnectorRun,
+    IdleNotice,
+    Playbook,
+    Revocation,
+)
 from org.permissions import role_required
 from org.roles import SYSTEM_ROLES, Role, roles_of
 from renewals.usage.selectors import person_lookup
@@ -101,12 +111,34 @@ def connector_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "figures": figures,
             "unknown": unknown,
             "settings_shown": _settings_shown(connector),
-            "revocations": Revocation.objects.filter(account__connector=connector).select_related(
-                "account", "requested_by"
+            "revocations": (revocations := _revocations(connector)),
+            "has_held": any(r.status == Revocation.Status.HELD for r in revocations),
+            "max_percent": settings.CONNECTOR_MAX_REVOKE_PERCENT,
+            "playbook_form": PlaybookForm(
+                instance=Playbook.objects.filter(subscription_id=connector.subscription_id).first()
+            ),
+            "notices": IdleNotice.objects.filter(account__connector=connector).select_related(
+                "account", "person"
             )[:20],
             "can_edit": Role.IT_ADMIN in roles_of(request.user),
         },
     )
+
+
+def _revocations(connector: Connector) -> list[Revocation]:
+    """The latest revocations, held ones first, each with until when it can be undone."""
+    rows = list(
+        Revocation.objects.filter(account__connector=connector)
+        .select_related("account__connector", "requested_by", "confirmed_by", "undone_by")
+        .order_by(Case(When(status=Revocation.Status.HELD, then=0), default=1), "-created_at")[:50]
+    )
+    now = timezone.now()
+    for row in rows:
+        deadline = revoking.undo_deadline(row)
+        row.undo_until = deadline if deadline and deadline > now else None  # type: ignore[attr-defined]
+        if getattr(row, "undone_by", None) is not None:
+            row.undo_until = None  # type: ignore[attr-defined]
+    return rows
 
 
 def _settings_shown(connector: Connector) -> list[tuple[str, str]]:
@@ -240,3 +272,81 @@ def connector_remove(request: HttpRequest, pk: int) -> HttpResponse:
     services.connector_remove(connector=connector)
     messages.success(request, _("Connector removed; the seats it kept stay."))
     return redirect("integrations:connector-list")
+
+
+@require_POST
+@role_required(Role.IT_ADMIN)
+def revocations_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm (or cancel) revocations a playbook held over CONNECTOR_MAX_REVOKE_PERCENT."""
+    connector = get_object_or_404(Connector, pk=pk)
+    ids = [int(v) for v in request.POST.getlist("revocation") if v.isdigit()][:1000]
+    go = request.POST.get("go") == "confirm"
+    count = revoking.revocations_confirm(
+        connector=connector,
+        ids=ids,
+        user=request.user,
+        go=go,  # type: ignore[arg-type]
+    )
+    if go:
+        text = ngettext("%(n)s revocation confirmed: the tool is asked now.",
+                        "%(n)s revocations confirmed: the tool is asked now.", count)  # fmt: skip
+    else:
+        text = ngettext("%(n)s revocation cancelled.", "%(n)s revocations cancelled.", count)
+    (messages.success if count else messages.info)(request, text % {"n": count})
+    return redirect(connector)
+
+
+@require_POST
+@role_required(Role.IT_ADMIN)
+def revocation_undo(request: HttpRequest, pk: int, revocation_pk: int) -> HttpResponse:
+    """Re-activate, within 30 days, an account a revocation deactivated."""
+    revocation = get_object_or_404(
+        Revocation.objects.select_related("account__connector"),
+        pk=revocation_pk, account__connector_id=pk,
+    )  # fmt: skip
+    try:
+        revoking.reactivation_request(revocation=revocation, user=request.user)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The account is being re-activated in the tool."))
+    return redirect(revocation.account.connector)
+
+
+@require_POST
+@role_required(Role.IT_ADMIN)
+def playbook_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reclamation playbook of the connector's subscription."""
+    connector = get_object_or_404(Connector, pk=pk)
+    playbook = Playbook.objects.filter(subscription_id=connector.subscription_id).first()
+    form = PlaybookForm(
+        request.POST, instance=playbook or Playbook(subscription=connector.subscription)
+    )
+    if form.is_valid():
+        saved = form.save(commit=False)
+        saved.updated_by = request.user
+        saved.save()
+        messages.success(request, _("Playbook saved."))
+    else:
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect(connector)
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+@login_required
+def idle_keep(request: HttpRequest, pk: int) -> HttpResponse:
+    """The holder of an idle seat keeps it (the notice's *Keep my seat*): theirs only."""
+    notice = get_object_or_404(
+        IdleNotice.objects.select_related("account__connector__subscription", "person"), pk=pk
+    )
+    person = getattr(request.user, "person", None)
+    if person is None or person.pk != notice.person_id:
+        raise Http404
+    if request.method == "POST":
+        notice = playbooks.keep_seat(notice=notice, user=request.user)  # type: ignore[arg-type]
+        if notice.answer == IdleNotice.Answer.KEPT:
+            messages.success(request, _("Your seat is kept. Thank you for telling us."))
+        return redirect("integrations:idle-keep", notice.pk)
+    return render(request, "integrations/idle_keep.html", {"notice": notice,
+                  "subscription": notice.account.connector.subscription})  # fmt: skip

@@ -191,7 +191,7 @@ def _with_ancestors(department_ids: set[int]) -> dict[int, list[int]]:
     return chains
 
 
-def _admins_by_department(department_ids: set[int]) -> dict[int, list[User]]:
+def admins_by_department(department_ids: set[int]) -> dict[int, list[User]]:
     """The active software admins of each department and of the departments above it."""
     chains = _with_ancestors(department_ids)
     above = {pk for chain in chains.values() for pk in chain}
@@ -235,7 +235,7 @@ def _tell(seats: list[Seat], *, source: str) -> tuple[int, int]:
     if not seats:
         return 0, 0
     departments = {seat.subscription.department_id for seat in seats}
-    admins = _admins_by_department(departments)
+    admins = admins_by_department(departments)
     it_admins = list(User.objects.filter(is_active=True, groups__name=Role.IT_ADMIN).distinct())
     by_person: dict[int, list[Seat]] = defaultdict(list)
     for seat in seats:

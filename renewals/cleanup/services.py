@@ -9,7 +9,9 @@ Races are closed in the database:
   not block each other), closing takes FOR UPDATE on it, so the close waits for decisions in
   flight and a decision after the close sees it closed and is refused.
 
-Revoking sets the seat's ``revoked_on`` to today. Changing a revoked item back to "keep" or "to
+Revoking sets the seat's ``revoked_on`` to today and asks every tool with a usage connector to
+deactivate the holder's account there (renewals/usage/reclaim.py), in the same transaction.
+Changing a revoked item back to "keep" or "to
 decide" (allowed while the campaign is open) does NOT give the seat back: re-assigning an account
 in the vendor's tool is a deliberate act, done on the subscription page.
 """
@@ -31,6 +33,7 @@ from renewals.cleanup.models import CleanupCampaign, CleanupItem
 from renewals.cleanup.policy import may_decide, may_run_campaigns
 from renewals.cleanup.selectors import checklist_seats
 from renewals.risks import services as risk_services
+from renewals.usage import reclaim
 from renewals.usage.models import Seat
 
 logger = logging.getLogger(__name__)
@@ -172,6 +175,10 @@ def seat_revoke(*, seat: Seat, user: User, today: dt.date | None = None) -> bool
     if locked.revoked_on is not None:
         return False
     _seat_revoke(locked.pk, today or timezone.localdate())
+    reclaim.revoke_in_tools(
+        [locked.pk], user=user, source="seat",
+        reason=_("Seat of %(subscription)s revoked") % {"subscription": locked.subscription.display_name},
+    )  # fmt: skip
     _refresh_risks_on_commit()
     return True
 
@@ -216,6 +223,11 @@ def item_decide(
     locked.keep_reason = keep_reason if decision == D.KEEP else ""
     if decision == D.REVOKE:
         locked.revoked_on = _seat_revoke(locked.seat_id, today)
+        campaign = CleanupCampaign.objects.only("name").get(pk=locked.campaign_id)
+        reclaim.revoke_in_tools(
+            [locked.seat_id], user=user, source="campaign",
+            reason=_("Clean-up campaign %(name)s") % {"name": campaign.name},
+        )  # fmt: skip
     else:
         locked.revoked_on = None  # the seat itself stays revoked (see the module docstring)
     if decision == D.PENDING:

@@ -29,6 +29,7 @@ from org.roles import DIRECTORY_ROLES, Role
 from renewals.cleanup import policy, selectors, services
 from renewals.cleanup.forms import CampaignOpenForm, ItemDecideForm
 from renewals.cleanup.models import CleanupCampaign, CleanupItem
+from renewals.usage import reclaim
 
 RUN_ROLES = (Role.FINANCE, Role.IT_ADMIN)
 
@@ -122,10 +123,20 @@ def checklist(request: HttpRequest, pk: int, department_pk: int) -> HttpResponse
         {
             "campaign": campaign,
             "department": department,
-            "items": selectors.checklist(campaign=campaign, department=department),
+            "items": _with_tool_accounts(
+                list(selectors.checklist(campaign=campaign, department=department))
+            ),
             "may_decide": may_decide,
         },
     )
+
+
+def _with_tool_accounts(items: list[CleanupItem]) -> list[CleanupItem]:
+    """Each item with the accounts in tools its revoke deactivates (or did), and their result."""
+    found = reclaim.tool_accounts([item.seat_id for item in items])
+    for item in items:
+        item.tool_accounts = found.get(item.seat_id, [])  # type: ignore[attr-defined]
+    return items
 
 
 def _row(
@@ -140,7 +151,12 @@ def _row(
     return render(
         request,
         "renewals/cleanup/cleanup_item_row.html",
-        {"campaign": campaign, "item": item, "may_decide": may_decide, "error": error},
+        {
+            "campaign": campaign,
+            "item": _with_tool_accounts([item])[0],
+            "may_decide": may_decide,
+            "error": error,
+        },  # fmt: skip
         status=status,
     )
 

@@ -11,10 +11,12 @@
     manage.py connector list
     manage.py connector sync "Jira SCIM"
     manage.py connector remove "Jira SCIM"
+    manage.py connector playbooks [--today 2027-03-01]
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import os
 from typing import Any
@@ -22,7 +24,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from integrations.connectors import services, sync
+from integrations.connectors import playbooks, revoking, services, sync
 from integrations.connectors.kinds import KINDS
 from integrations.models import Connector, ConnectorRun
 from renewals.inventory.models import Subscription
@@ -52,6 +54,11 @@ class Command(BaseCommand):
         run.add_argument("name")
         remove = sub.add_parser("remove", help="forget a connector (the seats it kept stay)")
         remove.add_argument("name")
+        books = sub.add_parser(
+            "playbooks", help="run the reclamation playbooks now, and the revocations they ask for"
+        )
+        books.add_argument("--today", type=dt.date.fromisoformat, default=None,
+                           help="the day to run them as (YYYY-MM-DD; default: today)")  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, f"_{options['action']}")(options)
@@ -123,6 +130,14 @@ class Command(BaseCommand):
             self.stdout.write(run.error)
         if run.status == ConnectorRun.Status.FAILED:
             raise CommandError("The sync failed.")
+
+    def _playbooks(self, options: dict[str, Any]) -> None:
+        idle = playbooks.idle_run(options["today"])
+        leavers = playbooks.leavers_run()
+        self.stdout.write(f"idle: {idle or 'nothing to do'}; leavers: {leavers or 'nothing to do'}")
+        for connector_id in revoking.revocations_due():
+            name = Connector.objects.get(pk=connector_id).name
+            self.stdout.write(f"{name}: {revoking.revocations_run(connector_id) or 'nothing due'}")
 
     def _remove(self, options: dict[str, Any]) -> None:
         services.connector_remove(connector=self._connector(options["name"]))

@@ -1,0 +1,98 @@
+"""The usage connectors as renewals' ``Reclaimer`` (renewals/usage/reclaim.py): a seat revoked
+in a clean-up campaign or from a finding deactivates its holder's accounts in the tools whose
+connectors list them. Registered in integrations/apps.py."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import OuterRef, Subquery
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from integrations.connectors import revoking
+from integrations.connectors.kinds import kind_of
+from integrations.connectors.models import Account, Connector, Revocation
+from renewals.usage.models import Seat
+from renewals.usage.reclaim import ToolAccount
+
+SOURCES = {"campaign": Revocation.Source.CAMPAIGN, "seat": Revocation.Source.SEAT,
+           "leaver": Revocation.Source.LEAVER}  # fmt: skip
+
+
+def _accounts(seat_ids: list[int]) -> list[Account]:
+    """The listed accounts of these seats' holders in the tools whose connectors belong to the
+    seats' subscriptions, each with ``for_seat`` (one query)."""
+    seat = Seat.objects.filter(
+        pk__in=seat_ids,
+        person_id=OuterRef("person_id"),
+        subscription_id=OuterRef("connector__subscription_id"),
+    ).order_by("-pk")
+    seats = Seat.objects.filter(pk__in=seat_ids)
+    return list(
+        Account.objects.filter(
+            present=True,
+            person_id__in=seats.values("person_id"),
+            connector__subscription_id__in=seats.values("subscription_id"),
+        )
+        .annotate(for_seat=Subquery(seat.values("pk")[:1]))
+        .filter(for_seat__isnull=False)
+        .select_related("connector")
+        .order_by("connector__name", "user_name", "pk")
+    )
+
+
+class ConnectorReclaimer:
+    def tool_accounts(self, seat_ids: list[int]) -> dict[int, list[ToolAccount]]:
+        accounts = _accounts(seat_ids)
+        latest: dict[int, Revocation] = {
+            r.account_id: r
+            for r in Revocation.objects.filter(
+                account__in=accounts, action=Revocation.Action.REVOKE
+            ).order_by("account_id", "-created_at", "-pk").distinct("account_id")
+        }  # fmt: skip
+        found: dict[int, list[ToolAccount]] = defaultdict(list)
+        for account in accounts:
+            seat = account.for_seat  # type: ignore[attr-defined]
+            last = latest.get(account.pk)
+            if last is None and not account.active:
+                continue  # inactive in the tool, not by us: nothing to do there
+            can = kind_of(account.connector).deprovision is not None
+            found[seat].append(
+                ToolAccount(
+                    seat_id=seat,
+                    tool=account.connector.name,
+                    account=account.user_name or account.email or account.external_id,
+                    status=last.status if last else "",
+                    status_label=str(last.get_status_display()) if last else "",
+                    error=last.last_error if last else "",
+                    can_revoke=can,
+                    url=reverse("integrations:connector-detail", args=[account.connector_id]),
+                )  # fmt: skip
+            )
+        return dict(found)
+
+    def revoke(self, seat_ids: list[int], *, user: Any, source: str, reason: str) -> int:
+        accounts = _accounts(seat_ids)
+        by_connector: dict[int, tuple[Connector, dict[int, int]]] = {}
+        for account in accounts:
+            if not account.active:
+                continue
+            seat = account.for_seat  # type: ignore[attr-defined]
+            by_connector.setdefault(account.connector_id, (account.connector, {}))[1][
+                account.pk
+            ] = seat
+        made = 0
+        for connector, seats in by_connector.values():
+            made += len(
+                revoking.revocations_request(
+                    connector=connector,
+                    account_ids=list(seats),
+                    user=user,
+                    reason=reason or _("Seat revoked"),
+                    source=SOURCES.get(source, source),
+                    seats=seats,
+                )  # fmt: skip
+            )
+        return made

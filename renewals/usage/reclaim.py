@@ -1,0 +1,61 @@
+"""Revoking a seat in the tool itself, not only here.
+
+renewals knows seats; what can deactivate the account in the tool (integrations' usage
+connectors, #20) sits above it and registers a ``Reclaimer`` here when the apps are ready
+(integrations/apps.py). A clean-up decision or a revoke from a finding calls
+``revoke_in_tools`` in its own transaction (the requests are written with the seat's revoke
+or not at all); the pages show ``tool_accounts``: before the click, exactly which accounts will
+be deactivated where; after it, each one's result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ToolAccount:
+    """An account in a tool that revoking a seat deactivates (or did)."""
+
+    seat_id: int
+    tool: str  # where: the connector's name
+    account: str  # the tool's user name or e-mail
+    status: str = ""  # "", or the last request's: held, pending, done, failed, cancelled
+    status_label: str = ""
+    error: str = ""  # why the tool refused, translated
+    can_revoke: bool = True  # False: the tool has no API for it (a file drop): by hand
+    url: str = ""  # where the request and its result are shown
+
+
+class Reclaimer(Protocol):
+    def tool_accounts(self, seat_ids: list[int]) -> dict[int, list[ToolAccount]]: ...
+
+    def revoke(self, seat_ids: list[int], *, user: Any, source: str, reason: str) -> int: ...
+
+
+_RECLAIMERS: list[Reclaimer] = []
+
+
+def register(reclaimer: Reclaimer) -> None:
+    if not any(type(r) is type(reclaimer) for r in _RECLAIMERS):
+        _RECLAIMERS.append(reclaimer)
+
+
+def tool_accounts(seat_ids: list[int]) -> dict[int, list[ToolAccount]]:
+    """Seat id -> the accounts in tools its revoke deactivates (a fixed number of queries)."""
+    found: dict[int, list[ToolAccount]] = {}
+    if not seat_ids:
+        return found
+    for reclaimer in _RECLAIMERS:
+        for seat_id, accounts in reclaimer.tool_accounts(list(seat_ids)).items():
+            found.setdefault(seat_id, []).extend(accounts)
+    return found
+
+
+def revoke_in_tools(seat_ids: list[int], *, user: Any, source: str, reason: str) -> int:
+    """Ask every tool to deactivate these seats' accounts (``source``: campaign or seat);
+    how many requests were made. Call it inside the transaction that revokes the seats."""
+    return sum(
+        r.revoke(list(seat_ids), user=user, source=source, reason=reason) for r in _RECLAIMERS
+    )
