@@ -4,8 +4,8 @@
   older than ``idle_days`` gets one notice (bell and e-mail to the holder, a post with *Keep
   my seat* to the department's chat): the seat goes on ``revoke_on`` unless they keep it.
   After ``grace_days`` without an answer (and still unused) it is revoked in the tool and the
-  software admins are told. Kept: not asked again for ``idle_days``. Used again: the notice
-  is over. A tool that reports no activity is never acted on (no data is not idleness).
+  software admins are told. Kept: not asked again for ``idle_days`` after the notice. Used
+  again: the notice is over. A tool that reports no activity is never acted on (no data is not idleness).
 - **leaver**: the accounts of people the directory says have left are revoked at once
   (the every-minute schedule runs it).
 
@@ -25,7 +25,6 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -136,11 +135,8 @@ def _send_notices(connector: Connector, playbook: Playbook, today: dt.date) -> i
         )  # fmt: skip
         .exclude(revocations__status__in=revoking.OPEN)
         .exclude(idle_notices__answer=A.WAITING)
-        .exclude(Q(idle_notices__answer=A.KEPT) & Q(idle_notices__answered_at__gte=idle_since))
-        .exclude(
-            Q(idle_notices__answer__in=[A.REVOKED, A.OVER])
-            & Q(idle_notices__sent_on__gte=today - dt.timedelta(days=playbook.idle_days))
-        )  # fmt: skip
+        # Told within the last idle_days (kept, revoked or used again since): not asked again.
+        .exclude(idle_notices__sent_on__gt=today - dt.timedelta(days=playbook.idle_days))
         .select_related("person__user")
         .distinct()
     )
