@@ -12,7 +12,10 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         # A seat revoked in renewals (clean-up, findings) deactivates the account in the tool.
+        from integrations.connectors import risks
         from integrations.connectors.reclaim import ConnectorReclaimer
         from renewals.usage import reclaim
 
         reclaim.register(ConnectorReclaimer())
+        # Unknown accounts and seats over the purchase are risks in the register.
+        risks.register()

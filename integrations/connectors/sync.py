@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_q.tasks import async_task
 
 from integrations.connectors.entries import ConnectorError, ExternalAccount
 from integrations.connectors.kinds import kind_of
@@ -86,6 +87,9 @@ def sync_connector(
     if counts is None:  # removed while it was read
         return None
     run.counts = counts
+    if counts.get("unknown") or counts.get("over_purchased") or counts.get("gone"):
+        # Unknown accounts and seats over the purchase are risks: raised now, not tomorrow.
+        async_task("renewals.tasks.refresh_risks")
     return _finish(run, ConnectorRun.Status.SUCCEEDED)
 
 

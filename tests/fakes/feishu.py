@@ -10,6 +10,13 @@ documented way, for the tests of ``integrations.directory.feishu``.
   ``department_id_type``, ``user_id_type``, ``page_size`` <= 50, ``page_token``);
 - ``GET /open-apis/contact/v3/users/find_by_department`` (``department_id``, the same id types,
   paging);
+- ``GET /open-apis/admin/v1/admin_user_stats`` (``start_date`` / ``end_date`` YYYY-MM-DD, both
+  included, at most 31 days apart, else code 1051001; ``user_id_type``; ``page_size`` <= 60,
+  ``page_token``): the rows of ``stats`` (``add_stat``) in the range, by date then user;
+- ``PATCH /open-apis/contact/v3/users/:user_id`` (``user_id_type``; ``{"is_frozen": bool}``
+  sets the user's ``status.is_frozen``; recorded in ``patches``; an unknown user: code 41050);
+- ``fault(method, path, query)``: when set, an answer ``(status, body)`` it gives replaces the
+  real one (after the token check), e.g. an HTTP 500 on a second page;
 - a missing token: code 99991661; an unknown or expired one (``token_calls``: a token stops
   working after that many calls): code 99991663; ``rate_limited`` = N: the next N calls answer
   HTTP 429 (or, ``legacy_rate_limit``, HTTP 400) with code 99991400 and the
@@ -28,6 +35,8 @@ Documentation followed:
 - https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token_internal
 - https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/contact-v3/department/children
 - https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/contact-v3/user/find_by_department
+- https://open.feishu.cn/document/server-docs/admin-v1/data-report-management/list-2
+- https://open.feishu.cn/document/server-docs/contact-v3/user/patch
 - https://open.feishu.cn/document/server-docs/api-call-guide/frequency-control
 - https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code
 - https://open.feishu.cn/document/ukTMukTMukTM/uYDNxYjL2QTM24iN0EjN/event-subscription-configure-/encrypt-key-encryption-configuration-case
@@ -38,15 +47,17 @@ Documentation followed:
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -68,6 +79,10 @@ class FakeFeishu:
         self.rate_limit_reset = "2"
         self.legacy_rate_limit = False  # HTTP 400 instead of 429, as some older APIs do
         self.calls: list[tuple[str, str, dict[str, str]]] = []
+        # admin_user_stats: one row per user and day, as Feishu returns it with user_id_type=user_id
+        self.stats: list[dict[str, Any]] = []
+        self.patches: list[tuple[str, dict[str, Any]]] = []  # (user_id, body) of each PATCH
+        self.fault: Callable[[str, str, dict[str, str]], tuple[int, Any] | None] | None = None
         self.tokens: dict[str, int] = {}  # token -> calls it may still serve
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -111,6 +126,35 @@ class FakeFeishu:
         self.users[user_id] = user
         return user
 
+    def add_stat(self, user_id: str, day: dt.date, **fields: Any) -> dict:
+        """A day's row of admin_user_stats (every flag 0 unless given)."""
+        row: dict[str, Any] = {
+            "date": day.isoformat(),
+            "user_id": user_id,
+            "user_name": self.users.get(user_id, {}).get("name", user_id),
+            "department_name": "",
+            "department_path": "",
+            "create_time": "2024-01-02 09:00:00",
+            "user_active_flag": 1,
+            "register_time": "2024-01-02 09:05:00",
+            "suite_active_flag": 0,
+            "last_active_time": "",
+            "im_active_flag": 0,
+            "send_messenger_num": 0,
+            "docs_active_flag": 0,
+            "create_docs_num": 0,
+            "cal_active_flag": 0,
+            "create_cal_num": 0,
+            "vc_active_flag": 0,
+            "vc_duration": 0,
+            "active_os": "",
+            "create_task_num": 0,
+            "vc_num": 0,
+        }
+        row.update(fields)
+        self.stats.append(row)
+        return row
+
     # --- the server ------------------------------------------------------------------------
 
     @property
@@ -127,6 +171,9 @@ class FakeFeishu:
 
             def do_POST(self) -> None:
                 fake._handle(self, "POST")
+
+            def do_PATCH(self) -> None:
+                fake._handle(self, "PATCH")
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -177,7 +224,8 @@ class FakeFeishu:
     ) -> tuple[int, dict, dict[str, str]]:
         if method == "POST" and path == f"{PREFIX}/auth/v3/tenant_access_token/internal":
             return self._token(body)
-        if method != "GET" or not path.startswith(f"{PREFIX}/contact/v3/"):
+        stats = path == f"{PREFIX}/admin/v1/admin_user_stats"
+        if not (stats or path.startswith(f"{PREFIX}/contact/v3/")):
             return 404, {"code": 404, "msg": "not found"}, {}
         if self.rate_limited > 0:
             self.rate_limited -= 1
@@ -190,6 +238,15 @@ class FakeFeishu:
         refused = self._check_token(handler.headers.get("Authorization", ""))
         if refused:
             return 400, refused, {}
+        faulty = self.fault(method, path, query) if self.fault else None
+        if faulty is not None:
+            return faulty[0], faulty[1], {}
+        if method == "PATCH" and path.startswith(f"{PREFIX}/contact/v3/users/"):
+            return self._patch_user(path.removeprefix(f"{PREFIX}/contact/v3/users/"), query, body)
+        if method != "GET":
+            return 404, {"code": 404, "msg": "not found"}, {}
+        if stats:
+            return self._stats(query)
         if query.get("department_id_type") != "open_department_id":
             return 400, {"code": 99992402, "msg": "field validation failed"}, {}
         try:
@@ -228,6 +285,49 @@ class FakeFeishu:
             return {"code": 99991663, "msg": "Invalid access token for authorization."}
         self.tokens[token] -= 1
         return None
+
+    def _stats(self, query: dict[str, str]) -> tuple[int, dict, dict[str, str]]:
+        invalid: tuple[int, dict, dict[str, str]] = (
+            500,
+            {"code": 1051001, "msg": "request contain invalid param"},
+            {},
+        )
+        try:
+            start = dt.date.fromisoformat(query["start_date"])
+            end = dt.date.fromisoformat(query["end_date"])
+            size = int(query.get("page_size", "10"))
+        except (KeyError, ValueError):
+            return invalid
+        if end < start or (end - start).days > 30 or not 1 <= size <= 60:
+            return invalid
+        rows = []
+        for row in sorted(self.stats, key=lambda r: (str(r.get("date")), str(r.get("user_id")))):
+            if not start.isoformat() <= str(row.get("date")) <= end.isoformat():
+                continue
+            row = dict(row)
+            if query.get("user_id_type", "open_id") != "user_id":
+                row["user_id"] = f"ou_{row['user_id']}"
+            rows.append(row)
+        return 200, self._page(rows, size, query.get("page_token", "")), {}
+
+    def _patch_user(
+        self, user_id: str, query: dict[str, str], body: bytes
+    ) -> tuple[int, dict, dict[str, str]]:
+        user_id = unquote(user_id)
+        if query.get("user_id_type", "open_id") != "user_id":  # the documented default
+            user_id = next((k for k, u in self.users.items() if u["open_id"] == user_id), "")
+        try:
+            change = json.loads(body)
+        except ValueError:
+            change = None
+        if not isinstance(change, dict) or not isinstance(change.get("is_frozen", False), bool):
+            return 400, {"code": 99992402, "msg": "field validation failed"}, {}
+        if user_id not in self.users:
+            return 400, {"code": 41050, "msg": "no user authority error"}, {}
+        self.patches.append((user_id, change))
+        if "is_frozen" in change:
+            self.users[user_id]["status"]["is_frozen"] = change["is_frozen"]
+        return 200, {"code": 0, "msg": "success", "data": {"user": self.users[user_id]}}, {}
 
     def _children(self, parent: str, recursive: bool) -> list[dict]:
         found, queue = [], [parent]

@@ -269,3 +269,23 @@ def test_each_module_the_tool_names_gets_its_months_active_users() -> None:
     before = versions()
     sync.apply_accounts(connector, accounts, now=now)
     assert versions() == before
+
+
+def test_unknown_accounts_and_seats_over_the_purchase_are_risks(scim_server: ScimServer) -> None:
+    """Two unknown accounts and three active accounts for two purchased seats: the sync raises
+    both risks at once; mapping and revoking clear them at the next refresh."""
+    from renewals.risks.models import Risk
+    from renewals.risks.services import risks_refresh
+
+    PersonFactory.create(email="known@example.cn")
+    scim_server.add(user("known", email="known@example.cn"), user("guest", email="x@gmail.com"),
+                    user("temp", email="temp@partner.cn"))  # fmt: skip
+    connector = make_connector(scim_server.url, seats=2)
+    sync.sync_connector(connector)  # the test settings run the queued refresh inline
+    mine = Risk.objects.filter(rule__in=["unknown_accounts", "over_purchased"])
+    raised = dict(mine.exclude(status="closed").values_list("rule", "key"))
+    assert raised == {"unknown_accounts": str(connector.pk),
+                      "over_purchased": str(connector.subscription_id)}  # fmt: skip
+    Account.objects.filter(person__isnull=True).update(active=False)  # revoked in the tool
+    risks_refresh()
+    assert not mine.exclude(status="closed").exists()
