@@ -299,11 +299,29 @@ RULES: tuple[Callable[[dt.date, dict[int, int]], list[Condition]], ...] = (
 )
 
 
+RuleFunction = Callable[[dt.date, dict[int, int]], list[Condition]]
+# Rules an app above renewals adds (integrations: unknown accounts, seats over the purchase),
+# registered when the apps are ready; see ``register_rule``.
+_REGISTERED: dict[str, RuleFunction] = {}
+
+
+def register_rule(name: str, label: Any, rule: RuleFunction) -> None:
+    """Add a rule whose conditions are named ``name`` (its risks' ``rule``), shown as ``label``."""
+    RULE_LABELS[name] = label
+    _REGISTERED[name] = rule
+
+
+def owner_of(subscription: dict[str, Any], heads: dict[int, int]) -> int | None:
+    """A rule's owner for a subscription's risk: its owner, else a head of its department
+    (``subscription``: pk-less values with owner_id, owner__is_active, department_id)."""
+    return _subscription_owner(subscription, heads)
+
+
 def conditions_today(today: dt.date) -> dict[tuple[str, str], Condition]:
     """Every condition that holds on ``today``, by (rule, key)."""
     heads = _department_heads()
     found: dict[tuple[str, str], Condition] = {}
-    for rule in RULES:
+    for rule in (*RULES, *_REGISTERED.values()):
         for condition in rule(today, heads):
             found[(condition.rule, condition.key)] = condition
     return found
