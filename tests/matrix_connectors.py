@@ -51,3 +51,46 @@ ROWS["integrations:connector-account-map"] = Row(
 )
 
 ROWS["integrations:connector-revoke"] = Row(WRITE, kwargs=lambda c: {"pk": _account(c)["pk"]})
+
+
+def _revocation(c: Cast) -> dict[str, object]:
+    import datetime as dt
+
+    from integrations.connectors.models import Revocation
+
+    ids = _account(c)
+    now = dt.datetime.now(dt.UTC)
+    revocation = Revocation.objects.create(
+        account_id=ids["account_pk"], reason="x", status="done", done_at=now, next_attempt_at=now
+    )
+    return {"pk": ids["pk"], "revocation_pk": revocation.pk}
+
+
+def _notice(c: Cast) -> dict[str, object]:
+    """An idle notice to the employee (whose person it is): theirs to answer, nobody else's."""
+    import datetime as dt
+
+    from integrations.connectors.models import Account, IdleNotice
+    from tests.factories import PersonFactory
+
+    person = getattr(c.employee, "person", None) or PersonFactory.create(user=c.employee)
+    account = Account.objects.get(pk=_account(c)["account_pk"])
+    account.person = person
+    account.save()
+    today = dt.datetime.now(dt.UTC).date()
+    notice = IdleNotice.objects.create(
+        account=account, person=person, sent_on=today, revoke_on=today + dt.timedelta(days=14)
+    )
+    return {"pk": notice.pk}
+
+
+ROWS["integrations:connector-revocations-confirm"] = Row(
+    WRITE_POST, method="post", kwargs=_connector, data=lambda c: {"go": "confirm"}
+)
+ROWS["integrations:connector-revocation-undo"] = Row(WRITE_POST, method="post", kwargs=_revocation)
+ROWS["integrations:connector-playbook"] = Row(
+    WRITE_POST, method="post", kwargs=_connector, data=lambda c: {"idle_days": 90, "grace_days": 14}
+)
+ROWS["integrations:idle-keep"] = Row(
+    {r: 404 for r in ROLES} | {"anonymous": LOGIN, "employee": 200}, kwargs=_notice
+)

@@ -7,15 +7,16 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from integrations.connectors import revoking
 from integrations.connectors.kinds import kind_of
 from integrations.connectors.models import Account, Connector, Revocation
+from renewals.inventory.models import Subscription
 from renewals.usage.models import Seat
-from renewals.usage.reclaim import ToolAccount
+from renewals.usage.reclaim import ToolAccount, UnknownAccounts
 
 SOURCES = {"campaign": Revocation.Source.CAMPAIGN, "seat": Revocation.Source.SEAT,
            "leaver": Revocation.Source.LEAVER}  # fmt: skip
@@ -72,6 +73,35 @@ class ConnectorReclaimer:
                 )  # fmt: skip
             )
         return dict(found)
+
+    def unknown_accounts(self, subscriptions: Any) -> list[UnknownAccounts]:
+        rows = (
+            Account.objects.filter(
+                present=True,
+                active=True,
+                person__isnull=True,
+                connector__subscription__in=subscriptions,
+            )  # fmt: skip
+            .values("connector_id", "connector__name", "connector__subscription_id")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "connector__name")
+        )
+        names = {
+            s.pk: s.display_name
+            for s in Subscription.objects.filter(
+                pk__in={r["connector__subscription_id"] for r in rows}
+            ).select_related("vendor")
+        } if rows else {}  # fmt: skip
+        return [
+            UnknownAccounts(
+                subscription_id=r["connector__subscription_id"],
+                subscription=names.get(r["connector__subscription_id"], ""),
+                tool=r["connector__name"],
+                count=r["n"],
+                url=reverse("integrations:connector-detail", args=[r["connector_id"]]),
+            )  # fmt: skip
+            for r in rows
+        ]
 
     def revoke(self, seat_ids: list[int], *, user: Any, source: str, reason: str) -> int:
         accounts = _accounts(seat_ids)

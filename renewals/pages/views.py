@@ -42,6 +42,7 @@ from renewals.risks import selectors as risk_selectors
 from renewals.risks.models import Risk
 from renewals.seats import selectors as seat_requests
 from renewals.seats.services import seat_request_instead_of_purchase
+from renewals.usage import reclaim
 from renewals.usage import selectors as usage
 
 CONTRACTS_SHOWN = 10
@@ -245,6 +246,9 @@ def findings(request: HttpRequest) -> HttpResponse:
             "category_overlaps": [g for g in overlaps if g.kind == overlap.Kind.CATEGORY],
             "duplicates": [g for g in overlaps if g.kind == overlap.Kind.DUPLICATE],
             "overlap_total": overlap.total_saving(overlaps),
+            # Accounts in the tools that match nobody (usage connectors): IT maps or revokes them.
+            "unknown_accounts": reclaim.unknown_accounts(visible),
+            "may_open_connectors": has_role(request.user, Role.IT_ADMIN, Role.AUDITOR),
         },
     )
 

@@ -28,8 +28,21 @@ class ToolAccount:
     url: str = ""  # where the request and its result are shown
 
 
+@dataclass(frozen=True)
+class UnknownAccounts:
+    """Active accounts a tool lists for a subscription that match nobody here."""
+
+    subscription_id: int
+    subscription: str
+    tool: str
+    count: int
+    url: str  # where IT maps or revokes them (the connector's page)
+
+
 class Reclaimer(Protocol):
     def tool_accounts(self, seat_ids: list[int]) -> dict[int, list[ToolAccount]]: ...
+
+    def unknown_accounts(self, subscriptions: Any) -> list[UnknownAccounts]: ...
 
     def revoke(self, seat_ids: list[int], *, user: Any, source: str, reason: str) -> int: ...
 
@@ -51,6 +64,11 @@ def tool_accounts(seat_ids: list[int]) -> dict[int, list[ToolAccount]]:
         for seat_id, accounts in reclaimer.tool_accounts(list(seat_ids)).items():
             found.setdefault(seat_id, []).extend(accounts)
     return found
+
+
+def unknown_accounts(subscriptions: Any) -> list[UnknownAccounts]:
+    """Per tool, the unknown accounts of these subscriptions (a queryset or ids)."""
+    return [u for r in _RECLAIMERS for u in r.unknown_accounts(subscriptions)]
 
 
 def revoke_in_tools(seat_ids: list[int], *, user: Any, source: str, reason: str) -> int:

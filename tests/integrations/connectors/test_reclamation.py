@@ -182,3 +182,29 @@ def test_a_file_drop_connector_cannot_revoke_and_the_preview_says_so() -> None:
         )
         == []
     )
+
+
+def test_unknown_accounts_are_a_finding_scoped_like_their_subscription(cast: Any) -> None:
+    connector = Connector.objects.create(
+        name="Jira SCIM", kind="scim", base_url="https://tool.example.cn/scim/v2",
+        subscription=cast.subscription_a,
+    )  # fmt: skip
+    now = timezone.now()
+    for i in range(3):
+        Account.objects.create(connector=connector, external_id=f"g{i}", user_name=f"guest{i}",
+                               changed_at=now)  # fmt: skip
+    Account.objects.create(connector=connector, external_id="off", active=False, changed_at=now)
+    link = reverse("integrations:connector-detail", args=[connector.pk]) + "#unknown-accounts"
+
+    def page(user: Any) -> str:
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(user)
+        return client.get(reverse("renewals:findings")).content.decode()
+
+    it = page(cast.it_admin)
+    assert 'data-testid="unknown-total">1<' in it and link in it
+    head = page(cast.head_a)  # sees the finding of their department, not IT's page
+    assert 'data-testid="unknown-total">1<' in head and link not in head
+    assert 'data-testid="unknown-total">0<' in page(cast.head_b)
+    [found] = reclaim.unknown_accounts([cast.subscription_a.pk])
+    assert (found.tool, found.count) == ("Jira SCIM", 3)
