@@ -289,3 +289,25 @@ def test_unknown_accounts_and_seats_over_the_purchase_are_risks(scim_server: Sci
     Account.objects.filter(person__isnull=True).update(active=False)  # revoked in the tool
     risks_refresh()
     assert not mine.exclude(status="closed").exists()
+
+
+def test_an_account_list_of_100000_is_read_and_applied_in_full() -> None:
+    """A large tenant: 100,000 accounts over 100 pages of 1,000, every one kept, matched where a
+    person has the e-mail, with the seats the purchase allows and the rest counted over it; the
+    unchanged second sync writes no account."""
+    total = 100_000
+    people = PersonFactory.create_batch(50)
+    users = [scim_user(i) for i in range(total)]
+    for person, account in zip(people, users, strict=False):
+        account["emails"] = [{"value": person.email, "primary": True}]
+    with FaultyScim(users) as fake:
+        connector = make_connector(fake.url, seats=40, page_size=1000)
+        run = sync.sync_connector(connector)
+        assert run is not None and run.status == ConnectorRun.Status.SUCCEEDED, run.error
+        assert len(fake.requests) == 100
+        assert run.counts["accounts"] == run.counts["new"] == total
+        assert run.counts["matched"] == 50 and run.counts["unknown"] == total - 50
+        assert run.counts["seats_created"] == 40 and run.counts["over_purchased"] == 10
+        assert Account.objects.filter(connector=connector).count() == total
+        again = sync.sync_connector(connector)
+        assert again is not None and not again.counts.get("changed") and not again.counts.get("new")
