@@ -12,9 +12,10 @@ employee number, the rest unknown), then prints, in one run:
      (target <= 2x), and its split: the reader (``scim.read``) and applying;
   3. a second, unchanged sync (target <= 1.2x the fetch);
   4. the queries of applying 1,000 and 10,000 accounts (new, then unchanged): fixed;
-  5. deprovisioning 500 accounts one by one (``scim.deprovision``: PATCH active:false):
-     accounts per second. (The reclamation flow that calls it, with its preview and retries,
-     is not built yet: its queries per account are not measured.)
+  5. revoking 500 accounts through the reclamation flow (``revocations_request``, then the
+     worker's ``revocations_run``: claim, PATCH active:false, the seat given back): accounts per
+     second, the ratio to 500 bare httpx PATCHes of other accounts, and the queries per account
+     at 50 and at 500 (fixed).
 Rounds interleave the fetch with the sync compared to it (medians of ``--repeat``); each figure
 notes the machine's load.
 """
@@ -215,14 +216,48 @@ def run(server: Any, accounts: int, repeat: int) -> None:
     show("unchanged: at 1,000 / 10,000", f"{counts[0][1]} / {counts[1][1]}")
     show("fixed whatever the number", str(counts[0] == counts[1]))
 
-    print("deprovisioning 500 accounts one by one (scim.deprovision, PATCH active:false)")
+    print("revoking 500 accounts through the reclamation flow (request, worker, seat)")
+    from unittest import mock
 
-    def deprovision_500() -> None:
-        for external_id in ids[:500]:
-            scim.deprovision(connector, external_id)
+    import httpx
 
-    elapsed, _ = timed(deprovision_500)
+    from integrations.connectors import revoking
+    from integrations.models import Account
+
+    matched = list(
+        Account.objects.filter(connector=connector, person__isnull=False, active=True)
+        .order_by("pk")
+        .values_list("pk", "external_id")
+    )
+
+    def bare_patches(batch: list[tuple[int, str]]) -> None:
+        """The baseline: the same PATCH active:false with httpx alone, one after another."""
+        body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "active", "value": False}]}  # fmt: skip
+        with httpx.Client(base_url=server.url,
+                          headers={"Authorization": f"Bearer {server.token}"}) as client:  # fmt: skip
+            for _pk, external_id in batch:
+                client.patch(f"/Users/{external_id}", json=body).raise_for_status()
+
+    def revoke(batch: list[tuple[int, str]]) -> tuple[float, int]:
+        with mock.patch.object(revoking, "async_task"):  # the worker is this process
+            revoking.revocations_request(connector=connector, account_ids=[pk for pk, _x in batch],
+                                         user=None, reason="bench")  # fmt: skip
+        with CaptureQueriesContext(connection) as queries:
+            elapsed, done = timed(lambda: revoking.revocations_run(connector.pk))
+        assert done.get("done") == len(batch), done
+        return elapsed, len(queries)
+
+    small, large = matched[:50], matched[50:550]
+    base_elapsed, _ = timed(lambda: bare_patches(matched[550:1050]))
+    _t, q_small = revoke(small)
+    elapsed, q_large = revoke(large)
     show("500 accounts", secs(elapsed), f"{500 / elapsed:.0f} accounts/s")
+    show(
+        "bare httpx PATCH of 500 others", secs(base_elapsed), f"flow {elapsed / base_elapsed:.2f}x"
+    )
+    show("queries per account at 50 / 500", f"{q_small / 50:.1f} / {q_large / 500:.1f}")
+    show("fixed per account", str(q_small / 50 == q_large / 500))
 
 
 if __name__ == "__main__":

@@ -190,7 +190,7 @@ def _try_one(connector_id: int, now: dt.datetime) -> str | None:
         revocation.save(update_fields=["attempts", "status", "done_at", "last_error"])
         back = revocation.action == Revocation.Action.REACTIVATE
         Account.objects.filter(pk=account.pk).update(active=back, changed_at=now)
-        sync.follow_seats(connector, now, defaultdict(int))
+        sync.follow_account(connector, account.pk, now)
         return "done"
 
 

@@ -267,6 +267,34 @@ def _unique(rows: object) -> dict[str, int]:
     return result
 
 
+def follow_account(connector: Connector, account_id: int, now: dt.datetime) -> None:
+    """``follow_seats`` for one account that was just revoked or re-activated in the tool (a
+    fixed number of queries, whatever the connector's size): its holder's seat goes when none
+    of their accounts here is active any more, and comes back (while purchased seats are free)
+    when it is active again."""
+    account = Account.objects.select_related("person").filter(pk=account_id).first()
+    if account is None or account.person is None:
+        return
+    others = Account.objects.filter(connector=connector, person=account.person, present=True,
+                                    active=True).exclude(pk=account.pk).exists()  # fmt: skip
+    reason = _("Deactivated in the tool (connector %(name)s)") % {"name": connector.name}
+    today = timezone.localdate(now)
+    if account.active and account.present:
+        if account.person.status != Person.Status.ACTIVE:
+            return
+        day = timezone.localdate(account.last_active_at) if account.last_active_at else None
+        holder = Holder(account.person_id, account.user_name or account.email, day)  # type: ignore[arg-type]
+        done = seats_follow_accounts(subscription_id=connector.subscription_id, holders=[holder],
+                                     revoke={}, reason=reason, today=today)  # fmt: skip
+        seat = done.seats.get(account.person_id)  # type: ignore[arg-type]
+        if seat and seat != account.seat_id:
+            Account.objects.filter(pk=account.pk).update(seat_id=seat)
+    elif account.seat_id and not others:
+        seats_follow_accounts(subscription_id=connector.subscription_id, holders=[],
+                              revoke={account.seat_id: account.person_id},  # type: ignore[dict-item]
+                              reason=reason, today=today)  # fmt: skip
+
+
 def follow_seats(connector: Connector, now: dt.datetime, counts: dict) -> None:
     """Keep the subscription's seats in step with the accounts matched to people."""
     rows = list(
