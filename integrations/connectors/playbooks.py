@@ -51,17 +51,20 @@ def _limit(connector: Connector) -> int:
 
 
 def _request(connector: Connector, ids: dict[int, str], source: str, room: list[int]) -> dict:
-    """Revoke these accounts (id -> reason) within ``room[0]`` more; the rest held."""
+    """Revoke these accounts (id -> reason) within ``room[0]`` more; the rest held. The
+    worker's run is queued once, after the commit."""
     counts: dict[str, int] = defaultdict(int)
     for account_id, reason in ids.items():
         held = room[0] <= 0
         made = revoking.revocations_request(
             connector=connector, account_ids=[account_id], user=None, reason=reason,
-            source=source, held=held,
+            source=source, held=held, queue=False,
         )  # fmt: skip
         if made:
             counts["held" if held else "revoking"] += 1
             room[0] -= 0 if held else 1
+    if counts.get("revoking"):
+        revoking.queue_run(connector.pk)
     return counts
 
 

@@ -55,10 +55,12 @@ def revocations_request(
     source: str = Revocation.Source.HAND,
     seats: dict[int, int] | None = None,
     held: bool = False,
+    queue: bool = True,
 ) -> list[Revocation]:
     """Ask for these accounts to be revoked in the tool; the new revocations. ``seats``:
     account id -> the seat whose revoke asked for it; ``held``: they wait for IT to confirm
-    them (an automatic run over CONNECTOR_MAX_REVOKE_PERCENT)."""
+    them (an automatic run over CONNECTOR_MAX_REVOKE_PERCENT); ``queue``: queue the worker's run
+    after the commit (a caller asking account by account queues it once itself)."""
     if kind_of(connector).deprovision is None:
         return []
     now = timezone.now()
@@ -80,12 +82,12 @@ def revocations_request(
                     )
             except IntegrityError:  # asked for at the same moment by another request
                 continue
-        if made and not held:
-            _queue_run(connector.pk)
+        if made and not held and queue:
+            queue_run(connector.pk)
     return made
 
 
-def _queue_run(connector_id: int) -> None:
+def queue_run(connector_id: int) -> None:
     transaction.on_commit(lambda: async_task("integrations.tasks.revocations_run", connector_id))
 
 
@@ -98,7 +100,7 @@ def revocations_confirm(*, connector: Connector, ids: list[int], user: User, go:
     if go:
         count = held.update(status=S.PENDING, confirmed_by=user, next_attempt_at=timezone.now())
         if count:
-            _queue_run(connector.pk)
+            queue_run(connector.pk)
         return count
     return held.update(status=S.CANCELLED, confirmed_by=user)
 
@@ -143,7 +145,7 @@ def reactivation_request(*, revocation: Revocation, user: User) -> Revocation:
             )  # fmt: skip
     except IntegrityError:
         raise ValidationError(_("Something is already waiting for this account.")) from None
-    _queue_run(locked.account.connector_id)
+    queue_run(locked.account.connector_id)
     return undo
 
 

@@ -11,12 +11,16 @@ var/screenshots/connectors-<language>/ for review."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
+from integrations.connectors import playbooks, revoking
 from integrations.connectors.views import COUNT_LABELS
-from integrations.models import Account, Connector, ConnectorRun, Revocation
+from integrations.models import Account, Connector, ConnectorRun, IdleNotice, Playbook, Revocation
 from org.models import User
 from renewals.usage.models import Seat
 from tests.conftest import Cast
@@ -129,6 +133,24 @@ def test_a_new_it_admin_connects_a_tool_and_sees_its_accounts(
     it.context.close()  # type: ignore[attr-defined]
 
     visitor = Account.objects.get(user_name="visitor")
+    # 3b. IT turns the idle playbook on; a run as of 91 days ahead tells the holders (one of
+    # them is the employee, who opens the notice's Keep my seat page), and one revocation a
+    # playbook held over the 10% waits for IT.
+    it = tab(cast.it_admin)
+    it.goto(base + connector.get_absolute_url())  # type: ignore[attr-defined]
+    it.check("#id_idle_enabled")  # type: ignore[attr-defined]
+    with it.expect_navigation():  # type: ignore[attr-defined]
+        it.locator("[data-testid=playbook-form] button[type=submit]").click()  # type: ignore[attr-defined]
+    _ok(it)
+    it.context.close()  # type: ignore[attr-defined]
+    assert Playbook.objects.get(subscription=subscription).idle_enabled
+    staff[1].user = cast.employee
+    staff[1].save()
+    Account.objects.filter(connector=connector).update(last_active_at=timezone.now())
+    playbooks.idle_run(timezone.localdate() + dt.timedelta(days=91))
+    notice = IdleNotice.objects.get(person=staff[1])
+    revoking.revocations_request(connector=connector, account_ids=[Account.objects.get(
+        person=staff[2]).pk], user=None, reason="idle", source="idle", held=True)  # fmt: skip
     # The pages in both languages, and an auditor's view. Data and technical terms they show:
     for account in Account.objects.all():
         checks.extra_data += [account.user_name, account.display_name, account.email]
@@ -148,6 +170,11 @@ def test_a_new_it_admin_connects_a_tool_and_sees_its_accounts(
         ):
             checks.page(page, path, lang, lang_shots, name, cast.it_admin)
         page.context.close()  # type: ignore[attr-defined]
+    for lang in ("zh-hans", "en"):  # the holder's page behind the notice's Keep my seat
+        page = tab(cast.employee, lang)
+        checks.page(page, reverse("integrations:idle-keep", args=[notice.pk]), lang,
+                    Shots(lang, "connectors"), "keep-my-seat", cast.employee)  # fmt: skip
+        page.context.close()  # type: ignore[attr-defined]
     reader = tab(cast.auditor, "en")
     checks.page(reader, connector.get_absolute_url(), "en", Shots("en-auditor", "connectors"),
                 "auditor", cast.auditor)  # fmt: skip
@@ -156,6 +183,7 @@ def test_a_new_it_admin_connects_a_tool_and_sees_its_accounts(
     reader.context.close()  # type: ignore[attr-defined]
 
     # 4. The visitor's account is revoked in the tool: preview, reason, done by the worker.
+    Revocation.objects.filter(status="held").update(status="cancelled")
     it = tab(cast.it_admin)
     it.goto(base + connector.get_absolute_url())  # type: ignore[attr-defined]
     it.get_by_test_id("revoke-account").click()  # type: ignore[attr-defined]
