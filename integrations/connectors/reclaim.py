@@ -16,7 +16,7 @@ from integrations.connectors.kinds import kind_of
 from integrations.connectors.models import Account, Connector, Revocation
 from renewals.inventory.models import Subscription
 from renewals.usage.models import Seat
-from renewals.usage.reclaim import ToolAccount, UnknownAccounts
+from renewals.usage.reclaim import AutomaticRevocation, ToolAccount, UnknownAccounts
 
 SOURCES = {"campaign": Revocation.Source.CAMPAIGN, "seat": Revocation.Source.SEAT,
            "leaver": Revocation.Source.LEAVER}  # fmt: skip
@@ -101,6 +101,31 @@ class ConnectorReclaimer:
                 url=reverse("integrations:connector-detail", args=[r["connector_id"]]),
             )  # fmt: skip
             for r in rows
+        ]
+
+    def automatic_revocations(
+        self, *, since: Any, until: Any, department_ids: set[int]
+    ) -> list[AutomaticRevocation]:
+        rows = Revocation.objects.filter(
+            source__in=[Revocation.Source.IDLE, Revocation.Source.LEAVER],
+            action=Revocation.Action.REVOKE, created_at__gte=since,
+            account__connector__subscription__department_id__in=department_ids,
+        ).select_related("account__person", "account__connector__subscription__vendor")  # fmt: skip
+        if until is not None:
+            rows = rows.filter(created_at__lte=until)
+        return [
+            AutomaticRevocation(
+                department_id=r.account.connector.subscription.department_id,
+                subscription=r.account.connector.subscription.display_name,
+                person=r.account.person.name if r.account.person else "",
+                tool=r.account.connector.name,
+                account=r.account.user_name or r.account.email or r.account.external_id,
+                trigger=str(r.get_source_display()),
+                reason=r.reason,
+                status=str(r.get_status_display()),
+                at=r.created_at,
+            )  # fmt: skip
+            for r in rows.order_by("created_at", "pk")[:2000]
         ]
 
     def revoke(self, seat_ids: list[int], *, user: Any, source: str, reason: str) -> int:

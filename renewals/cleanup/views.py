@@ -26,6 +26,7 @@ from core.exports import SafeTableExport
 from core.pdf import render_pdf
 from org.permissions import role_required, signed_in_user
 from org.roles import DIRECTORY_ROLES, Role
+from org.scoping import visible_departments
 from renewals.cleanup import policy, selectors, services
 from renewals.cleanup.forms import CampaignOpenForm, ItemDecideForm
 from renewals.cleanup.models import CleanupCampaign, CleanupItem
@@ -236,6 +237,14 @@ def _report_context(request: HttpRequest, campaign: CleanupCampaign) -> dict[str
     return {
         "campaign": campaign,
         "report": report,
+        # What the reclamation playbooks revoked in the tools while the campaign ran.
+        "automatic": reclaim.automatic_revocations(
+            since=campaign.opened_at,
+            until=campaign.closed_at,
+            department_ids=set(
+                visible_departments(signed_in_user(request)).values_list("pk", flat=True)
+            ),
+        ),  # fmt: skip
         "currency": settings.BASE_CURRENCY,
         "generated_at": timezone.localtime(),
     }

@@ -39,10 +39,29 @@ class UnknownAccounts:
     url: str  # where IT maps or revokes them (the connector's page)
 
 
+@dataclass(frozen=True)
+class AutomaticRevocation:
+    """An account a playbook revoked in a tool (not a checklist decision)."""
+
+    department_id: int
+    subscription: str
+    person: str
+    tool: str
+    account: str
+    trigger: str  # what triggered it (idle or leaver playbook), translated
+    reason: str
+    status: str  # its result, translated
+    at: Any  # when it was asked for
+
+
 class Reclaimer(Protocol):
     def tool_accounts(self, seat_ids: list[int]) -> dict[int, list[ToolAccount]]: ...
 
     def unknown_accounts(self, subscriptions: Any) -> list[UnknownAccounts]: ...
+
+    def automatic_revocations(
+        self, *, since: Any, until: Any, department_ids: set[int]
+    ) -> list[AutomaticRevocation]: ...
 
     def revoke(self, seat_ids: list[int], *, user: Any, source: str, reason: str) -> int: ...
 
@@ -69,6 +88,21 @@ def tool_accounts(seat_ids: list[int]) -> dict[int, list[ToolAccount]]:
 def unknown_accounts(subscriptions: Any) -> list[UnknownAccounts]:
     """Per tool, the unknown accounts of these subscriptions (a queryset or ids)."""
     return [u for r in _RECLAIMERS for u in r.unknown_accounts(subscriptions)]
+
+
+def automatic_revocations(
+    *, since: Any, until: Any, department_ids: set[int]
+) -> list[AutomaticRevocation]:
+    """What playbooks revoked in the tools between ``since`` and ``until`` (None: now), for
+    subscriptions of these departments (a clean-up campaign's report lists them)."""
+    found = [
+        r
+        for reclaimer in _RECLAIMERS
+        for r in reclaimer.automatic_revocations(
+            since=since, until=until, department_ids=department_ids
+        )
+    ]
+    return sorted(found, key=lambda r: r.at)
 
 
 def revoke_in_tools(seat_ids: list[int], *, user: Any, source: str, reason: str) -> int:

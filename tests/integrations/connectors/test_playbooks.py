@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from integrations.connectors import playbooks, sync
 from integrations.models import Account, Connector, IdleNotice, Playbook, Revocation
+from renewals.cleanup import services as cleanup
 from renewals.notify.models import Notification
 from tests.conftest import make_user
 from tests.factories import PersonFactory, SubscriptionFactory
@@ -71,6 +72,8 @@ def test_the_idle_playbook_tells_keeps_spares_and_revokes_once_each(
     used = timezone.make_aware(dt.datetime.combine(day0 + dt.timedelta(days=2), dt.time(9)))
     Account.objects.filter(person=people[1]).update(last_active_at=used)
     day1 = day0 + dt.timedelta(days=14)
+    it = make_user("it", "it_admin", language="en")
+    campaign = cleanup.campaign_open(user=it, name="2027 数字办公日", due_on=day1)
     with django_capture_on_commit_callbacks(execute=True):
         call_command("connector", "playbooks", "--today", day1.isoformat())
     answers = dict(IdleNotice.objects.values_list("person_id", "answer"))
@@ -85,6 +88,11 @@ def test_the_idle_playbook_tells_keeps_spares_and_revokes_once_each(
     for revocation in done:
         assert scim_server.get(revocation.account.external_id).json()["active"] is False
     assert scim_server.get(Account.objects.get(person=people[0]).external_id).json()["active"]
+    # The campaign's report lists each automatic revoke and what triggered it.
+    reader = Client(HTTP_ACCEPT_LANGUAGE="en")
+    reader.force_login(it)
+    report = reader.get(reverse("renewals:cleanup-report", args=[campaign.pk])).content.decode()
+    assert report.count("Idle-seat playbook") == 18 and "Done in the tool" in report
     with django_capture_on_commit_callbacks(execute=True):  # the next day: nothing twice
         call_command("connector", "playbooks", "--today", (day1 + dt.timedelta(days=1)).isoformat())
     assert Revocation.objects.count() == 18 and IdleNotice.objects.count() == 20
