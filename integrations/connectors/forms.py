@@ -32,7 +32,7 @@ class ConnectorKindForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"),
         choices=Connector.Kind.choices,
-        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto mw-100"}),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
 
 

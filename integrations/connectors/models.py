@@ -39,7 +39,7 @@ class Connector(WithSecrets):
         SCIM = "scim", _("SCIM 2.0 (the tool's provisioning API)")
         ATLASSIAN = "atlassian", _("Atlassian organisation (Jira, Confluence …)")
         GITHUB = "github", _("GitHub organisation")
-        FEISHU = "feishu", _("Feishu (飞书) tenant")
+        FEISHU = "feishu", _("Feishu tenant")
         FILE = "file", _("File drop (CSV/XLSX over HTTPS or SFTP)")
 
     class Deprovision(models.TextChoices):

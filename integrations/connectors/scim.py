@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from scim2_client import SCIMClientException
 from scim2_client.client import BaseSyncSCIMClient
 from scim2_client.errors import RequestNetworkException
@@ -64,14 +64,14 @@ from integrations.setting import Setting
 logger = logging.getLogger(__name__)
 
 SETTINGS = (
-    Setting("token", _l("API token"), secret=True, required=True,
-            help=_l("A token of an admin account of the tool, for its SCIM API. Sent as Bearer.")),
-    Setting("page_size", _l("Accounts per page"), kind="int", max_value=1000, default=100),
-    Setting("timeout", _l("Time-out (seconds)"), kind="int", max_value=300, default=30),
-    Setting("max_accounts", _l("Most accounts"), kind="int", max_value=1_000_000,
-            help=_l("More than this is refused as a loop; default 200,000.")),
-    Setting("last_active_attribute", _l("Attribute of the last activity"),
-            help=_l("Optional: the SCIM attribute holding the last sign-in, if the tool has one.")),
+    Setting("token", gettext_lazy("API token"), secret=True, required=True,
+            help=gettext_lazy("A token of an admin account of the tool, for its SCIM API. Sent as Bearer.")),
+    Setting("page_size", gettext_lazy("Accounts per page"), kind="int", max_value=1000, default=100),
+    Setting("timeout", gettext_lazy("Time-out (seconds)"), kind="int", max_value=300, default=30),
+    Setting("max_accounts", gettext_lazy("Most accounts"), kind="int", max_value=1_000_000,
+            help=gettext_lazy("More than this is refused as a loop; default 200,000.")),
+    Setting("last_active_attribute", gettext_lazy("Attribute of the last activity"),
+            help=gettext_lazy("Optional: the SCIM attribute holding the last sign-in, if the tool has one.")),
 )  # fmt: skip
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

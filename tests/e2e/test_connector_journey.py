@@ -150,12 +150,13 @@ def test_a_new_it_admin_connects_a_tool_and_sees_its_accounts(
     playbooks.idle_run(timezone.localdate() + dt.timedelta(days=91))
     notice = IdleNotice.objects.get(person=staff[1])
     revoking.revocations_request(connector=connector, account_ids=[Account.objects.get(
-        person=staff[2]).pk], user=None, reason="idle", source="idle", held=True)  # fmt: skip
+        person=staff[2]).pk], user=None, reason="闲置 91 天", source="idle", held=True)  # fmt: skip
     # The pages in both languages, and an auditor's view. Data and technical terms they show:
     for account in Account.objects.all():
         checks.extra_data += [account.user_name, account.display_name, account.email]
     checks.extra_data += [connector.name, connector.base_url, "https://api.atlassian.com/scim/directory/",
-                          "PATCH active: false", "Bearer"]  # fmt: skip
+                          "PATCH active: false", "Bearer", "Atlassian", "Jira", "Confluence",
+                          "GitHub", "CSV/XLSX", "HTTPS", "SFTP", "Lark", "闲置 91 天"]  # fmt: skip
     for lang in ("zh-hans", "en"):
         page = tab(cast.it_admin, lang)
         lang_shots = shots if lang == language else Shots(lang, "connectors")
@@ -170,10 +171,9 @@ def test_a_new_it_admin_connects_a_tool_and_sees_its_accounts(
         ):
             checks.page(page, path, lang, lang_shots, name, cast.it_admin)
         page.context.close()  # type: ignore[attr-defined]
-    for lang in ("zh-hans", "en"):  # the holder's page behind the notice's Keep my seat
-        page = tab(cast.employee, lang)
-        checks.page(page, reverse("integrations:idle-keep", args=[notice.pk]), lang,
-                    Shots(lang, "connectors"), "keep-my-seat", cast.employee)  # fmt: skip
+        page = tab(cast.employee, lang)  # the holder's page behind the notice's Keep my seat
+        checks.page(page, reverse("integrations:idle-keep", args=[notice.pk]), lang, lang_shots,
+                    "keep-my-seat", cast.employee)  # fmt: skip
         page.context.close()  # type: ignore[attr-defined]
     reader = tab(cast.auditor, "en")
     checks.page(reader, connector.get_absolute_url(), "en", Shots("en-auditor", "connectors"),

@@ -46,7 +46,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from integrations.connectors.entries import (
     MAX_EMAIL,
@@ -65,17 +65,17 @@ from integrations.setting import Setting
 logger = logging.getLogger(__name__)
 
 SETTINGS = (
-    Setting("api_key", _l("API key"), secret=True, required=True,
-            help=_l("An organization API key (admin.atlassian.com > Settings > API keys). "
+    Setting("api_key", gettext_lazy("API key"), secret=True, required=True,
+            help=gettext_lazy("An organization API key (admin.atlassian.com > Settings > API keys). "
                     "Sent as Bearer.")),
-    Setting("org_id", _l("Organization ID"), required=True,
-            help=_l("Shown with the API key when it is created, and in the admin URL.")),
-    Setting("products", _l("Products"),
-            help=_l("Optional: product keys or names, comma-separated (jira-software, "
+    Setting("org_id", gettext_lazy("Organization ID"), required=True,
+            help=gettext_lazy("Shown with the API key when it is created, and in the admin URL.")),
+    Setting("products", gettext_lazy("Products"),
+            help=gettext_lazy("Optional: product keys or names, comma-separated (jira-software, "
                     "confluence): only accounts with access to them are read.")),
-    Setting("timeout", _l("Time-out (seconds)"), kind="int", max_value=300, default=30),
-    Setting("max_accounts", _l("Most accounts"), kind="int", max_value=1_000_000,
-            help=_l("More than this is refused as a loop; default 200,000.")),
+    Setting("timeout", gettext_lazy("Time-out (seconds)"), kind="int", max_value=300, default=30),
+    Setting("max_accounts", gettext_lazy("Most accounts"), kind="int", max_value=1_000_000,
+            help=gettext_lazy("More than this is refused as a loop; default 200,000.")),
 )  # fmt: skip
 
 ACCOUNT_ID = re.compile(r"[A-Za-z0-9_|:-]{1,128}")  # the documented pattern of account_id

@@ -65,7 +65,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from integrations.connectors.entries import (
     MAX_EMAIL,
@@ -86,14 +86,14 @@ from integrations.setting import Setting
 logger = logging.getLogger(__name__)
 
 SETTINGS = (
-    Setting("app_id", _l("App ID"), required=True,
-            help=_l("Of an internal (自建) app with the permissions in the README.")),
-    Setting("app_secret", _l("App secret"), secret=True, required=True),
-    Setting("timeout", _l("Time-out (seconds)"), kind="int", max_value=300, default=30),
-    Setting("days", _l("Days of activity read"), kind="int", max_value=31, default=7,
-            help=_l("Feishu's daily user statistics, up to yesterday (at most 31 days).")),
-    Setting("max_accounts", _l("Most accounts"), kind="int", max_value=1_000_000,
-            help=_l("More than this is refused as a loop; default 200,000.")),
+    Setting("app_id", gettext_lazy("App ID"), required=True,
+            help=gettext_lazy("Of an internal app of the tenant, with the permissions in docs/connectors.md.")),
+    Setting("app_secret", gettext_lazy("App secret"), secret=True, required=True),
+    Setting("timeout", gettext_lazy("Time-out (seconds)"), kind="int", max_value=300, default=30),
+    Setting("days", gettext_lazy("Days of activity read"), kind="int", max_value=31, default=7,
+            help=gettext_lazy("Feishu's daily user statistics, up to yesterday (at most 31 days).")),
+    Setting("max_accounts", gettext_lazy("Most accounts"), kind="int", max_value=1_000_000,
+            help=gettext_lazy("More than this is refused as a loop; default 200,000.")),
 )  # fmt: skip
 
 ROOT = "0"

@@ -43,7 +43,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from integrations.connectors.entries import (
     MAX_EMAIL,
@@ -70,19 +70,19 @@ from renewals.imports.specs import Check, ImportSpec, c
 logger = logging.getLogger(__name__)
 
 SETTINGS = (
-    Setting("username", _l("User name"),
-            help=_l("SFTP: the account on the server. HTTPS: sent with the password as basic "
+    Setting("username", gettext_lazy("User name"),
+            help=gettext_lazy("SFTP: the account on the server. HTTPS: sent with the password as basic "
                     "authentication (not needed with a token).")),
-    Setting("password", _l("Password"), secret=True,
-            help=_l("SFTP, or HTTPS basic authentication.")),
-    Setting("private_key", _l("Private key (SFTP)"), secret=True,
-            help=_l("SFTP: an OpenSSH or PEM private key without a passphrase.")),
-    Setting("host_key", _l("Server host key (SFTP)"),
-            help=_l("Required for SFTP: the server's SHA256:… fingerprint or its public key "
+    Setting("password", gettext_lazy("Password"), secret=True,
+            help=gettext_lazy("SFTP, or HTTPS basic authentication.")),
+    Setting("private_key", gettext_lazy("Private key (SFTP)"), secret=True,
+            help=gettext_lazy("SFTP: an OpenSSH or PEM private key without a passphrase.")),
+    Setting("host_key", gettext_lazy("Server host key (SFTP)"),
+            help=gettext_lazy("Required for SFTP: the server's SHA256:… fingerprint or its public key "
                     "line (ssh-ed25519 AAAA…). A server with another key is refused.")),
-    Setting("token", _l("Bearer token (HTTPS)"), secret=True,
-            help=_l("HTTPS: sent as Authorization: Bearer.")),
-    Setting("timeout", _l("Time-out (seconds)"), kind="int", max_value=300, default=30),
+    Setting("token", gettext_lazy("Bearer token (HTTPS)"), secret=True,
+            help=gettext_lazy("HTTPS: sent as Authorization: Bearer.")),
+    Setting("timeout", gettext_lazy("Time-out (seconds)"), kind="int", max_value=300, default=30),
 )  # fmt: skip
 
 MAX_ROWS, CHUNK, ERRORS_SHOWN = 200_000, 32 * 1024, 3

@@ -56,7 +56,7 @@ from urllib.parse import quote
 
 import httpx
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from integrations.connectors.entries import (
     MAX_EMAIL,
@@ -75,18 +75,18 @@ from integrations.setting import Setting
 logger = logging.getLogger(__name__)
 
 SETTINGS = (
-    Setting("token", _l("API token"), secret=True, required=True,
-            help=_l("A personal access token of an organisation owner (see the README).")),
-    Setting("organization", _l("Organisation login"), required=True,
-            help=_l("The organisation's login, as in https://github.com/LOGIN.")),
-    Setting("copilot", _l("Read Copilot seats"), kind="bool", default=True,
-            help=_l("Each Copilot seat's last activity, as the module Copilot.")),
-    Setting("profile_lookups", _l("Profiles read per sync"), kind="int", min_value=0,
+    Setting("token", gettext_lazy("API token"), secret=True, required=True,
+            help=gettext_lazy("A personal access token of an organisation owner (see the README).")),
+    Setting("organization", gettext_lazy("Organisation login"), required=True,
+            help=gettext_lazy("The organisation's login, as in https://github.com/LOGIN.")),
+    Setting("copilot", gettext_lazy("Read Copilot seats"), kind="bool", default=True,
+            help=gettext_lazy("Each Copilot seat's last activity, as the module Copilot.")),
+    Setting("profile_lookups", gettext_lazy("Profiles read per sync"), kind="int", min_value=0,
             max_value=10_000, default=1000,
-            help=_l("Members' names and public e-mails: one request each.")),
-    Setting("timeout", _l("Time-out (seconds)"), kind="int", max_value=300, default=30),
-    Setting("max_accounts", _l("Most accounts"), kind="int", max_value=1_000_000,
-            help=_l("More than this is refused as a loop; default 200,000.")),
+            help=gettext_lazy("Members' names and public e-mails: one request each.")),
+    Setting("timeout", gettext_lazy("Time-out (seconds)"), kind="int", max_value=300, default=30),
+    Setting("max_accounts", gettext_lazy("Most accounts"), kind="int", max_value=1_000_000,
+            help=gettext_lazy("More than this is refused as a loop; default 200,000.")),
 )  # fmt: skip
 
 COPILOT = "Copilot"
