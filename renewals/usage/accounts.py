@@ -64,6 +64,8 @@ def seats_follow_accounts(
                 [today, reason, list(revoke), subscription_id],
             )
             done.revoked = cursor.rowcount
+        if not holders:  # only revoking (one account revoked in the tool): nothing to give
+            return done
         cursor.execute(
             "SELECT person_id, id FROM renewals_seat WHERE subscription_id = %s "
             "AND revoked_on IS NULL",
