@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -147,6 +148,45 @@ def launch(children: Children, env: dict[str, str], bind: str) -> threading.Even
     return worker_up
 
 
+DEMO_SCIM_TOKEN = "demo-scim-token"  # a local stand-in for a tool: not a secret of anyone's
+
+
+def demo_scim_tool(env: dict[str, str]) -> tuple[subprocess.Popen[bytes] | None, str]:
+    """A SCIM 2.0 service standing in for a SaaS tool beside the demo (scim2-server, in memory,
+    on 127.0.0.1:DEMO_SCIM_PORT, 8090), filled with a demo subscription's accounts, so a new IT
+    admin can try a usage connector (docs/connectors.md). DEMO_SCIM=0 leaves it out; a port in
+    use leaves it out too. Returns the process and the banner's line about it."""
+    if env.get("DEMO_SCIM", "1").lower() in ("0", "false", "no", "off"):
+        return None, ""
+    port = int(env.get("DEMO_SCIM_PORT", "8090"))
+    with contextlib.closing(socket.socket()) as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return None, f"(No demo SCIM tool: port {port} is in use; set DEMO_SCIM_PORT.)"
+    server = VENV_PY.with_name("scim2-server")
+    proc = subprocess.Popen(
+        [str(server), "--hostname", "127.0.0.1", "--port", str(port), "--bearer-token", DEMO_SCIM_TOKEN],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.closing(socket.socket()) as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.2)
+    url = f"http://127.0.0.1:{port}/v2"
+    filled = subprocess.run(
+        [str(VENV_PY), "manage.py", "demo_scim_tool", "--url", url, "--token", DEMO_SCIM_TOKEN],
+        cwd=ROOT, env={**env, "LOG_LEVEL": "WARNING"}, capture_output=True, check=False,
+    )  # fmt: skip
+    if filled.returncode != 0:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        return None, "(No demo SCIM tool: " + filled.stderr.decode(errors="replace").strip()[
+            -300:
+        ] + ")"
+    return proc, filled.stdout.decode(errors="replace").strip()
+
+
 def announce(started: float, address: str, banner: str, debug: bool) -> None:
     print()
     say(
@@ -211,11 +251,20 @@ def cmd_start(argv: list[str]) -> int:
     users = subprocess.Popen(
         [str(VENV_PY), "manage.py", "demo_users"], cwd=ROOT, env=env, stdout=subprocess.PIPE
     )
+    scim, scim_line = demo_scim_tool(env) if debug else (None, "")
     worker_up = launch(children, env, f"{args.host}:{args.port}")
     ready = wait_until_ready(
         address + "/accounts/login/", worker_up, children, stop=stopping.is_set
     )
     banner = users.communicate()[0].decode(errors="replace").strip()
+    if scim_line:
+        banner = f"{banner}\n{scim_line}".strip()
     if ready and not stopping.is_set():
         announce(started, address, banner, debug)
-    return supervise(children, stopping)
+    try:
+        return supervise(children, stopping)
+    finally:
+        if scim is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(scim.pid, signal.SIGINT)
+            scim.wait(timeout=10)

@@ -61,7 +61,11 @@ def _revocation(c: Cast) -> dict[str, object]:
     ids = _account(c)
     now = dt.datetime.now(dt.UTC)
     revocation = Revocation.objects.create(
-        account_id=ids["account_pk"], reason="x", status="done", done_at=now, next_attempt_at=now
+        account_id=int(str(ids["account_pk"])),
+        reason="x",
+        status="done",
+        done_at=now,
+        next_attempt_at=now,
     )
     return {"pk": ids["pk"], "revocation_pk": revocation.pk}
 
@@ -74,7 +78,7 @@ def _notice(c: Cast) -> dict[str, object]:
     from tests.factories import PersonFactory
 
     person = getattr(c.employee, "person", None) or PersonFactory.create(user=c.employee)
-    account = Account.objects.get(pk=_account(c)["account_pk"])
+    account = Account.objects.get(pk=int(str(_account(c)["account_pk"])))
     account.person = person
     account.save()
     today = dt.datetime.now(dt.UTC).date()

@@ -74,6 +74,10 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
             "renewals/email/seat-request-subject.txt",
             "renewals/email/leaver-body.txt",
             "renewals/email/leaver-subject.txt",
+            "integrations/email/idle-notice-body.txt",
+            "integrations/email/idle-notice-subject.txt",
+            "integrations/email/idle-revoked-body.txt",
+            "integrations/email/idle-revoked-subject.txt",
         ]
     },
 }
@@ -91,7 +95,7 @@ FORMAT_HTML_MISUSE = re.compile(r"format_html\(\s*(f[\"']|[^,()]*\.format\(|[\"'
 
 def _sources() -> list[Path]:
     files = [*ROOT.glob("templates/**/*.html"), *ROOT.glob("templates/**/*.txt")]
-    for app in ("core", "org", "budgets", "renewals", "contracts", "config"):
+    for app in ("core", "org", "budgets", "renewals", "contracts", "integrations", "config"):
         files += [p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts]
     return sorted(files)
 

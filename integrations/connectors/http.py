@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
 
@@ -47,6 +50,46 @@ def connector_timeout(connector: Any) -> float:
         raise ConnectorError(_("The connector has a setting that is not a number.")) from None
 
 
+# Within ``keep_connections()``: one httpx.Client per (base URL, headers, time-out), reused.
+_POOL: ContextVar[dict[tuple[object, ...], httpx.Client] | None] = ContextVar(
+    "connector_http_pool", default=None
+)
+
+
+@contextmanager
+def keep_connections() -> Iterator[None]:
+    """Requests to one tool with one credential inside this block share one HTTP client (its
+    keep-alive connection): the worker's run of many revocations, not one TCP and TLS
+    handshake per account. The clients are closed at the end."""
+    token = _POOL.set({})
+    try:
+        yield
+    finally:
+        for client in (_POOL.get() or {}).values():
+            client.close()
+        _POOL.reset(token)
+
+
+@contextmanager
+def client_for(base_url: str, headers: dict[str, str], timeout: float) -> Iterator[httpx.Client]:
+    """An httpx.Client for the tool: the pooled one inside ``keep_connections()``, else a new
+    one closed after the block. Redirects are never followed (a credential stays on its host)."""
+    pool = _POOL.get()
+    key = (base_url, tuple(sorted(headers.items())), timeout)
+    if pool is not None and key in pool:
+        yield pool[key]
+        return
+    client = httpx.Client(
+        base_url=base_url, headers=headers, timeout=timeout, follow_redirects=False
+    )
+    if pool is not None:
+        pool[key] = client
+        yield client
+        return
+    with client:
+        yield client
+
+
 class Refused(ConnectorError):
     """The tool answered with an HTTP error status (``status``), after any retries."""
 
@@ -67,12 +110,12 @@ class VendorHttp:
         sleep: Any = time.sleep,
     ) -> None:
         self.connector, self.sleep = connector, sleep
-        self.client = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers={"Accept": "application/json", **(headers or {})},
-            timeout=connector_timeout(connector),
-            follow_redirects=False,
+        self._opened = client_for(
+            base_url.rstrip("/"),
+            {"Accept": "application/json", **(headers or {})},
+            connector_timeout(connector),
         )
+        self.client = self._opened.__enter__()
         self.waited = 0.0
         self.last: httpx.Response | None = None
 
@@ -82,7 +125,7 @@ class VendorHttp:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.client.close()
+        self._opened.__exit__(kind, exc, tb)
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """The answer (2xx or 3xx); a 429/503 retried; anything else: ``ConnectorError``."""

@@ -148,7 +148,7 @@ def _send_notices(connector: Connector, playbook: Playbook, today: dt.date) -> i
         try:
             with transaction.atomic():
                 notice = IdleNotice.objects.create(
-                    account=account, person=account.person, sent_on=today,
+                    account=account, person=account.person, sent_on=today,  # type: ignore[misc]
                     revoke_on=today + dt.timedelta(days=playbook.grace_days),
                 )  # fmt: skip
         except IntegrityError:  # another worker sent it a moment ago

@@ -23,6 +23,7 @@ from django_q.tasks import async_task
 
 from integrations.connectors import sync
 from integrations.connectors.entries import ConnectorError
+from integrations.connectors.http import keep_connections
 from integrations.connectors.kinds import kind_of
 from integrations.connectors.models import Account, Connector, Revocation
 from org.models import User
@@ -152,11 +153,12 @@ def reactivation_request(*, revocation: Revocation, user: User) -> Revocation:
 def revocations_run(connector_id: int, *, now: dt.datetime | None = None) -> dict[str, int]:
     """Try the connector's due revocations; how many were done, retried, failed."""
     counts: dict[str, int] = defaultdict(int)
-    while True:
-        outcome = _try_one(connector_id, now or timezone.now())
-        if outcome is None:
-            return dict(counts)
-        counts[outcome] += 1
+    with keep_connections():  # one connection to the tool for the whole run
+        while True:
+            outcome = _try_one(connector_id, now or timezone.now())
+            if outcome is None:
+                return dict(counts)
+            counts[outcome] += 1
 
 
 def _try_one(connector_id: int, now: dt.datetime) -> str | None:

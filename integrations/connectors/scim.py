@@ -58,7 +58,7 @@ from integrations.connectors.entries import (
     clean_text,
     parse_stamp,
 )
-from integrations.connectors.http import RETRIES, retry_after
+from integrations.connectors.http import RETRIES, client_for, retry_after
 from integrations.setting import Setting
 
 logger = logging.getLogger(__name__)
@@ -152,9 +152,7 @@ def _client(connector: Any) -> Iterator[tuple[_HttpxEngine, _Options]]:
     base, token, options = _settings(connector)
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/scim+json"}
     try:
-        with httpx.Client(
-            base_url=base, headers=headers, timeout=options.timeout, follow_redirects=False
-        ) as http:
+        with client_for(base, headers, options.timeout) as http:
             yield _HttpxEngine(http, check_response_content_type=False), options
     except (SCIMClientException, SCIMException, ValueError) as exc:
         raise _error(exc, connector) from None

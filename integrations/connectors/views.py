@@ -27,7 +27,7 @@ from integrations.connectors.models import (
     Playbook,
     Revocation,
 )
-from org.permissions import role_required
+from org.permissions import role_required, signed_in_user
 from org.roles import SYSTEM_ROLES, Role, roles_of
 from renewals.usage.selectors import person_lookup
 
@@ -282,10 +282,7 @@ def revocations_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("revocation") if v.isdigit()][:1000]
     go = request.POST.get("go") == "confirm"
     count = revoking.revocations_confirm(
-        connector=connector,
-        ids=ids,
-        user=request.user,
-        go=go,  # type: ignore[arg-type]
+        connector=connector, ids=ids, user=signed_in_user(request), go=go
     )
     if go:
         text = ngettext("%(n)s revocation confirmed: the tool is asked now.",

@@ -160,7 +160,7 @@ class _Feishu:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.http.client.close()
+        self.http.__exit__(None, None, None)
 
     def tenant_token(self) -> str:
         if self.token:

@@ -303,7 +303,8 @@ def test_an_account_list_of_100000_is_read_and_applied_in_full() -> None:
     with FaultyScim(users) as fake:
         connector = make_connector(fake.url, seats=40, page_size=1000)
         run = sync.sync_connector(connector)
-        assert run is not None and run.status == ConnectorRun.Status.SUCCEEDED, run.error
+        assert run is not None, "the connector is there"
+        assert run.status == ConnectorRun.Status.SUCCEEDED, run.error
         assert len(fake.requests) == 100
         assert run.counts["accounts"] == run.counts["new"] == total
         assert run.counts["matched"] == 50 and run.counts["unknown"] == total - 50

@@ -44,7 +44,8 @@ def company(scim_server: ScimServer, n: int = 20) -> tuple[Connector, list[Any]]
     connector.set_secrets({"token": "connector-test-token"})
     connector.save()
     run = sync.sync_connector(connector)
-    assert run is not None and run.counts["seats_created"] == n, run.error
+    assert run is not None, "the connector is there"
+    assert run.counts["seats_created"] == n, run.error
     return connector, people
 
 
