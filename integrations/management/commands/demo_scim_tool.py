@@ -2,8 +2,9 @@
 
 Fill a SCIM 2.0 service (the ``scim2-server`` that ``dev.py start`` runs beside the demo) with the
 accounts of a demo subscription, so a new IT admin can try a usage connector with nothing of
-their own: the seat holders' accounts of the demo's Jira Software (by e-mail), the account of
-someone who has left, and two nobody here has (a contractor's, a personal e-mail). Prints what
+their own: the seat holders' accounts (by e-mail) of the first subscription where someone who
+has left still holds a seat (in the demo: ClickUp of 测试部; ``--product`` picks another), that
+leaver's among them, and two nobody here has (a contractor's, a personal e-mail). Prints what
 to type into *Add a connector* (docs/connectors.md). Over the service's own SCIM API; nothing
 here is changed.
 """
@@ -14,12 +15,16 @@ from typing import Any
 
 import httpx
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Case, When
 
 from org.models import Person
 from renewals.inventory.models import Subscription
 from renewals.usage.models import Seat
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
+# Products of the demo whose vendors offer SCIM provisioning on their business plans.
+SCIM_TOOLS = ("Jira Software", "Confluence", "ClickUp", "Asana", "Figma", "GitHub", "Zoom",
+              "Monday.com Work Management", "Slack")  # fmt: skip
 STRANGERS = (("contractor.li", "li.contractor@partner-example.com", "Li (contractor)"),
              ("zhang.home", "zhangwei1988@163.com", "张伟"))  # fmt: skip
 
@@ -37,19 +42,25 @@ class Command(BaseCommand):
             "--url", required=True, help="the SCIM base, e.g. http://127.0.0.1:8090/v2"
         )
         parser.add_argument("--token", required=True, help="the service's bearer token")
-        parser.add_argument("--product", default="Jira Software")
+        parser.add_argument("--product", default="", help="default: one with a leaver's seat")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        subscription = (
-            Subscription.objects.filter(product=options["product"], archived_at__isnull=True)
-            .select_related("vendor", "department")
-            .order_by("pk")
-            .first()
+        live = Subscription.objects.filter(archived_at__isnull=True).select_related(
+            "vendor", "department"
         )
-        if subscription is None:
-            raise CommandError(
-                f"No demo subscription of {options['product']!r}: seed the demo first."
+        if options["product"]:
+            live = live.filter(product=options["product"]).order_by("ref", "pk")
+        else:  # the clean-up campaign then has a leaver's row that deactivates an account
+            live = live.filter(
+                seats__revoked_on__isnull=True, seats__person__status=Person.Status.LEFT
             )
+            # A tool that has SCIM in real life first (the demo: ClickUp of 测试部).
+            live = live.annotate(
+                scim=Case(When(product__in=SCIM_TOOLS, then=0), default=1)
+            ).order_by("scim", "ref", "pk")
+        subscription = live.first()
+        if subscription is None:
+            raise CommandError("No demo subscription to fill the tool from: seed the demo first.")
         holders = Seat.objects.filter(subscription=subscription, revoked_on__isnull=True)
         people = list(
             Person.objects.filter(pk__in=holders.values("person_id"))
