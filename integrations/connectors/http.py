@@ -28,6 +28,8 @@ from integrations.connectors.entries import ConnectorError
 logger = logging.getLogger(__name__)
 
 RETRIES, MAX_WAIT = 5, 60.0
+# All the waits of one client together stay under this (well under django-q's Q_TIMEOUT).
+TOTAL_WAIT = 150.0
 
 
 def retry_after(value: str | None, attempt: int) -> float:
@@ -128,7 +130,8 @@ class VendorHttp:
         self._opened.__exit__(kind, exc, tb)
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """The answer (2xx or 3xx); a 429/503 retried; anything else: ``ConnectorError``."""
+        """The answer (2xx); a 429/503 retried; anything else (a redirect too: never followed,
+        never taken for the tool's yes): ``ConnectorError``."""
         where = self.connector.base_url
         for attempt in range(RETRIES + 1):
             try:
@@ -145,11 +148,11 @@ class VendorHttp:
                 ) from None
             self.last = response
             wait = self.wait_for(response, attempt)
-            if wait is None or attempt == RETRIES:
+            if wait is None or attempt == RETRIES or self.waited + wait > TOTAL_WAIT:
                 break
             self.waited += wait
             self.sleep(wait)
-        if response.status_code >= 400:
+        if response.status_code >= 300:
             raise self.refused(response)
         return response
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -215,8 +215,8 @@ class Revocation(models.Model):
         _("triggered by"), max_length=12, choices=Source.choices, default=Source.HAND
     )
     # The revocation a re-activation undoes.
-    undoes = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="undone_by"
+    undoes = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="undos"
     )
     # The seat whose revoke asked for it (a campaign's or a finding's), if one did.
     seat = models.ForeignKey(
@@ -248,6 +248,12 @@ class Revocation(models.Model):
                 condition=Q(status__in=["pending", "held"]),
                 name="revocation_one_open_per_account",
             ),
+            # A revocation is undone once (another try only after a failed or cancelled one).
+            models.UniqueConstraint(
+                fields=["undoes"],
+                condition=Q(undoes__isnull=False, status__in=["pending", "held", "done"]),
+                name="revocation_undone_once",
+            ),
         ]
         indexes = [
             models.Index(
@@ -269,10 +275,12 @@ class Playbook(models.Model):
     )
     idle_enabled = models.BooleanField(_("revoke idle accounts"), default=False)
     idle_days = models.PositiveIntegerField(
-        _("idle for (days)"), default=90, validators=[MinValueValidator(7)]
+        _("idle for (days)"), default=90, validators=[MinValueValidator(7), MaxValueValidator(3650)]
     )
     grace_days = models.PositiveIntegerField(
-        _("answer within (days)"), default=14, validators=[MinValueValidator(1)]
+        _("answer within (days)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
     leaver_enabled = models.BooleanField(_("revoke leavers' accounts at once"), default=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -19,12 +19,14 @@ second worker) add nothing.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from collections import defaultdict
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +38,7 @@ from org.models import Person, User
 from renewals.cleanup.leavers import admins_by_department
 from renewals.notify.services import messaging
 
+logger = logging.getLogger(__name__)
 A = IdleNotice.Answer
 TEMPLATE = "integrations/email/idle-notice"
 REVOKED_TEMPLATE = "integrations/email/idle-revoked"
@@ -88,10 +91,16 @@ def leavers_run() -> dict[str, int]:
             Account.objects.filter(connector=connector, present=True, active=True)
             .filter(person__status=Person.Status.LEFT)
             .exclude(revocations__status__in=revoking.OPEN)
+            # Asked once: not again, whatever came of it (IT cancelled or undid it, or the tool
+            # refused it five times: that is IT's to look at, not a loop's).
             .exclude(
-                revocations__status=Revocation.Status.DONE,
-                revocations__action="revoke",
-                revocations__source=Revocation.Source.LEAVER,
+                Exists(
+                    Revocation.objects.filter(
+                        account=OuterRef("pk"),
+                        source=Revocation.Source.LEAVER,
+                        action=Revocation.Action.REVOKE,
+                    )
+                )
             )  # fmt: skip
             .select_related("person")
         )
@@ -114,9 +123,13 @@ def idle_run(today: dt.date | None = None) -> dict[str, int]:
     for connector in _connectors("idle_enabled"):
         playbook = connector.subscription.playbook
         room = [_limit(connector)]
-        for key, n in _revoke_unanswered(connector, playbook, today, room).items():
-            counts[key] += n
-        counts["notices"] += _send_notices(connector, playbook, today)
+        try:
+            for key, n in _revoke_unanswered(connector, playbook, today, room).items():
+                counts[key] += n
+            counts["notices"] += _send_notices(connector, playbook, today)
+        except Exception:  # one connector's trouble never stops the others' playbooks
+            logger.exception("idle playbook of connector %s failed", connector.pk)
+            counts["failed"] += 1
     return dict(counts)
 
 
@@ -180,15 +193,15 @@ def _revoke_unanswered(
             reason = _("Idle since %(date)s; no answer to the notice of %(sent)s (idle playbook)") % {
                 "date": timezone.localdate(account.last_active_at).isoformat()
                 if account.last_active_at else "—", "sent": notice.sent_on.isoformat()}  # fmt: skip
-            for key, n in _request(
-                connector, {account.pk: reason}, Revocation.Source.IDLE, room
-            ).items():
+            asked = _request(connector, {account.pk: reason}, Revocation.Source.IDLE, room)
+            for key, n in asked.items():
                 counts[key] += n
             notice.answer, notice.answered_at = A.REVOKED, timezone.now()
             notice.save(update_fields=["answer", "answered_at"])
-            told.append(notice)
+            if asked.get("revoking"):  # held ones wait for IT: the connector's page lists them
+                told.append(notice)
         if told:
-            _tell_admins(connector, told)
+            transaction.on_commit(lambda: _tell_admins(connector, told))
     return counts
 
 

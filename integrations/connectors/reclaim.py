@@ -34,6 +34,7 @@ def _accounts(seat_ids: list[int]) -> list[Account]:
     return list(
         Account.objects.filter(
             present=True,
+            connector__enabled=True,  # a connector IT turned off acts on nothing
             person_id__in=seats.values("person_id"),
             connector__subscription_id__in=seats.values("subscription_id"),
         )
@@ -57,6 +58,8 @@ class ConnectorReclaimer:
         for account in accounts:
             seat = account.for_seat  # type: ignore[attr-defined]
             last = latest.get(account.pk)
+            if last is not None and last.status == Revocation.Status.DONE and account.active:
+                last = None  # undone (re-activated) since: revoking would deactivate it again
             if last is None and not account.active:
                 continue  # inactive in the tool, not by us: nothing to do there
             can = kind_of(account.connector).deprovision is not None

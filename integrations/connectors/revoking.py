@@ -30,6 +30,9 @@ from org.models import User
 
 MAX_ATTEMPTS = 5
 BACK_OFF = dt.timedelta(minutes=1)
+# A claimed revocation is left to its worker this long (longer than any call's waits); a worker
+# killed meanwhile leaves it to the next run after that.
+LEASE = dt.timedelta(minutes=10)
 
 
 OPEN = (Revocation.Status.PENDING, Revocation.Status.HELD)
@@ -134,7 +137,11 @@ def reactivation_request(*, revocation: Revocation, user: User) -> Revocation:
             _("This revocation can no longer be undone (only within %(days)s days of it).")
             % {"days": Revocation.UNDO_DAYS}
         )
-    if Revocation.objects.filter(undoes=locked).exists():
+    if (
+        Revocation.objects.filter(undoes=locked)
+        .exclude(status__in=[S.FAILED, S.CANCELLED])
+        .exists()
+    ):
         raise ValidationError(_("This revocation is already being undone."))
     try:
         with transaction.atomic():
@@ -162,6 +169,9 @@ def revocations_run(connector_id: int, *, now: dt.datetime | None = None) -> dic
 
 
 def _try_one(connector_id: int, now: dt.datetime) -> str | None:
+    """Claim the next due revocation (a short transaction: its attempt counted and leased, so no
+    other worker takes it), ask the tool outside any transaction (its waits hold no lock), then
+    record the answer. A worker killed meanwhile leaves it to be tried again after the lease."""
     with transaction.atomic():
         revocation = (
             Revocation.objects.select_for_update(skip_locked=True, of=("self",))
@@ -176,26 +186,63 @@ def _try_one(connector_id: int, now: dt.datetime) -> str | None:
         )
         if revocation is None:
             return None
-        account, connector = revocation.account, revocation.account.connector
         revocation.attempts += 1
-        try:
-            _act(connector, revocation)
-        except ConnectorError as exc:
-            revocation.last_error = str(exc)
-            if revocation.attempts >= MAX_ATTEMPTS:
-                revocation.status = Revocation.Status.FAILED
-            else:
-                revocation.next_attempt_at = now + BACK_OFF * 2 ** (revocation.attempts - 1)
-            revocation.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-            return "failed" if revocation.status == Revocation.Status.FAILED else "retried"
-        revocation.status, revocation.done_at, revocation.last_error = (
-            Revocation.Status.DONE, timezone.now(), "",
-        )  # fmt: skip
-        revocation.save(update_fields=["attempts", "status", "done_at", "last_error"])
-        back = revocation.action == Revocation.Action.REACTIVATE
-        Account.objects.filter(pk=account.pk).update(active=back, changed_at=now)
+        revocation.next_attempt_at = now + LEASE
+        revocation.save(update_fields=["attempts", "next_attempt_at"])
+    account, connector = revocation.account, revocation.account.connector
+    if _used_since(revocation):
+        return _record(revocation, now, error=_used_again(), give_up=True)
+    try:
+        _act(connector, revocation)
+    except ConnectorError as exc:
+        return _record(revocation, now, error=str(exc))
+    outcome = _record(revocation, now)
+    back = revocation.action == Revocation.Action.REACTIVATE
+    Account.objects.filter(pk=account.pk).update(active=back, changed_at=now)
+    with transaction.atomic():
         sync.follow_account(connector, account.pk, now)
-        return "done"
+    return outcome
+
+
+def _used_again() -> str:
+    return _("Not revoked: the holder used the tool again since the idle playbook asked for it.")
+
+
+def _used_since(revocation: Revocation) -> bool:
+    """An idle-playbook revocation whose account was used after it was asked for (it may have
+    waited for IT's confirmation meanwhile): it is not done."""
+    last = revocation.account.last_active_at
+    return bool(
+        revocation.source == Revocation.Source.IDLE
+        and revocation.action == Revocation.Action.REVOKE
+        and last is not None
+        and last > revocation.created_at
+    )
+
+
+def _record(
+    revocation: Revocation, now: dt.datetime, *, error: str | None = None, give_up: bool = False
+) -> str:
+    """Store the tool's answer: done (error None), or tried again after 1, 2, 4, 8 minutes,
+    failed after MAX_ATTEMPTS (or at once, ``give_up``), cancelled when it must not be done."""
+    fields = ["status", "last_error", "next_attempt_at", "done_at"]
+    if error is None:
+        revocation.status, revocation.done_at, revocation.last_error = S.DONE, timezone.now(), ""
+        outcome = "done"
+    elif give_up:
+        revocation.status, revocation.last_error = S.CANCELLED, error
+        outcome = "cancelled"
+    elif revocation.attempts >= MAX_ATTEMPTS:
+        revocation.status, revocation.last_error = S.FAILED, error
+        outcome = "failed"
+    else:
+        revocation.last_error = error
+        revocation.next_attempt_at = now + BACK_OFF * 2 ** (revocation.attempts - 1)
+        outcome = "retried"
+    Revocation.objects.filter(pk=revocation.pk).update(
+        **{f: getattr(revocation, f) for f in fields}
+    )
+    return outcome
 
 
 def _act(connector: Connector, revocation: Revocation) -> None:
@@ -212,11 +259,14 @@ def _act(connector: Connector, revocation: Revocation) -> None:
 
 
 def revocations_due() -> list[int]:
-    """Connectors with revocations due (the every-minute schedule queues their runs)."""
+    """Enabled connectors with revocations due (the every-minute schedule queues their runs);
+    a disabled connector's wait until IT turns it on again."""
     return list(
         Revocation.objects.filter(
-            status=Revocation.Status.PENDING, next_attempt_at__lte=timezone.now()
-        )
+            status=Revocation.Status.PENDING,
+            next_attempt_at__lte=timezone.now(),
+            account__connector__enabled=True,
+        )  # fmt: skip
         .values_list("account__connector_id", flat=True)
         .distinct()
     )

@@ -16,7 +16,7 @@ the secret ``token`` is sent as ``Authorization: Bearer``. ``connector.config``:
 Pages are read tolerantly (as dicts, not validated models): vendors' SCIM departs from the
 schema in small ways, and one odd attribute must not fail a sync of 20,000 accounts. A 429 or
 503 is retried after its Retry-After (at most ``RETRIES`` times, each wait at most
-``MAX_WAIT`` s). Failures raise a translated ``ConnectorError``; nothing partial is returned.
+``MAX_WAIT`` s, all of them at most ``TOTAL_WAIT`` s). Failures raise a translated ``ConnectorError``; nothing partial is returned.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from integrations.connectors.entries import (
     clean_text,
     parse_stamp,
 )
-from integrations.connectors.http import RETRIES, client_for, retry_after
+from integrations.connectors.http import RETRIES, TOTAL_WAIT, client_for, retry_after
 from integrations.setting import Setting
 
 logger = logging.getLogger(__name__)
@@ -106,11 +106,15 @@ class _HttpxEngine(BaseSyncSCIMClient):
                 error = RequestNetworkException()
                 error.add_note(str(exc))
                 raise error from exc
-            if response.status_code not in (429, 503) or attempt == RETRIES:
+            wait = retry_after(response.headers.get("Retry-After"), attempt)
+            if (
+                response.status_code not in (429, 503)
+                or attempt == RETRIES
+                or self.waited + wait > TOTAL_WAIT  # all waits stay well under Q_TIMEOUT
+            ):
                 if response.status_code >= 400:  # whatever the body (a proxy's page, an Error)
                     raise _Refused(response.status_code)
                 return response
-            wait = retry_after(response.headers.get("Retry-After"), attempt)
             self.waited += wait
             time.sleep(wait)
         raise AssertionError("unreachable")

@@ -129,16 +129,23 @@ def _revocations(connector: Connector) -> list[Revocation]:
     """The latest revocations, held ones first, each with until when it can be undone."""
     rows = list(
         Revocation.objects.filter(account__connector=connector)
-        .select_related("account__connector", "requested_by", "confirmed_by", "undone_by")
+        .select_related("account__connector", "requested_by", "confirmed_by")
+        .prefetch_related("undos")
         .order_by(Case(When(status=Revocation.Status.HELD, then=0), default=1), "-created_at")[:50]
     )
     now = timezone.now()
     for row in rows:
         deadline = revoking.undo_deadline(row)
         row.undo_until = deadline if deadline and deadline > now else None  # type: ignore[attr-defined]
-        if getattr(row, "undone_by", None) is not None:
+        if any(u.status not in (Revocation.Status.FAILED, Revocation.Status.CANCELLED)
+               for u in row.undos.all()):  # fmt: skip
             row.undo_until = None  # type: ignore[attr-defined]
     return rows
+
+
+def _ids(values: list[str], most: int) -> list[int]:
+    """Row ids from a form: plain ASCII digits of a sane length only (anything else ignored)."""
+    return [int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= 18][:most]
 
 
 def _settings_shown(connector: Connector) -> list[tuple[str, str]]:
@@ -237,7 +244,7 @@ def account_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     confirmation with a reason (POST): the worker does it and the page shows the result."""
     connector = get_object_or_404(Connector, pk=pk)
     data = request.POST if request.method == "POST" else request.GET
-    ids = [int(v) for v in data.getlist("account") if v.isdigit()][:500]
+    ids = _ids(data.getlist("account"), 500)
     accounts = revoking.revocable(connector, ids)
     reason = " ".join(request.POST.get("reason", "").split())
     error = ""
@@ -279,7 +286,7 @@ def connector_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def revocations_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm (or cancel) revocations a playbook held over CONNECTOR_MAX_REVOKE_PERCENT."""
     connector = get_object_or_404(Connector, pk=pk)
-    ids = [int(v) for v in request.POST.getlist("revocation") if v.isdigit()][:1000]
+    ids = _ids(request.POST.getlist("revocation"), 1000)
     go = request.POST.get("go") == "confirm"
     count = revoking.revocations_confirm(
         connector=connector, ids=ids, user=signed_in_user(request), go=go

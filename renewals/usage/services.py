@@ -16,6 +16,7 @@ from budgets.services import local_today
 from org.models import Person
 from org.scoping import managed_departments
 from renewals.inventory.models import LIVE_STATUSES, Module, Subscription
+from renewals.usage import reclaim
 from renewals.usage.models import SEAT_LIMIT_CONSTRAINT, MonthlyUsage, Seat
 
 # A revoke reason is kept on the seat (Seat.revoke_reason); forms and the API take at most this.
@@ -119,6 +120,8 @@ def seat_revoke(*, user: object, seat: Seat, reason: str, on: dt.date | None = N
         raise ValidationError(_("A seat cannot be revoked before it was assigned."))
     seat.revoked_on, seat.revoke_reason = day, reason[:SEAT_REASON_MAX]
     seat.save(update_fields=["revoked_on", "revoke_reason"])
+    # ... and the account in the tool, where a usage connector lists it (in this transaction).
+    reclaim.revoke_in_tools([seat.pk], user=user, source="seat", reason=seat.revoke_reason)
     return seat
 
 
