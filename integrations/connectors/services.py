@@ -13,7 +13,7 @@ from django_q.tasks import async_task
 
 from integrations.connectors import sync
 from integrations.connectors.kinds import KINDS
-from integrations.connectors.models import Account, Connector, ConnectorRun
+from integrations.connectors.models import Account, Connector, ConnectorRun, Playbook
 from org.models import Person
 from renewals.inventory.models import Subscription
 
@@ -86,6 +86,20 @@ def account_map(*, account: Account, person: Person) -> Account:
     sync.follow_seats(connector, now, defaultdict(int))
     account.refresh_from_db()
     return account
+
+
+@transaction.atomic
+def playbook_save(*, subscription: Subscription, user: Any, values: dict[str, Any]) -> Playbook:
+    """Set the subscription's reclamation playbook (``values``: a valid PlaybookForm's data);
+    made on first save, one per subscription whatever the clicks (get_or_create, then locked)."""
+    Playbook.objects.get_or_create(subscription=subscription)
+    playbook = Playbook.objects.select_for_update().get(subscription=subscription)
+    for field in ("idle_enabled", "idle_days", "grace_days", "leaver_enabled"):
+        setattr(playbook, field, values[field])
+    playbook.updated_by = user
+    playbook.full_clean()
+    playbook.save()
+    return playbook
 
 
 def connector_sync_queue(*, connector: Connector) -> str:

@@ -327,9 +327,10 @@ def playbook_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST, instance=playbook or Playbook(subscription=connector.subscription)
     )
     if form.is_valid():
-        saved = form.save(commit=False)
-        saved.updated_by = request.user
-        saved.save()
+        services.playbook_save(
+            subscription=connector.subscription, user=signed_in_user(request),
+            values=form.cleaned_data,
+        )  # fmt: skip
         messages.success(request, _("Playbook saved."))
     else:
         messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))

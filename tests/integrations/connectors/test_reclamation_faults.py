@@ -174,3 +174,19 @@ def test_a_seat_revoked_on_the_subscription_page_is_revoked_in_the_tool(
     revocation = Revocation.objects.get()
     assert (revocation.source, revocation.status, revocation.reason) == ("seat", "done", "换岗")
     assert scim_server.get(external).json()["active"] is False
+
+
+def test_the_playbook_is_saved_through_its_service_once_per_subscription(
+    scim_server: ScimServer,
+) -> None:
+    connector, _accounts, _ids = synced(scim_server)
+    it = make_user("it", "it_admin")
+    client = Client()
+    client.force_login(it)
+    url = reverse("integrations:connector-playbook", args=[connector.pk])
+    for days in (60, 45):
+        client.post(url, {"idle_enabled": "on", "idle_days": days, "grace_days": 7})
+    playbook = Playbook.objects.get(subscription=connector.subscription)
+    assert (playbook.idle_enabled, playbook.idle_days, playbook.updated_by) == (True, 45, it)
+    client.post(url, {"idle_days": "3", "grace_days": "7"})  # below the minimum: refused
+    assert Playbook.objects.get().idle_days == 45
