@@ -94,3 +94,8 @@ DIRECTORY_MAX_LEAVERS_PERCENT = env.float("DIRECTORY_MAX_LEAVERS_PERCENT", defau
 # Usage connectors' playbooks (#20): one automatic run (idle accounts, leavers) revokes at most
 # this percent of a connector's active accounts; more wait for IT to confirm them.
 CONNECTOR_MAX_REVOKE_PERCENT = env.int("CONNECTOR_MAX_REVOKE_PERCENT", default=10)
+# Chat apps (#21): a worker's lease on the calls it took (about the HTTP time-outs of a few
+# calls), and how often a call is tried before it is a dead letter (back-off 30 s doubling to an
+# hour: 12 attempts span about six hours, so a platform down for an hour misses nothing).
+CHAT_LEASE_SECONDS = env.int("CHAT_LEASE_SECONDS", default=120)
+CHAT_MAX_ATTEMPTS = env.int("CHAT_MAX_ATTEMPTS", default=12)

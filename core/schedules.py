@@ -92,6 +92,13 @@ SCHEDULES: list[ScheduleSpec] = [
         schedule_type="C",
         cron="0 10 * * *",
     ),
+    # Every minute: the chat apps' calls whose retry is due (new cards are sent at once).
+    ScheduleSpec(
+        name="chat-deliveries",
+        func="integrations.tasks.chat_deliver",
+        schedule_type="I",
+        minutes=1,
+    ),
     # Every hour: seat requests waiting for a renewal request that ended without seats open again.
     ScheduleSpec(
         name="seat-requests-reopen",

@@ -19,3 +19,8 @@ class IntegrationsConfig(AppConfig):
         reclaim.register(ConnectorReclaimer())
         # Unknown accounts and seats over the purchase are risks in the register.
         risks.register()
+        # Approvers, owners and software admins get cards in their own chat (#21).
+        from integrations.chat.cards import ChatOutlet
+        from renewals.notify import outlets
+
+        outlets.register(ChatOutlet())

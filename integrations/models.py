@@ -261,3 +261,14 @@ from integrations.connectors.models import (  # noqa: E402
 )
 
 __all__ = ["Account", "Connector", "ConnectorRun", "IdleNotice", "Playbook", "Revocation"]
+
+# The chat apps (#21): registered with the app from here.
+from integrations.chat.models import (  # noqa: E402
+    ChatApp,
+    ChatCard,
+    ChatClick,
+    ChatIdentity,
+    ChatJob,
+)
+
+__all__ += ["ChatApp", "ChatCard", "ChatClick", "ChatIdentity", "ChatJob"]

@@ -70,6 +70,15 @@ def sync_due() -> str:
     return f"{len(due)} queued, leavers {leavers}"
 
 
+def chat_deliver() -> str:
+    """The chat apps' due calls (cards, updates, to-dos): queued when they are made, and every
+    minute for retries whose back-off has passed."""
+    from integrations.chat import outbox
+
+    outcome = outbox.deliver()
+    return f"{outcome.done} done, {outcome.waiting} waiting, {outcome.failed} failed"
+
+
 def idle_playbooks(today: str | None = None) -> str:
     """Daily: the idle-seat playbooks (``today``: an ISO date, for ``manage.py playbooks``)."""
     day = dt.date.fromisoformat(today) if today else None

@@ -8,6 +8,7 @@ from integrations import views
 from integrations.callbacks import dingtalk as dingtalk_callback
 from integrations.callbacks import feishu as feishu_callback
 from integrations.callbacks import wecom as wecom_callback
+from integrations.chat import views as chat_views
 from integrations.connectors import views as connector_views
 
 app_name = "integrations"
@@ -48,6 +49,21 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("connectors/<int:pk>/playbook/", connector_views.playbook_edit, name="connector-playbook"),
     path("connectors/keep/<int:pk>/", connector_views.idle_keep, name="idle-keep"),
+    path("chat/", chat_views.chat_app_list, name="chat-app-list"),
+    path("chat/add/", chat_views.chat_app_edit, name="chat-app-add"),
+    path("chat/<int:pk>/", chat_views.chat_app_detail, name="chat-app-detail"),
+    path("chat/<int:pk>/edit/", chat_views.chat_app_edit, name="chat-app-edit"),
+    path("chat/<int:pk>/remove/", chat_views.chat_app_remove, name="chat-app-remove"),
+    path(
+        "chat/<int:pk>/jobs/<int:job_pk>/retry/", chat_views.chat_job_retry, name="chat-job-retry"
+    ),
+    path("chat/<int:pk>/people/", chat_views.chat_people, name="chat-people"),
+    path(
+        "chat/<int:pk>/people/<int:identity_pk>/remove/",
+        chat_views.chat_person_remove,
+        name="chat-person-remove",
+    ),
+    path("chat/<int:app_id>/callback/", chat_views.chat_callback, name="chat-callback"),
     path("callbacks/feishu/<int:source_id>/", feishu_callback.receive, name="callback-feishu"),
     path(
         "callbacks/dingtalk/<int:source_id>/", dingtalk_callback.receive, name="callback-dingtalk"

@@ -28,7 +28,7 @@ from renewals.alerts import claims as alert_claims
 from renewals.alerts.models import AlertDelivery
 from renewals.inventory.models import LIVE_STATUSES_SQL, Subscription
 from renewals.inventory.selectors import with_figures
-from renewals.notify import webhooks
+from renewals.notify import outlets, webhooks
 from renewals.notify.models import Notification
 from renewals.requests.models.requests import RenewalRequest
 
@@ -251,6 +251,18 @@ def _deliver_one(delivery: AlertDelivery, subscription: Subscription) -> int:
                         body=in_app.strip(),
                         # Straight to "start renewal request", like the e-mail's link.
                         url=reverse("renewals:request-create", args=[subscription.pk]),
+                    )
+                    # And as a card in the recipient's own chat (integrations.chat), once.
+                    outlets.notice_on_commit(
+                        outlets.PersonalNotice(
+                            key=f"alert-{delivery.pk}",
+                            user_id=recipient.pk,
+                            title=subject[:200],
+                            text=in_app.strip()[:2000],
+                            url=str(context["url"]),
+                            action=_("Start renewal request"),
+                            subscription_id=subscription.pk,
+                        )
                     )
                 return 1
             if not recipient.email:

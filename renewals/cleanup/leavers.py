@@ -29,13 +29,15 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from org.models import Department, Person, User
 from org.roles import Role
 from renewals.cleanup.models import CleanupCampaign, CleanupItem, LeaverNotice
 from renewals.cleanup.selectors import checklist_seats
 from renewals.inventory.models import Subscription
+from renewals.notify import outlets
 from renewals.notify.services import messaging
 from renewals.risks import services as risk_services
 from renewals.usage.models import Seat
@@ -263,12 +265,32 @@ def _tell(seats: list[Seat], *, source: str) -> tuple[int, int]:
 def _tell_user(user: User, person: Person, subscriptions: list[Subscription], source: str) -> int:
     """A bell (linking to the first subscription's page) and an e-mail, in the user's language."""
     lines = [_line(s) for s in subscriptions]
+    _card(user, person, lines, source)
     return messaging.notify_users(
         [user], template=TEMPLATE,
         context={"person": person, "subscriptions": lines, "source": source,
                  "url": lines[0]["url"]},
         url=lines[0]["path"], subscription=subscriptions[0] if len(subscriptions) == 1 else None,
     )  # fmt: skip
+
+
+def _card(user: User, person: Person, lines: list[dict[str, Any]], source: str) -> None:
+    """The same notice as a card in the user's own chat (integrations.chat), once per leaver."""
+    language = user.language or settings.LANGUAGE_CODE
+    context = {"person": person, "subscriptions": lines, "source": source, "url": ""}
+    subject, text, _html = messaging.render_message(TEMPLATE, {**context, "user": user}, language)
+    with translation.override(language):
+        action = _("Open clean-up")
+    outlets.notice_on_commit(
+        outlets.PersonalNotice(
+            key=f"leaver-{person.pk}-u{user.pk}",
+            user_id=user.pk,
+            title=subject[:200],
+            text=text.strip()[:2000],
+            url=settings.SITE_URL + reverse("renewals:cleanup-list"),
+            action=str(action),
+        )
+    )
 
 
 def _post(person: Person, subscriptions: list[Subscription], source: str) -> int:

@@ -87,6 +87,15 @@ class ApprovalTier(models.Model):
         return [str(labels.get(role, role)) for role in self.roles]
 
 
+class Via(models.TextChoices):
+    """Where a decision was taken (the web page and the API leave it empty)."""
+
+    WEB = "", _("on the web")
+    FEISHU = "feishu", _("via Feishu")
+    DINGTALK = "dingtalk", _("via DingTalk")
+    WECOM = "wecom", _("via WeCom")
+
+
 @audited()
 class ApprovalStep(models.Model):
     """One approver role's decision on one round of a request.
@@ -128,6 +137,10 @@ class ApprovalStep(models.Model):
     )  # fmt: skip
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
+    # A decision taken on a chat card says so in the trail.
+    via = models.CharField(
+        _("decided where"), max_length=10, choices=Via.choices, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("approval step")

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.audit import audited
+from renewals.requests.models.approvals import Via
 
 
 class Purpose(models.TextChoices):
@@ -275,6 +276,8 @@ class RequestEvent(models.Model):
     )  # fmt: skip
     kind = models.CharField(_("what"), max_length=10, choices=Kind.choices)
     note = models.TextField(_("note"), blank=True)
+    # Where a decision was taken (approvals.Via: empty on the web and the API).
+    via = models.CharField(_("where"), max_length=10, choices=Via.choices, blank=True, default="")
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:

@@ -13,8 +13,10 @@ from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.requests import Purpose, RenewalRequest, RequestEvent
 
 
-def record_event(request: RenewalRequest, user: User | None, kind: str, note: str = "") -> None:
-    RequestEvent.objects.create(request=request, actor=user, kind=kind, note=note)
+def record_event(
+    request: RenewalRequest, user: User | None, kind: str, note: str = "", *, via: str = ""
+) -> None:
+    RequestEvent.objects.create(request=request, actor=user, kind=kind, note=note, via=via)
 
 
 def locked(request: RenewalRequest) -> RenewalRequest:

@@ -148,11 +148,18 @@ def step_decide(
     decision: str,
     comment: str = "",
     step_id: int | None = None,
+    round_no: int | None = None,
+    via: str = "",
 ) -> ApprovalStep:
     """Approve, reject or return the request's pending step. ``step_id`` (what the approver
-    saw) makes a stale click fail instead of deciding the next step."""
+    saw) makes a stale click fail instead of deciding the next step; ``round_no`` likewise for
+    a card of an earlier round. ``via``: where it was decided (approvals.Via; a chat card)."""
     request = locked(request)  # the race between approvers ends here
     step = request.steps.filter(status=STEP.PENDING).first()
+    if round_no is not None and round_no != request.round:
+        raise DecisionRefused(
+            _("The request changed since this was sent; open it on the web."), code="changed"
+        )
     if (
         request.status not in RenewalRequest.DECIDING
         or step is None
@@ -184,6 +191,7 @@ def step_decide(
         ApprovalStep.Decision.RETURN: STEP.RETURNED,
     }[ApprovalStep.Decision(decision)]
     step.decided_by, step.decided_at, step.comment = user, now, comment[:4000]
+    step.via = via
     step.save()
     waiting = request.steps.filter(round=request.round, status=STEP.WAITING)
     following: ApprovalStep | None = None
@@ -202,7 +210,7 @@ def step_decide(
                     ends_at_term_end=True
                 )
             event = "approved"
-        record_event(request, user, RequestEvent.Kind.APPROVED, comment)
+        record_event(request, user, RequestEvent.Kind.APPROVED, comment, via=via)
     else:
         waiting.update(status=STEP.SUPERSEDED)
         request.status = S.REJECTED if step.status == STEP.REJECTED else S.RETURNED
@@ -214,7 +222,7 @@ def step_decide(
             if request.status == S.REJECTED
             else RequestEvent.Kind.RETURNED
         )
-        record_event(request, user, kind, comment)
+        record_event(request, user, kind, comment, via=via)
         event = request.status
     request.save(update_fields=["status", "decided_at", "updated_at"])
     notify_on_commit(request, event, user, step=step, awaiting=following)

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from org.models import Department, User
 from org.roles import Role
+from renewals.notify import outlets
 from renewals.notify.models import ChatChannel, Notification
 from renewals.notify.services import messaging
 from renewals.requests.models.approvals import ApprovalStep
@@ -265,8 +266,13 @@ def request_notify(
     informed.discard(actor)
     if event != "submitted":
         told += _tell(key, list(informed), context, path)
+    # Personal chat cards (integrations.chat): cards of steps no longer waiting show the outcome
+    # and the step now waiting asks its approvers.
+    outlets.moved(request.pk)
     if awaiting is not None and event in ASKING:
         asked = Key(request=request, round=round_no, step=awaiting, kind="awaiting")
-        told += _tell(asked, approvers_for(awaiting), context, path)
+        approvers = approvers_for(awaiting)
+        told += _tell(asked, approvers, context, path)
+        outlets.asked(awaiting, [u.pk for u in approvers])
     posted = _chat(key, context, {"request": request.pk, "event": event, "url": url})
     return f"{told} told, {posted} chat"
