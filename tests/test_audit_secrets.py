@@ -284,6 +284,33 @@ def _write_connectors(cast: Cast) -> list[str]:
     return [SIGNING, SIGNING_2, stored, stored.removeprefix("fernet:")[:40]]
 
 
+def _write_chat_apps(cast: Cast) -> list[str]:
+    """manage.py chat_app add with the secrets in the environment, then a new app secret saved
+    through the page's service; the stored (encrypted) value is a secret too."""
+    from django.core.management import call_command
+
+    from integrations.chat.models import ChatApp
+    from integrations.chat.services import chat_app_save
+
+    env = {
+        "CHAT_APP_APP_SECRET": SIGNING,
+        "CHAT_APP_VERIFICATION_TOKEN": "verification-" + SIGNING,
+        "CHAT_APP_ENCRYPT_KEY": "encrypt-" + SIGNING,
+    }
+    with mock.patch.dict(os.environ, env):
+        call_command("chat_app", "add", "feishu", "--name", "飞书", "--set", "app_id=cli_audit",
+                     stdout=io.StringIO())  # fmt: skip
+    app = ChatApp.objects.get(name="飞书")
+    chat_app_save(
+        app=app, kind="feishu", name="飞书", base_url=app.base_url, config={},
+        secrets={"app_secret": SIGNING_2},
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT credentials FROM integrations_chatapp WHERE id = %s", [app.pk])
+        stored = cursor.fetchone()[0]
+    return [SIGNING, SIGNING_2, *env.values(), stored, stored.removeprefix("fernet:")[:40]]
+
+
 def _write_scim_tokens(cast: Cast) -> list[str]:
     """IT admin's page: a SCIM token made (shown once), then revoked; the stored hash is a
     secret too."""
@@ -310,6 +337,7 @@ WRITERS: dict[str, Callable[[Cast], list[str]]] = {
     "integrations.DirectorySource": _write_directory_sources,
     "integrations.ScimToken": _write_scim_tokens,
     "integrations.Connector": _write_connectors,
+    "integrations.ChatApp": _write_chat_apps,
 }
 
 

@@ -65,6 +65,8 @@ class ChatApp(WithSecrets):
         return reverse("integrations:chat-app-detail", args=[self.pk])
 
 
+# Who may click as whom: a mapping is a grant, so every change is in the audit trail.
+@audited()
 class ChatIdentity(models.Model):
     """Who one of our users is on a chat app, set by hand (the directory covers the rest)."""
 
