@@ -41,7 +41,7 @@ class ChatAppForm(forms.ModelForm):
                 "People's ids on the platform come from this directory source; map anyone "
                 "else by hand on the app's people page."
             ),
-            "todos": _("DingTalk 待办 and Feishu tasks (WeCom has no to-do API)."),
+            "todos": _("DingTalk to-dos and Feishu tasks (WeCom has no to-do API)."),
         }
 
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:

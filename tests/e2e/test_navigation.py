@@ -16,12 +16,12 @@ DIRECTORY = ["departments", "people", "vendors"]  # in the "Manage" drop-down, l
 MANAGE = {"seat_requests", "departments", "people", "vendors", "imports", "channels", "tiers", "rates", "directory", "connectors", "system", "audit", "admin"}  # fmt: skip
 REPORTS = ["findings", "briefings", "risks", "cleanup", "suggestions"]  # "Reports" drop-down
 EXPECTED_MENU = {
-    "it_admin": ["home", *LOOP, "budgets", *REPORTS, "seat_requests", *DIRECTORY, "imports", "channels", "tiers", "rates", "directory", "connectors", "system", "audit", "admin"],
+    "it_admin": ["home", *LOOP, "budgets", *REPORTS, "seat_requests", *DIRECTORY, "imports", "channels", "tiers", "rates", "directory", "connectors", "chat", "system", "audit", "admin"],
     "finance": ["home", *LOOP, "budgets", *REPORTS, *DIRECTORY, "tiers", "rates"],
     "head_a": ["home", *LOOP, "budgets", *REPORTS, "seat_requests", *DIRECTORY, "tiers"],
     "head_b": ["home", *LOOP, "budgets", *REPORTS, "seat_requests", *DIRECTORY, "tiers"],
     "software_admin": ["home", *READER, *REPORTS, "seat_requests", *DIRECTORY, "imports", "tiers"],
-    "auditor": ["home", *READER, "budgets", *REPORTS, *DIRECTORY, "tiers", "rates", "directory", "connectors", "system", "audit"],
+    "auditor": ["home", *READER, "budgets", *REPORTS, *DIRECTORY, "tiers", "rates", "directory", "connectors", "chat", "system", "audit"],
     "employee": ["home", "suggestions"],  # (in "Reports")
 }  # fmt: skip
 LABELS = {
@@ -30,7 +30,7 @@ LABELS = {
         "subscriptions": "订阅", "calendar": "续费日历", "findings": "风险发现", "vendors": "供应商", "budgets": "预算",
         "departments": "部门", "people": "人员", "imports": "数据导入", "channels": "群机器人", "system": "系统状态",
         "admin": "后台管理", "briefings": "软件使用简报", "risks": "风险清单", "cleanup": "账号清理",
-        "suggestions": "优化建议", "audit": "审计日志", "rates": "汇率", "seat_requests": "席位申请", "directory": "通讯录来源", "connectors": "用量连接器",
+        "suggestions": "优化建议", "audit": "审计日志", "rates": "汇率", "seat_requests": "席位申请", "directory": "通讯录来源", "connectors": "用量连接器", "chat": "聊天应用",
     },
     "en": {
         "home": "Dashboard", "requests": "Renewals", "approvals": "Approvals",
@@ -39,7 +39,7 @@ LABELS = {
         "imports": "Imports", "channels": "Chat channels", "system": "System status",
         "admin": "Administration", "briefings": "Usage briefings", "risks": "Risk register",
         "cleanup": "Account clean-up", "suggestions": "Savings suggestions", "audit": "Audit trail",
-        "rates": "Exchange rates", "seat_requests": "Seat requests", "directory": "Directory sources", "connectors": "Usage connectors",
+        "rates": "Exchange rates", "seat_requests": "Seat requests", "directory": "Directory sources", "connectors": "Usage connectors", "chat": "Chat apps",
     },
 }  # fmt: skip
 SIGN_IN = {"zh-hans": "登录", "en": "Sign in"}

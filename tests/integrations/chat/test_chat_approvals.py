@@ -72,7 +72,9 @@ def test_a_request_is_approved_on_feishu_then_dingtalk(
     # Both cards show the outcome in place; both to-dos are closed.
     patched = feishu.bodies("PATCH", "/open-apis/im/v1/messages/")
     assert len(patched) == 1 and "Approved by" in _card_json(patched[0]["content"])
-    assert "Approved by" in ding.cards[finance_card.message_id]["data"]["outcome"]
+    # Finance reads Chinese: "用户4 已于 14:02 同意（通过钉钉）".
+    outcome = ding.cards[finance_card.message_id]["data"]["outcome"]
+    assert "已于" in outcome and "同意" in outcome and "通过钉钉" in outcome
     assert all(
         t.get("completed_at") or t.get("done")
         for t in [*feishu.tasks.values(), *ding.tasks.values()]
@@ -86,7 +88,7 @@ def test_a_request_is_approved_on_feishu_then_dingtalk(
     page = Client()
     page.force_login(cast.auditor)
     html = page.get(reverse("renewals:request-detail", args=[request.pk])).content.decode()
-    assert "via Feishu" in html and "via DingTalk" in html
+    assert "通过飞书" in html and "通过钉钉" in html  # the auditor reads Chinese
 
 
 def test_a_decision_on_the_web_updates_the_card_and_closes_the_to_do(
