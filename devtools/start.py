@@ -156,7 +156,7 @@ def demo_scim_tool(env: dict[str, str]) -> tuple[subprocess.Popen[bytes] | None,
     on 127.0.0.1:DEMO_SCIM_PORT, 8090), filled with a demo subscription's accounts, so a new IT
     admin can try a usage connector (docs/connectors.md). DEMO_SCIM=0 leaves it out; a port in
     use leaves it out too. Returns the process and the banner's line about it."""
-    if env.get("DEMO_SCIM", "1").lower() in ("0", "false", "no", "off"):
+    if _off(env, "DEMO_SCIM"):
         return None, ""
     port = int(env.get("DEMO_SCIM_PORT", "8090"))
     with contextlib.closing(socket.socket()) as probe:
@@ -185,6 +185,64 @@ def demo_scim_tool(env: dict[str, str]) -> tuple[subprocess.Popen[bytes] | None,
             -300:
         ] + ")"
     return proc, filled.stdout.decode(errors="replace").strip()
+
+
+def _off(env: dict[str, str], name: str) -> bool:
+    return env.get(name, "1").lower() in ("0", "false", "no", "off")
+
+
+def _stop_group(proc: subprocess.Popen[bytes] | None) -> None:
+    """Stop a helper started in its own session (SIGINT, then SIGKILL after 10 s)."""
+    if proc is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def chat_standin(env: dict[str, str]) -> tuple[subprocess.Popen[bytes] | None, str]:
+    """A local stand-in of the chat platforms (tests/fakes/chat_standin.py: a fake Feishu and a
+    fake DingTalk, and a "phone" page on 127.0.0.1:DEMO_CHAT_PORT, 8091) so a new user can try
+    the approval cards of docs/chat.md. DEMO_CHAT=0 leaves it out; a port in use leaves it out
+    too. Returns the process and its address, or None and the banner's line saying why not."""
+    if _off(env, "DEMO_CHAT"):
+        return None, ""
+    port = int(env.get("DEMO_CHAT_PORT", "8091"))
+    with contextlib.closing(socket.socket()) as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return None, f"(No chat platforms stand-in: port {port} is in use; set DEMO_CHAT_PORT.)"
+    proc = subprocess.Popen(
+        [str(VENV_PY), "-m", "tests.fakes.chat_standin", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.closing(socket.socket()) as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, f"http://127.0.0.1:{port}"
+        time.sleep(0.2)
+    _stop_group(proc)
+    return None, "(No chat platforms stand-in: it did not start.)"
+
+
+def demo_chat(env: dict[str, str], proc: subprocess.Popen[bytes], url: str) -> str:
+    """Point the demo's chat apps at the stand-in (manage.py demo_chat; the web server must be
+    answering: Feishu checks the callback address). The banner's line about it ("" and the
+    stand-in stopped when that failed)."""
+    done = subprocess.run(
+        [str(VENV_PY), "manage.py", "demo_chat", "--standin", url],
+        cwd=ROOT, env={**env, "LOG_LEVEL": "WARNING"}, capture_output=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        _stop_group(proc)
+        why = done.stderr.decode(errors="replace").strip()[-300:]
+        return f"(No chat platforms stand-in: {why})"
+    return done.stdout.decode(errors="replace").strip()
 
 
 def announce(started: float, address: str, banner: str, debug: bool) -> None:
@@ -252,19 +310,24 @@ def cmd_start(argv: list[str]) -> int:
         [str(VENV_PY), "manage.py", "demo_users"], cwd=ROOT, env=env, stdout=subprocess.PIPE
     )
     scim, scim_line = demo_scim_tool(env) if debug else (None, "")
-    worker_up = launch(children, env, f"{args.host}:{args.port}")
-    ready = wait_until_ready(
-        address + "/accounts/login/", worker_up, children, stop=stopping.is_set
-    )
-    banner = users.communicate()[0].decode(errors="replace").strip()
-    if scim_line:
-        banner = f"{banner}\n{scim_line}".strip()
-    if ready and not stopping.is_set():
-        announce(started, address, banner, debug)
+    chat, chat_url = chat_standin(env) if debug else (None, "")
     try:
+        worker_up = launch(children, env, f"{args.host}:{args.port}")
+        ready = wait_until_ready(
+            address + "/accounts/login/", worker_up, children, stop=stopping.is_set
+        )
+        banner = users.communicate()[0].decode(errors="replace").strip()
+        chat_line = chat_url if chat is None else ""  # why there is none
+        if chat is not None and ready and not stopping.is_set():
+            chat_line = demo_chat(env, chat, chat_url)
+            if chat_line.startswith("(No "):
+                chat = None  # demo_chat stopped it
+        for line in (scim_line, chat_line):
+            if line:
+                banner = f"{banner}\n{line}".strip()
+        if ready and not stopping.is_set():
+            announce(started, address, banner, debug)
         return supervise(children, stopping)
     finally:
-        if scim is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(scim.pid, signal.SIGINT)
-            scim.wait(timeout=10)
+        _stop_group(scim)
+        _stop_group(chat)

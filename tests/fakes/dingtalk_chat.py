@@ -210,6 +210,7 @@ class FakeDingTalkChat:
         self.cards[body["outTrackId"]] = {
             "template": body["cardTemplateId"], "user_id": user_id,
             "data": dict(body["cardData"]["cardParamMap"]), "updates": 0,
+            "route": body.get("callbackRouteKey") or "",  # where its clicks go (chat_standin)
         }  # fmt: skip
         delivered = {"spaceType": "IM_ROBOT", "spaceId": user_id, "success": not self.fail_delivery,
                      "carrierId": f"carrier-{next(self._numbers)}", "errorMsg": self.fail_delivery}  # fmt: skip
