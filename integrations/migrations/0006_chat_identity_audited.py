@@ -8,63 +8,130 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('integrations', '0005_chat_apps'),
-        ('pghistory', '0007_auto_20250421_0444'),
+        ("integrations", "0005_chat_apps"),
+        ("pghistory", "0007_auto_20250421_0444"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChatIdentityEvent',
+            name="ChatIdentityEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('platform_id', models.CharField(max_length=128, verbose_name='user id on the platform')),
-                ('other_ids', models.JSONField(blank=True, default=dict, verbose_name='other ids')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                (
+                    "platform_id",
+                    models.CharField(max_length=128, verbose_name="user id on the platform"),
+                ),
+                ("other_ids", models.JSONField(blank=True, default=dict, verbose_name="other ids")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='chatidentity',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "integrations_chatidentityevent" ("app_id", "created_at", "id", "other_ids", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "platform_id", "user_id") VALUES (NEW."app_id", NEW."created_at", NEW."id", NEW."other_ids", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."platform_id", NEW."user_id"); RETURN NULL;', hash='686be914fd119c03bee6ea0e9ab810e9e57495fd', operation='INSERT', pgid='pgtrigger_insert_insert_77863', table='integrations_chatidentity', when='AFTER')),
+            model_name="chatidentity",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "integrations_chatidentityevent" ("app_id", "created_at", "id", "other_ids", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "platform_id", "user_id") VALUES (NEW."app_id", NEW."created_at", NEW."id", NEW."other_ids", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."platform_id", NEW."user_id"); RETURN NULL;',
+                    hash="686be914fd119c03bee6ea0e9ab810e9e57495fd",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_77863",
+                    table="integrations_chatidentity",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='chatidentity',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "integrations_chatidentityevent" ("app_id", "created_at", "id", "other_ids", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "platform_id", "user_id") VALUES (NEW."app_id", NEW."created_at", NEW."id", NEW."other_ids", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."platform_id", NEW."user_id"); RETURN NULL;', hash='ae2ee55282460feb58d09e7d6f304c64422c4311', operation='UPDATE', pgid='pgtrigger_update_update_95a7c', table='integrations_chatidentity', when='AFTER')),
+            model_name="chatidentity",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "integrations_chatidentityevent" ("app_id", "created_at", "id", "other_ids", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "platform_id", "user_id") VALUES (NEW."app_id", NEW."created_at", NEW."id", NEW."other_ids", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."platform_id", NEW."user_id"); RETURN NULL;',
+                    hash="ae2ee55282460feb58d09e7d6f304c64422c4311",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_95a7c",
+                    table="integrations_chatidentity",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='chatidentity',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "integrations_chatidentityevent" ("app_id", "created_at", "id", "other_ids", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "platform_id", "user_id") VALUES (OLD."app_id", OLD."created_at", OLD."id", OLD."other_ids", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."platform_id", OLD."user_id"); RETURN NULL;', hash='f07df09f595b5a2eab9a40695f7eda65299c93c3', operation='DELETE', pgid='pgtrigger_delete_delete_f808b', table='integrations_chatidentity', when='AFTER')),
+            model_name="chatidentity",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "integrations_chatidentityevent" ("app_id", "created_at", "id", "other_ids", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "platform_id", "user_id") VALUES (OLD."app_id", OLD."created_at", OLD."id", OLD."other_ids", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."platform_id", OLD."user_id"); RETURN NULL;',
+                    hash="f07df09f595b5a2eab9a40695f7eda65299c93c3",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_f808b",
+                    table="integrations_chatidentity",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='chatidentityevent',
-            name='app',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='integrations.chatapp'),
+            model_name="chatidentityevent",
+            name="app",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to="integrations.chatapp",
+            ),
         ),
         migrations.AddField(
-            model_name='chatidentityevent',
-            name='pgh_context',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+            model_name="chatidentityevent",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
         ),
         migrations.AddField(
-            model_name='chatidentityevent',
-            name='pgh_obj',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='audit_events', to='integrations.chatidentity'),
+            model_name="chatidentityevent",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="audit_events",
+                to="integrations.chatidentity",
+            ),
         ),
         migrations.AddField(
-            model_name='chatidentityevent',
-            name='user',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+            model_name="chatidentityevent",
+            name="user",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="user",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='chatidentityevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='7e71d80a1d761fd6f5294dad97a3e1446ab01def', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_50e28', table='integrations_chatidentityevent', when='BEFORE')),
+            model_name="chatidentityevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="7e71d80a1d761fd6f5294dad97a3e1446ab01def",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_50e28",
+                    table="integrations_chatidentityevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]
