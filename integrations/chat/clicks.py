@@ -140,8 +140,9 @@ def _decide(app: ChatApp, card: ChatCard, decision: str, click: Click) -> Answer
                 pk=card.pk
             )
             shown = content.card_for(refreshed)
-            if exc.code in ("own_request", "not_your_step", "signed_earlier"):
-                # Not theirs to decide (any more): the reason takes the buttons' place.
+            if exc.code in ("own_request", "not_your_step", "signed_earlier", "changed"):
+                # Not theirs to decide (any more), or a card of an earlier round: the reason
+                # takes the buttons' place.
                 shown = replace(
                     shown, state=ChatCard.State.CHANGED, outcome=reason, buttons=shown.buttons[-1:]
                 )

@@ -6,6 +6,8 @@ platform signs them."""
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -19,10 +21,11 @@ from budgets import services as budget_services
 from integrations.chat import outbox
 from integrations.chat.models import ChatApp, ChatCard, ChatIdentity
 from integrations.chat.platforms import dingtalk
+from integrations.chat.platforms import wecom as wecom_platform
 from renewals.requests import services
 from renewals.requests.models.requests import RenewalRequest
 from tests.conftest import Cast
-from tests.fakes import dingtalk_chat, feishu_chat
+from tests.fakes import dingtalk_chat, feishu_chat, wecom_chat
 
 FEISHU_SECRETS = {
     "app_secret": "fake-app-secret",
@@ -149,3 +152,94 @@ def post(
         return client.post(url, body, content_type="application/json", headers=headers)
     with capture(execute=True):
         return client.post(url, body, content_type="application/json", headers=headers)
+
+
+# --- refusals, races, notices, WeCom (#21 "Bad input and races") ------------------------------
+
+WECOM_TOKEN = "fakeWeComCallbackToken"
+WECOM_AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aQ"
+WECOM_AGENT = 1000002
+
+
+@pytest.fixture
+def wecom() -> Iterator[wecom_chat.FakeWeComChat]:
+    with wecom_chat.FakeWeComChat(agent_id=WECOM_AGENT) as fake:
+        yield fake
+
+
+def wecom_app(fake: wecom_chat.FakeWeComChat, name: str = "企业微信审批") -> ChatApp:
+    wecom_platform._tokens.clear()
+    app = ChatApp(
+        name=name, kind="wecom", base_url=fake.base_url,
+        config={"corp_id": fake.corp_id, "agent_id": WECOM_AGENT},
+    )  # fmt: skip
+    app.set_secrets(
+        {"secret": fake.corp_secret, "token": WECOM_TOKEN, "encoding_aes_key": WECOM_AES_KEY}
+    )
+    app.save()
+    return app
+
+
+def fund(cast: Cast) -> None:
+    """Department A's 2027 budget, and the head reading English (as ``apps`` does)."""
+    budget_services.budget_allocate(
+        budget=cast.budget_a, amount=Decimal("1000000"), user=cast.finance, memo="年度预算"
+    )
+    cast.head_a.language = "en"
+    cast.head_a.save()
+
+
+def signed_feishu(body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
+    """Headers signing any ``body`` as Feishu signs a callback with the app's encrypt key."""
+    stamp = str(timestamp if timestamp is not None else int(time.time()))
+    nonce = uuid.uuid4().hex
+    signature = feishu_chat.sign(stamp, nonce, FEISHU_SECRETS["encrypt_key"], body)
+    return {"X-Lark-Request-Timestamp": stamp, "X-Lark-Request-Nonce": nonce,
+            "X-Lark-Signature": signature}  # fmt: skip
+
+
+def feishu_body(
+    app: ChatApp, card: ChatCard, action: str, *, comment: str | None = None,
+    user_id: str = "head-a", event_id: str | None = None,
+) -> tuple[bytes, dict[str, str]]:  # fmt: skip
+    """One click's (body, headers), to post as often as a test likes (a replay)."""
+    payload = feishu_chat.card_action(
+        {"c": card.pk, "n": card.nonce, "a": action},
+        token=FEISHU_SECRETS["verification_token"], message_id=card.message_id,
+        user_id=user_id, open_id=f"ou_{user_id}", union_id=f"on_{user_id}",
+        form_value={"comment": comment} if comment is not None else None,
+        app_id=app.config["app_id"], event_id=event_id,
+    )  # fmt: skip
+    return feishu_chat.callback(payload, FEISHU_SECRETS["encrypt_key"])
+
+
+def fake_calls(*fakes: Any) -> int:
+    return sum(len(fake.calls) for fake in fakes)
+
+
+def snapshot(request: RenewalRequest) -> dict[str, Any]:
+    """Everything a refused click must leave as it was."""
+    from budgets.models import LedgerEntry
+    from integrations.chat.models import ChatJob
+    from renewals.notify.models import Notification
+    from renewals.requests.models.notices import RequestNotice
+    from renewals.requests.models.requests import RequestEvent
+
+    return {
+        "request": RenewalRequest.objects.filter(pk=request.pk)
+        .values_list("status", "round", "decided_at")
+        .get(),
+        "steps": sorted(
+            request.steps.values_list("pk", "status", "decided_by_id", "comment", "via")
+        ),
+        "events": sorted(RequestEvent.objects.filter(request=request).values_list("pk", "kind")),
+        "ledger": sorted(LedgerEntry.objects.values_list("pk", "kind", "amount")),
+        "cards": sorted(
+            ChatCard.objects.values_list(
+                "pk", "state", "outcome", "message_id", "response_code", "todo_id"
+            )
+        ),
+        "jobs": sorted(ChatJob.objects.values_list("pk", "action", "status", "attempts")),
+        "notices": RequestNotice.objects.count(),
+        "bells": Notification.objects.count(),
+    }
