@@ -79,7 +79,15 @@ class ChatOutlet:
         return made
 
     def moved(self, request_id: int) -> int:
-        return settle(request_id)
+        changed = settle(request_id, kick=False)
+        # Also what a click settled in its own transaction: its calls start from here (the
+        # request's notice task, in a worker), not from the click's answer.
+        due = ChatJob.objects.filter(
+            card__request_id=request_id, status=ChatJob.Status.PENDING
+        ).exists()
+        if changed or due:
+            outbox.kick_on_commit()
+        return changed
 
     def notice(self, notice: PersonalNotice) -> int:
         apps = list(ChatApp.objects.filter(enabled=True, notices=True).select_related("directory"))
@@ -113,19 +121,22 @@ class ChatOutlet:
         return made
 
 
-def settle(request_id: int) -> int:
+def settle(request_id: int, *, kick: bool = True) -> int:
     """Open cards of ``request_id`` whose step no longer waits: outcome set, update and to-do
-    close queued (in the caller's transaction, or its own). Returns how many changed."""
-    request = RenewalRequest.objects.filter(pk=request_id).first()
-    if request is None:
-        return 0
+    close queued (in the caller's transaction, or its own); ``kick``: a worker delivers them
+    once it commits. Returns how many changed."""
     changed = 0
     with transaction.atomic():
         cards = list(
             ChatCard.objects.select_for_update(of=("self",))
-            .select_related("step", "step__decided_by")
+            .select_related("step", "step__decided_by", "app")
             .filter(request_id=request_id, state=ChatCard.State.OPEN)
         )
+        if not cards:
+            return 0
+        request = RenewalRequest.objects.filter(pk=request_id).only("pk", "round").first()
+        if request is None:
+            return 0
         for card in cards:
             assert card.step is not None
             state, outcome = content.outcome_of(card.step, request, card.round)
@@ -133,9 +144,9 @@ def settle(request_id: int) -> int:
                 continue
             ChatCard.objects.filter(pk=card.pk).update(state=state, outcome=outcome[:300])
             outbox.queue(card, A.UPDATE)
-            if ChatJob.objects.filter(card=card, action=A.TODO_OPEN).exists():
+            if _has_todos(card.app):
                 outbox.queue(card, A.TODO_CLOSE)
             changed += 1
-        if changed:
+        if changed and kick:
             outbox.kick_on_commit()
     return changed

@@ -60,22 +60,13 @@ def _refused(status: int, toast: str, outcome: str) -> Answer:
     return Answer(status=status, toast=toast, ok=False, outcome=outcome)
 
 
-def _first_time(app: ChatApp, event_id: str) -> ChatClick | None:
-    """Record the delivery (committed at once); None when it was seen before."""
-    try:
-        with transaction.atomic():
-            return ChatClick.objects.create(app=app, event_id=event_id[:200])
-    except IntegrityError:
-        return None
-
-
 def _card_of(app: ChatApp, click: Click) -> ChatCard | None:
     try:
         card_id = int(str(click.value.get("c")))
     except (TypeError, ValueError):
         return None
     card = (
-        ChatCard.objects.select_related("recipient", "request", "step", "app")
+        ChatCard.objects.select_related("recipient", "request", "app")
         .filter(app=app, pk=card_id, topic=ChatCard.Topic.APPROVAL)
         .first()
     )
@@ -89,72 +80,96 @@ def _card_of(app: ChatApp, click: Click) -> ChatCard | None:
     return card
 
 
+@dataclass(frozen=True)
+class _Result:
+    """What the checks and the decision came to (the answer's card is built after commit)."""
+
+    status: int
+    toast: str
+    ok: bool
+    outcome: str
+    card_id: int | None = None
+    reason_on_card: bool = False
+
+
 def handle(app: ChatApp, click: Click) -> Answer:
     decision = DECISIONS.get(click.action)
     if decision is None or not click.event_id:
         return _refused(400, _("This is not a card action."), "malformed")
-    record = _first_time(app, click.event_id)
-    if record is None:
-        return _refused(409, _("This click was already handled."), "replay")
+    # One transaction: the click's record, the checks, the decision and the card updates it
+    # queues commit together. A second delivery of the same click waits on the record's unique
+    # key until this one ends, then is refused as a replay; a decision that fails for another
+    # reason (an error) records nothing, so the platform's retry is decided afresh.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = ChatClick.objects.create(app=app, event_id=click.event_id[:200])
+        except IntegrityError:
+            return _refused(409, _("This click was already handled."), "replay")
+        result = _checked(app, click, decision)
+        ChatClick.objects.filter(pk=record.pk).update(
+            card_id=result.card_id, outcome=result.outcome
+        )
+    if result.status != 200 or result.card_id is None:
+        return Answer(result.status, result.toast, result.ok, None, result.outcome)
+    card = ChatCard.objects.select_related(
+        "recipient", "step__decided_by", "request__subscription__vendor",
+        "request__department", "request__chosen_quote",
+    ).get(pk=result.card_id)  # fmt: skip
+    with translation.override(content.language_of(card)):
+        shown = content.card_for(card)
+    if result.reason_on_card:
+        # Not theirs to decide (any more), or a card of an earlier round: the reason takes
+        # the buttons' place.
+        shown = replace(
+            shown, state=ChatCard.State.CHANGED, outcome=result.toast, buttons=shown.buttons[-1:]
+        )
+    return Answer(200, result.toast, result.ok, shown, result.outcome)
+
+
+def _checked(app: ChatApp, click: Click, decision: str) -> _Result:
     card = _card_of(app, click)
     if card is None:
-        ChatClick.objects.filter(pk=record.pk).update(outcome="not_ours")
-        return _refused(403, _("This card is not one of ours."), "not_ours")
-    ChatClick.objects.filter(pk=record.pk).update(card=card)
+        return _Result(403, _("This card is not one of ours."), False, "not_ours")
     mapped = identities(app, [card.recipient_id]).get(card.recipient_id)
     if mapped is None or not same_person(mapped, click.user_ids, kind=app.kind):
         outcome = "forged" if known_on(app, click.user_ids) else "unknown_user"
-        ChatClick.objects.filter(pk=record.pk).update(outcome=outcome)
         logger.warning("chat app %s: click on card %s refused (%s)", app.pk, card.pk, outcome)
-        return _refused(403, _("This card was sent to someone else."), outcome)
-    answer = _decide(app, card, decision, click)
-    ChatClick.objects.filter(pk=record.pk).update(outcome=answer.outcome)
-    return answer
-
-
-def _decide(app: ChatApp, card: ChatCard, decision: str, click: Click) -> Answer:
-    assert card.request is not None
-    user = card.recipient
+        return _Result(403, _("This card was sent to someone else."), False, outcome, card.pk)
     with translation.override(content.language_of(card)):
-        try:
-            with transaction.atomic():
-                if click.response_code:
-                    ChatCard.objects.filter(pk=card.pk).update(
-                        response_code=click.response_code[:200]
-                    )
-                request_services.step_decide(
-                    request=card.request,
-                    user=user,
-                    decision=decision,
-                    comment=click.comment[:4000],
-                    step_id=card.step_id,
-                    round_no=card.round,
-                    via=app.kind,
-                )
-                cards.settle(card.request.pk)
-        except request_services.DecisionRefused as exc:
-            reason = " ".join(exc.messages)
-            if exc.code in ("already_decided", "changed"):
-                cards.settle(card.request.pk)
-            refreshed = ChatCard.objects.select_related("recipient", "step", "request").get(
-                pk=card.pk
+        return _decide(app, card, decision, click)
+
+
+def _decide(app: ChatApp, card: ChatCard, decision: str, click: Click) -> _Result:
+    assert card.request is not None
+    try:
+        with transaction.atomic():
+            if click.response_code:
+                ChatCard.objects.filter(pk=card.pk).update(response_code=click.response_code[:200])
+            request_services.step_decide(
+                request=card.request,
+                user=card.recipient,
+                decision=decision,
+                comment=click.comment[:4000],
+                step_id=card.step_id,
+                round_no=card.round,
+                via=app.kind,
             )
-            shown = content.card_for(refreshed)
-            if exc.code in ("own_request", "not_your_step", "signed_earlier", "changed"):
-                # Not theirs to decide (any more), or a card of an earlier round: the reason
-                # takes the buttons' place.
-                shown = replace(
-                    shown, state=ChatCard.State.CHANGED, outcome=reason, buttons=shown.buttons[-1:]
-                )
-            return Answer(200, reason, False, shown, str(exc.code or "refused"))
-        except PermissionDenied:
-            return Answer(200, _("You may not decide this request."), False, None, "denied")
-        except ValidationError as exc:
-            return Answer(200, " ".join(exc.messages), False, None, "refused")
-        refreshed = ChatCard.objects.select_related("recipient", "step", "request").get(pk=card.pk)
-        toast = {
-            "approve": _("Approved."),
-            "return": _("Returned to the requester."),
-            "reject": _("Rejected."),
-        }[decision]
-        return Answer(200, toast, True, content.card_for(refreshed), "decided")
+            # The request's notice task, queued on commit, starts the delivery.
+            cards.settle(card.request.pk, kick=False)
+    except request_services.DecisionRefused as exc:
+        if exc.code in ("already_decided", "changed"):
+            cards.settle(card.request.pk)
+        code = str(exc.code or "refused")
+        reason_on_card = code in ("own_request", "not_your_step", "signed_earlier", "changed")
+        return _Result(200, " ".join(exc.messages), False, code, card.pk, reason_on_card)
+    except PermissionDenied:
+        return _Result(200, _("You may not decide this request."), False, "denied", card.pk)
+    except ValidationError as exc:
+        return _Result(200, " ".join(exc.messages), False, "refused", card.pk)
+    toast = {
+        "approve": _("Approved."),
+        "return": _("Returned to the requester."),
+        "reject": _("Rejected."),
+    }[decision]
+    return _Result(200, toast, True, "decided", card.pk)

@@ -69,6 +69,8 @@ from integrations.directory.msgcrypt import CryptError, MsgCrypt, SignatureError
 from integrations.setting import Setting
 
 DEFAULT_BASE_URL = "https://qyapi.weixin.qq.com"
+# WeCom has no to-do API for self-built apps: no to-do is queued for its cards.
+HAS_TODOS = False
 
 SETTINGS = (
     Setting("corp_id", gettext_lazy("Corp ID"), required=True,
