@@ -185,13 +185,12 @@ def main() -> None:
     platform = Client()
     callback_url = reverse("integrations:chat-callback", args=[app.pk])
 
-    # When the decision has committed and its on-commit work (the notice task and the worker's
-    # kick enqueued) is done: a marker queued after ``settle``'s, in the deciding transaction.
+    # When the decision has committed and its on-commit work (the notice task enqueued) is done: a marker queued after ``settle``'s, in the deciding transaction.
     real_settle = chat_cards.settle
     committed: list[float] = []
 
-    def settle_marked(request_id: int) -> int:
-        changed = real_settle(request_id)
+    def settle_marked(request_id: int, *, kick: bool = True) -> int:
+        changed = real_settle(request_id, kick=kick)
         transaction.on_commit(lambda: committed.append(time.perf_counter()))
         return changed
 
