@@ -36,16 +36,26 @@ def chat_app_save(
             raise TypeError(key)
         setattr(app, key, value)
     app.set_secrets(secrets)
+    needed = required_settings(app.kind, app.config)
     missing = [
         str(s.label)
         for s in module_for(app.kind).SETTINGS
-        if s.required and not (app.secrets.get(s.key) if s.secret else app.config.get(s.key))
+        if s.key in needed and not (app.secrets.get(s.key) if s.secret else app.config.get(s.key))
     ]
     if missing:
         raise ValidationError(_("Missing: %(names)s.") % {"names": ", ".join(missing)})
     app.full_clean()
     app.save()
     return app
+
+
+def required_settings(kind: str, config: dict[str, Any]) -> set[str]:
+    """The keys an app of ``kind`` with ``config`` must have: what its platform module's
+    ``required_settings(config)`` says when it has one (DingTalk in Stream mode needs no route
+    key or callback secret), else every setting marked ``required``."""
+    module = module_for(kind)
+    hook = getattr(module, "required_settings", None)
+    return set(hook(config)) if hook else {s.key for s in module.SETTINGS if s.required}
 
 
 def chat_app_remove(*, app: ChatApp) -> None:

@@ -10,8 +10,10 @@ and DingTalk's signed card-click callbacks, for tests of ``integrations.chat.pla
   ``InvalidAuthentication``;
 - ``POST /v1.0/card/instances/createAndDeliver``: cardTemplateId, outTrackId, openSpaceId
   (``dtv1.card//IM_ROBOT.<userId>`` to a known user), cardData.cardParamMap (strings only, each
-  ≤ 1 KB, else 400 ``param.invalid``); an outTrackId seen before → 400
-  ``param.cardAlreadyExist``; → ``{success, result: {outTrackId, deliverResults}}``;
+  ≤ 1 KB, else 400 ``param.invalid``); callbackType ``HTTP`` needs a registered
+  callbackRouteKey, ``STREAM`` none (clicks go down the app's Stream connection; kept as the
+  card's ``callback_type``), anything else → 400 ``param.invalid``; an outTrackId seen before →
+  400 ``param.cardAlreadyExist``; → ``{success, result: {outTrackId, deliverResults}}``;
 - ``PUT /v1.0/card/instances`` (``param.cardNotExist``; data merged by key when
   ``cardUpdateOptions.updateCardDataByKey``, else replaced) → ``{success, result}``;
 - ``POST /v1.0/card/callbacks/register`` (an existing route without forceUpdate: 500
@@ -202,6 +204,8 @@ class FakeDingTalkChat:
             return self.error(400, "param.openDeliverModelEmpty")
         if body.get("callbackType") == "HTTP" and body.get("callbackRouteKey") not in self.routes:
             return self.error(400, "param.invalid", "callbackRouteKey is not registered")
+        if body.get("callbackType") not in (None, "HTTP", "STREAM"):
+            return self.error(400, "param.invalid", "callbackType is HTTP or STREAM")
         user_id = space[len(prefix) :]
         if user_id not in self.users:
             return self.error(400, "param.userIdNotExist")
@@ -211,6 +215,7 @@ class FakeDingTalkChat:
             "template": body["cardTemplateId"], "user_id": user_id,
             "data": dict(body["cardData"]["cardParamMap"]), "updates": 0,
             "route": body.get("callbackRouteKey") or "",  # where its clicks go (chat_standin)
+            "callback_type": body.get("callbackType") or "",
         }  # fmt: skip
         delivered = {"spaceType": "IM_ROBOT", "spaceId": user_id, "success": not self.fail_delivery,
                      "carrierId": f"carrier-{next(self._numbers)}", "errorMsg": self.fail_delivery}  # fmt: skip

@@ -1,11 +1,11 @@
 """DingTalk (钉钉) personal approval cards (#21): 互动卡片 sent by the app's robot to one person
-(IM_ROBOT), updated in place, clicked back over an HTTP callback, plus the person's 待办.
+(IM_ROBOT), updated in place, clicked back over an HTTP callback or Stream mode, plus 待办.
 
 Settings (``ChatApp.config``): ``app_key`` (the internal app's AppKey / Client ID; also the
-robotCode), ``card_template_id`` (the template below, e.g. ``abcd-1234.schema``),
-``callback_route_key`` (the callbackRouteKey registered with ``register_callback``). Secrets:
-``app_secret``, ``callback_secret`` (the apiSecret registered with the route: DingTalk signs
-every click with it).
+robotCode), ``card_template_id`` (the template below, e.g. ``abcd-1234.schema``), ``mode``
+(``http`` or ``stream``: clicks over the app's own Stream connection, ``dingtalk_stream.py``).
+Secret: ``app_secret``. HTTP mode only: ``callback_route_key`` (registered by
+``register_callback``), the secret ``callback_secret`` (the route's apiSecret: signs clicks).
 
 THE CARD TEMPLATE (made once by the admin in the card builder, https://open-dev.dingtalk.com/fe/card,
 then published). Every variable is sent as a string (cardParamMap is Map<String, String>):
@@ -42,30 +42,24 @@ an HTTP status with ``{"code", "message", "requestid"}``):
   true}`` (the unionId comes from ``Card.other_ids["unionId"]``);
 - ``register_callback``: ``POST /v1.0/card/callbacks/register`` (``manage.py chat_app``).
 
-Throttling (403): ``Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`` / ``QpsLimitForApi`` →
-wait 1 s as DingTalk advises (``QpmLimit…``: 60 s, UNCONFIRMED); ``ApiCountLimitForOrg`` (the
-monthly quota) → refused; 5xx, ``system.busy``, time-outs → retry.
+Throttling (403): ``Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`` / ``QpsLimitForApi`` → wait
+1 s as DingTalk advises (``QpmLimit…``: 60 s, UNCONFIRMED); ``ApiCountLimitForOrg`` (the monthly
+quota) → refused; 5xx, ``system.busy``, time-outs → retry.
 
-Clicks (HTTP mode): DingTalk POSTs ``{"type": "actionCallback", "outTrackId", "userId",
-"corpId", "content": "<JSON string>"}`` with ``x-ddpaas-signature-timestamp`` (milliseconds;
-seconds accepted too) and ``x-ddpaas-signature`` = base64(HMAC-SHA256(apiSecret, timestamp)).
-That signature covers ONLY the timestamp, not the body: whoever captured a fresh (timestamp,
-signature) pair could send another body inside the ±300 s window. So the body is never trusted
-alone: the core binds every click to the card's nonce (``value["n"]``) and to the card's
-recipient, and keys replays on ``event_id`` = sha256(timestamp + signature + body). The answer
-(within 2 s) carries the card as it now is. Stream mode (callbackType STREAM, no public URL) is
-not supported yet.
+Clicks (HTTP mode): DingTalk POSTs ``{"type": "actionCallback", "outTrackId", "userId", "corpId",
+"content": "<JSON string>"}`` with ``x-ddpaas-signature-timestamp`` (ms; seconds accepted too)
+and ``x-ddpaas-signature`` = base64(HMAC-SHA256(apiSecret, timestamp)). That signature covers
+ONLY the timestamp, not the body: whoever captured a fresh (timestamp, signature) pair could send
+another body inside the ±300 s window. So the body is never trusted alone: the core binds every
+click to the card's nonce (``value["n"]``) and recipient, and keys replays on ``event_id`` =
+sha256(timestamp + signature + body). The answer (within 2 s, ``card_response``) is the card.
 
-Documentation followed:
-https://open.dingtalk.com/document/orgapp/obtain-the-access_token-of-an-internal-app,
-https://open.dingtalk.com/document/development/create-and-deliver-cards,
-https://open.dingtalk.com/document/development/interactive-card-update-interface,
-https://open.dingtalk.com/document/development/instructions-for-filling-in-api-card-data,
-https://open.dingtalk.com/document/development/register-card-callback-address,
-https://open.dingtalk.com/document/development/event-callback-card,
-https://open.dingtalk.com/document/development/add-dingtalk-to-do-task,
-https://open.dingtalk.com/document/development/updates-dingtalk-to-do-tasks,
-https://open.dingtalk.com/document/development/how-to-process-api-throttling-on-the-dingtalk-server
+Documentation followed (each under https://open.dingtalk.com/document/):
+orgapp/obtain-the-access_token-of-an-internal-app, development/create-and-deliver-cards,
+development/interactive-card-update-interface, development/register-card-callback-address,
+development/instructions-for-filling-in-api-card-data, development/event-callback-card,
+development/add-dingtalk-to-do-task, development/updates-dingtalk-to-do-tasks,
+development/how-to-process-api-throttling-on-the-dingtalk-server.
 """
 
 from __future__ import annotations
@@ -117,12 +111,23 @@ SETTINGS = (
             help=gettext_lazy("The internal app's AppKey; also its robot's code.")),
     Setting("card_template_id", gettext_lazy("Card template id"), required=True,
             help=gettext_lazy("The approval card template made in the card builder (….schema).")),
-    Setting("callback_route_key", gettext_lazy("Callback route key"), required=True,
-            help=gettext_lazy("The callbackRouteKey the click address is registered under.")),
+    Setting("mode", gettext_lazy("Card clicks arrive by"), kind="choice", default="http",
+            choices=(("http", gettext_lazy("HTTP callback")), ("stream", gettext_lazy("Stream mode"))),
+            help=gettext_lazy("Stream mode needs no inbound port: run manage.py chat_stream --app NAME.")),
+    Setting("callback_route_key", gettext_lazy("Callback route key"), help=gettext_lazy(
+        "HTTP mode: the callbackRouteKey the click address is registered under.")),
     Setting("app_secret", gettext_lazy("AppSecret (Client secret)"), secret=True, required=True),
     Setting("callback_secret", gettext_lazy("Callback secret (apiSecret)"), secret=True,
-            required=True, help=gettext_lazy("Registered with the route; signs every click.")),
+            help=gettext_lazy("HTTP mode: registered with the route; signs every click.")),
 )  # fmt: skip
+
+
+def required_settings(config: dict[str, Any]) -> set[str]:
+    """The settings an app with ``config`` must have (``services.chat_app_save`` asks)."""
+    needed = {s.key for s in SETTINGS if s.required}
+    stream = config.get("mode") == "stream"
+    return needed if stream else needed | {"callback_route_key", "callback_secret"}
+
 
 _tokens: dict[tuple[Any, Any], tuple[str, float]] = {}
 _tokens_lock = threading.Lock()
@@ -290,11 +295,12 @@ def card_params(card: Card, toast: str = "") -> dict[str, str]:
 def _deliver_body(app: Any, card: Card) -> dict[str, Any]:
     app_key = _config(app, "app_key")
     language = "ZH_CN" if card.language.startswith("zh") else "EN_US"
+    stream = (app.config or {}).get("mode") == "stream"  # Stream mode: no route key
     return {
         "cardTemplateId": _config(app, "card_template_id"),
         "outTrackId": card.key,
-        "callbackType": "HTTP",
-        "callbackRouteKey": _config(app, "callback_route_key"),
+        "callbackType": "STREAM" if stream else "HTTP",
+        **({} if stream else {"callbackRouteKey": _config(app, "callback_route_key")}),
         "cardData": {"cardParamMap": card_params(card)},
         "openSpaceId": f"dtv1.card//IM_ROBOT.{card.recipient_id}",
         "imRobotOpenSpaceModel": {
@@ -407,14 +413,17 @@ class DingTalkPlatform:
     def click_response(
         self, app: Any, click: Click, card: Card | None, toast: str, ok: bool
     ) -> HttpResponse:
-        if card is None:
-            return JsonResponse({})
-        params = card_params(card, toast=toast)
-        params["toast_ok"] = "true" if ok else "false"
-        return JsonResponse({
-            "cardData": {"cardParamMap": params},
-            "cardUpdateOptions": {"updateCardDataByKey": True},
-        })  # fmt: skip
+        return JsonResponse(card_response(card, toast, ok))
+
+
+def card_response(card: Card | None, toast: str, ok: bool) -> dict[str, Any]:
+    """A click's answer (the HTTP body; in Stream mode the ack's response): the card as it now
+    is, with the toast; ``{}`` (nothing changed on the card) without one."""
+    if card is None:
+        return {}
+    params = card_params(card, toast=toast)
+    params["toast_ok"] = "true" if ok else "false"
+    return {"cardData": {"cardParamMap": params}, "cardUpdateOptions": {"updateCardDataByKey": True}}  # fmt: skip
 
 
 def calc_signature(api_secret: str, timestamp: str) -> str:

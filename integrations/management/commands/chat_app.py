@@ -10,7 +10,8 @@
     prompt)
     manage.py chat_app list
     manage.py chat_app map "飞书审批" USERNAME PLATFORM_ID [--union-id UNIONID]
-    manage.py chat_app register-callback "钉钉审批"   (DingTalk: registers the callback address)
+    manage.py chat_app register-callback "钉钉审批"   (DingTalk: registers the callback address;
+        an app with --set mode=stream needs none: run manage.py chat_stream --app NAME instead)
     manage.py chat_app deliver   (make the due calls now, in this process)
     manage.py chat_app remove "飞书审批"
 """
@@ -29,7 +30,17 @@ from integrations.chat import outbox, services
 from integrations.chat.models import ChatApp, ChatJob
 from integrations.chat.platform import ChatError
 from integrations.chat.platforms import module_for
+from integrations.chat.platforms.dingtalk_stream import is_stream
 from integrations.models import DirectorySource
+
+
+def _stream(app: ChatApp) -> bool:
+    return app.kind == ChatApp.Kind.DINGTALK and is_stream(app)
+
+
+def _stream_note(app: ChatApp) -> str:
+    return (f"{app.name!r} takes card clicks over Stream mode: no callback address to register; "
+            f"run manage.py chat_stream --app {app.name!r} (under the process supervisor).")  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -71,6 +82,7 @@ class Command(BaseCommand):
     def _add(self, options: dict[str, Any]) -> None:
         module = module_for(options["kind"])
         kinds = {s.key: s.kind for s in module.SETTINGS if not s.secret}
+        choices = {s.key: [c for c, _label in s.choices] for s in module.SETTINGS if s.choices}
         config: dict[str, Any] = {}
         for pair in options["set"]:
             key, _, value = pair.partition("=")
@@ -80,12 +92,15 @@ class Command(BaseCommand):
                 if not value.isdigit():
                     raise CommandError(f"{key} must be a whole number.")
                 config[key] = int(value)
+            elif key in choices and value not in choices[key]:
+                raise CommandError(f"{key} must be one of {', '.join(choices[key])}.")
             else:
                 config[key] = value
         secrets = {}
+        needed = services.required_settings(options["kind"], config)
         for setting in (s for s in module.SETTINGS if s.secret):
             value = os.environ.get(f"CHAT_APP_{setting.key.upper()}", "")
-            if not value and setting.required:
+            if not value and setting.key in needed:
                 value = getpass.getpass(f"{setting.label}: ")
             secrets[setting.key] = value
         directory = None
@@ -107,6 +122,9 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(f"Added {app.kind} chat app {app.name!r} (id {app.pk}).")
+        if _stream(app):
+            self.stdout.write(_stream_note(app))
+            return
         from integrations.chat.views import callback_url
 
         self.stdout.write(f"Callback address to enter on the platform: {callback_url(app)}")
@@ -115,8 +133,10 @@ class Command(BaseCommand):
         for app in ChatApp.objects.order_by("name"):
             failed = ChatJob.objects.filter(card__app=app, status=ChatJob.Status.FAILED).count()
             state = "enabled" if app.enabled else "disabled"
+            mode = "\tStream mode (no callback to register)" if _stream(app) else ""
             self.stdout.write(
                 f"{app.name}\t{app.kind}\t{state}\t{app.cards.count()} cards\t{failed} dead letters"
+                + mode
             )
 
     def _remove(self, options: dict[str, Any]) -> None:
@@ -138,6 +158,9 @@ class Command(BaseCommand):
 
     def _register_callback(self, options: dict[str, Any]) -> None:
         app = self._app(options["name"])
+        if _stream(app):
+            self.stdout.write(_stream_note(app))
+            return
         register = getattr(module_for(app.kind), "register_callback", None)
         if register is None:
             raise CommandError(

@@ -83,10 +83,14 @@ def test_module_contract() -> None:
     assert platform_for("dingtalk") is P and P.kind == "dingtalk"
     assert dingtalk.DEFAULT_BASE_URL == "https://api.dingtalk.com"
     assert [(s.key, s.secret, s.required) for s in dingtalk.SETTINGS] == [
-        ("app_key", False, True), ("card_template_id", False, True),
-        ("callback_route_key", False, True), ("app_secret", True, True),
-        ("callback_secret", True, True),
+        ("app_key", False, True), ("card_template_id", False, True), ("mode", False, False),
+        ("callback_route_key", False, False), ("app_secret", True, True),
+        ("callback_secret", True, False),
     ]  # fmt: skip
+    # The route key and callback secret are required in HTTP mode only (services asks the hook).
+    base = {"app_key", "card_template_id", "app_secret"}
+    assert dingtalk.required_settings({"mode": "stream"}) == base
+    assert dingtalk.required_settings({}) == base | {"callback_route_key", "callback_secret"}
 
 
 # --- sending and updating --------------------------------------------------------------------
@@ -318,7 +322,9 @@ def test_bad_signatures_are_refused(app: ChatApp, case: str) -> None:
     secret = "another-secret" if case == "other secret" else SECRET
     headers, body = card_click(secret, "k", "manager1234", _click_params(), timestamp=stamp)
     if case == "wrong":
-        headers["x-ddpaas-signature"] = calc_signature(SECRET, now + 1)
+        # A signature of another moment than the header's (never the header's own).
+        signed_at = int(headers["x-ddpaas-signature-timestamp"]) + 1
+        headers["x-ddpaas-signature"] = calc_signature(SECRET, signed_at)
     elif case == "missing":
         headers.pop("x-ddpaas-signature")
     elif case == "not a number":
