@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LOOP = ["subscriptions", "requests", "approvals", "calendar", "contracts"]
 READER = [k for k in LOOP if k != "approvals"]  # no approver role
 DIRECTORY = ["departments", "people", "vendors"]  # in the "Manage" drop-down, like the ones below
-MANAGE = {"seat_requests", "departments", "people", "vendors", "imports", "channels", "tiers", "rates", "directory", "connectors", "system", "audit", "admin"}  # fmt: skip
+MANAGE = {"seat_requests", "departments", "people", "vendors", "imports", "channels", "tiers", "rates", "directory", "connectors", "chat", "system", "audit", "admin"}  # fmt: skip
 REPORTS = ["findings", "briefings", "risks", "cleanup", "suggestions"]  # "Reports" drop-down
 EXPECTED_MENU = {
     "it_admin": ["home", *LOOP, "budgets", *REPORTS, "seat_requests", *DIRECTORY, "imports", "channels", "tiers", "rates", "directory", "connectors", "chat", "system", "audit", "admin"],
