@@ -3,6 +3,7 @@ the source's kind. Secrets are write-only: never shown back; left empty they kee
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -96,6 +97,61 @@ def setting_field(setting: Setting, *, stored_secret: bool) -> forms.Field:
     return forms.CharField(max_length=1000, strip=True, **common)
 
 
+def add_setting_fields(
+    form: forms.BaseForm,
+    settings: Iterable[Setting],
+    *,
+    instance: Any,
+    prefix: str = "",
+    require_missing_secrets: bool = False,
+) -> None:
+    """A field per setting of the kind (``prefix`` + key), filled from ``instance.config``;
+    secrets are write-only (never filled). ``require_missing_secrets``: a required secret not
+    stored yet must be given."""
+    stored = instance.secrets if instance.pk else {}
+    for setting in settings:
+        name = prefix + setting.key
+        field = setting_field(setting, stored_secret=bool(stored.get(setting.key)))
+        if require_missing_secrets and setting.secret and setting.required:
+            field.required = not stored.get(setting.key)
+        form.fields[name] = field
+        if not setting.secret and instance.pk:
+            form.initial[name] = instance.config.get(setting.key)
+        elif setting.default is not None:
+            form.initial[name] = setting.default
+
+
+def settings_and_secrets(
+    cleaned: dict[str, Any], settings: Iterable[Setting], *, prefix: str = ""
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """What the form's setting fields hold: the settings, and the secrets given (an empty one
+    keeps what is stored)."""
+    config: dict[str, Any] = {}
+    secrets: dict[str, str] = {}
+    for setting in settings:
+        value = cleaned.get(prefix + setting.key)
+        if setting.secret:
+            if value:
+                secrets[setting.key] = value
+        elif value not in (None, ""):
+            config[setting.key] = value
+    return config, secrets
+
+
+def settings_shown(settings: Iterable[Setting], instance: Any) -> list[tuple[str, str]]:
+    """The settings as a page shows them: values, and for secrets only set / not set."""
+    shown = []
+    for setting in settings:
+        value: object
+        if setting.secret:
+            value = _("set") if instance.secrets.get(setting.key) else _("not set")
+        else:
+            stored = instance.config.get(setting.key)
+            value = "—" if stored in (None, "") else stored
+        shown.append((str(setting.label), str(value)))
+    return shown
+
+
 def refuse_control_characters(form: forms.BaseForm, names: list[str]) -> None:
     """An error on each of these fields whose text holds a control character."""
     for name in names:
@@ -114,14 +170,7 @@ class SourceForm(forms.ModelForm):
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
-        stored = self.instance.secrets if self.instance.pk else {}
-        for setting in SETTINGS[kind]:
-            name = f"cfg_{setting.key}"
-            self.fields[name] = setting_field(setting, stored_secret=bool(stored.get(setting.key)))
-            if not setting.secret and self.instance.pk:
-                self.initial[name] = self.instance.config.get(setting.key)
-            elif setting.default is not None:
-                self.initial[name] = setting.default
+        add_setting_fields(self, SETTINGS[kind], instance=self.instance, prefix="cfg_")
         self.fields["sync_every_minutes"].help_text = _("0: only by hand (and by events).")
         if kind == K.SCIM:
             del self.fields["sync_every_minutes"]
@@ -140,16 +189,7 @@ class SourceForm(forms.ModelForm):
         return data
 
     def settings_and_secrets(self) -> tuple[dict[str, Any], dict[str, str]]:
-        config: dict[str, Any] = {}
-        secrets: dict[str, str] = {}
-        for setting in SETTINGS[self.kind]:
-            value = self.cleaned_data.get(f"cfg_{setting.key}")
-            if setting.secret:
-                if value:
-                    secrets[setting.key] = value
-            elif value not in (None, ""):
-                config[setting.key] = value
-        return config, secrets
+        return settings_and_secrets(self.cleaned_data, SETTINGS[self.kind], prefix="cfg_")
 
 
 class KindForm(forms.Form):

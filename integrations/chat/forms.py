@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.chat.models import ChatApp
 from integrations.chat.platforms import module_for
-from integrations.forms import refuse_control_characters, setting_field
+from integrations.forms import add_setting_fields, refuse_control_characters, settings_and_secrets
 from integrations.models import DirectorySource
 
 BASE_URL_HELP = {
@@ -54,16 +54,9 @@ class ChatAppForm(forms.ModelForm):
         directory = self.fields["directory"]
         assert isinstance(directory, forms.ModelChoiceField)
         directory.queryset = DirectorySource.objects.filter(kind=self.kind)
-        stored = self.instance.secrets if self.instance.pk else {}
-        for setting in self.module.SETTINGS:
-            field = setting_field(setting, stored_secret=bool(stored.get(setting.key)))
-            if setting.secret and setting.required and not stored.get(setting.key):
-                field.required = True
-            self.fields[setting.key] = field
-            if not setting.secret and self.instance.pk:
-                self.initial[setting.key] = self.instance.config.get(setting.key)
-            elif setting.default is not None:
-                self.initial[setting.key] = setting.default
+        add_setting_fields(
+            self, self.module.SETTINGS, instance=self.instance, require_missing_secrets=True
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -72,16 +65,7 @@ class ChatAppForm(forms.ModelForm):
         return data
 
     def settings_and_secrets(self) -> tuple[dict[str, Any], dict[str, str]]:
-        config: dict[str, Any] = {}
-        secrets: dict[str, str] = {}
-        for setting in self.module.SETTINGS:
-            value = self.cleaned_data.get(setting.key)
-            if setting.secret:
-                if value:
-                    secrets[setting.key] = value
-            elif value not in (None, ""):
-                config[setting.key] = value
-        return config, secrets
+        return settings_and_secrets(self.cleaned_data, self.module.SETTINGS)
 
 
 class IdentityForm(forms.Form):

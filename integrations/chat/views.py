@@ -5,6 +5,7 @@ callback endpoint the platforms send card clicks to."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,18 +19,19 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from integrations.callbacks.common import body_or_none
 from integrations.chat import clicks, outbox, services
 from integrations.chat.forms import ChatAppForm, ChatAppKindForm, IdentityForm
 from integrations.chat.models import ChatApp, ChatJob
 from integrations.chat.platform import CallbackRefused, Challenge, Click, Ignored
 from integrations.chat.platforms import module_for, platform_for
+from integrations.forms import settings_shown
 from integrations.models import DirectoryLink
 from org.permissions import role_required
 from org.roles import SYSTEM_ROLES, Role, roles_of
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
 DEAD_LETTERS_SHOWN = 50
 CARDS_SHOWN = 30
 
@@ -52,16 +54,8 @@ def chat_app_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _settings_shown(app: ChatApp) -> list[tuple[str, str]]:
-    shown = []
-    for setting in module_for(app.kind).SETTINGS:
-        if setting.secret:
-            value = _("set") if app.secrets.get(setting.key) else _("not set")
-        else:
-            stored = app.config.get(setting.key)
-            value = "—" if stored in (None, "") else str(stored)
-        shown.append((str(setting.label), value))
-    return shown
+def _settings_shown(app: Any) -> list[tuple[str, str]]:
+    return settings_shown(module_for(app.kind).SETTINGS, app)
 
 
 def callback_url(app: ChatApp) -> str:
@@ -230,14 +224,8 @@ def chat_callback(request: HttpRequest, app_id: int) -> HttpResponse:
     """A platform's callback: URL check, card click or other event. Verified and decrypted by
     the platform's module before anything is looked up; 413 above 1 MB; 404 for an unknown or
     disabled app."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > MAX_BODY_BYTES:
-        return _refuse(413, _("The callback is too large."))
-    body = request.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
+    body = body_or_none(request)  # the directory callbacks' cap (1 MB), checked before reading
+    if body is None:
         return _refuse(413, _("The callback is too large."))
     app = ChatApp.objects.filter(pk=app_id, enabled=True).first()
     if app is None:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.connectors.kinds import KINDS
 from integrations.connectors.models import Connector, Playbook
-from integrations.forms import refuse_control_characters, setting_field
+from integrations.forms import add_setting_fields, refuse_control_characters, settings_and_secrets
 from renewals.inventory.models import LIVE_STATUSES, Subscription
 
 BASE_URL_HELP = {
@@ -59,16 +59,9 @@ class ConnectorForm(forms.ModelForm):
         self.fields["base_url"].help_text = BASE_URL_HELP[self.kind]
         if self.spec.deprovision is None:
             del self.fields["deprovision"]
-        stored = self.instance.secrets if self.instance.pk else {}
-        for setting in self.spec.settings:
-            field = setting_field(setting, stored_secret=bool(stored.get(setting.key)))
-            if setting.secret and setting.required and not stored.get(setting.key):
-                field.required = True
-            self.fields[setting.key] = field
-            if not setting.secret and self.instance.pk:
-                self.initial[setting.key] = self.instance.config.get(setting.key)
-            elif setting.default is not None:
-                self.initial[setting.key] = setting.default
+        add_setting_fields(
+            self, self.spec.settings, instance=self.instance, require_missing_secrets=True
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -77,16 +70,7 @@ class ConnectorForm(forms.ModelForm):
         return data
 
     def settings_and_secrets(self) -> tuple[dict[str, Any], dict[str, str]]:
-        config: dict[str, Any] = {}
-        secrets: dict[str, str] = {}
-        for setting in self.spec.settings:
-            value = self.cleaned_data.get(setting.key)
-            if setting.secret:
-                if value:
-                    secrets[setting.key] = value
-            elif value not in (None, ""):
-                config[setting.key] = value
-        return config, secrets
+        return settings_and_secrets(self.cleaned_data, self.spec.settings)
 
 
 class PlaybookForm(forms.ModelForm):

@@ -3,6 +3,8 @@ connector's page with its runs, accounts and unknown accounts, the form, "sync n
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,6 +29,7 @@ from integrations.connectors.models import (
     Playbook,
     Revocation,
 )
+from integrations.forms import settings_shown
 from org.permissions import role_required, signed_in_user
 from org.roles import SYSTEM_ROLES, Role, roles_of
 from renewals.usage.selectors import person_lookup
@@ -148,17 +151,8 @@ def _ids(values: list[str], most: int) -> list[int]:
     return [int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= 18][:most]
 
 
-def _settings_shown(connector: Connector) -> list[tuple[str, str]]:
-    """The kind's settings as the page shows them: values, and for secrets only set / not set."""
-    shown = []
-    for setting in kind_of(connector).settings:
-        if setting.secret:
-            value = _("set") if connector.secrets.get(setting.key) else _("not set")
-        else:
-            value = connector.config.get(setting.key)
-            value = "—" if value in (None, "") else value
-        shown.append((str(setting.label), str(value)))
-    return shown
+def _settings_shown(connector: Any) -> list[tuple[str, str]]:
+    return settings_shown(kind_of(connector).settings, connector)
 
 
 def _kind(request: HttpRequest, connector: Connector | None) -> str | None:
