@@ -24,6 +24,22 @@ from core.audit import audited
 from renewals.inventory.models import CURRENCY_PATTERN
 
 
+class BillingCycle(models.TextChoices):
+    MONTHLY = "monthly", pgettext_lazy("billing cycle", "Monthly")
+    QUARTERLY = "quarterly", pgettext_lazy("billing cycle", "Quarterly")
+    ANNUAL = "annual", pgettext_lazy("billing cycle", "Annually")
+    ONE_OFF = "one_off", pgettext_lazy("billing cycle", "One payment")
+
+
+class Termination(models.TextChoices):
+    """Who the contract lets end it before its term is over."""
+
+    BOTH = "both", _("Either party")
+    CUSTOMER = "customer", _("We (the customer) may")
+    VENDOR_ONLY = "vendor_only", _("Only the vendor")
+    NONE = "none", _("Neither party")
+
+
 @audited()
 class Contract(models.Model):
     """One signed agreement for a subscription, with the terms the rest of the product uses."""
@@ -60,6 +76,17 @@ class Contract(models.Model):
         _("renewal price-increase cap %"), max_digits=5, decimal_places=2, null=True, blank=True
     )
     payment_terms = models.TextField(_("payment terms"), blank=True)
+    billing_cycle = models.CharField(
+        _("billing cycle"), max_length=10, choices=BillingCycle.choices, blank=True
+    )
+    tax_included = models.BooleanField(_("tax included"), null=True, blank=True)
+    termination = models.CharField(
+        _("who may terminate"), max_length=12, choices=Termination.choices, blank=True
+    )
+    termination_clause = models.TextField(_("termination clause"), blank=True)
+    data_return_clause = models.TextField(_("data return / exit clause"), blank=True)
+    personal_info_clause = models.TextField(_("personal-information clause"), blank=True)
+    data_location = models.CharField(_("data location"), max_length=120, blank=True)
     tags = ArrayField(
         models.CharField(max_length=40), verbose_name=_("tags"), default=list, blank=True
     )
@@ -139,6 +166,26 @@ class ContractDocument(models.Model):
         DONE = "done", _("Text extracted")
         FAILED = "failed", _("Text extraction failed")
         NONE = "none", _("No text (image)")
+        ENCRYPTED = "encrypted", _("Password-protected: no text can be read")
+        TOO_LARGE = "too_large", _("Too large to read")
+        TIMED_OUT = "timed_out", _("Reading the text timed out")
+
+    class Source(models.TextChoices):
+        LAYER = "layer", _("the PDF's text layer")
+        OCR = "ocr", _("OCR (read from the scanned image)")
+
+    class Note(models.TextChoices):
+        LAYER_MISMATCH = (
+            "layer_mismatch",
+            _("The PDF's text layer does not match what its pages show; the text was read by OCR"),
+        )
+        PAGES_LIMITED = "pages_limited", _("Only the first pages were read by OCR")
+
+    class Terms(models.TextChoices):
+        PENDING = "pending", _("Key terms not read yet")
+        DONE = "done", _("Key terms read")
+        NONE = "none", _("No key terms (no text)")
+        FAILED = "failed", _("Reading the key terms failed")
 
     contract = models.ForeignKey(
         Contract, verbose_name=_("contract"), on_delete=models.CASCADE, related_name="documents"
@@ -155,6 +202,13 @@ class ContractDocument(models.Model):
         _("text"), max_length=10, choices=Text.choices, default=Text.PENDING
     )
     text_error = models.CharField(_("extraction error"), max_length=300, blank=True)
+    # Where the text came from, how many pages the file has, and what the reader noticed.
+    text_source = models.CharField(_("text from"), max_length=8, choices=Source.choices, blank=True)
+    page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    text_note = models.CharField(_("note"), max_length=16, choices=Note.choices, blank=True)
+    terms_status = models.CharField(
+        _("key terms"), max_length=10, choices=Terms.choices, default=Terms.PENDING
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT,
         related_name="+",
@@ -197,3 +251,11 @@ class IntegrityCheck(models.Model):
     @property
     def ok(self) -> bool:
         return not self.missing and not self.mismatched
+
+
+from contracts.terms.models import ContractFinding, TermSuggestion  # noqa: E402
+
+__all__ = [
+    "BillingCycle", "Contract", "ContractDocument", "ContractFinding", "IntegrityCheck",
+    "TermSuggestion", "Termination",
+]  # fmt: skip

@@ -68,6 +68,7 @@ PLACES = {
     "budgets": "budgets and the append-only ledger",
     "contracts": "contracts, documents, key terms, search",
     "contracts.management.commands": "contracts' manage.py commands",
+    "contracts.terms": "key terms read from the contracts' text, contract traps (findings)",
     "renewals": "the app's top modules (RENEWALS_TOP)",
     "integrations": "connections to outside systems: models, admin, urls, tasks, services",
     "integrations.directory": "directory sources: the sync engine, leavers, the readers",

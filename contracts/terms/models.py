@@ -1,0 +1,141 @@
+"""Suggested key terms and contract findings (imported into contracts.models for Django)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from core.audit import audited
+
+
+class TermField(models.TextChoices):
+    """The key terms the reader looks for (contracts.terms.extract)."""
+
+    NUMBER = "number", _("Contract no.")
+    VENDOR = "vendor", _("Vendor (counterparty)")
+    CUSTOMER = "customer", _("Customer (our company)")
+    SIGNED_ON = "signed_on", _("Signed on")
+    VALID_FROM = "valid_from", _("Valid from")
+    VALID_TO = "valid_to", _("Valid to")
+    TERM_MONTHS = "term_months", _("Term (months)")
+    SEATS = "seats", _("Seats / accounts")
+    AMOUNT = "amount", _("Amount")
+    BILLING_CYCLE = "billing_cycle", _("Billing cycle")
+    PAYMENT_TERMS = "payment_terms", _("Payment terms")
+    AUTO_RENEW = "auto_renew", _("Auto-renewal")
+    NOTICE_DAYS = "notice_days", _("Notice period (days)")
+    PRICE_CAP = "price_cap", _("Renewal price-increase cap %")
+    LIST_PRICE = "list_price", _("Renewal at list price")
+    TERMINATION = "termination", _("Termination rights")
+    DATA_RETURN = "data_return", _("Data return / exit")
+    PERSONAL_INFO = "personal_info", _("Personal information")
+    DATA_LOCATION = "data_location", _("Data location")
+
+
+class TermSuggestion(models.Model):
+    """One key term as the reader found it in a document: the value, the sentence it came from
+    and where. A person accepts it, corrects it or dismisses it; nothing is applied silently."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("suggestion status", "Suggested")
+        ACCEPTED = "accepted", pgettext_lazy("suggestion status", "Accepted")
+        CORRECTED = "corrected", pgettext_lazy("suggestion status", "Corrected")
+        DISMISSED = "dismissed", pgettext_lazy("suggestion status", "Dismissed")
+
+    contract = models.ForeignKey(
+        "contracts.Contract", verbose_name=_("contract"), on_delete=models.CASCADE,
+        related_name="term_suggestions",
+    )  # fmt: skip
+    document = models.ForeignKey(
+        "contracts.ContractDocument", verbose_name=_("document"), on_delete=models.CASCADE,
+        related_name="term_suggestions",
+    )  # fmt: skip
+    field = models.CharField(_("term"), max_length=16, choices=TermField.choices)
+    # The value in a plain JSON form: ISO date, int, decimal as a string, bool, text, or for an
+    # amount {"amount": "150000.00", "currency": "CNY", "tax_included": true|false|null}.
+    value = models.JSONField(_("value"))
+    found_text = models.CharField(_("as written"), max_length=300)
+    sentence = models.TextField(_("sentence"))
+    # The found text's place inside the sentence (for the highlight) and the page (from 1).
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    page = models.PositiveIntegerField(_("page"))
+    # Another sentence of the same document gives this term a different value.
+    conflict = models.BooleanField(_("contradicted"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    applied_value = models.JSONField(_("value applied"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    created_at = models.DateTimeField(_("found"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suggested term")
+        verbose_name_plural = _("suggested terms")
+        ordering = ["contract", "field", "page", "pk"]
+        indexes = [models.Index(fields=["contract", "status"], name="suggestion_contract_idx")]
+        constraints = [
+            models.CheckConstraint(name="suggestion_span", condition=Q(end__gte=models.F("start"))),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()}: {self.found_text}"
+
+
+@audited()
+class ContractFinding(models.Model):
+    """A contract trap found in the clauses (or the accepted terms), linked to its sentence.
+    Open while the condition holds; raised in the risk register by contracts.terms.risks."""
+
+    class Kind(models.TextChoices):
+        LONG_NOTICE = "long_notice", _("Auto-renews and needs more than 30 days' notice")
+        NO_PRICE_CAP = "no_price_cap", _("Auto-renews with no cap on the renewal price")
+        HIGH_PRICE_CAP = "high_price_cap", _("Renewal price cap above the company's limit")
+        LIST_PRICE = "list_price", _("Renews at the vendor's list price")
+        VENDOR_ONLY_EXIT = "vendor_only_exit", _("Only the vendor may terminate")
+        NO_DATA_RETURN = "no_data_return", _("No data-return clause")
+        AMENDMENT_CHANGE = "amendment_change", _("An amendment changes the price or the term")
+        CONTRADICTION = "contradiction", _("Clauses contradict each other")
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("finding status", "Open")
+        RESOLVED = "resolved", pgettext_lazy("finding status", "Resolved")
+
+    contract = models.ForeignKey(
+        "contracts.Contract", verbose_name=_("contract"), on_delete=models.CASCADE,
+        related_name="findings",
+    )  # fmt: skip
+    document = models.ForeignKey(
+        "contracts.ContractDocument", verbose_name=_("document"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    kind = models.CharField(_("finding"), max_length=20, choices=Kind.choices)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    sentence = models.TextField(_("clause"), blank=True)
+    page = models.PositiveIntegerField(_("page"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    found_at = models.DateTimeField(_("found"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contract finding")
+        verbose_name_plural = _("contract findings")
+        ordering = ["contract", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "kind"], condition=Q(status="open"),
+                name="finding_open_once",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.contract}: {self.get_kind_display()}"
