@@ -75,6 +75,10 @@ CONTRACT_ACCEL_PREFIX = env.str("CONTRACT_ACCEL_PREFIX", default="/_protected/")
 if CONTRACT_SENDFILE not in ("", "x-accel", "x-sendfile"):
     raise ImproperlyConfigured('CONTRACT_SENDFILE must be "", "x-accel" or "x-sendfile".')
 # (That it needs FILE_STORAGE=filesystem is checked in config/settings.py, beside FILE_STORAGE.)
+# Contract traps (#22): an auto-renewing contract that needs more notice than this many days
+# is flagged, and so is a renewal price cap above this percentage.
+CONTRACT_TRAP_NOTICE_DAYS = env.int("CONTRACT_TRAP_NOTICE_DAYS", default=30)
+CONTRACT_PRICE_CAP_LIMIT = env.int("CONTRACT_PRICE_CAP_LIMIT", default=5)
 # PDFs (assessment reports, briefings) are set in this font, built once from the vendored
 # Noto Sans SC web-font files into one TrueType file (see core/pdf.py).
 PDF_FONT_DIR = Path(env.str("PDF_FONT_DIR", default=str(BASE_DIR / "var" / "fonts")))

@@ -40,6 +40,13 @@ class Termination(models.TextChoices):
     NONE = "none", _("Neither party")
 
 
+# Where a contract keeps the data, as the reader names it (anything else is kept as typed).
+DATA_LOCATIONS = {
+    "CN": _("mainland China"), "EU": _("the EU"), "US": _("the United States"),
+    "SG": _("Singapore"), "HK": _("Hong Kong"),
+}  # fmt: skip
+
+
 @audited()
 class Contract(models.Model):
     """One signed agreement for a subscription, with the terms the rest of the product uses."""
@@ -148,6 +155,10 @@ class Contract(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("contracts:contract-detail", args=[self.pk])
+
+    @property
+    def data_location_display(self) -> str:
+        return str(DATA_LOCATIONS.get(self.data_location, self.data_location))
 
 
 @audited()

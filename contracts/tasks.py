@@ -4,10 +4,13 @@ from __future__ import annotations
 
 
 def extract_text(document_id: int) -> str:
-    """After an upload: the PDF's text for search (in a time-limited child process)."""
+    """After an upload: the document's text for search (its PDF text layer, or OCR for scans,
+    in a time-limited child process), then its key terms and the contract's findings."""
     from contracts.services import document_extract_text
+    from contracts.terms.services import terms_refresh
 
-    return document_extract_text(document_id=document_id)
+    status = document_extract_text(document_id=document_id)
+    return f"text {status}; {terms_refresh(document_id=document_id)}"
 
 
 def integrity_check() -> str:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.contract_edit, name="contract-edit"),
     path("<int:pk>/documents/", views.document_upload, name="document-upload"),
     path("<int:pk>/apply-terms/", views.contract_apply_terms, name="contract-apply-terms"),
+    path("<int:pk>/terms/<int:suggestion>/", views.term_decide, name="term-decide"),
     path("documents/<int:pk>/", views.document_download, name="document-download"),
     path("integrity/run/", views.integrity_run, name="integrity-run"),
 ]

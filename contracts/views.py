@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -23,6 +23,9 @@ from contracts import selectors, services
 from contracts.forms import ContractFilter, ContractForm, DocumentForm
 from contracts.models import Contract, IntegrityCheck
 from contracts.tables import COUNT_CAP, ContractTable
+from contracts.terms.models import TermSuggestion
+from contracts.terms.selectors import open_findings, term_rows
+from contracts.terms.services import suggestion_decide
 from core.exports import SafeTableExport
 from core.uploads import SizeLimitHandler
 from org.permissions import role_required, signed_in_user
@@ -87,6 +90,8 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "contracts/contract_detail.html",
         {
             "contract": contract,
+            "term_rows": term_rows(contract),
+            "findings": open_findings(contract),
             "documents": contract.documents.select_related("uploaded_by"),
             "can_edit": can_edit,
             "diff": services.terms_diff(contract)
@@ -230,6 +235,31 @@ def contract_apply_terms(request: HttpRequest, pk: int) -> HttpResponse:
             _("The subscription now follows the contract (%(n)s changes).") % {"n": len(changes)},
         )
     return redirect(contract)
+
+
+@require_POST
+@role_required(*EDIT_ROLES)
+def term_decide(request: HttpRequest, pk: int, suggestion: int) -> HttpResponse:
+    """Accept, correct or dismiss one suggested term (never applied without this)."""
+    contract = selectors.get_contract_for(request.user, pk)
+    action = request.POST.get("action", "")
+    raw = {name: request.POST.get(name, "")[:200] for name in ("value", "currency", "tax_included")}
+    try:
+        decided = suggestion_decide(
+            user=signed_in_user(request), contract_id=contract.pk, suggestion_id=suggestion,
+            action=action, raw=raw,
+        )  # fmt: skip
+    except TermSuggestion.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(str(m) for m in exc.messages))
+    else:
+        messages.success(
+            request,
+            _("%(term)s: %(status)s.")
+            % {"term": decided.get_field_display(), "status": decided.get_status_display()},
+        )
+    return redirect(f"{contract.get_absolute_url()}#terms")
 
 
 @require_POST

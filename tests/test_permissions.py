@@ -255,6 +255,13 @@ MATRIX: dict[str, Row] = {
         method="post",
         kwargs=lambda c: {"pk": _document(c).contract_id},
     ),
+    # Deciding a suggested term: the archive's editors; a suggestion of another contract is 404.
+    "contracts:term-decide": Row(
+        {r: 403 for r in ROLES} | {"anonymous": LOGIN, "finance": 404, "it_admin": 404},
+        method="post",
+        kwargs=lambda c: {"pk": _document(c).contract_id, "suggestion": 0},
+        data=lambda c: {"action": "dismiss"},
+    ),
     "contracts:integrity-run": Row(
         {r: 403 for r in ROLES} | {"anonymous": LOGIN, "it_admin": 302}, method="post"
     ),

@@ -65,6 +65,8 @@ class TermSuggestion(models.Model):
     page = models.PositiveIntegerField(_("page"))
     # Another sentence of the same document gives this term a different value.
     conflict = models.BooleanField(_("contradicted"), default=False)
+    # Why there is no usable value: "invalid_date" (written like a date, but no such day).
+    problem = models.CharField(_("problem"), max_length=20, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )

@@ -1,0 +1,78 @@
+"""Who the parties are: the vendor and the customer, from "甲方（采购方）：…", "乙方：…",
+"供应商：…", "Customer: …" or 'between Acme Ltd (the "Customer") and …'."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+CN_NAME = (
+    r"[\u4e00-\u9fff][^\s,，;；:：()（）\"“”]{1,39}?(?:有限责任公司|股份有限公司|有限公司|分公司|公司|集团|"
+    r"研究院|中心|事务所)"
+)
+_NOT_NAME = (
+    r"(?!(?:This|The|That|Agreement|Between|And|By|Whereas|Party|Parties|Customer|Provider|Vendor|"
+    r"Supplier|Licensor|Licensee|Client|Order|Contract|Master|Subscription|Services?|Terms)\b)"
+)
+EN_NAME = (
+    _NOT_NAME
+    + r"[A-Z][A-Za-z0-9&'.\-]*(?: [A-Za-z0-9&'.\-]+){0,6}?,? (?:Co\.,? ?Ltd\.?|Pty\.? Ltd\.?|"
+    r"Pte\.? Ltd\.?|Ltd\.?|Limited|Inc\.?|LLC|L\.L\.C\.|GmbH|Corporation|Corp\.?|S\.A\.|B\.V\.|AG|plc)"
+)
+NAME = rf"(?:{EN_NAME}|{CN_NAME})"
+
+_VENDOR_CN = "乙方|供应商|供方|卖方|服务商|服务方|服务提供方|服务提供商|许可方|出售方|销售方"
+_CUSTOMER_CN = "甲方|采购方|买方|需方|用户方|客户|委托方|被许可方|购买方|订购方"
+_VENDOR_EN = "Service Provider|Provider|Vendor|Supplier|Licensor|Seller|Party B|Contractor|Reseller"
+_CUSTOMER_EN = "Customer|Client|Licensee|Buyer|Subscriber|Purchaser|Party A"
+_LABELS = rf"{_CUSTOMER_CN}|{_VENDOR_CN}|{_VENDOR_EN}|{_CUSTOMER_EN}"
+
+_LABELLED = re.compile(
+    rf"(?P<label>{_LABELS})(?:\s*[(（](?P<role>[^)）]{{1,16}})[)）])?\s*(?:名称|Name)?\s*[:：]\s*"
+    rf"(?P<name>{NAME})"
+)
+_DEFINED = re.compile(
+    rf"(?P<name>{NAME})\s*(?:,[^()（）]{{0,120}}?)?[(（]\s*(?:hereinafter (?:referred to as )?)?"
+    rf"(?:以下简称|下称)?\s*(?:the\s+)?[\"“]?(?P<label>{_LABELS})[\"”]?\s*[)）]"
+)
+_VENDOR_ROLE = re.compile(
+    r"供|卖|服务|(?<!被)许可|提供|销售|Provider|Vendor|Supplier|Licensor", re.I
+)
+_CUSTOMER_ROLE = re.compile(
+    r"采购|买|需方|用户|客户|委托|被许可|订购|Customer|Client|Licensee", re.I
+)
+
+
+@dataclass(frozen=True)
+class Party:
+    role: str  # "vendor" or "customer"
+    name: str
+    start: int
+    end: int
+
+
+def _role(label: str, role: str) -> str:
+    if role and _CUSTOMER_ROLE.search(role):
+        return "customer"
+    if role and _VENDOR_ROLE.search(role):
+        return "vendor"
+    if re.fullmatch(_VENDOR_CN, label) or re.fullmatch(_VENDOR_EN, label):
+        return "vendor"
+    return "customer"
+
+
+def parties(sentence: str) -> Iterator[Party]:
+    for pattern in (_LABELLED, _DEFINED):
+        for match in pattern.finditer(sentence):
+            groups = match.groupdict()
+            name = match.group("name").strip(" ,.;")
+            if re.search(r"Ltd|Inc|Co|Corp|L\.L\.C|S\.A|B\.V", match.group("name")[-6:]):
+                name = match.group("name").strip(" ,;")  # keep "Ltd." / "Inc." whole
+            name = re.sub(r"^(?:the|and|between|by)\s+", "", name, flags=re.I)
+            yield Party(
+                _role(groups["label"], groups.get("role") or ""),
+                name,
+                match.start("name"),
+                match.start("name") + len(match.group("name").rstrip(" ,;")),
+            )

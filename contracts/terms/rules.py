@@ -1,0 +1,421 @@
+"""One rule per key term: given a sentence, the values it states, each with its span. A rule
+only speaks when the sentence is about its term (a notice period is read from a sentence about
+renewal or expiry, an amount from one about the total), so filler clauses stay silent."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from contracts.terms.amounts import moneys, tax_included
+from contracts.terms.numbers import COUNT, NUMBER, count_value, dates, percents, periods
+from contracts.terms.parties import parties
+
+Hit = tuple[str, Any, int, int, str]
+I = re.IGNORECASE  # noqa: E741
+
+
+def _has(pattern: str, text: str) -> re.Match[str] | None:
+    return re.search(pattern, text, I)
+
+
+# --- Number and parties ------------------------------------------------------------------------
+
+_NUMBER = re.compile(
+    r"(?:合同编号|合同号|协议编号|订单编号|合同编码|采购编号|Contract\s+(?:No\.?|Number|#)|"
+    r"Agreement\s+(?:No\.?|Number)|Order\s+(?:Form\s+)?(?:No\.?|Number)|Reference\s+No\.?)"
+    r"\s*[:：]?\s*(?P<v>[A-Za-z0-9][A-Za-z0-9\-_/.]*[A-Za-z0-9])",
+    I,
+)
+
+
+def number(text: str) -> Iterator[Hit]:
+    for match in _NUMBER.finditer(text):
+        if re.search(r"\d", match.group("v")):
+            yield "number", match.group("v"), match.start("v"), match.end("v"), ""
+
+
+def parties_of(text: str) -> Iterator[Hit]:
+    for party in parties(text):
+        yield party.role, party.name, party.start, party.end, ""
+
+
+# --- Dates and term ----------------------------------------------------------------------------
+
+_RANGE_JOIN = re.compile(
+    r"^\s*(?:起|开始)?\s*(?:至|到|—|–|-|~|～|to|until|till|through|and\s+(?:ending|expiring|ends)"
+    r"\s+on|,?\s*(?:and\s+)?(?:ending|expiring)\s+on)\s*(?:the\s+)?$",
+    I,
+)
+_VALIDITY = r"有效期|期限|服务期|订阅期|合同期|起至|至.*止|\bterm\b|valid|commenc|subscription period|period"
+_START_LABEL = re.compile(
+    r"(?:开始日期|起始日期|生效日期|服务开始日期|订阅开始日期|服务起始日|(?:Subscription |Service )?"
+    r"(?:Start|Commencement) Date)\s*[:：]?\s*$",
+    I,
+)
+_END_LABEL = re.compile(
+    r"(?:结束日期|终止日期|到期日期?|届满日期|截止日期|服务结束日期|订阅结束日期|(?:Subscription |Service )?"
+    r"(?:End|Expiration|Expiry|Termination) Date)\s*[:：]?\s*$",
+    I,
+)
+_FROM_AROUND = re.compile(
+    r"(?:自|从|于)\s*$|(?:commenc\w*|start\w*|begin\w*|effective)\s+(?:on|from|as of)\s+(?:the\s+)?$|"
+    r"\bfrom\s+(?:the\s+)?$",
+    I,
+)
+_TO_AROUND = re.compile(
+    r"(?:至|到)\s*$|(?:ending|end|ends|expir\w*|terminat\w*)\s+on\s+(?:the\s+)?$|\b(?:until|through)\s+$",
+    I,
+)
+_SIGNED_LABEL = re.compile(
+    r"(?:签订日期|签署日期|签约日期|签订时间|签署时间|Date of (?:Signature|Execution)|Signature Date|"
+    r"Execution Date|Signed (?:on|at)|Date Signed)\s*[:：]?\s*$",
+    I,
+)
+_SIGNED_AROUND = re.compile(
+    r"(?:于|在)\s*$|entered into (?:as of |on )?(?:the )?$|made (?:and entered into )?(?:as of |on )"
+    r"(?:the )?$|dated (?:as of )?$",
+    I,
+)
+
+
+def _date_value(hit: Any) -> tuple[Any, str]:
+    return (hit.value.isoformat(), "") if hit.value else (None, "invalid_date")
+
+
+def dates_of(text: str) -> Iterator[Hit]:
+    hits = list(dates(text))
+    used: set[int] = set()
+    for first, second in zip(hits, hits[1:], strict=False):
+        between = text[first.end : second.start]
+        if (
+            _RANGE_JOIN.match(between)
+            and _has(_VALIDITY, text)
+            and not _has(r"付款|支付|payment|invoice", text)
+        ):
+            for name, hit in (("valid_from", first), ("valid_to", second)):
+                value, problem = _date_value(hit)
+                yield name, value, hit.start, hit.end, problem
+            used |= {first.start, second.start}
+    for hit in hits:
+        if hit.start in used:
+            continue
+        before = text[max(0, hit.start - 40) : hit.start]
+        after = text[hit.end : hit.end + 12]
+        field: str | None = None
+        if _START_LABEL.search(before):
+            field = "valid_from"
+        elif _END_LABEL.search(before):
+            field = "valid_to"
+        elif (
+            _has(_VALIDITY, text)
+            and _FROM_AROUND.search(before)
+            and not _has(r"^\s*(?:签|生效)", after)
+        ):
+            field = "valid_from"
+        elif _has(_VALIDITY, text) and (
+            _TO_AROUND.search(before) or _has(r"^\s*(?:止|到期|届满)", after)
+        ):
+            field = "valid_to"
+        elif _SIGNED_LABEL.search(before) or (
+            _SIGNED_AROUND.search(before)
+            and _has(r"^\s*(?:签订|签署|签约)|^", after)
+            and _has(r"签订|签署|签约|entered into|made|dated", text)
+        ):
+            field = "signed_on"
+        if field:
+            value, problem = _date_value(hit)
+            yield field, value, hit.start, hit.end, problem
+
+
+_TERM_WORD = re.compile(
+    r"(?:合同期限|服务期限|订阅期限|有效期限?|使用期限|许可期限|期限|为期|服务期|订阅期)\s*(?:为|是|共)?\s*[:：]?\s*"
+    r"|(?:for\s+an?\s+(?:initial\s+)?(?:period|term)\s+of|(?:initial\s+)?(?:subscription\s+)?term\s+"
+    r"(?:of|shall\s+be|is)|(?:Subscription\s+)?Term\s*:|period\s+of)\s*",
+    I,
+)
+
+
+def term_months(text: str) -> Iterator[Hit]:
+    if _has(r"续|renew|extend|延长|顺延|notice|通知|付款|支付|payment|warrant|保修|质保|保密|confidential|保存|retain|retention", text):
+        return
+    for word in _TERM_WORD.finditer(text):
+        for period in periods(text[word.end() : word.end() + 24]):
+            if period.months and period.start <= 2:
+                start = word.end() + period.start
+                yield "term_months", period.months, start, word.end() + period.end, ""
+                break
+
+
+# --- Seats and money ---------------------------------------------------------------------------
+
+_SEAT_WORDS = (
+    r"用户账号|账号|帐号|授权用户|用户许可|用户数|用户|许可证?|席位|坐席|license[sd]?|licence[sd]?|"
+    r"seats?|named users?|users?|accounts?|subscriptions?"
+)
+_SEATS_AFTER = re.compile(
+    rf"(?:{_SEAT_WORDS})\s*(?:数量|数|总数|名额|个数)?\s*(?:为|共|:|：|共计|合计|up to|of)?\s*"
+    rf"(?P<n>{COUNT})\s*(?:个|名|人|套|份|户)?(?![\d.%年月日天])",
+    I,
+)
+_SEATS_BEFORE = re.compile(
+    rf"(?:up to\s+)?(?P<n>{COUNT})\s*(?:个|名|套|份|户)?\s*(?:\(\d+\)\s*)?(?:named\s+|concurrent\s+|"
+    rf"authori[sz]ed\s+)?(?:{_SEAT_WORDS})(?![A-Za-z])",
+    I,
+)
+_NOT_SEATS = (
+    r"单价|每个?(?:账号|用户)|per (?:user|seat|licen)|/(?:账号|用户|user|seat)|上限为每|超出"
+)
+
+
+def seats(text: str) -> Iterator[Hit]:
+    if _has(
+        r"Number of (?:Users|Seats|Licen[cs]es)|Quantity|数量|账号数|用户数", text
+    ) is None and _has(_NOT_SEATS, text):
+        return
+    for pattern in (_SEATS_AFTER, _SEATS_BEFORE):
+        for match in pattern.finditer(text):
+            value = count_value(match.group("n"))
+            tail = text[match.end() : match.end() + 6]
+            if value and 0 < value < 1_000_000 and not re.match(r"\s*(?:元|%|/|per)", tail):
+                yield "seats", value, match.start("n"), match.end("n"), ""
+                return
+
+
+_TOTAL = (
+    r"总金额|总价|总价款|合同金额|合同价款|合同总额|总计|合计|总费用|费用总额|费用合计|订阅费用?|年费|服务费用?|许可费用?|"
+    r"价款|total|fees?\b|contract value|amount|subscription fee|price"
+)
+
+
+def amount(text: str) -> Iterator[Hit]:
+    keyword = _has(_TOTAL, text)
+    if keyword is None or _has(r"违约金|滞纳金|赔偿|penalt|liabilit|late fee|interest", text):
+        return
+    found = [money for money in moneys(text) if money.start >= keyword.start()]
+    if not found:
+        return
+    tax = tax_included(text)
+    first = found[0]
+    values = {(first.amount, first.currency)}
+    yield "amount", _money(first.amount, first.currency, tax), first.start, first.end, ""
+    for other in found[1:]:
+        if other.currency != first.currency and (other.amount, other.currency) not in values:
+            values.add((other.amount, other.currency))  # amounts in two currencies: both shown
+            yield "amount", _money(other.amount, other.currency, tax), other.start, other.end, ""
+
+
+def _money(value: Decimal, currency: str, tax: bool | None) -> dict[str, Any]:
+    return {"amount": f"{value:.2f}", "currency": currency, "tax_included": tax}
+
+
+_PAYMENT = (
+    r"付款|支付|结算|账单|计费|缴纳|付费|收费|开具发票|bill|invoic|payable|payment|paid|pay\b"
+)
+_CYCLES = [
+    ("one_off", r"一次性(?:支付|付清|付款|结清|缴纳)|一次付清|one[- ]time (?:payment|fee)|single (?:payment|instal?lment)|lump[- ]sum"),
+    ("monthly", r"按月(?:支付|结算|付款|计费|缴纳)?|每月(?:支付|结算|付款)|月付|(?:billed|invoiced|payable|paid) monthly|monthly (?:in advance|in arrears|billing|invoic|instal)"),
+    ("quarterly", r"按季度?(?:支付|结算|付款|计费)?|每季度?(?:支付|结算|付款)|季付|(?:billed|invoiced|payable|paid) quarterly|quarterly (?:in advance|in arrears|billing|invoic|instal)"),
+    ("annual", r"按年(?:支付|结算|付款|计费|缴纳)?|每年(?:支付|结算|付款)|年付|一年一付|(?:billed|invoiced|payable|paid) (?:annually|yearly)|annual(?:ly)? (?:in advance|billing|invoic)|(?:annually|yearly) in advance"),
+]  # fmt: skip
+
+
+def billing_cycle(text: str) -> Iterator[Hit]:
+    if not _has(_PAYMENT, text):
+        return
+    for cycle, pattern in _CYCLES:
+        if match := _has(pattern, text):
+            yield "billing_cycle", cycle, match.start(), match.end(), ""
+            return
+
+
+_DUE = re.compile(
+    rf"(?:发票|invoice|签订|签署|signature|execution|signing|生效)[^。;]{{0,30}}?(?:后|之日起|起)?\s*"
+    rf"(?P<p>{COUNT}\s*(?:个)?\s*(?:工作日|自然日|日|天|calendar days?|business days?|days?))\s*(?:内|以内)?"
+    rf"|(?:within|in)\s+(?P<q>{COUNT}\s*(?:calendar |business )?days?)\s+(?:of|after|from|following)"
+    rf"|\bnet\s*(?P<net>\d{{1,3}})\b|(?P<adv>预付|预先支付|提前支付全部|in advance|upfront|up-front|prepaid)",
+    I,
+)
+
+
+def payment_terms(text: str) -> Iterator[Hit]:
+    if not _has(_PAYMENT, text) or _has(r"违约金|滞纳金|penalt|late", text):
+        return
+    advance = None
+    for match in _DUE.finditer(text):
+        if match.group("adv"):
+            advance = advance or match
+            continue
+        raw = match.group("net") or match.group("p") or match.group("q")
+        group = "net" if match.group("net") else ("p" if match.group("p") else "q")
+        period = next(periods(raw), None) if group != "net" else None
+        days = int(raw) if group == "net" else (period.days if period else None)
+        if days:
+            yield "payment_terms", days, match.start(group), match.end(group), ""
+            return
+    if advance is not None:
+        yield "payment_terms", 0, advance.start(), advance.end(), ""
+
+
+# --- Renewal -----------------------------------------------------------------------------------
+
+_NO_AUTO = re.compile(
+    r"不(?:会|得|再|予)?自动(?:续期|续约|续订|续费|延期|顺延|延续)|无自动续|非自动续|"
+    r"(?:shall|will|does|do) not (?:be )?(?:automatically |auto-?)renew|no automatic renewal|"
+    r"not (?:be )?(?:automatically|auto-?)\s?renewed",
+    I,
+)
+_AUTO = re.compile(
+    r"自动(?:续期|续约|续订|续费|延期|顺延|延续)|automatically (?:be )?renew|auto-?renew|renew automatically|"
+    r"(?:shall|will) (?:automatically )?(?:be )?renew(?:ed)? for (?:successive|an additional|additional|a further)|"
+    r"successive renewal (?:terms|periods)",
+    I,
+)
+
+
+def auto_renew(text: str) -> Iterator[Hit]:
+    if match := _NO_AUTO.search(text):
+        yield "auto_renew", False, match.start(), match.end(), ""
+    elif match := _AUTO.search(text):
+        yield "auto_renew", True, match.start(), match.end(), ""
+
+
+_RENEWAL = r"续|到期|期满|届满|终止|renew|expir|end of the|non-renewal|cancel"
+_NOTICE = r"通知|告知|提出|notice|notif"
+_AHEAD = re.compile(
+    r"提前|至少|不少于|不迟于|不得晚于|at least|no less than|not less than|no later than|minimum of",
+    I,
+)
+_CURE = r"纠正|改正|补救|整改|cure|remedy|breach|违约"
+
+
+def notice(text: str) -> Iterator[Hit]:
+    if not (_has(_RENEWAL, text) and _has(_NOTICE, text)) or _has(_CURE, text):
+        return
+    for period in periods(text):
+        before = text[max(0, period.start - 16) : period.start]
+        after = text[period.end : period.end + 40]
+        ahead = _AHEAD.search(before) or _has(
+            r"^\W*(?:prior|before|in advance|'s? notice|’s? notice|notice)", after
+        )
+        if ahead and period.unit in ("day", "month"):
+            yield "notice_days", period.days, period.start, period.end, ""
+
+
+_RISE = r"涨|上调|增长|提高|调整|上浮|increase|uplift|raise|adjust|escalat"
+_CAP = re.compile(
+    r"不超过|不高于|不得超过|不得高于|最高|上限|封顶|以内|cap|not exceed|no more than|not more than|at most|"
+    r"maximum|capped at|limited to|shall not increase by more than|up to",
+    I,
+)
+
+
+def price_cap(text: str) -> Iterator[Hit]:
+    if not (_has(_RISE, text) and _has(r"续|renew|价格|单价|费用|price|fee|rate", text)):
+        return
+    for percent in percents(text):
+        before = text[max(0, percent.start - 40) : percent.start]
+        if not _CAP.search(before) or _has(r"增值税|税率|VAT|tax|折扣|discount|违约", before):
+            continue
+        value = percent.value - 100 if percent.value > 100 else percent.value
+        if 0 <= value <= 100:
+            yield "price_cap", f"{value:.2f}", percent.start, percent.end, ""
+            return
+
+
+_LIST = re.compile(
+    r"(?:届时|当时|当期|届期|彼时)(?:公布|有效|适用|执行|发布)?的?(?:标准|目录|刊例|官方|公开|市场)?(?:价格|价目|报价)|"
+    r"标准价格续|目录价|刊例价|(?:then[- ]current|then[- ]prevailing|prevailing) (?:list )?(?:price|rate|pricing)s?|"
+    r"list price|standard (?:rates|pricing|prices) (?:then )?in effect",
+    I,
+)
+
+
+def list_price(text: str) -> Iterator[Hit]:
+    if _has(r"续|renew", text) and (match := _LIST.search(text)):
+        yield "list_price", True, match.start(), match.end(), ""
+
+
+# --- Exit, data ----------------------------------------------------------------------------------
+
+_END = r"解除|终止|terminat"
+_BOTH = r"任何一方|双方均?(?:可|有权)|一方可|either party|each party|both parties"
+_NONE = r"任何一方均?不得|双方均不得|neither party (?:may|shall)|may not be terminated by either"
+_VENDOR_ONLY = (
+    r"仅乙方|只有乙方|仅供应商|仅(?:服务商|许可方)|only (?:the )?(?:provider|vendor|supplier|licensor)|"
+    r"(?:甲方|customer|client|licensee)(?:[^,，。;]{0,12})(?:无权|不得|不能|may not|shall not|has no right)"
+    r"[^,，。;]{0,20}(?:解除|终止|terminat)"
+)
+_CUSTOMER_MAY = (
+    r"(?:甲方|customer|client|licensee)[^,，。;]{0,20}(?:有权|可以|可|may|is entitled|shall have the right)"
+    r"[^,，。;]{0,30}(?:解除|终止|terminat)"
+)
+_VENDOR_MAY = (
+    r"(?:乙方|provider|vendor|supplier|licensor)[^,，。;]{0,20}(?:有权|可以|可|may|is entitled|shall have the right)"
+    r"[^,，。;]{0,30}(?:解除|终止|terminat)"
+)
+
+
+def termination(text: str) -> Iterator[Hit]:
+    if not _has(_END, text) or _has(
+        r"违约|breach|insolven|bankrupt|破产|不可抗力|force majeure|material", text
+    ):
+        return
+    for value, pattern in (
+        ("vendor_only", _VENDOR_ONLY), ("none", _NONE), ("both", _BOTH),
+        ("customer", _CUSTOMER_MAY), ("vendor_only", _VENDOR_MAY),
+    ):  # fmt: skip
+        if match := _has(pattern, text):
+            yield "termination", value, match.start(), match.end(), ""
+            return
+
+
+_DATA_RETURN = re.compile(
+    r"(?:返还|退还|交还|导出|迁移|移交|提取|取回)(?:全部|所有)?(?:甲方)?(?:的)?(?:业务)?(?:数据|资料)|"
+    r"数据(?:返还|导出|迁移|移交|取回)|return (?:all )?(?:of )?(?:the )?(?:customer|client|licensee|its|your)?\s?data|"
+    r"export (?:all )?(?:of )?(?:its|their|the|customer|client)?\s?data|data (?:export|return|portability|retrieval)|"
+    r"retrieve (?:its|their|all) data|transition assistance|(?:customer|client|licensee|its|their) data"
+    r"[^.;]{0,40}(?:available for|to) (?:export|download|retriev)",
+    I,
+)
+
+
+def data_return(text: str) -> Iterator[Hit]:
+    if match := _DATA_RETURN.search(text):
+        yield "data_return", True, match.start(), match.end(), ""
+
+
+_PERSONAL = re.compile(r"个人信息|个人数据|个人隐私|personal (?:data|information)|PIPL|GDPR", I)
+
+
+def personal_info(text: str) -> Iterator[Hit]:
+    if match := _PERSONAL.search(text):
+        yield "personal_info", True, match.start(), match.end(), ""
+
+
+_PLACES = [
+    ("CN", r"中华人民共和国境内|中国境内|中国大陆|境内|mainland China|within (?:the )?(?:People's Republic of China|PRC|China)|in (?:the )?PRC"),
+    ("EU", r"欧盟|European Union|\bEU\b|\bEEA\b"),
+    ("US", r"美国|United States|\bUSA\b"),
+    ("SG", r"新加坡|Singapore"),
+    ("HK", r"香港|Hong Kong"),
+]  # fmt: skip
+
+
+def data_location(text: str) -> Iterator[Hit]:
+    if not _has(
+        r"存储|存放|保存|托管|服务器|数据中心|机房|stored|hosted|host|located|reside|data cent|processed",
+        text,
+    ):
+        return
+    if not _has(r"数据|data|信息|information", text):
+        return
+    for code, pattern in _PLACES:
+        if match := _has(pattern, text):
+            yield "data_location", code, match.start(), match.end(), ""
+            return
+
+
+__all__ = ["NUMBER"]
