@@ -56,7 +56,7 @@ class TermSuggestion(models.Model):
     field = models.CharField(_("term"), max_length=16, choices=TermField.choices)
     # The value in a plain JSON form: ISO date, int, decimal as a string, bool, text, or for an
     # amount {"amount": "150000.00", "currency": "CNY", "tax_included": true|false|null}.
-    value = models.JSONField(_("value"))
+    value = models.JSONField(_("value"), null=True)
     found_text = models.CharField(_("as written"), max_length=300)
     sentence = models.TextField(_("sentence"))
     # The found text's place inside the sentence (for the highlight) and the page (from 1).

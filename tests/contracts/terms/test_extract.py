@@ -70,13 +70,33 @@ def test_each_found_term_keeps_its_sentence_page_and_place() -> None:
 @pytest.mark.parametrize(
     ("sentence", "field", "value"),
     [
-        ("合同总价为人民币壹拾伍万元整。", "amount", {"amount": "150000.00", "currency": "CNY", "tax_included": None}),
-        ("年费合计15万元(不含税)。", "amount", {"amount": "150000.00", "currency": "CNY", "tax_included": False}),
-        ("合同金额:RMB 86,500.50,含税。", "amount", {"amount": "86500.50", "currency": "CNY", "tax_included": True}),
-        ("The total fees are US$12,000 inclusive of VAT.", "amount", {"amount": "12000.00", "currency": "USD", "tax_included": True}),
+        (
+            "合同总价为人民币壹拾伍万元整。",
+            "amount",
+            {"amount": "150000.00", "currency": "CNY", "tax_included": None},
+        ),
+        (
+            "年费合计15万元(不含税)。",
+            "amount",
+            {"amount": "150000.00", "currency": "CNY", "tax_included": False},
+        ),
+        (
+            "合同金额:RMB 86,500.50,含税。",
+            "amount",
+            {"amount": "86500.50", "currency": "CNY", "tax_included": True},
+        ),
+        (
+            "The total fees are US$12,000 inclusive of VAT.",
+            "amount",
+            {"amount": "12000.00", "currency": "USD", "tax_included": True},
+        ),
         ("甲方应在合同到期前提前三十日书面通知乙方不再续约。", "notice_days", 30),
         ("续费时需提前一个月书面通知对方,否则合同自动续期。", "notice_days", 30),
-        ("Either party may give notice of non-renewal no less than 45 days before expiry.", "notice_days", 45),
+        (
+            "Either party may give notice of non-renewal no less than 45 days before expiry.",
+            "notice_days",
+            45,
+        ),
         ("续约价格涨幅不超过5%。", "price_cap", "5.00"),
         ("续费价格上调幅度不超过百分之八。", "price_cap", "8.00"),
         ("本合同有效期自2026年3月1日至2027年2月28日止。", "valid_to", "2027-02-28"),
@@ -91,7 +111,11 @@ def test_each_found_term_keeps_its_sentence_page_and_place() -> None:
         ("费用按月结算。", "billing_cycle", "monthly"),
         ("Payment terms: net 45 from the invoice date.", "payment_terms", 45),
         ("合同终止后三十日内,乙方应向甲方返还全部数据。", "data_return", True),
-        ("All Customer Data shall be stored within the People's Republic of China.", "data_location", "CN"),
+        (
+            "All Customer Data shall be stored within the People's Republic of China.",
+            "data_location",
+            "CN",
+        ),
         ("Renewal shall be at Provider's then-current list price.", "list_price", True),
         ("任何一方均不得提前解除本合同。", "termination", "none"),
     ],
@@ -126,11 +150,14 @@ def test_amounts_in_two_currencies_are_both_shown_as_contradicting() -> None:
 
 
 def test_filler_clauses_say_nothing() -> None:
-    assert read(
-        "第八条 保密 双方应对在履行本合同过程中知悉的对方商业秘密承担保密义务,保密期限为五年。",
-        "Each party shall keep the other's Confidential Information confidential for 3 years.",
-        "违约方应在收到书面通知后三十日内纠正其违约行为。",
-    ) == {}
+    assert (
+        read(
+            "第八条 保密 双方应对在履行本合同过程中知悉的对方商业秘密承担保密义务,保密期限为五年。",
+            "Each party shall keep the other's Confidential Information confidential for 3 years.",
+            "违约方应在收到书面通知后三十日内纠正其违约行为。",
+        )
+        == {}
+    )
 
 
 def test_ocr_spacing_and_full_width_characters_are_read_like_text() -> None:
