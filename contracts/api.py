@@ -29,7 +29,7 @@ class DocumentSerializer(serializers.ModelSerializer[ContractDocument]):
         model = ContractDocument
         fields = [
             "id", "kind", "version", "original_name", "content_type", "size", "sha256",
-            "text_status", "uploaded_by", "uploaded_at",
+            "text_status", "text_source", "page_count", "text_note", "uploaded_by", "uploaded_at",
         ]  # fmt: skip
         read_only_fields = fields
 

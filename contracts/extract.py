@@ -59,7 +59,7 @@ def largest_image(page: Any) -> int:
     image dictionaries: nothing is decoded."""
     from pypdf.generic import DictionaryObject
 
-    largest, seen = 0, set()
+    largest, seen = 0, set[int]()
     stack = [(page.get("/Resources"), 0)]
     while stack:
         resources, depth = stack.pop()

@@ -264,9 +264,9 @@ class IntegrityCheck(models.Model):
         return not self.missing and not self.mismatched
 
 
-from contracts.terms.models import ContractFinding, TermSuggestion  # noqa: E402
+from contracts.terms.models import ClauseComment, ContractFinding, TermSuggestion  # noqa: E402
 
 __all__ = [
-    "BillingCycle", "Contract", "ContractDocument", "ContractFinding", "IntegrityCheck",
+    "BillingCycle", "ClauseComment", "Contract", "ContractDocument", "ContractFinding", "IntegrityCheck",
     "TermSuggestion", "Termination",
 ]  # fmt: skip

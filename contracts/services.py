@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import subprocess
-import sys
 import tempfile
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +25,8 @@ from django_q.tasks import async_task
 from contracts import search
 from contracts.files import sniff
 from contracts.models import Contract, ContractDocument, IntegrityCheck
+from contracts.textread import TYPES as TEXT_TYPES
+from contracts.textread import read_text
 from core.filenames import clean_name
 from org.models import User
 from org.roles import Role, has_role
@@ -184,19 +185,16 @@ def document_upload(*, contract: Contract, user: User, upload: Any, kind: str) -
                 content_type=sniffed.content_type,
                 size=sniffed.size,
                 sha256=sniffed.sha256,
-                text_status=ContractDocument.Text.PENDING
-                if sniffed.extension == ".pdf"
-                else ContractDocument.Text.NONE,
+                text_status=ContractDocument.Text.PENDING,  # PDFs and scans alike (OCR)
                 uploaded_by=user,
             )
             search_refresh(contract_id=locked.pk)
-            if sniffed.extension == ".pdf":
-                pk = document.pk
-                transaction.on_commit(
-                    lambda: async_task(
-                        "contracts.tasks.extract_text", pk, task_name=f"contract-text-{pk}"
-                    )
+            pk = document.pk
+            transaction.on_commit(
+                lambda: async_task(
+                    "contracts.tasks.extract_text", pk, task_name=f"contract-text-{pk}"
                 )
+            )
     except IntegrityError as exc:
         default_storage.delete(saved_as)  # the same file uploaded twice at the same moment
         raise ValidationError(_("This file is already stored.")) from exc
@@ -212,7 +210,8 @@ def _local_copy(document: ContractDocument) -> tuple[str, Any]:
     try:
         return default_storage.path(document.stored_name), None
     except NotImplementedError:
-        temp = tempfile.NamedTemporaryFile(suffix=".pdf")  # noqa: SIM115 - closed by the caller
+        suffix = Path(document.stored_name).suffix or ".pdf"
+        temp = tempfile.NamedTemporaryFile(suffix=suffix)  # noqa: SIM115 - closed by the caller
         with default_storage.open(document.stored_name, "rb") as source:
             while chunk := source.read(1 << 20):
                 temp.write(chunk)
@@ -221,38 +220,30 @@ def _local_copy(document: ContractDocument) -> tuple[str, Any]:
 
 
 def document_extract_text(*, document_id: int) -> str:
-    """Extract the text of a PDF in a separate process with a time limit; a file that loops or
-    crashes the parser marks the document "failed" and the contract stays usable."""
+    """Read the text of a PDF or a scan (contracts.textread: child processes with a time and
+    memory limit, OCR for scanned pages); store it with its status, source, page count and note
+    in one update. A file that loops, crashes the reader or runs out of time gets its status and
+    reason, and the contract stays usable."""
     document = ContractDocument.objects.filter(pk=document_id).first()
-    if document is None or document.content_type != "application/pdf":
+    if document is None or document.content_type not in TEXT_TYPES:
         return "skipped"
     path, temp = _local_copy(document)
     try:
-        done = subprocess.run(  # noqa: S603 - our own module, a path we generated
-            [sys.executable, "-m", "contracts.extract", path],
-            capture_output=True,
-            timeout=settings.CONTRACT_EXTRACT_TIMEOUT,
-            cwd=str(settings.BASE_DIR),
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        status, text, error = ContractDocument.Text.FAILED, "", _("timed out")
-    else:
-        if done.returncode == 0:
-            status, error = ContractDocument.Text.DONE, ""
-            text = done.stdout.decode("utf-8", "replace")[: search.MAX_TEXT].replace("\x00", "")
-        else:
-            status, text = ContractDocument.Text.FAILED, ""
-            lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or [""]
-            error = lines[-1][:300]
+        result = read_text(path, document.content_type)
     finally:
         if temp is not None:
             temp.close()
+    text = "\f".join(result.pages)[: search.MAX_TEXT].replace("\x00", "")
     ContractDocument.objects.filter(pk=document_id).update(
-        text=text, text_status=status, text_error=str(error)[:300]
+        text=text,
+        text_status=result.status,
+        text_error=result.error[:300],
+        text_source=result.source,
+        page_count=result.page_count,
+        text_note=result.note,
     )
     search_refresh(contract_id=document.contract_id)
-    return str(status)
+    return str(result.status)
 
 
 # --- Terms -------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from contracts import search
 from contracts.models import ContractDocument
 
 Text, Source, Note = ContractDocument.Text, ContractDocument.Source, ContractDocument.Note
+TYPES = ("application/pdf", "image/png", "image/jpeg")  # what contracts.files accepts
 # A page whose largest image has at least this many pixels is a scan (A4 at ~75 dpi): if it has
 # a text layer too, OCR checks that the layer says what the page shows.
 SCAN_PIXELS = 500_000
@@ -80,14 +81,14 @@ def read_text(path: str, content_type: str) -> TextResult:
 
 
 def _read_pdf(path: str, work: Path, deadline: float) -> TextResult:
-    seconds = min(float(settings.CONTRACT_EXTRACT_TIMEOUT), _left(deadline))
-    run = _run(
-        ["layer", path, str(work / "layer.json"), "--max-chars", str(search.MAX_TEXT),
-         "--seconds", str(seconds)],
-        seconds, work,
-    )  # fmt: skip
+    budget = _left(deadline)
+    seconds = min(float(settings.CONTRACT_EXTRACT_TIMEOUT), budget)
+    result = work / "layer.json"
+    args = ["layer", path, str(result), "--max-chars", str(search.MAX_TEXT), "--seconds"]
+    run = _run([*args, str(seconds)], result, seconds, work)
     if run.timed_out:
-        return _timed_out()
+        limit = settings.CONTRACT_EXTRACT_TIMEOUT if seconds < budget else None
+        return _timed_out(limit or settings.CONTRACT_OCR_TIMEOUT)
     if run.verdict is None:
         return _failed(run.error)
     if run.verdict["status"] == "encrypted":
@@ -131,16 +132,17 @@ def _ocr(
     """The OCR text of the PDF's ``pages`` (0-based) or of the image; a TextResult when it
     could not be read."""
     seconds = _left(deadline)
+    result = work / "ocr.json"
     run = _run(
-        ["ocr", path, content_type, str(work / "ocr.json"), "--seconds", str(seconds),
+        ["ocr", path, content_type, str(result), "--seconds", str(seconds),
          "--languages", settings.CONTRACT_OCR_LANGUAGES,
          "--max-pixels", str(settings.CONTRACT_OCR_MAX_PIXELS),
          "--pages", ",".join(str(p) for p in pages)],
-        seconds + GRACE, work,
+        result, seconds + GRACE, work,
     )  # fmt: skip
     verdict = run.verdict
     if run.timed_out or (verdict and verdict["status"] == "timed_out"):
-        return _timed_out()
+        return _timed_out(settings.CONTRACT_OCR_TIMEOUT)
     if verdict is None:
         return _failed(run.error)
     if verdict["status"] == "too_large":
@@ -168,15 +170,17 @@ def _finish(
     return TextResult(Text.DONE, pages, source, note, page_count, "")
 
 
-def _timed_out() -> TextResult:
+def _timed_out(seconds: float) -> TextResult:
     error = _("Reading the text took longer than %(seconds)s seconds; it was stopped.") % {
-        "seconds": settings.CONTRACT_OCR_TIMEOUT
+        "seconds": round(seconds)
     }
     return TextResult(Text.TIMED_OUT, [], "", "", None, error)
 
 
 def _failed(error: str) -> TextResult:
-    return TextResult(Text.FAILED, [], "", "", None, error[:300] or _("The file could not be read."))
+    return TextResult(
+        Text.FAILED, [], "", "", None, error[:300] or _("The file could not be read.")
+    )
 
 
 def _too_large_page(number: int | None) -> TextResult:
@@ -210,10 +214,9 @@ def _left(deadline: float) -> float:
     return max(0.1, deadline - time.monotonic())
 
 
-def _run(args: list[str], seconds: float, work: Path) -> _Run:
+def _run(args: list[str], result: Path, seconds: float, work: Path) -> _Run:
     """``python -m contracts.extract ARGS`` in a session of its own, its temporary files in
     ``work``; after ``seconds`` its whole process group is killed."""
-    result = Path(args[3] if args[0] == "ocr" else args[2])
     env = {**os.environ, "TMPDIR": str(work), "OMP_THREAD_LIMIT": "1"}
     with open(work / f"{args[0]}.err", "w+b") as err:
         child = subprocess.Popen(  # noqa: S603 - our own module, paths we made
@@ -226,22 +229,31 @@ def _run(args: list[str], seconds: float, work: Path) -> _Run:
             start_new_session=True,
         )
         try:
-            child.wait(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            return _Run(None, True, "")
+            ended = _wait(child.pid, seconds)
         finally:
-            _kill_group(child)
+            # The child is not reaped yet (alive or a zombie), so its process group id is still
+            # ours: whatever is left in the group is killed, then the child is reaped.
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            child.wait()
+        if not ended:
+            return _Run(None, True, "")
         err.seek(0)
         lines = err.read().decode("utf-8", "replace").strip().splitlines() or [""]
     if child.returncode != 0 or not result.exists():
-        return _Run(None, False, lines[-1] or _("exit status %(code)s") % {"code": child.returncode})
+        error = lines[-1] or _("exit status %(code)s") % {"code": child.returncode}
+        return _Run(None, False, error)
     return _Run(json.loads(result.read_text(encoding="utf-8")), False, "")
 
 
-def _kill_group(child: subprocess.Popen[bytes]) -> None:
-    """Kill whatever is left of the child's process group (nothing, when it ended by itself)."""
-    try:
-        os.killpg(child.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    child.wait()
+def _wait(pid: int, seconds: float) -> bool:
+    """Whether the child ended within ``seconds``; it is left unreaped (WNOWAIT)."""
+    end = time.monotonic() + seconds
+    while True:
+        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            return True
+        if time.monotonic() >= end:
+            return False
+        time.sleep(0.05)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from contracts import views
+from contracts.terms import views as term_views
 
 app_name = "contracts"
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/documents/", views.document_upload, name="document-upload"),
     path("<int:pk>/apply-terms/", views.contract_apply_terms, name="contract-apply-terms"),
     path("<int:pk>/terms/<int:suggestion>/", views.term_decide, name="term-decide"),
+    path("review/<int:pk>/", term_views.legal_review, name="legal-review"),
     path("documents/<int:pk>/", views.document_download, name="document-download"),
     path("integrity/run/", views.integrity_run, name="integrity-run"),
 ]

@@ -17,20 +17,22 @@ class Role(models.TextChoices):
     DEPARTMENT_HEAD = "department_head", _("Department head")
     SOFTWARE_ADMIN = "software_admin", _("Department software admin")
     AUDITOR = "auditor", _("Auditor")
+    LEGAL = "legal", _("Legal")
 
 
 # Roles whose holders see every department (the others see only the departments they are
-# assigned to, and those departments' sub-departments).
-SEE_ALL_ROLES = frozenset({Role.IT_ADMIN, Role.FINANCE, Role.AUDITOR})
+# assigned to, and those departments' sub-departments). Legal reads every contract and request
+# it may be asked to review (never budgets or system pages).
+SEE_ALL_ROLES = frozenset({Role.IT_ADMIN, Role.FINANCE, Role.AUDITOR, Role.LEGAL})
 # Roles whose holders may change inventory data of every department.
 MANAGE_ALL_ROLES = frozenset({Role.IT_ADMIN})
 # Who may open which pages: the main menu (config/navigation.py) and the views use the same sets.
 DIRECTORY_ROLES = frozenset(
-    {Role.IT_ADMIN, Role.FINANCE, Role.AUDITOR, Role.DEPARTMENT_HEAD, Role.SOFTWARE_ADMIN}
+    {Role.IT_ADMIN, Role.FINANCE, Role.AUDITOR, Role.DEPARTMENT_HEAD, Role.SOFTWARE_ADMIN, Role.LEGAL}
 )
 SYSTEM_ROLES = frozenset({Role.IT_ADMIN, Role.AUDITOR})
 IMPORT_ROLES = frozenset({Role.IT_ADMIN, Role.SOFTWARE_ADMIN})
-APPROVER_ROLES = frozenset({Role.DEPARTMENT_HEAD, Role.FINANCE, Role.IT_ADMIN})
+APPROVER_ROLES = frozenset({Role.DEPARTMENT_HEAD, Role.FINANCE, Role.IT_ADMIN, Role.LEGAL})
 BUDGET_ROLES = frozenset({Role.FINANCE, Role.AUDITOR, Role.IT_ADMIN, Role.DEPARTMENT_HEAD})
 # The exchange-rates table: finance and IT admins keep it, auditors read it.
 RATE_ROLES = frozenset({Role.FINANCE, Role.IT_ADMIN, Role.AUDITOR})

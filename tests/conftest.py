@@ -31,6 +31,7 @@ class Cast:
     head_b: User
     software_admin: User
     auditor: User
+    legal: User
     employee: User
     person_a: Person
     subscription_a: Subscription
@@ -50,6 +51,7 @@ class Cast:
             "head_b": self.head_b,
             "software_admin": self.software_admin,
             "auditor": self.auditor,
+            "legal": self.legal,
         }
 
 
@@ -96,6 +98,7 @@ def cast(db: None) -> Cast:
         head_b=head_b,
         software_admin=software_admin,
         auditor=make_user("auditor", Role.AUDITOR),
+        legal=make_user("legal", Role.LEGAL),
         employee=make_user("employee"),
         person_a=person_a,
         subscription_a=subscription_a,

@@ -114,7 +114,7 @@ ROWS: dict[str, Row] = {
     "api:person-detail": Row(A_ONLY, kwargs=lambda c: {"pk": c.person_a.pk}),
     # Leaving is recorded by those who manage the department: finance and auditors read only.
     "api:person-leave": Row(
-        A_ONLY | {"finance": 403, "auditor": 403},
+        A_ONLY | {"finance": 403, "auditor": 403, "legal": 403},
         method="post",
         kwargs=lambda c: {"pk": c.person_a.pk},
         data=lambda c: {"left_on": "2026-11-30"},
@@ -160,7 +160,7 @@ ROWS: dict[str, Row] = {
     "api:request-detail": Row(A_ONLY, kwargs=lambda c: {"pk": _request(c).pk}),
     # Submitting: the requester and IT admins; finance, auditors and the approving head read.
     "api:request-submit": Row(
-        A_ONLY | {"finance": 403, "auditor": 403, "head_a": 403},
+        A_ONLY | {"finance": 403, "auditor": 403, "head_a": 403, "legal": 403},
         method="post",
         kwargs=_fresh_request,
         json=True,

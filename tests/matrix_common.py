@@ -18,6 +18,7 @@ ROLES = [
     "head_b",
     "software_admin",
     "auditor",
+    "legal",
 ]
 LOGIN = 302  # anonymous users are sent to the login page
 SIGNED_IN = {r: 200 for r in ROLES if r != "anonymous"}
@@ -30,7 +31,8 @@ IMPORTERS = {r: 403 for r in ROLES if r != "anonymous"} | {"it_admin": 200, "sof
 # cancelled) only by its requester (the software admin) and IT admins - A's head approves it and
 # may not change it (#15.15); head B gets 404 (it does not exist for them).
 REQUEST_READ = {"anonymous": LOGIN, **DIRECTORY, "head_b": 404}
-REQUEST_CHANGE = REQUEST_READ | {"finance": 403, "auditor": 403, "head_a": 403}
+# Legal reads every request (it reviews their contracts) and changes none.
+REQUEST_CHANGE = REQUEST_READ | {"finance": 403, "auditor": 403, "head_a": 403, "legal": 403}
 REQUEST_CHANGE_POST = REQUEST_CHANGE | {"it_admin": 302, "software_admin": 302}
 # The REST API answers anonymous callers 401 (they have no session and no token) instead of
 # sending them to the login page.

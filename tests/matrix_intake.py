@@ -44,7 +44,9 @@ def _body(c: Cast) -> dict[str, object]:
 
 
 # People of the directory and whoever manages a department; head B's own department is B.
-MAY_ASK = {r: 200 for r in ROLES} | {"anonymous": LOGIN, "finance": 403, "auditor": 403}
+MAY_ASK = {r: 200 for r in ROLES} | {
+    "anonymous": LOGIN, "finance": 403, "auditor": 403, "legal": 403,
+}  # fmt: skip
 
 ROWS: dict[str, Row] = {
     "renewals:new-purchase": Row(MAY_ASK, kwargs=_employee_is_a_person),

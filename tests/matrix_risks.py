@@ -8,12 +8,13 @@ from tests.matrix_common import DIRECTORY, LOGIN, REQUEST_READ, ROLES, Row
 
 # Department A's risk: read like A's data (head B: 404); changed by IT admins, finance and A's
 # head; reviewed by those and by its owner (A's software admin); auditors only read.
-RISK_CHANGE = REQUEST_READ | {"software_admin": 403, "auditor": 403}
+RISK_CHANGE = REQUEST_READ | {"software_admin": 403, "auditor": 403, "legal": 403}
 RISK_ADD = {r: 403 for r in ROLES} | {
     "anonymous": LOGIN, "it_admin": 200, "finance": 200, "head_a": 200, "head_b": 200,
 }  # fmt: skip
 RISK_REVIEW_POST = REQUEST_READ | {
     "it_admin": 302, "finance": 302, "head_a": 302, "software_admin": 302, "auditor": 403,
+    "legal": 403,
 }  # fmt: skip
 
 

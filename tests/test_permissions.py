@@ -215,7 +215,7 @@ MATRIX: dict[str, Row] = {
     "renewals:request-assess": Row(
         REQUEST_READ
         | {r: 302 for r in ("it_admin", "finance", "head_a", "software_admin")}
-        | {"auditor": 403},
+        | {"auditor": 403, "legal": 403},
         method="post",
         kwargs=lambda c: {"pk": _request(c).pk},
         data=lambda c: {"perspective": "project", "recommendation": "renew", "comment": "好"},
@@ -262,6 +262,8 @@ MATRIX: dict[str, Row] = {
         kwargs=lambda c: {"pk": _document(c).contract_id, "suggestion": 0},
         data=lambda c: {"action": "dismiss"},
     ),
+    # Legal's clause checklist of a request: read like the request (deciding: tests/contracts).
+    "contracts:legal-review": Row(REQUEST_READ, kwargs=lambda c: {"pk": _request(c).pk}),
     "contracts:integrity-run": Row(
         {r: 403 for r in ROLES} | {"anonymous": LOGIN, "it_admin": 302}, method="post"
     ),

@@ -54,14 +54,15 @@ def _evidence(known: dict[str, Any], field: str) -> TermSuggestion | None:
 def _amendment_changes(contract: Contract, suggestions: list[TermSuggestion]) -> list[Evidence]:
     found = []
     for item in suggestions:
-        if item.document.kind != ContractDocument.Kind.AMENDMENT or item.problem:
+        if item.document.kind != ContractDocument.Kind.AMENDMENT or item.value is None:
             continue
-        if item.field == TermField.AMOUNT and (
-            Decimal(item.value["amount"]) != contract.total_value
-            or item.value["currency"] != contract.currency
+        money: dict[str, Any] = item.value if item.field == TermField.AMOUNT else {}
+        if money and (
+            Decimal(money["amount"]) != contract.total_value
+            or money["currency"] != contract.currency
         ):
             found.append(Evidence(Kind.AMENDMENT_CHANGE, _("amount: %(v)s %(c)s") % {
-                "v": item.value["amount"], "c": item.value["currency"]}, item))  # fmt: skip
+                "v": money["amount"], "c": money["currency"]}, item))  # fmt: skip
         elif item.field == TermField.VALID_TO and item.value != contract.valid_to.isoformat():
             found.append(
                 Evidence(Kind.AMENDMENT_CHANGE, _("ends on %(d)s") % {"d": item.value}, item)

@@ -141,3 +141,36 @@ class ContractFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract}: {self.get_kind_display()}"
+
+
+@audited()
+class ClauseComment(models.Model):
+    """Legal's comment on one clause of a contract, given with a review step's decision."""
+
+    contract = models.ForeignKey(
+        "contracts.Contract", verbose_name=_("contract"), on_delete=models.CASCADE,
+        related_name="clause_comments",
+    )  # fmt: skip
+    request = models.ForeignKey(
+        "renewals.RenewalRequest", verbose_name=_("renewal request"), on_delete=models.CASCADE,
+        related_name="+",
+    )  # fmt: skip
+    step = models.ForeignKey(
+        "renewals.ApprovalStep", verbose_name=_("approval step"), on_delete=models.CASCADE,
+        related_name="+",
+    )  # fmt: skip
+    clause = models.CharField(_("clause"), max_length=20)
+    comment = models.TextField(_("comment"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("clause comment")
+        verbose_name_plural = _("clause comments")
+        ordering = ["contract", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.clause}: {self.comment[:40]}"

@@ -139,7 +139,10 @@ _TERM_WORD = re.compile(
 
 
 def term_months(text: str) -> Iterator[Hit]:
-    if _has(r"续|renew|extend|延长|顺延|notice|通知|付款|支付|payment|warrant|保修|质保|保密|confidential|保存|retain|retention", text):
+    if _has(
+        r"续|renew|extend|延长|顺延|notice|通知|付款|支付|payment|warrant|保修|质保|保密|confidential|保存|retain|retention",
+        text,
+    ):
         return
     for word in _TERM_WORD.finditer(text):
         for period in periods(text[word.end() : word.end() + 24]):

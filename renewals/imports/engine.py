@@ -190,9 +190,9 @@ def _write_seats(cursor: Any, rows: Staged) -> dict[str, int]:
 def _write_activity(cursor: Any, rows: Staged) -> dict[str, int]:
     """Each matched active seat's last activity: the latest day the file gives for it."""
     v = rows.v
-    seat_match = render(rows.spec, "{seat_match}", rows.header).replace(
-        "SELECT st.id", "SELECT st.id, s.line", 1
-    )
+    # Per staged row, its seats by index lookups (specs.SEAT_MATCH: a UNION, run row by row
+    # whatever the statistics, never a join of every staged row with every seat and person).
+    seat_match = render(rows.spec, "{seat_match}", rows.header)
     cursor.execute(
         f"WITH w AS (UPDATE renewals_seat target SET last_active_on = m.day FROM ("
         f"SELECT DISTINCT ON (st.id) st.id, {v['last_active_on']} AS day FROM import_stage s "

@@ -365,11 +365,27 @@ SPECS: dict[str, ImportSpec] = {
     spec.kind: spec for spec in (SUBSCRIPTIONS, PEOPLE, SEATS, USAGE, ACTIVITY)
 }
 
-# The active seat an activity row refers to: by employee number, e-mail or the tool's login.
-SEAT_MATCH = (
-    "SELECT st.id FROM renewals_seat st JOIN renewals_subscription x ON x.id = st.subscription_id "
-    "JOIN org_person p ON p.id = st.person_id WHERE x.ref = {subscription} AND st.revoked_on IS NULL "
-    "AND (p.employee_no = {account} OR lower(p.email) = lower({account}) OR st.account = {account})"
+# The active seats (column ``id``) an activity row refers to: by employee number, e-mail or the
+# tool's login, whichever matches; the same seats as a join of seat and person on
+# "p.employee_no = … OR lower(p.email) = … OR st.account = …". That OR across two tables could
+# use no index, and on rows without statistics (a test's transaction, the demo seeding) the
+# planner tested every seat and person against every staged row (test runs stalled 90 s). Three
+# lookups joined by UNION, which PostgreSQL runs row by row (it cannot merge a UNION into the
+# outer query), each on indexes whatever the statistics: the subscription by its reference, the
+# person by employee number (unique) or lower-cased e-mail (person_email_lower_idx), then that
+# subscription's active seats. UNION lists each seat once, as the join did.
+_ACTIVE_SEAT = (
+    "SELECT st.id FROM renewals_seat st WHERE st.revoked_on IS NULL AND st.subscription_id = "
+    "(SELECT x.id FROM renewals_subscription x WHERE x.ref = {subscription}) AND "
+)
+SEAT_MATCH = " UNION ".join(
+    (
+        _ACTIVE_SEAT
+        + "st.person_id = (SELECT p.id FROM org_person p WHERE p.employee_no = {account})",
+        _ACTIVE_SEAT + "st.person_id = ANY (ARRAY(SELECT p.id FROM org_person p "
+        "WHERE lower(p.email) = lower({account})))",
+        _ACTIVE_SEAT + "st.account = {account}",
+    )
 )
 
 

@@ -359,10 +359,17 @@ class TierForm(forms.ModelForm):
     approver_1 = forms.ChoiceField(label=_("First approver"), choices=APPROVER_ROLES)
     approver_2 = forms.ChoiceField(label=_("Then"), choices=ROLE_CHOICES, required=False)
     approver_3 = forms.ChoiceField(label=_("Then"), choices=ROLE_CHOICES, required=False)
+    legal_above = MoneyField(
+        label=_("Legal review from this amount (CNY)"), required=False,
+        help_text=_("Empty: no amount rule."),
+    )  # fmt: skip
 
     class Meta:
         model = ApprovalTier
-        fields = ["name", "min_amount", "max_amount"]
+        fields = [
+            "name", "min_amount", "max_amount", "legal_if_flagged", "legal_if_auto_renews",
+            "legal_above",
+        ]  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -19,6 +19,7 @@ APPROVER_ROLES = [
     (Role.DEPARTMENT_HEAD.value, Role.DEPARTMENT_HEAD.label),
     (Role.FINANCE.value, Role.FINANCE.label),
     (Role.IT_ADMIN.value, Role.IT_ADMIN.label),
+    (Role.LEGAL.value, Role.LEGAL.label),
 ]
 
 
@@ -47,6 +48,18 @@ class ApprovalTier(models.Model):
         verbose_name=_("approvers, in order"),
         size=5,
     )
+    # Rules that add a legal review step (renewals/requests/legal.py), unless "legal" is one of
+    # the tier's own approvers.
+    legal_if_flagged = models.BooleanField(
+        _("legal review when the contract has flagged clauses"), default=False
+    )
+    legal_if_auto_renews = models.BooleanField(
+        _("legal review when the contract auto-renews"), default=False
+    )
+    legal_above = models.DecimalField(
+        _("legal review from this amount"), max_digits=14, decimal_places=2, null=True,
+        blank=True, help_text=_("In the base currency; empty: no amount rule."),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("approval tier")
@@ -85,6 +98,22 @@ class ApprovalTier(models.Model):
     def role_labels(self) -> list[str]:
         labels = dict(APPROVER_ROLES)
         return [str(labels.get(role, role)) for role in self.roles]
+
+    def legal_rules(self) -> list[str]:
+        """The tier's legal-review rules in words (the tiers page)."""
+        rules = []
+        if self.legal_if_flagged:
+            rules.append(str(_("the contract has flagged clauses")))
+        if self.legal_if_auto_renews:
+            rules.append(str(_("the contract auto-renews")))
+        if self.legal_above is not None:
+            rules.append(
+                str(
+                    _("the amount is %(amount)s CNY or more")
+                    % {"amount": f"{self.legal_above:,.2f}"}
+                )
+            )
+        return rules
 
 
 class Via(models.TextChoices):
@@ -126,6 +155,8 @@ class ApprovalStep(models.Model):
     role = models.CharField(_("approver role"), max_length=20, choices=APPROVER_ROLES)
     # Added because the amount does not fit the budget (finance must approve it explicitly).
     over_budget = models.BooleanField(_("added: over budget"), default=False)
+    # Added by the tier's legal-review rules (the contract's clauses, auto-renewal, the amount).
+    legal_review = models.BooleanField(_("added: legal review"), default=False)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.WAITING
     )

@@ -24,6 +24,7 @@ from budgets.money import cents
 from org.models import User
 from org.roles import Role
 from renewals.inventory.models import Subscription
+from renewals.requests.legal import legal_reasons
 from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.requests import Purpose, RenewalRequest, RequestEvent, term_months
 from renewals.requests.policy import holds_step_role, may_change
@@ -99,7 +100,7 @@ def route(
             _("No approval tier covers %(amount)s %(currency)s; finance must configure the tiers.")
             % {"amount": request.amount_base, "currency": settings.BASE_CURRENCY}
         )
-    roles: list[tuple[str, bool]] = [(role, False) for role in tier.roles]
+    roles: list[tuple[str, bool, bool]] = [(role, False, False) for role in tier.roles]
     fit = budgets.Fit.FITS
     if request.amount_base > 0:
         fit = budgets.budget_check(
@@ -116,7 +117,11 @@ def route(
                 % {"year": request.fiscal_year}
             )
         if Role.FINANCE not in tier.roles:
-            roles.append((Role.FINANCE, True))
+            roles.append((Role.FINANCE, True, False))
+    if Role.LEGAL not in tier.roles and legal_reasons(request, tier):
+        # Legal reads the clauses before finance signs (or last, where finance does not sign).
+        at = next((i for i, (role, *_rest) in enumerate(roles) if role == Role.FINANCE), len(roles))
+        roles.insert(at, (Role.LEGAL, False, True))
     request.round += 1
     request.status = S.SUBMITTED
     request.submitted_at = timezone.now()
@@ -130,10 +135,11 @@ def route(
             position=position,
             role=role,
             over_budget=over_budget,
+            legal_review=legal,
             status=STEP.PENDING if position == 1 else STEP.WAITING,
             pending_since=request.submitted_at if position == 1 else None,
         )
-        for position, (role, over_budget) in enumerate(roles, start=1)
+        for position, (role, over_budget, legal) in enumerate(roles, start=1)
     )
     kind = RequestEvent.Kind.REROUTED if rerouted else RequestEvent.Kind.SUBMITTED
     record_event(request, user, kind)

@@ -35,6 +35,7 @@ from renewals.requests.forms import (
     StartRequestForm,
     module_formset,
 )
+from renewals.requests.legal import clause_checklist
 from renewals.requests.models.approvals import ApprovalStep
 from renewals.requests.models.quotes import Quote
 from renewals.requests.models.requests import Purpose, RenewalRequest
@@ -390,7 +391,10 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def request_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The needs-assessment report (续费必要性评估报告) in the reader's language."""
     renewal = selectors.get_request_for(request.user, pk)
-    context = _detail_context(request, renewal) | {"generated_at": timezone.localtime()}
+    context = _detail_context(request, renewal) | {
+        "generated_at": timezone.localtime(),
+        "clause_checklist": clause_checklist(renewal),  # the contract archive's, when filed
+    }
     pdf = render_pdf("pdf/request_report.html", context)
     response = HttpResponse(pdf, content_type="application/pdf")
     name = f"renewal-assessment-{renewal.pk}.pdf"
