@@ -2,6 +2,9 @@
 something on a fresh demo: a few signed agreements for demo subscriptions, each with a real PDF
 (rendered by WeasyPrint) stored and text-extracted through the same services users go through.
 
+禅道's contract is stored as a scan (its text read by OCR); Jira's renews at the then-current
+price list with sixty days' notice: the contract traps the archive flags.
+
 Idempotent: a contract already on file (same counterparty and number) is left alone, and a
 document is only uploaded to a contract that has none. 飞书项目 also gets the two-year contract
 signed a year earlier, which the current one (an upgrade) supersedes.
@@ -10,6 +13,7 @@ signed a year earlier, which the current one (an upgrade) supersedes.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,6 +22,7 @@ from django.utils import translation
 
 from contracts import services
 from contracts.models import Contract
+from contracts.terms.services import terms_refresh
 from core.pdf import render_pdf
 from org.models import User
 from renewals.inventory.models import Subscription
@@ -37,6 +42,7 @@ class DemoContract:
     price_terms: str
     payment_terms: str
     tags: tuple[str, ...]
+    scanned: bool = False  # stored as a scan (image pages): its text is read by OCR
 
 
 CONTRACTS = [
@@ -57,7 +63,7 @@ CONTRACTS = [
         "禅道", "ZT", "青岛易软天创网络科技有限公司", 30, None,
         "本合同为一次性买断授权，另含一年维护服务；维护期满后如需继续维护，双方另行签订维护合同，不自动续约。",
         "永久授权费按用户数一次性收取，维护费为授权费的百分之二十每年。", "合同签署后支付百分之七十，验收合格后支付百分之三十。",
-        ("研发", "永久授权"),
+        ("研发", "永久授权"), scanned=True,
     ),
     DemoContract(
         "Teambition", "TB", "阿里云计算有限公司", 15, "10",
@@ -152,13 +158,32 @@ def _ensure(
         )  # fmt: skip
     if not contract.documents.exists():
         body = _pdf(contract, spec, subscription)
-        upload = SimpleUploadedFile(f"{contract.number}.pdf", body, "application/pdf")
+        name = f"{contract.number}.pdf"
+        if spec.scanned:
+            body, name = scanned(body), f"{contract.number}-扫描件.pdf"
+        upload = SimpleUploadedFile(name, body, "application/pdf")
         document = services.document_upload(
             contract=contract, user=user, upload=upload, kind="main"
         )
-        # Extract now rather than waiting for a worker, so search finds it right after seeding.
+        # Read now rather than waiting for a worker, so search finds it right after seeding and
+        # its key terms and traps are on the contract page.
         services.document_extract_text(document_id=document.pk)
+        terms_refresh(document_id=document.pk)
     return contract
+
+
+def scanned(pdf: bytes, dpi: int = 150) -> bytes:
+    """The PDF as a scan would be: each page an image (greyscale JPEG), no text layer."""
+    import pypdfium2
+
+    pages = []
+    document = pypdfium2.PdfDocument(pdf)
+    for page in document:
+        image = page.render(scale=dpi / 72).to_pil().convert("L")
+        pages.append(image)
+    out = io.BytesIO()
+    pages[0].save(out, "PDF", resolution=dpi, save_all=True, append_images=pages[1:], quality=80)
+    return out.getvalue()
 
 
 def seed_contracts(*, user: User, today: dt.date) -> int:

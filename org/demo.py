@@ -56,6 +56,7 @@ USERS = [
     DemoUser("head_mkt", "刘洋", ("department_head",), "mkt", heads=("mkt",)),
     DemoUser("swadmin_rd", "陈静", ("software_admin",), "rd", administers=("rd",)),
     DemoUser("auditor", "赵敏", ("auditor",), "fin"),
+    DemoUser("legal", "孙悦", ("legal",), "hq"),
     DemoUser("employee", "周杰", (), "sales"),
 ]
 

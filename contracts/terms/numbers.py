@@ -115,7 +115,7 @@ def periods(text: str) -> Iterator[Period]:
 # --- Percentages -------------------------------------------------------------------------------
 
 _PERCENT = re.compile(
-    rf"(?P<a>\d+(?:\.\d+)?)\s*%|百分之(?P<cn>[零一二三四五六七八九十点]+)"
+    rf"(?P<a>\d+(?:\.\d+)?)\s*%|百分之\s*(?P<cn>[零一二三四五六七八九十点]+|\d+(?:\.\d+)?)"
     rf"|(?:{WORD})\s+percent\s*\(\s*(?P<p>\d+(?:\.\d+)?)\s*%\s*\)|(?P<w>{WORD}|\d+(?:\.\d+)?)\s+per\s?cent",
     re.IGNORECASE,
 )

@@ -300,8 +300,11 @@ def notice(text: str) -> Iterator[Hit]:
     for period in periods(text):
         before = text[max(0, period.start - 16) : period.start]
         after = text[period.end : period.end + 40]
-        ahead = _AHEAD.search(before) or _has(
-            r"^\W*(?:prior|before|in advance|'s? notice|’s? notice|notice)", after
+        ahead = (
+            _AHEAD.search(before)
+            or before.endswith(("前", "之前", "以前"))
+            or _has(r"^\W*(?:prior|before|in advance|'s? notice|’s? notice|notice)", after)
+            or _has(r"^\s*(?:以|前|之前)?\s*(?:以?书面(?:形式)?)?(?:通知|告知|提出)", after)
         )
         if ahead and period.unit in ("day", "month"):
             yield "notice_days", period.days, period.start, period.end, ""
@@ -362,8 +365,10 @@ _VENDOR_MAY = (
 
 
 def termination(text: str) -> Iterator[Hit]:
-    if not _has(_END, text) or _has(
-        r"违约|breach|insolven|bankrupt|破产|不可抗力|force majeure|material", text
+    if (
+        not _has(_END, text)
+        or _has(r"续|renew|non-renewal", text)
+        or _has(r"违约|breach|insolven|bankrupt|破产|不可抗力|force majeure|material", text)
     ):
         return
     for value, pattern in (
