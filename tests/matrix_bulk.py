@@ -41,7 +41,7 @@ ROWS: dict[str, Row] = {
     ),
     # Approvers post; a step not theirs is listed as refused.
     "renewals:approvals-bulk": Row(
-        NOBODY | {"it_admin": 200, "finance": 200, "head_a": 200, "head_b": 200},
+        NOBODY | {"it_admin": 200, "finance": 200, "head_a": 200, "head_b": 200, "legal": 200},
         method="post",
         data=lambda c: {"ids": ["999999"]},
     ),

@@ -233,6 +233,7 @@ MATRIX: dict[str, Row] = {
     "renewals:approval-inbox": Row(
         {r: 403 for r in ROLES}
         | {"anonymous": LOGIN, "it_admin": 200, "finance": 200, "head_a": 200, "head_b": 200}
+        | {"legal": 200}
     ),
     "contracts:contract-list": Row({"anonymous": LOGIN, **DIRECTORY}),
     "contracts:contract-detail": Row(

@@ -19,7 +19,7 @@ from django_tables2 import RequestConfig
 
 from core.exports import SafeTableExport
 from org.permissions import role_required, signed_in_user
-from org.roles import DIRECTORY_ROLES, Role
+from org.roles import APPROVER_ROLES, DIRECTORY_ROLES, Role
 from renewals.bulk import services as bulk
 from renewals.inventory import selectors as subs
 from renewals.inventory.policy import owner_choices
@@ -124,13 +124,13 @@ def inbox_context(request: HttpRequest) -> dict[str, Any]:
 
 
 @require_GET
-@role_required(Role.DEPARTMENT_HEAD, Role.FINANCE, Role.IT_ADMIN)
+@role_required(*APPROVER_ROLES)
 def approval_inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "renewals/requests/approval_inbox.html", inbox_context(request))
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(Role.DEPARTMENT_HEAD, Role.FINANCE, Role.IT_ADMIN)
+@role_required(*APPROVER_ROLES)
 def approvals_bulk(request: HttpRequest) -> HttpResponse:
     """Approve the selected steps of the inbox; the inbox is shown again with what happened to
     each (with HTMX the inbox part of the page is swapped in place).

@@ -22,6 +22,7 @@ EXPECTED_MENU = {
     "head_b": ["home", *LOOP, "budgets", *REPORTS, "seat_requests", *DIRECTORY, "tiers"],
     "software_admin": ["home", *READER, *REPORTS, "seat_requests", *DIRECTORY, "imports", "tiers"],
     "auditor": ["home", *READER, "budgets", *REPORTS, *DIRECTORY, "tiers", "rates", "directory", "connectors", "chat", "system", "audit"],
+    "legal": ["home", *LOOP, *REPORTS, *DIRECTORY, "tiers"],  # reads all, approves legal steps
     "employee": ["home", "suggestions"],  # (in "Reports")
 }  # fmt: skip
 LABELS = {

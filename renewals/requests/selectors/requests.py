@@ -101,7 +101,7 @@ def steps_awaiting(*, user: Any) -> QuerySet[ApprovalStep]:
     mine = Q(pk__in=[])
     if Role.DEPARTMENT_HEAD in roles:
         mine |= Q(role=Role.DEPARTMENT_HEAD, request__department__in=headed_departments(user))
-    for role in (Role.FINANCE, Role.IT_ADMIN):
+    for role in (Role.FINANCE, Role.IT_ADMIN, Role.LEGAL):
         if role in roles:
             mine |= Q(role=role)
     signed_earlier = ApprovalStep.objects.filter(
