@@ -61,9 +61,20 @@ BUDGET_ACTUALS_YEAR = env.str("BUDGET_ACTUALS_YEAR", default="payment")
 if BUDGET_ACTUALS_YEAR not in ("payment", "term_start"):
     raise ImproperlyConfigured('BUDGET_ACTUALS_YEAR must be "payment" or "term_start".')
 # Contract files: the largest upload (refused while it arrives, never read whole into memory),
-# and how long the PDF text extractor may run before it is stopped.
+# and how long reading a PDF's text layer may run before it is stopped.
 CONTRACT_MAX_BYTES = env.int("CONTRACT_MAX_BYTES", default=25 * 1024 * 1024)
 CONTRACT_EXTRACT_TIMEOUT = env.int("CONTRACT_EXTRACT_TIMEOUT", default=60)
+# Scanned pages and images are read by OCR (contracts.textread, Tesseract in the worker): the
+# seconds one document may take in all (text layer included; the worker's task timeout, Q_TIMEOUT,
+# must be longer), the most pages of one document read by OCR (the first ones; a text layer is
+# read whole), the largest image in pixels (a bigger one is refused unread, as a decompression
+# bomb) and Tesseract's languages (Debian's tesseract-ocr-chi-sim and tesseract-ocr-eng).
+CONTRACT_OCR_TIMEOUT = env.int("CONTRACT_OCR_TIMEOUT", default=180)
+CONTRACT_OCR_MAX_PAGES = env.int("CONTRACT_OCR_MAX_PAGES", default=30)
+CONTRACT_OCR_MAX_PIXELS = env.int("CONTRACT_OCR_MAX_PIXELS", default=60_000_000)
+CONTRACT_OCR_LANGUAGES = env.str("CONTRACT_OCR_LANGUAGES", default="chi_sim+eng")
+if CONTRACT_OCR_TIMEOUT + 30 > env.int("Q_TIMEOUT", default=300):  # Q_CLUSTER's, config/settings.py
+    raise ImproperlyConfigured("CONTRACT_OCR_TIMEOUT must be at least 30 s shorter than Q_TIMEOUT.")
 # How long the upload check may spend parsing one PDF (contracts.pdfcheck, its own process with
 # 1 GiB of memory at most); a PDF that needs longer is refused as too complex.
 CONTRACT_CHECK_TIMEOUT = env.int("CONTRACT_CHECK_TIMEOUT", default=15)

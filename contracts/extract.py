@@ -32,9 +32,9 @@ PAGE_CHARS = 100_000  # of one page's text layer (a page, not a book)
 
 
 def read_layer(path: str, max_chars: int) -> dict[str, Any]:
-    """Every page's text until ``max_chars`` are read, the page count, and each read page's
-    largest image in pixels; ``{"status": "encrypted"}`` for an encrypted PDF (no password is
-    tried)."""
+    """Every page's text until ``max_chars`` are read, the page count, and of each read page its
+    largest image in pixels and its area in square inches; ``{"status": "encrypted"}`` for an
+    encrypted PDF (no password is tried)."""
     from pypdf import PdfReader
 
     reader = PdfReader(path)
@@ -43,6 +43,7 @@ def read_layer(path: str, max_chars: int) -> dict[str, Any]:
     count = len(reader.pages)
     pages: list[str] = []
     images: list[int] = []
+    areas: list[float] = []
     written = 0
     for page in reader.pages:
         if written >= max_chars:
@@ -50,8 +51,18 @@ def read_layer(path: str, max_chars: int) -> dict[str, Any]:
         text = (page.extract_text() or "")[:PAGE_CHARS]
         pages.append(text)
         images.append(largest_image(page))
+        unit = float(page.get("/UserUnit", 1) or 1)
+        areas.append(
+            abs(float(page.mediabox.width) * float(page.mediabox.height)) * (unit / 72) ** 2
+        )
         written += len(text)
-    return {"status": "ok", "page_count": count, "pages": pages, "images": images}
+    return {
+        "status": "ok",
+        "page_count": count,
+        "pages": pages,
+        "images": images,
+        "areas": areas,
+    }
 
 
 def largest_image(page: Any) -> int:
@@ -102,6 +113,8 @@ def read_ocr(args: argparse.Namespace, started: float) -> dict[str, Any]:
             texts = ocr.read_image(args.file, job)
     except ocr.TooLarge as exc:
         return {"status": "too_large", "width": exc.width, "height": exc.height}
+    except MemoryError:  # a page too big to rasterise within the memory limit
+        return {"status": "too_large", "width": 0, "height": 0}
     except ocr.TimedOut:
         return {"status": "timed_out"}
     return {"status": "ok", "pages": texts}

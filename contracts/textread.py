@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ TYPES = ("application/pdf", "image/png", "image/jpeg")  # what contracts.files a
 SCAN_PIXELS = 500_000
 COMPARE_CHARS = 20  # fewer letters than this in a page's layer: nothing to compare, OCR reads it
 SIMILAR = 0.5  # character-bigram similarity (Dice) under which a layer contradicts its page
+RASTER_DPI = 200  # the least resolution OCR renders a page at (pixels = its area x this²)
 GRACE = 5.0  # seconds a child gets past its own time limit before its process group is killed
 _WORDS = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -100,8 +101,9 @@ def _read_pdf(path: str, work: Path, deadline: float) -> TextResult:
     pages: list[str] = run.verdict["pages"]
     count: int = run.verdict["page_count"]
     images: list[int] = run.verdict["images"]
+    raster = [max(i, a * RASTER_DPI**2) for i, a in zip(images, run.verdict["areas"], strict=True)]
     wanted = [i for i, text in enumerate(pages) if not _letters(text) or images[i] >= SCAN_PIXELS]
-    too_big = [i for i in wanted if images[i] > settings.CONTRACT_OCR_MAX_PIXELS]
+    too_big = [i for i in wanted if raster[i] > settings.CONTRACT_OCR_MAX_PIXELS]
     if any(not _letters(pages[i]) for i in too_big):
         return _too_large_page(too_big[0] + 1)
     wanted = [i for i in wanted if i not in too_big]  # such a page keeps its text layer
@@ -111,7 +113,7 @@ def _read_pdf(path: str, work: Path, deadline: float) -> TextResult:
         return _finish(pages, ocr_pages=[], page_count=count)
     read = _ocr(path, "application/pdf", wanted, work, deadline)
     if isinstance(read, TextResult):
-        return read
+        return replace(read, page_count=count)
     used, mismatch = [], False
     for number, text in zip(wanted, read, strict=True):
         layer = _letters(pages[number])
@@ -191,8 +193,7 @@ def _too_large_page(number: int | None) -> TextResult:
         }
     else:
         error = _(
-            "Page %(page)s of this PDF is an image larger than the %(limit)s megapixels that "
-            "are read."
+            "Page %(page)s of this PDF is larger than the %(limit)s megapixels that are read."
         ) % {"page": number, "limit": limit}
     return TextResult(Text.TOO_LARGE, [], "", "", None, error[:300])
 
@@ -244,6 +245,8 @@ def _run(args: list[str], result: Path, seconds: float, work: Path) -> _Run:
         lines = err.read().decode("utf-8", "replace").strip().splitlines() or [""]
     if child.returncode != 0 or not result.exists():
         error = lines[-1] or _("exit status %(code)s") % {"code": child.returncode}
+        # The reason is shown on the page: without the server's paths.
+        error = error.replace(str(work), "…").replace(args[1], os.path.basename(args[1]))
         return _Run(None, False, error)
     return _Run(json.loads(result.read_text(encoding="utf-8")), False, "")
 

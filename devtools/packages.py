@@ -16,10 +16,21 @@ SYSTEM_PACKAGES = {
     "start": {
         "libpango-1.0-0": "/usr/lib/x86_64-linux-gnu/libpango-1.0.so.0",
         "libpangoft2-1.0-0": "/usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0",
+        # contracts.textread: scanned contracts and images read by OCR in the worker (ocrmypdf
+        # runs Tesseract; pages are rasterised by pypdfium2, so no Ghostscript), in simplified
+        # Chinese and English.
+        "tesseract-ocr": "/usr/bin/tesseract",
+        "tesseract-ocr-chi-sim": "/usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata",
+        "tesseract-ocr-eng": "/usr/share/tesseract-ocr/5/tessdata/eng.traineddata",
     },
     "test": {
         "libpango-1.0-0": "/usr/lib/x86_64-linux-gnu/libpango-1.0.so.0",
         "libpangoft2-1.0-0": "/usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0",
+        # tests/contracts/test_text_read.py: real OCR of scans (Tesseract, simplified Chinese
+        # and English), as the worker does it.
+        "tesseract-ocr": "/usr/bin/tesseract",
+        "tesseract-ocr-chi-sim": "/usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata",
+        "tesseract-ocr-eng": "/usr/share/tesseract-ocr/5/tessdata/eng.traineddata",
         "chromium": "/usr/bin/chromium",
         "gettext": "/usr/bin/xgettext",
         # tests/test_deploy.py: the production guide behind nginx, with its own Redis and a
