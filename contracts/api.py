@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 
 from contracts import forms, selectors, views
-from contracts.models import Contract, ContractDocument
+from contracts.models import BillingCycle, Contract, ContractDocument, Termination
 from core.api import LOOKUP, BooleanFilter, api_schema
 from core.filtersets import ScopedIdFilter, set_queryset
 from org.api_permissions import roles
@@ -25,6 +25,14 @@ from renewals.inventory.selectors import visible_subscriptions
 
 
 class DocumentSerializer(serializers.ModelSerializer[ContractDocument]):
+    # Empty until the text is read: the schema says so ("" is one of the values).
+    text_source = serializers.ChoiceField(
+        choices=ContractDocument.Source.choices, allow_blank=True, read_only=True
+    )
+    text_note = serializers.ChoiceField(
+        choices=ContractDocument.Note.choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = ContractDocument
         fields = [
@@ -36,6 +44,12 @@ class DocumentSerializer(serializers.ModelSerializer[ContractDocument]):
 
 class ContractSerializer(serializers.ModelSerializer[Contract]):
     documents = DocumentSerializer(many=True, read_only=True)
+    billing_cycle = serializers.ChoiceField(
+        choices=BillingCycle.choices, allow_blank=True, read_only=True
+    )
+    termination = serializers.ChoiceField(
+        choices=Termination.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Contract
@@ -43,7 +57,9 @@ class ContractSerializer(serializers.ModelSerializer[Contract]):
             "id", "subscription", "renewal_request", "number", "counterparty", "signed_on",
             "valid_from", "valid_to", "seats", "total_value", "currency", "price_terms",
             "auto_renew", "auto_renew_clause", "notice_period_days", "price_cap_percent",
-            "payment_terms", "tags", "status", "documents", "created_at", "updated_at",
+            "payment_terms", "billing_cycle", "tax_included", "termination",
+            "termination_clause", "data_return_clause", "personal_info_clause", "data_location",
+            "tags", "status", "documents", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -45,13 +45,15 @@ _PER = re.compile(r"^\s*(?:/|每|per\b|each\b|a (?:user|seat|month|year))", re.I
 _TAX_EXCLUDED = re.compile(
     r"不含税|未含税|不含增值税|税费另计|税款另计|不包含(?:任何)?税|"
     r"(?:exclusive|excluding|exclusive of|net) of (?:all |any )?(?:applicable )?(?:taxes|tax|VAT)|"
-    r"excluding (?:all |any )?(?:applicable )?(?:taxes|tax|VAT)|plus (?:all )?(?:applicable )?"
+    r"(?:tax|VAT|GST)[- ]exclusive|exclusive of (?:\d+(?:\.\d+)?% )?(?:VAT|GST|tax)|"
+    r"excluding (?:all |any )?(?:applicable )?(?:taxes|tax|VAT|GST)|plus (?:all )?(?:applicable )?"
     r"(?:taxes|tax|VAT)|(?:taxes|VAT) (?:are |is )?(?:not included|extra|excluded)|before tax",
     re.IGNORECASE,
 )
 _TAX_INCLUDED = re.compile(
     r"含税|含增值税|含\s*\d+(?:\.\d+)?\s*%\s*(?:的)?增值税|价税合计|税费已包含|已含税|包含(?:全部|所有)?税|"
-    r"inclusive of (?:all |any )?(?:applicable )?(?:taxes|tax|VAT)|including (?:all |any )?"
+    r"(?:tax|VAT|GST)[- ]inclusive|inclusive of (?:\d+(?:\.\d+)?% )?(?:VAT|GST|tax)|"
+    r"inclusive of (?:all |any )?(?:applicable )?(?:taxes|tax|VAT|GST)|including (?:all |any )?"
     r"(?:applicable )?(?:taxes|tax|VAT)|(?:taxes|tax|VAT) (?:are |is )?included",
     re.IGNORECASE,
 )

@@ -62,8 +62,15 @@ def extract_terms(pages: list[str]) -> list[Found]:
     """Every key term found, one per field and value (its first sentence), in field order;
     values of one field that disagree are all marked ``conflict``."""
     by_field: dict[str, dict[str, Found]] = {}
-    for sentence in sentences(pages):
+    read = sentences(pages)
+    tax = _document_tax(read)
+    positions = _party_positions(read)
+    for sentence in read:
         for found in _found(sentence):
+            if found.field in positions:
+                found = replace(found, field=positions[found.field])
+            if found.field == "amount" and found.value["tax_included"] is None and tax is not None:
+                found = replace(found, value={**found.value, "tax_included": tax})
             by_field.setdefault(found.field, {}).setdefault(found.key, found)
     result = []
     for field in FIELD_ORDER:
@@ -71,6 +78,31 @@ def extract_terms(pages: list[str]) -> list[Found]:
         clash = len(values) > 1
         result += [replace(found, conflict=clash and not found.problem) for found in values]
     return result
+
+
+# "甲方向乙方提供…服务" (甲方 is the vendor), "乙方应向甲方支付" (乙方 pays: the customer).
+_A_SELLS = re.compile(
+    r"(?:甲方|Party A)\s*(?:应|将|同意)?\s*(?:向|为)\s*(?:乙方|Party B)\s*提供|乙方\s*(?:应|须)?\s*向\s*甲方\s*支付|"
+    r"乙方\s*(?:向|从)\s*甲方\s*(?:采购|购买|订购)|Party A (?:shall )?provides? .{0,40}to Party B",
+    re.IGNORECASE,
+)
+
+
+def _party_positions(read: list[Sentence]) -> dict[str, str]:
+    """Which of 甲方 / 乙方 is the vendor: 乙方 unless the document says 甲方 sells."""
+    sells = any(_A_SELLS.search(sentence.text) for sentence in read)
+    if sells:
+        return {"party_a": "vendor", "party_b": "customer"}
+    return {"party_a": "customer", "party_b": "vendor"}
+
+
+def _document_tax(read: list[Sentence]) -> bool | None:
+    """Whether the document says its prices include tax ("(含增值税)" under a table's total,
+    "All fees are exclusive of VAT"): one answer, or None when it says nothing or both."""
+    said = {
+        rules.tax_statement(sentence.text) for sentence in read
+    } - {None}  # fmt: skip
+    return said.pop() if len(said) == 1 else None
 
 
 def answers(found: list[Found]) -> dict[str, Any]:

@@ -105,11 +105,14 @@ def _unit(raw: str) -> str:
 
 def periods(text: str) -> Iterator[Period]:
     for match in _PERIOD.finditer(text):
+        if re.match(r"\s*\d{1,2}\s*月", text[match.end() :]):
+            continue  # "2024年5月": a date, not a period of 2024 years
         count = count_value(match.group("n"))
         if count is None and match.group("n") in ("一", "两"):
             count = 1 if match.group("n") == "一" else 2
-        if count:
-            yield Period(match.start(), match.end(), count, _unit(match.group("unit")))
+        unit = _unit(match.group("unit"))
+        if count and count <= {"day": 3650, "week": 520, "month": 240, "year": 20}[unit]:
+            yield Period(match.start(), match.end(), count, unit)
 
 
 # --- Percentages -------------------------------------------------------------------------------
@@ -155,7 +158,7 @@ _DATES = re.compile(
     rf"(?P<cy>\d{{4}})\s*年\s*(?P<cm>\d{{1,2}})\s*月\s*(?P<cd>\d{{1,2}})\s*[日号]"
     rf"|(?P<ny>[〇零一二三四五六七八九]{{4}})\s*年\s*(?P<nm>[一二三四五六七八九十]{{1,3}})\s*月"
     rf"\s*(?P<nd>[一二三四五六七八九十]{{1,3}})\s*[日号]"
-    rf"|\b(?P<iy>\d{{4}})[-/.](?P<im>\d{{1,2}})[-/.](?P<id>\d{{1,2}})\b"
+    rf"|(?<!\d)(?P<iy>\d{{4}})[-/.](?P<im>\d{{1,2}})[-/.](?P<id>\d{{1,2}})(?!\d)"
     rf"|\b(?P<en>(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?(?:{_MONTHS})\.?,?\s+\d{{4}})"
     rf"|(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}))\b",
 )

@@ -32,8 +32,14 @@ _LABELLED = re.compile(
     rf"(?P<label>{_LABELS})(?:\s*[(（](?P<role>[^)）]{{1,16}})[)）])?\s*(?:名称|Name)?\s*[:：]\s*"
     rf"(?P<name>{NAME})"
 )
+# A table's row: "需方 天津…有限公司" (OCR and the text layer may lose the space between Chinese
+# words), "Licensee Shanghai … Co., Ltd.".
+_AT_START = re.compile(
+    rf"(?:^|(?<=\s))(?:\(\d\)\s*)?(?P<label>{_LABELS})(?:\s*[(（](?P<role>[^)）]{{1,16}})[)）])?"
+    rf"\s*(?:名称|Name)?(?:\s+(?P<name>{NAME})|(?P<cn>{CN_NAME}))"
+)
 _DEFINED = re.compile(
-    rf"(?P<name>{NAME})\s*(?:,[^()（）]{{0,120}}?)?[(（]\s*(?:hereinafter (?:referred to as )?)?"
+    rf"(?P<name>{NAME})\s*(?:,[^()（）]{{0,260}}?)?[(（]\s*(?:hereinafter (?:referred to as )?)?"
     rf"(?:以下简称|下称)?\s*(?:the\s+)?[\"“]?(?P<label>{_LABELS})[\"”]?\s*[)）]"
 )
 _VENDOR_ROLE = re.compile(
@@ -46,7 +52,9 @@ _CUSTOMER_ROLE = re.compile(
 
 @dataclass(frozen=True)
 class Party:
-    role: str  # "vendor" or "customer"
+    # "vendor" or "customer"; "party_a" / "party_b" for 甲方 / 乙方 (Party A / B) without a role
+    # written beside them: which is the vendor, the document says elsewhere (extract.py).
+    role: str
     name: str
     start: int
     end: int
@@ -57,22 +65,27 @@ def _role(label: str, role: str) -> str:
         return "customer"
     if role and _VENDOR_ROLE.search(role):
         return "vendor"
+    if label in ("甲方", "Party A"):
+        return "party_a"
+    if label in ("乙方", "Party B"):
+        return "party_b"
     if re.fullmatch(_VENDOR_CN, label) or re.fullmatch(_VENDOR_EN, label):
         return "vendor"
     return "customer"
 
 
 def parties(sentence: str) -> Iterator[Party]:
-    for pattern in (_LABELLED, _DEFINED):
+    for pattern in (_LABELLED, _AT_START, _DEFINED):
         for match in pattern.finditer(sentence):
             groups = match.groupdict()
-            name = match.group("name").strip(" ,.;")
-            if re.search(r"Ltd|Inc|Co|Corp|L\.L\.C|S\.A|B\.V", match.group("name")[-6:]):
-                name = match.group("name").strip(" ,;")  # keep "Ltd." / "Inc." whole
+            key = "cn" if groups.get("cn") else "name"
+            raw = match.group(key)
+            name = raw.strip(" ,.;")
+            if re.search(r"Ltd|Inc|Co|Corp|L\.L\.C|S\.A|B\.V", raw[-6:]):
+                name = raw.strip(" ,;")  # keep "Ltd." / "Inc." whole
             name = re.sub(r"^(?:the|and|between|by)\s+", "", name, flags=re.I)
+            start = match.start(key)
             yield Party(
-                _role(groups["label"], groups.get("role") or ""),
-                name,
-                match.start("name"),
-                match.start("name") + len(match.group("name").rstrip(" ,;")),
-            )
+                _role(groups["label"], groups.get("role") or ""), name, start,
+                start + len(raw.rstrip(" ,;")),
+            )  # fmt: skip

@@ -49,7 +49,7 @@ _RANGE_JOIN = re.compile(
     r"\s+on|,?\s*(?:and\s+)?(?:ending|expiring)\s+on)\s*(?:the\s+)?$",
     I,
 )
-_VALIDITY = r"有效期|期限|服务期|订阅期|合同期|起至|至.*止|\bterm\b|valid|commenc|subscription period|period"
+_VALIDITY = r"effective|有效期|期限|服务期|订阅期|合同期|起至|至.*止|\bterm\b|valid|commenc|subscription period|period"
 _START_LABEL = re.compile(
     r"(?:开始日期|起始日期|生效日期|服务开始日期|订阅开始日期|服务起始日|(?:Subscription |Service )?"
     r"(?:Start|Commencement) Date)\s*[:：]?\s*$",
@@ -70,7 +70,7 @@ _TO_AROUND = re.compile(
     I,
 )
 _SIGNED_LABEL = re.compile(
-    r"(?:签订日期|签署日期|签约日期|签订时间|签署时间|Date of (?:Signature|Execution)|Signature Date|"
+    r"(?:(?:^|[\s:：)）])(?:日期|Date)|签订日期|签署日期|签约日期|签订时间|签署时间|Date of (?:Signature|Execution)|Signature Date|"
     r"Execution Date|Signed (?:on|at)|Date Signed)\s*[:：]?\s*$",
     I,
 )
@@ -175,21 +175,41 @@ _NOT_SEATS = (
 
 def seats(text: str) -> Iterator[Hit]:
     if _has(
-        r"Number of (?:Users|Seats|Licen[cs]es)|Quantity|数量|账号数|用户数", text
-    ) is None and _has(_NOT_SEATS, text):
+        r"违约|penalt|超出|exceed|additional (?:users|seats)|增加|新增|storage|存储空间|GB", text
+    ) and not _has(
+        r"Number of (?:Users|Seats|Licen[cs]es)|Quantity|数量|账号数|用户数|订阅规格|许可数量", text
+    ):
         return
+    in_dates = [(hit.start, hit.end) for hit in dates(text)]
     for pattern in (_SEATS_AFTER, _SEATS_BEFORE):
         for match in pattern.finditer(text):
+            start, end = match.span("n")
+            if any(a <= start < b for a, b in in_dates):
+                continue  # "May 1, 2026": part of a date
             value = count_value(match.group("n"))
             tail = text[match.end() : match.end() + 6]
-            if value and 0 < value < 1_000_000 and not re.match(r"\s*(?:元|%|/|per)", tail):
-                yield "seats", value, match.start("n"), match.end("n"), ""
+            head = text[max(0, start - 8) : start]
+            if _has(_NOT_SEATS, head) or re.match(r"\s*(?:元|%|/|per|GB|TB)", tail, I):
+                continue
+            if value and 0 < value < 1_000_000:
+                yield "seats", value, start, end, ""
                 return
 
 
 _TOTAL = (
     r"总金额|总价|总价款|合同金额|合同价款|合同总额|总计|合计|总费用|费用总额|费用合计|订阅费用?|年费|服务费用?|许可费用?|"
-    r"价款|total|fees?\b|contract value|amount|subscription fee|price"
+    r"价款|total|fees?\b|contract value|amount|subscription fee|price|shall pay|agrees to pay|支付"
+)
+
+
+_STRONG_TOTAL = (
+    r"总金额|总价|总价款|合同总额|总计|共计|合计|总费用|费用总额|费用合计|合同金额|合同价款|"
+    r"total|in total|aggregate|contract value"
+)
+_UNIT_PRICE = re.compile(
+    r"单价|每(?:个)?(?:用户|账号|帐号|人|席位|坐席|许可)|per (?:user|seat|licen|named)|/\s*(?:user|seat|账号|用户)|"
+    r"unit price|each (?:user|seat)",
+    I,
 )
 
 
@@ -197,7 +217,14 @@ def amount(text: str) -> Iterator[Hit]:
     keyword = _has(_TOTAL, text)
     if keyword is None or _has(r"违约金|滞纳金|赔偿|penalt|liabilit|late fee|interest", text):
         return
-    found = [money for money in moneys(text) if money.start >= keyword.start()]
+    found = [
+        money for money in moneys(text)
+        if money.start >= keyword.start()
+        and not _UNIT_PRICE.search(text[max(0, money.start - 14) : money.start])
+    ]  # fmt: skip
+    strong = _has(_STRONG_TOTAL, text)
+    if strong is not None:
+        found = [money for money in found if money.start >= strong.start()] or found
     if not found:
         return
     tax = tax_included(text)
@@ -210,6 +237,17 @@ def amount(text: str) -> Iterator[Hit]:
             yield "amount", _money(other.amount, other.currency, tax), other.start, other.end, ""
 
 
+def tax_statement(text: str) -> bool | None:
+    """What a sentence about prices says of tax (None: nothing, or not about prices)."""
+    if len(text) > 300 or not _has(
+        r"价|费|金额|合计|总计|共计|fee|price|amount|charge|total|^\W*\(", text
+    ):
+        return None
+    if _has(r"发票|invoice", text) and not _has(r"价|金额|fee|price|amount", text):
+        return None
+    return tax_included(text)
+
+
 def _money(value: Decimal, currency: str, tax: bool | None) -> dict[str, Any]:
     return {"amount": f"{value:.2f}", "currency": currency, "tax_included": tax}
 
@@ -218,14 +256,27 @@ _PAYMENT = (
     r"付款|支付|结算|账单|计费|缴纳|付费|收费|开具发票|bill|invoic|payable|payment|paid|pay\b"
 )
 _CYCLES = [
-    ("one_off", r"一次性(?:支付|付清|付款|结清|缴纳)|一次付清|one[- ]time (?:payment|fee)|single (?:payment|instal?lment)|lump[- ]sum"),
+    ("one_off", r"一次性(?:支付|付清|付款|结清|缴纳)|一次付清|one[- ]time(?: payment| fee|,)|single (?:payment|instal?lment)|lump[- ]sum|invoiced in full"),
     ("monthly", r"按月(?:支付|结算|付款|计费|缴纳)?|每月(?:支付|结算|付款)|月付|(?:billed|invoiced|payable|paid) monthly|monthly (?:in advance|in arrears|billing|invoic|instal)"),
     ("quarterly", r"按季度?(?:支付|结算|付款|计费)?|每季度?(?:支付|结算|付款)|季付|(?:billed|invoiced|payable|paid) quarterly|quarterly (?:in advance|in arrears|billing|invoic|instal)"),
-    ("annual", r"按年(?:支付|结算|付款|计费|缴纳)?|每年(?:支付|结算|付款)|年付|一年一付|(?:billed|invoiced|payable|paid) (?:annually|yearly)|annual(?:ly)? (?:in advance|billing|invoic)|(?:annually|yearly) in advance"),
+    ("annual", r"按(?:服务)?年度|按年(?:支付|结算|付款|计费|缴纳)?|每年(?:支付|结算|付款)|年付|一年一付|(?:billed|invoiced|payable|paid) (?:annually|yearly)|annual(?:ly)? (?:in advance|billing|invoic)|(?:annually|yearly) in advance"),
 ]  # fmt: skip
 
 
+_FREQUENCY = re.compile(
+    r"Billing (?:Frequency|Cycle)\s*:?\s*(?:(?P<monthly>Monthly)|(?P<quarterly>Quarterly)|"
+    r"(?P<annual>Annual(?:ly)?|Yearly)|(?P<one_off>One[- ]time|Once))|"
+    r"(?:计费|付款|结算)(?:周期|方式)\s*:?\s*(?:(?P<m2>按月|每月)|(?P<q2>按季度?|每季度?)|(?P<a2>按年|每年)|(?P<o2>一次性))",
+    I,
+)
+_FREQ_NAMES = {"m2": "monthly", "q2": "quarterly", "a2": "annual", "o2": "one_off"}
+
+
 def billing_cycle(text: str) -> Iterator[Hit]:
+    if table := _FREQUENCY.search(text):
+        name = next(key for key, value in table.groupdict().items() if value)
+        yield "billing_cycle", _FREQ_NAMES.get(name, name), table.start(), table.end(), ""
+        return
     if not _has(_PAYMENT, text):
         return
     for cycle, pattern in _CYCLES:
@@ -235,7 +286,7 @@ def billing_cycle(text: str) -> Iterator[Hit]:
 
 
 _DUE = re.compile(
-    rf"(?:发票|invoice|签订|签署|signature|execution|signing|生效)[^。;]{{0,30}}?(?:后|之日起|起)?\s*"
+    rf"(?:发票|见票|invoice|签订|签署|signature|execution|signing|生效)[^。;]{{0,30}}?(?:后|之日起|起)?\s*"
     rf"(?P<p>{COUNT}\s*(?:个)?\s*(?:工作日|自然日|日|天|calendar days?|business days?|days?))\s*(?:内|以内)?"
     rf"|(?:within|in)\s+(?P<q>{COUNT}\s*(?:calendar |business )?days?)\s+(?:of|after|from|following)"
     rf"|\bnet\s*(?P<net>\d{{1,3}})\b|(?P<adv>预付|预先支付|提前支付全部|in advance|upfront|up-front|prepaid)",
@@ -244,7 +295,10 @@ _DUE = re.compile(
 
 
 def payment_terms(text: str) -> Iterator[Hit]:
-    if not _has(_PAYMENT, text) or _has(r"违约金|滞纳金|penalt|late", text):
+    if not _has(_PAYMENT, text) or _has(
+        r"违约金|滞纳金|penalt|late|suspend|暂停|逾期|overdue|past due|unpaid|refund|退还|退款",
+        text,
+    ):
         return
     advance = None
     for match in _DUE.finditer(text):
@@ -265,27 +319,32 @@ def payment_terms(text: str) -> Iterator[Hit]:
 # --- Renewal -----------------------------------------------------------------------------------
 
 _NO_AUTO = re.compile(
-    r"不(?:会|得|再|予)?自动(?:续期|续约|续订|续费|延期|顺延|延续)|无自动续|非自动续|"
+    r"不(?:会|得|再|予)?自动(?:续期|续约|续订|续费|延期|顺延|延续|续展)|无自动续|非自动续|"
     r"(?:shall|will|does|do) not (?:be )?(?:automatically |auto-?)renew|no automatic renewal|"
     r"not (?:be )?(?:automatically|auto-?)\s?renewed",
     I,
 )
 _AUTO = re.compile(
-    r"自动(?:续期|续约|续订|续费|延期|顺延|延续)|automatically (?:be )?renew|auto-?renew|renew automatically|"
+    r"自动(?:续期|续约|续订|续费|延期|顺延|延续|续展)|automatically (?:be )?renew|auto-?renew|renew automatically|"
     r"(?:shall|will) (?:automatically )?(?:be )?renew(?:ed)? for (?:successive|an additional|additional|a further)|"
     r"successive renewal (?:terms|periods)",
     I,
 )
 
 
+_AUTO_LABEL = re.compile(r"Auto(?:matic)?[- ]?Renewal\s*:?\s*(?:(?P<yes>Yes)|(?P<no>No|None))\b", I)
+
+
 def auto_renew(text: str) -> Iterator[Hit]:
-    if match := _NO_AUTO.search(text):
+    if label := _AUTO_LABEL.search(text):
+        yield "auto_renew", bool(label.group("yes")), label.start(), label.end(), ""
+    elif match := _NO_AUTO.search(text):
         yield "auto_renew", False, match.start(), match.end(), ""
     elif match := _AUTO.search(text):
         yield "auto_renew", True, match.start(), match.end(), ""
 
 
-_RENEWAL = r"续|到期|期满|届满|终止|renew|expir|end of the|non-renewal|cancel"
+_RENEWAL = r"续|到期|期满|届满|renew|expir|end of the|non-renewal"
 _NOTICE = r"通知|告知|提出|notice|notif"
 _AHEAD = re.compile(
     r"提前|至少|不少于|不迟于|不得晚于|at least|no less than|not less than|no later than|minimum of",
@@ -311,15 +370,16 @@ def notice(text: str) -> Iterator[Hit]:
 
 
 _RISE = r"涨|上调|增长|提高|调整|上浮|increase|uplift|raise|adjust|escalat"
+# The price-cap rule's second word: the sentence is about prices.
 _CAP = re.compile(
     r"不超过|不高于|不得超过|不得高于|最高|上限|封顶|以内|cap|not exceed|no more than|not more than|at most|"
-    r"maximum|capped at|limited to|shall not increase by more than|up to",
+    r"maximum|capped at|limited to|more than|up to|不得超过|不超出",
     I,
 )
 
 
 def price_cap(text: str) -> Iterator[Hit]:
-    if not (_has(_RISE, text) and _has(r"续|renew|价格|单价|费用|price|fee|rate", text)):
+    if not (_has(_RISE, text) and _has(r"续|renew|价格|单价|费用|服务费|pric|fee|rate", text)):
         return
     for percent in percents(text):
         before = text[max(0, percent.start - 40) : percent.start]
@@ -381,7 +441,8 @@ def termination(text: str) -> Iterator[Hit]:
 
 
 _DATA_RETURN = re.compile(
-    r"(?:返还|退还|交还|导出|迁移|移交|提取|取回)(?:全部|所有)?(?:甲方)?(?:的)?(?:业务)?(?:数据|资料)|"
+    r"(?:返还|退还|交还|导出|迁移|移交|提取|取回)[^,，。;；]{0,12}?(?:数据|资料)|"
+    r"(?:export|retriev|return|download)\w*[^.;]{0,40}\bdata\b|\bdata\b[^.;]{0,30}(?:export|retriev|return)|"
     r"数据(?:返还|导出|迁移|移交|取回)|return (?:all )?(?:of )?(?:the )?(?:customer|client|licensee|its|your)?\s?data|"
     r"export (?:all )?(?:of )?(?:its|their|the|customer|client)?\s?data|data (?:export|return|portability|retrieval)|"
     r"retrieve (?:its|their|all) data|transition assistance|(?:customer|client|licensee|its|their) data"

@@ -16,8 +16,15 @@ _SPACE_IN_CJK = re.compile(
 )
 # OCR and some PDF producers put a space inside numbers ("150, 000", "1 50,000.00").
 _SPACE_IN_NUMBER = re.compile(r"(?<=\d[,.]) (?=\d{3}\b)")
+# A line that cannot end a sentence: it stops on a word that needs what follows.
+_OPEN_END = re.compile(
+    r"(?:共计|合计|总计|为|是|至|自|于|向|按|及|和|与|或|的|,|，|、|of|and|or|the|to|at|by|in)\s*$"
+)
 _LINE_END = re.compile(r"[。；;!?！？]\s*$")
 _LABEL_ONLY = re.compile(r"^[^:：]{1,24}[:：]$")
+# A table cell's label broken over short lines ("Subscription" / "Start Date"): no digits, no
+# sentence end; it is read together with what follows.
+_FRAGMENT = re.compile(r"^(?!.*(?:公司|Ltd|Inc|LLC|GmbH))[^\d。；;!?！？.]{1,16}$")
 # A line that starts a new clause or a "label: value" row starts a new sentence.
 _CLAUSE_START = re.compile(
     r"""^\s*(?:
@@ -26,7 +33,7 @@ _CLAUSE_START = re.compile(
       | \d+(?:\.\d+)*[.、)]?\s                             # 5. 5.1 5)
       | (?:Article|Section|Clause|ARTICLE|SECTION)\s+\d
       | [•·\-\*]\s
-      | [^:：\n]{1,24}[:：]                                 # 合同编号： / Contract No.:
+      | [^:：\n\d¥$€£]{1,24}[:：]                                 # 合同编号： / Contract No.:
     )""",
     re.VERBOSE,
 )
@@ -62,7 +69,9 @@ def _paragraphs(page: str) -> Iterator[str]:
     """Lines joined into paragraphs: a line break inside a paragraph is a wrapped line (near the
     page's usual line width, no terminator, the next line no new clause)."""
     lines = [line for line in page.split("\n")]
-    width = max((len(line) for line in lines), default=0)
+    # The page's usual width of a full line (a few very long lines, e.g. a table's, don't count).
+    lengths = sorted(len(line) for line in lines if line)
+    width = max(lengths[int(len(lengths) * 0.75)], int(0.6 * lengths[-1])) if lengths else 0
     current = ""
     for line in lines:
         if not line:
@@ -73,8 +82,8 @@ def _paragraphs(page: str) -> Iterator[str]:
         if not current:
             current = line
             continue
-        wrapped = (
-            len(current.split("\n")[-1]) >= 0.6 * width
+        wrapped = _OPEN_END.search(current) or (
+            len(current.split("\n")[-1]) >= 0.8 * width
             and not _LINE_END.search(current)
             and not _CLAUSE_START.match(line)
         )
@@ -109,10 +118,13 @@ def sentences(pages: list[str]) -> list[Sentence]:
         label = ""
         for paragraph in _paragraphs(normalise(page)):
             for piece in _split(paragraph):
-                if _LABEL_ONLY.match(piece) and not label:
-                    label = piece  # "甲方：" on a line of its own: the value is the next line
-                    continue
-                piece = f"{label}{piece}" if label else piece
+                if _LABEL_ONLY.match(piece) or (_FRAGMENT.match(piece) and len(label) < 60):
+                    label = f"{label} {piece}".strip() if label else piece
+                    continue  # "甲方：" on a line of its own: the value is the next line
+                joiner = (
+                    "" if label.endswith((":", "：")) or re.search(rf"[{CJK}]$", label) else " "
+                )
+                piece = f"{label}{joiner}{piece}" if label else piece
                 label = ""
                 if len(piece) >= 2:
                     found.append(Sentence(number, piece[:MAX_SENTENCE]))
