@@ -11,7 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from contracts.models import Contract, ContractDocument
 from contracts.terms.models import ContractFinding, TermField, TermSuggestion
@@ -61,12 +60,10 @@ def _amendment_changes(contract: Contract, suggestions: list[TermSuggestion]) ->
             Decimal(money["amount"]) != contract.total_value
             or money["currency"] != contract.currency
         ):
-            found.append(Evidence(Kind.AMENDMENT_CHANGE, _("amount: %(v)s %(c)s") % {
-                "v": money["amount"], "c": money["currency"]}, item))  # fmt: skip
+            found.append(Evidence(Kind.AMENDMENT_CHANGE,
+                                  f"amount {money['amount']} {money['currency']}", item))  # fmt: skip
         elif item.field == TermField.VALID_TO and item.value != contract.valid_to.isoformat():
-            found.append(
-                Evidence(Kind.AMENDMENT_CHANGE, _("ends on %(d)s") % {"d": item.value}, item)
-            )
+            found.append(Evidence(Kind.AMENDMENT_CHANGE, f"ends {item.value}", item))
     return found[:1]
 
 
@@ -84,14 +81,14 @@ def evaluate(contract: Contract, suggestions: list[TermSuggestion]) -> list[Evid
     )
     read = any(item.document.terms_status == ContractDocument.Terms.DONE for item in suggestions)
     if auto and notice is not None and notice > settings.CONTRACT_TRAP_NOTICE_DAYS:
-        found.append(Evidence(Kind.LONG_NOTICE, _("%(days)s days' notice") % {"days": notice},
+        found.append(Evidence(Kind.LONG_NOTICE, f"notice {notice}",
                               _evidence(known, TermField.NOTICE_DAYS)))  # fmt: skip
     if auto and cap is None:
         found.append(Evidence(Kind.NO_PRICE_CAP, "", _evidence(known, TermField.AUTO_RENEW)))
     if cap is not None and cap > settings.CONTRACT_PRICE_CAP_LIMIT:
-        found.append(Evidence(Kind.HIGH_PRICE_CAP, _("cap %(cap)s%% (limit %(limit)s%%)") % {
-            "cap": f"{cap:g}", "limit": settings.CONTRACT_PRICE_CAP_LIMIT},
-            _evidence(known, TermField.PRICE_CAP)))  # fmt: skip
+        found.append(Evidence(Kind.HIGH_PRICE_CAP,
+                              f"cap {cap:g} {settings.CONTRACT_PRICE_CAP_LIMIT}",
+                              _evidence(known, TermField.PRICE_CAP)))  # fmt: skip
     if _value(known, TermField.LIST_PRICE) is True:
         found.append(Evidence(Kind.LIST_PRICE, "", _evidence(known, TermField.LIST_PRICE)))
     if _value(known, TermField.TERMINATION, contract.termination) == "vendor_only":
@@ -99,11 +96,11 @@ def evaluate(contract: Contract, suggestions: list[TermSuggestion]) -> list[Evid
     if read and not contract.data_return_clause and TermField.DATA_RETURN not in known:
         found.append(Evidence(Kind.NO_DATA_RETURN, "", None))
     found += _amendment_changes(contract, suggestions)
-    clashes = sorted({str(item.get_field_display()) for item in suggestions
+    clashes = sorted({item.field for item in suggestions
                       if item.conflict and item.status == TermSuggestion.Status.OPEN})  # fmt: skip
     if clashes:
         first = next(item for item in suggestions if item.conflict)
-        found.append(Evidence(Kind.CONTRADICTION, ", ".join(clashes)[:300], first))
+        found.append(Evidence(Kind.CONTRADICTION, "fields " + " ".join(clashes), first))
     return found
 
 

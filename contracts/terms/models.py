@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.audit import audited
 
@@ -141,6 +141,27 @@ class ContractFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract}: {self.get_kind_display()}"
+
+    def detail_display(self) -> str:
+        """The detail in the reader's language (stored as data: "notice 60", "cap 10 5",
+        "amount 60000.00 USD", "ends 2027-12-31", "fields amount notice_days")."""
+        word, _sep, rest = self.detail.partition(" ")
+        parts = rest.split()
+        if word == "notice" and parts:
+            return gettext("%(days)s days' notice") % {"days": parts[0]}
+        if word == "cap" and len(parts) == 2:
+            return gettext("cap %(cap)s%% (limit %(limit)s%%)") % {
+                "cap": parts[0],
+                "limit": parts[1],
+            }
+        if word == "amount" and len(parts) == 2:
+            return gettext("amount: %(v)s %(c)s") % {"v": parts[0], "c": parts[1]}
+        if word == "ends" and parts:
+            return gettext("ends on %(d)s") % {"d": parts[0]}
+        if word == "fields":
+            labels = dict(TermField.choices)
+            return ", ".join(str(labels.get(name, name)) for name in parts)
+        return self.detail
 
 
 @audited()

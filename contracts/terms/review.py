@@ -97,7 +97,10 @@ def checklist(contract: Contract) -> list[ClauseRow]:
     for key, label, fields, kinds in CLAUSES:
         row = ClauseRow(key, str(label))
         row.says = [(str(labels[f]), display(f, current_value(contract, f))) for f in fields]
-        row.sentences = [s for s in suggestions if s.field in fields]
+        # One sentence may state two terms (the start and the end): shown once.
+        row.sentences = list(
+            {s.sentence: s for s in reversed(suggestions) if s.field in fields}.values()
+        )[::-1]
         row.findings = [f for f in findings if f.kind in kinds]
         row.comments = [c for c in comments if c.clause == key]
         rows.append(row)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract
@@ -56,6 +57,21 @@ def contract_clauses(today: dt.date, heads: dict[int, int]) -> list[Condition]:
     ]
 
 
+def texts(name: str, department: str, key: str) -> tuple[str, str]:
+    """The risk's title and description (the register lists many: no query per risk)."""
+    return (
+        gettext("The contract of %(name)s has clauses that are traps") % {"name": name},
+        gettext(
+            "A contract of %(name)s (%(dept)s) auto-renews with "
+            "a long notice period, renews at list price or without a price cap, lets only the "
+            "vendor terminate, has no data-return clause, or an amendment changed it. Open the "
+            "contract to read each flagged clause; settle them before the renewal, with legal "
+            "where needed."
+        )
+        % {"name": name, "dept": department},
+    )
+
+
 def register() -> None:
     register_rule(RULE, _("Contract clauses that are traps (auto-renewal, price, exit, data)"),
-                  contract_clauses)  # fmt: skip
+                  contract_clauses, texts)  # fmt: skip

@@ -303,12 +303,20 @@ RuleFunction = Callable[[dt.date, dict[int, int]], list[Condition]]
 # Rules an app above renewals adds (integrations: unknown accounts, seats over the purchase),
 # registered when the apps are ready; see ``register_rule``.
 _REGISTERED: dict[str, RuleFunction] = {}
+# A registered rule's risk title and description: (subscription name, department, key) -> texts.
+TextsFunction = Callable[[str, str, str], tuple[str, str]]
+REGISTERED_TEXTS: dict[str, TextsFunction] = {}
 
 
-def register_rule(name: str, label: Any, rule: RuleFunction) -> None:
-    """Add a rule whose conditions are named ``name`` (its risks' ``rule``), shown as ``label``."""
+def register_rule(
+    name: str, label: Any, rule: RuleFunction, texts: TextsFunction | None = None
+) -> None:
+    """Add a rule whose conditions are named ``name`` (its risks' ``rule``), shown as ``label``;
+    ``texts`` words its risks (else the label and the subscription name)."""
     RULE_LABELS[name] = label
     _REGISTERED[name] = rule
+    if texts is not None:
+        REGISTERED_TEXTS[name] = texts
 
 
 def owner_of(subscription: dict[str, Any], heads: dict[int, int]) -> int | None:

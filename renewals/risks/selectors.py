@@ -16,7 +16,7 @@ from org.scoping import visible_departments
 from renewals.inventory.models import Subscription
 from renewals.inventory.models.subscriptions import Category
 from renewals.risks.models import Risk, RiskCategory, RiskReview
-from renewals.risks.rules import LIVE, Condition, Rule
+from renewals.risks.rules import LIVE, REGISTERED_TEXTS, RULE_LABELS, Condition, Rule
 from renewals.usage.models import Seat
 
 
@@ -193,6 +193,10 @@ def _texts(
                 "way: its users may have lost the service. Renew it or record that it ends."
             ),
         )
+    if rule in REGISTERED_TEXTS:
+        return REGISTERED_TEXTS[rule](name, dept, key)
+    if rule in RULE_LABELS:  # a rule an app above registered without its own words
+        return f"{RULE_LABELS[rule]}: {name} ({dept})", ""
     return rule, ""
 
 

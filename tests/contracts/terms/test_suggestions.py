@@ -171,11 +171,12 @@ def test_traps_are_findings_and_one_risk(cast: Cast, contract: Contract) -> None
             "kind", flat=True
         )
     )
-    # The contract already says auto-renewal with a 5% cap; the text adds 60 days' notice, the
-    # list price and vendor-only termination, and has no data-return clause.
+    # The contract already says auto-renewal with a 5% cap and 45 days' notice (typed: it wins
+    # over the text's 60 until someone accepts that); the text adds the list price and
+    # vendor-only termination, and has no data-return clause.
     assert kinds == {"long_notice", "list_price", "vendor_only_exit", "no_data_return"}
     notice = ContractFinding.objects.get(contract=contract, kind="long_notice")
-    assert "六十日" in notice.sentence and notice.page == 1 and notice.detail
+    assert "六十日" in notice.sentence and notice.page == 1 and notice.detail == "notice 45"
     risks_refresh(today=dt.date(2026, 12, 1))
     risk = Risk.objects.get(rule="contract_clauses", key=str(contract.pk))
     assert risk.category == "contract_trap" and risk.subscription_id == contract.subscription_id
