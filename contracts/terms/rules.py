@@ -133,14 +133,15 @@ def dates_of(text: str) -> Iterator[Hit]:
 _TERM_WORD = re.compile(
     r"(?:合同期限|服务期限|订阅期限|有效期限?|使用期限|许可期限|期限|为期|服务期|订阅期)\s*(?:为|是|共)?\s*[:：]?\s*"
     r"|(?:for\s+an?\s+(?:initial\s+)?(?:period|term)\s+of|(?:initial\s+)?(?:subscription\s+)?term\s+"
-    r"(?:of|shall\s+be|is)|(?:Subscription\s+)?Term\s*:|period\s+of)\s*",
+    r"(?:of|shall\s+be|is)|(?:Subscription\s+|Initial\s+)?Term\s*:?|period\s+of)\s*",
     I,
 )
 
 
 def term_months(text: str) -> Iterator[Hit]:
     if _has(
-        r"续|renew|extend|延长|顺延|notice|通知|付款|支付|payment|warrant|保修|质保|保密|confidential|保存|retain|retention",
+        r"续|renew|extend|延长|顺延|notice|通知|付款|支付|payment|warrant|保修|质保|保密|confidential|保存|retain|retention|surviv|"
+        r"(?:following|after) (?:the )?(?:termination|expir)|终止后|期满后",
         text,
     ):
         return
