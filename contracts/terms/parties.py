@@ -38,6 +38,8 @@ _AT_START = re.compile(
     rf"(?:^|(?<=\s))(?:\(\d\)\s*)?(?P<label>{_LABELS})(?:\s*[(（](?P<role>[^)）]{{1,16}})[)）])?"
     rf"\s*(?:名称|Name)?(?:\s+(?P<name>{NAME})|(?P<cn>{CN_NAME}))"
 )
+# "客户信息（甲方） 供应商信息（乙方）" over "名称 山东…有限公司 名称 上海…有限公司".
+_NAME_PAIR = re.compile(rf"名称\s*(?P<a>{CN_NAME})\s*名称\s*(?P<b>{CN_NAME})")
 _DEFINED = re.compile(
     rf"(?P<name>{NAME})\s*(?:,[^()（）]{{0,260}}?)?[(（]\s*(?:hereinafter (?:referred to as )?)?"
     rf"(?:以下简称|下称)?\s*(?:the\s+)?[\"“]?(?P<label>{_LABELS})[\"”]?\s*[)）]"
@@ -75,6 +77,10 @@ def _role(label: str, role: str) -> str:
 
 
 def parties(sentence: str) -> Iterator[Party]:
+    if pair := _NAME_PAIR.search(sentence):  # an order form's two columns: 甲方 first
+        for role, key in (("party_a", "a"), ("party_b", "b")):
+            yield Party(role, pair.group(key), pair.start(key), pair.end(key))
+        return
     for pattern in (_LABELLED, _AT_START, _DEFINED):
         for match in pattern.finditer(sentence):
             groups = match.groupdict()

@@ -70,7 +70,7 @@ _TO_AROUND = re.compile(
     I,
 )
 _SIGNED_LABEL = re.compile(
-    r"(?:(?:^|[\s:：)）])(?:日期|Date)|签订日期|签署日期|签约日期|签订时间|签署时间|Date of (?:Signature|Execution)|Signature Date|"
+    r"(?:(?:^|[\s:：)）])(?:日期|Date)\s*[:：]|签订日期|签署日期|签约日期|签订时间|签署时间|Date of (?:Signature|Execution)|Signature Date|"
     r"Execution Date|Signed (?:on|at)|Date Signed)\s*[:：]?\s*$",
     I,
 )
@@ -174,7 +174,32 @@ _NOT_SEATS = (
 )
 
 
+# An order form's table: the header "Quantity (users)" / "数量（账号）", then the product row whose
+# first whole number before a price ("… Professional 60 USD 600.00", "…旗舰版 50 3,600.00") is it.
+_QUANTITY_HEADER = re.compile(
+    r"(?:Quantity\s*)?\(\s*(?:users?|seats?|licen[cs]es?|accounts?)\s*\)|(?:数量\s*)?\(\s*(?:账\s*号|用户|许可|席位)\s*\)",
+    I,
+)
+_ROW_QUANTITY = re.compile(
+    r"(?<![\d.,/])(?P<n>\d{1,6})(?:\s*\((?:套|个|users?)\))?\s+(?:[A-Z]{3}\s*|[¥$€£]\s*)?"
+    r"(?:\d{1,3}(?:,\d{3})*\.\d{2}\b|[—–])"
+)
+
+
+def _table_seats(text: str) -> Iterator[Hit]:
+    header = _QUANTITY_HEADER.search(text)
+    if header is None:
+        return
+    row = _ROW_QUANTITY.search(text, header.end())
+    if row is not None and 0 < int(row.group("n")) < 1_000_000:
+        yield "seats", int(row.group("n")), row.start("n"), row.end("n"), ""
+
+
 def seats(text: str) -> Iterator[Hit]:
+    table = list(_table_seats(text))
+    if table:
+        yield from table
+        return
     if _has(
         r"违约|penalt|超出|exceed|additional (?:users|seats)|增加|新增|storage|存储空间|GB", text
     ) and not _has(

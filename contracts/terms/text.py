@@ -24,7 +24,7 @@ _LINE_END = re.compile(r"[。；;!?！？]\s*$")
 _LABEL_ONLY = re.compile(r"^[^:：]{1,24}[:：]$")
 # A table cell's label broken over short lines ("Subscription" / "Start Date"): no digits, no
 # sentence end; it is read together with what follows.
-_FRAGMENT = re.compile(r"^(?!.*(?:公司|Ltd|Inc|LLC|GmbH))[^\d。；;!?！？.]{1,16}$")
+_FRAGMENT = re.compile(r"^(?!.*(?:公司|Ltd|Inc|LLC|GmbH))[^\d。；;!?！？.]{1,24}$")
 # A line that starts a new clause or a "label: value" row starts a new sentence.
 _CLAUSE_START = re.compile(
     r"""^\s*(?:
@@ -72,7 +72,7 @@ def _paragraphs(page: str) -> Iterator[str]:
     # The page's usual width of a full line (a few very long lines, e.g. a table's, don't count).
     lengths = sorted(len(line) for line in lines if line)
     width = max(lengths[int(len(lengths) * 0.75)], int(0.6 * lengths[-1])) if lengths else 0
-    current = ""
+    current = last = ""  # the paragraph so far, and its last line as printed
     for line in lines:
         if not line:
             if current:
@@ -80,19 +80,19 @@ def _paragraphs(page: str) -> Iterator[str]:
             current = ""
             continue
         if not current:
-            current = line
+            current = last = line
             continue
         wrapped = _OPEN_END.search(current) or (
-            len(current.split("\n")[-1]) >= 0.8 * width
+            len(last) >= 0.8 * width
             and not _LINE_END.search(current)
             and not _CLAUSE_START.match(line)
         )
         if wrapped:
             joiner = "" if re.search(rf"[{CJK}]$", current) or re.match(rf"[{CJK}]", line) else " "
-            current = f"{current}{joiner}{line}"
+            current, last = f"{current}{joiner}{line}", line
         else:
             yield current
-            current = line
+            current = last = line
     if current:
         yield current
 
@@ -126,6 +126,7 @@ def sentences(pages: list[str]) -> list[Sentence]:
                 )
                 piece = f"{label}{joiner}{piece}" if label else piece
                 label = ""
+                piece = _SPACE_IN_CJK.sub("", piece)  # a table cell's words joined across lines
                 if len(piece) >= 2:
                     found.append(Sentence(number, piece[:MAX_SENTENCE]))
         if label:
