@@ -28,7 +28,14 @@ SEE_ALL_ROLES = frozenset({Role.IT_ADMIN, Role.FINANCE, Role.AUDITOR, Role.LEGAL
 MANAGE_ALL_ROLES = frozenset({Role.IT_ADMIN})
 # Who may open which pages: the main menu (config/navigation.py) and the views use the same sets.
 DIRECTORY_ROLES = frozenset(
-    {Role.IT_ADMIN, Role.FINANCE, Role.AUDITOR, Role.DEPARTMENT_HEAD, Role.SOFTWARE_ADMIN, Role.LEGAL}
+    {
+        Role.IT_ADMIN,
+        Role.FINANCE,
+        Role.AUDITOR,
+        Role.DEPARTMENT_HEAD,
+        Role.SOFTWARE_ADMIN,
+        Role.LEGAL,
+    }
 )
 SYSTEM_ROLES = frozenset({Role.IT_ADMIN, Role.AUDITOR})
 IMPORT_ROLES = frozenset({Role.IT_ADMIN, Role.SOFTWARE_ADMIN})

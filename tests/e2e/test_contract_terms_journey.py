@@ -199,9 +199,8 @@ def test_contract_terms_are_read_accepted_flagged_and_reviewed_by_legal(
     zh = "zh-hans"
     it = tab(cast.it_admin, zh)
     it.goto(base + subscription.get_absolute_url())  # type: ignore[attr-defined]
-    it.get_by_test_id("subscription-contracts").get_by_role(
-        "link", name=re.compile("HT-2026-0315")
-    ).click()  # type: ignore[attr-defined]
+    contracts_panel = it.get_by_test_id("subscription-contracts")  # type: ignore[attr-defined]
+    contracts_panel.get_by_role("link", name=re.compile("HT-2026-0315")).click()
     it.get_by_test_id("upload-form").wait_for()  # type: ignore[attr-defined]
     assert it.url == base + contract.get_absolute_url()  # type: ignore[attr-defined]
     assert not it.get_by_test_id("suggested-terms").count()  # type: ignore[attr-defined]
@@ -362,9 +361,8 @@ def test_contract_terms_are_read_accepted_flagged_and_reviewed_by_legal(
     legal.get_by_test_id("legal-form").wait_for()  # type: ignore[attr-defined]
     review_path = f"/contracts/review/{request.pk}/"
     assert legal.url == base + review_path  # type: ignore[attr-defined]
-    assert (
-        legal.get_by_test_id("contract-link").get_attribute("href") == contract.get_absolute_url()
-    )  # type: ignore[attr-defined]
+    link = legal.get_by_test_id("contract-link").get_attribute("href")  # type: ignore[attr-defined]
+    assert link == contract.get_absolute_url()
     open_findings = list(contract.findings.filter(status="open"))
     assert legal.get_by_test_id("flag").count() == len(open_findings), [  # type: ignore[attr-defined]
         f.kind for f in open_findings
