@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from contracts.terms import rules
+from contracts.terms import clauses, rules
 from contracts.terms.text import Sentence, sentences
 
 FIELD_ORDER = [
@@ -44,8 +44,8 @@ Rule = Callable[[str], Iterator[Hit]]
 RULES: list[Rule] = [
     rules.number, rules.parties_of, rules.dates_of, rules.term_months, rules.seats,
     rules.amount, rules.billing_cycle, rules.payment_terms, rules.auto_renew, rules.notice,
-    rules.price_cap, rules.list_price, rules.termination, rules.data_return,
-    rules.personal_info, rules.data_location,
+    rules.price_cap, rules.list_price, clauses.termination, clauses.data_return,
+    clauses.personal_info, clauses.data_location,
 ]  # fmt: skip
 
 
@@ -72,6 +72,7 @@ def extract_terms(pages: list[str]) -> list[Found]:
             if found.field == "amount" and found.value["tax_included"] is None and tax is not None:
                 found = replace(found, value={**found.value, "tax_included": tax})
             by_field.setdefault(found.field, {}).setdefault(found.key, found)
+    _weigh_termination(by_field)
     result = []
     for field in FIELD_ORDER:
         values = list(by_field.get(field, {}).values())
@@ -103,6 +104,26 @@ def _document_tax(read: list[Sentence]) -> bool | None:
         rules.tax_statement(sentence.text) for sentence in read
     } - {None}  # fmt: skip
     return said.pop() if len(said) == 1 else None
+
+
+def _weigh_termination(by_field: dict[str, dict[str, Found]]) -> None:
+    """Who may end the contract early, from every sentence's signal: either party; we, the
+    customer (whatever the vendor may not); only the vendor; neither."""
+    signals = by_field.pop("_termination", {})
+    said = {found.value: found for found in signals.values()}
+    may_c, may_v = "customer_may" in said, "vendor_may" in said or "vendor_only" in said
+    if "both" in said or (may_c and may_v):
+        value, evidence = "both", said.get("both") or said["customer_may"]
+    elif may_c:
+        value, evidence = "customer", said["customer_may"]
+    elif may_v:
+        value, evidence = "vendor_only", said.get("vendor_only") or said["vendor_may"]
+    elif "none" in said:
+        value, evidence = "none", said["none"]
+    else:
+        return
+    found = replace(evidence, field="termination", value=value)
+    by_field["termination"] = {found.key: found}
 
 
 def answers(found: list[Found]) -> dict[str, Any]:

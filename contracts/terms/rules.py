@@ -282,10 +282,10 @@ _PAYMENT = (
     r"付款|支付|结算|账单|计费|缴纳|付费|收费|开具发票|bill|invoic|payable|payment|paid|pay\b"
 )
 _CYCLES = [
-    ("one_off", r"一次性(?:支付|付清|付款|结清|缴纳)|一次付清|one[- ]time(?: payment| fee|,)|single (?:payment|instal?lment)|lump[- ]sum|invoiced in full"),
-    ("monthly", r"按月(?:支付|结算|付款|计费|缴纳)?|每月(?:支付|结算|付款)|月付|(?:billed|invoiced|payable|paid) monthly|monthly (?:in advance|in arrears|billing|invoic|instal)"),
-    ("quarterly", r"按季度?(?:支付|结算|付款|计费)?|每季度?(?:支付|结算|付款)|季付|(?:billed|invoiced|payable|paid) quarterly|quarterly (?:in advance|in arrears|billing|invoic|instal)"),
-    ("annual", r"按(?:服务)?年度|按年(?:支付|结算|付款|计费|缴纳)?|每年(?:支付|结算|付款)|年付|一年一付|(?:billed|invoiced|payable|paid) (?:annually|yearly)|annual(?:ly)? (?:in advance|billing|invoic)|(?:annually|yearly) in advance"),
+    ("one_off", r"一次性(?:支付|付清|付款|结清|缴纳)|一次付清|one[- ]time(?: payment| fee| charge|,)|single (?:payment|instal?lment|one-time charge)|lump[- ]sum|invoiced in full"),
+    ("monthly", r"按月(?:支付|结算|付款|计费|缴纳)?|每月(?:支付|结算|付款)|月付|(?:billed|invoiced|payable|paid) monthly|monthly (?:in advance|in arrears|billing|invoic|instal)|invoice \w+ monthly"),
+    ("quarterly", r"按季度?(?:支付|结算|付款|计费)?|每季度?(?:支付|结算|付款)|季付|(?:billed|invoiced|payable|paid) quarterly|quarterly (?:in advance|in arrears|billing|invoic|instal)|invoice \w+ quarterly"),
+    ("annual", r"按(?:服务)?年度|按年(?:支付|结算|付款|计费|缴纳)?|每年(?:支付|结算|付款)|年付|一年一付|(?:billed|invoiced|payable|paid) (?:annually|yearly)|annual(?:ly)? (?:in advance|billing|invoic)|(?:annually|yearly) in advance|invoice \w+ (?:annually|yearly)"),
 ]  # fmt: skip
 
 
@@ -420,7 +420,7 @@ def price_cap(text: str) -> Iterator[Hit]:
 _LIST = re.compile(
     r"(?:届时|当时|当期|届期|彼时)(?:公布|有效|适用|执行|发布)?的?(?:标准|目录|刊例|官方|公开|市场)?(?:价格|价目|报价)|"
     r"标准价格续|目录价|刊例价|(?:then[- ]current|then[- ]prevailing|prevailing) (?:list )?(?:price|rate|pricing)s?|"
-    r"list price|standard (?:rates|pricing|prices) (?:then )?in effect",
+    r"list price|standard (?:rates|pricing|prices) (?:then )?in effect|公开报价|官网价格|公布价格|续约时[^,，。;]{0,8}报价",
     I,
 )
 
@@ -428,89 +428,6 @@ _LIST = re.compile(
 def list_price(text: str) -> Iterator[Hit]:
     if _has(r"续|renew", text) and (match := _LIST.search(text)):
         yield "list_price", True, match.start(), match.end(), ""
-
-
-# --- Exit, data ----------------------------------------------------------------------------------
-
-_END = r"解除|终止|terminat"
-_BOTH = r"任何一方|双方均?(?:可|有权)|一方可|either party|each party|both parties"
-_NONE = r"任何一方均?不得|双方均不得|neither party (?:may|shall)|may not be terminated by either"
-_VENDOR_ONLY = (
-    r"仅乙方|只有乙方|仅供应商|仅(?:服务商|许可方)|only (?:the )?(?:provider|vendor|supplier|licensor)|"
-    r"(?:甲方|customer|client|licensee)(?:[^,，。;]{0,12})(?:无权|不得|不能|may not|shall not|has no right)"
-    r"[^,，。;]{0,20}(?:解除|终止|terminat)"
-)
-_CUSTOMER_MAY = (
-    r"(?:甲方|customer|client|licensee)[^,，。;]{0,20}(?:有权|可以|可|may|is entitled|shall have the right)"
-    r"[^,，。;]{0,30}(?:解除|终止|terminat)"
-)
-_VENDOR_MAY = (
-    r"(?:乙方|provider|vendor|supplier|licensor)[^,，。;]{0,20}(?:有权|可以|可|may|is entitled|shall have the right)"
-    r"[^,，。;]{0,30}(?:解除|终止|terminat)"
-)
-
-
-def termination(text: str) -> Iterator[Hit]:
-    if (
-        not _has(_END, text)
-        or _has(r"续|renew|non-renewal", text)
-        or _has(r"违约|breach|insolven|bankrupt|破产|不可抗力|force majeure|material", text)
-    ):
-        return
-    for value, pattern in (
-        ("vendor_only", _VENDOR_ONLY), ("none", _NONE), ("both", _BOTH),
-        ("customer", _CUSTOMER_MAY), ("vendor_only", _VENDOR_MAY),
-    ):  # fmt: skip
-        if match := _has(pattern, text):
-            yield "termination", value, match.start(), match.end(), ""
-            return
-
-
-_DATA_RETURN = re.compile(
-    r"(?:返还|退还|交还|导出|迁移|移交|提取|取回)[^,，。;；]{0,12}?(?:数据|资料)|"
-    r"(?:export|retriev|return|download)\w*[^.;]{0,40}\bdata\b|\bdata\b[^.;]{0,30}(?:export|retriev|return)|"
-    r"数据(?:返还|导出|迁移|移交|取回)|return (?:all )?(?:of )?(?:the )?(?:customer|client|licensee|its|your)?\s?data|"
-    r"export (?:all )?(?:of )?(?:its|their|the|customer|client)?\s?data|data (?:export|return|portability|retrieval)|"
-    r"retrieve (?:its|their|all) data|transition assistance|(?:customer|client|licensee|its|their) data"
-    r"[^.;]{0,40}(?:available for|to) (?:export|download|retriev)",
-    I,
-)
-
-
-def data_return(text: str) -> Iterator[Hit]:
-    if match := _DATA_RETURN.search(text):
-        yield "data_return", True, match.start(), match.end(), ""
-
-
-_PERSONAL = re.compile(r"个人信息|个人数据|个人隐私|personal (?:data|information)|PIPL|GDPR", I)
-
-
-def personal_info(text: str) -> Iterator[Hit]:
-    if match := _PERSONAL.search(text):
-        yield "personal_info", True, match.start(), match.end(), ""
-
-
-_PLACES = [
-    ("CN", r"中华人民共和国境内|中国境内|中国大陆|境内|mainland China|within (?:the )?(?:People's Republic of China|PRC|China)|in (?:the )?PRC"),
-    ("EU", r"欧盟|European Union|\bEU\b|\bEEA\b"),
-    ("US", r"美国|United States|\bUSA\b"),
-    ("SG", r"新加坡|Singapore"),
-    ("HK", r"香港|Hong Kong"),
-]  # fmt: skip
-
-
-def data_location(text: str) -> Iterator[Hit]:
-    if not _has(
-        r"存储|存放|保存|托管|服务器|数据中心|机房|stored|hosted|host|located|reside|data cent|processed",
-        text,
-    ):
-        return
-    if not _has(r"数据|data|信息|information", text):
-        return
-    for code, pattern in _PLACES:
-        if match := _has(pattern, text):
-            yield "data_location", code, match.start(), match.end(), ""
-            return
 
 
 __all__ = ["NUMBER"]
