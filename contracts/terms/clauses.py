@@ -65,6 +65,11 @@ def termination(text: str) -> Iterator[Hit]:
         return
     for signal, pattern in _SIGNALS:  # every signal of the sentence, once each
         if match := re.search(rf"(?:{pattern})[^,，。;]{{0,40}}?(?:{_END})", text, I):
+            # 甲方 / 乙方: which is the customer, the document says (extract.py).
+            actor = re.match(r"(?:甲方|乙方)", match.group(0))
+            if actor is not None and signal.startswith(("customer", "vendor")):
+                side = "party_a" if actor.group(0) == "甲方" else "party_b"
+                signal = f"{side}_{signal.split('_', 1)[1]}"
             yield "_termination", signal, match.start(), match.end(), ""
 
 

@@ -72,7 +72,7 @@ def extract_terms(pages: list[str]) -> list[Found]:
             if found.field == "amount" and found.value["tax_included"] is None and tax is not None:
                 found = replace(found, value={**found.value, "tax_included": tax})
             by_field.setdefault(found.field, {}).setdefault(found.key, found)
-    _weigh_termination(by_field)
+    _weigh_termination(by_field, positions)
     result = []
     for field in FIELD_ORDER:
         values = list(by_field.get(field, {}).values())
@@ -106,11 +106,18 @@ def _document_tax(read: list[Sentence]) -> bool | None:
     return said.pop() if len(said) == 1 else None
 
 
-def _weigh_termination(by_field: dict[str, dict[str, Found]]) -> None:
+def _weigh_termination(by_field: dict[str, dict[str, Found]], positions: dict[str, str]) -> None:
     """Who may end the contract early, from every sentence's signal: either party; we, the
     customer (whatever the vendor may not); only the vendor; neither."""
     signals = by_field.pop("_termination", {})
-    said = {found.value: found for found in signals.values()}
+    said: dict[str, Found] = {}
+    for found in signals.values():
+        side, _sep, what = found.value.partition("_")
+        if found.value.startswith("party_"):  # "party_a_may": 甲方 may
+            side, what = found.value[:7], found.value[8:]
+            said.setdefault(f"{positions[side]}_{what}", found)
+        else:
+            said.setdefault(found.value, found)
     may_c, may_v = "customer_may" in said, "vendor_may" in said or "vendor_only" in said
     if "both" in said or (may_c and may_v):
         value, evidence = "both", said.get("both") or said["customer_may"]

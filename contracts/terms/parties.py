@@ -8,16 +8,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 CN_NAME = (
-    r"[\u4e00-\u9fff][^\s,，;；:：()（）\"“”]{1,39}?(?:有限责任公司|股份有限公司|有限公司|分公司|公司|集团|"
-    r"研究院|中心|事务所)"
+    r"[\u4e00-\u9fff](?:[^\s,，;；:：()（）\"“”]|[(（][\u4e00-\u9fff]{2,4}[)）]){1,39}?(?:有限责任公司|股份有限公司|有限公司|分公司|公司|集团|"
+    r"研究院|中心|事务所)(?:(?:股份)?有限(?:责任)?公司|分公司)?"
 )
 _NOT_NAME = (
     r"(?!(?:This|The|That|Agreement|Between|And|By|Whereas|Party|Parties|Customer|Provider|Vendor|"
     r"Supplier|Licensor|Licensee|Client|Order|Contract|Master|Subscription|Services?|Terms)\b)"
 )
 EN_NAME = (
-    _NOT_NAME
-    + r"[A-Z][A-Za-z0-9&'.\-]*(?: [A-Za-z0-9&'.\-]+){0,6}?,? (?:Co\.,? ?Ltd\.?|Pty\.? Ltd\.?|"
+    _NOT_NAME + r"[A-Z][A-Za-z0-9&'.\-]*(?: (?:[A-Za-z0-9&'.\-]+|\([A-Z][A-Za-z ]{1,30}\)))"
+    r"{0,7}?,? (?:Co\.,? ?Ltd\.?|Pty\.? Ltd\.?|"
     r"Pte\.? Ltd\.?|Ltd\.?|Limited|Inc\.?|LLC|L\.L\.C\.|GmbH|Corporation|Corp\.?|S\.A\.|B\.V\.|AG|plc)"
 )
 NAME = rf"(?:{EN_NAME}|{CN_NAME})"
@@ -79,7 +79,8 @@ def _role(label: str, role: str) -> str:
 def parties(sentence: str) -> Iterator[Party]:
     if pair := _NAME_PAIR.search(sentence):  # an order form's two columns: 甲方 first
         for role, key in (("party_a", "a"), ("party_b", "b")):
-            yield Party(role, pair.group(key), pair.start(key), pair.end(key))
+            name = pair.group(key).replace("(", "（").replace(")", "）")
+            yield Party(role, name, pair.start(key), pair.end(key))
         return
     for pattern in (_LABELLED, _AT_START, _DEFINED):
         for match in pattern.finditer(sentence):
@@ -89,9 +90,9 @@ def parties(sentence: str) -> Iterator[Party]:
             name = raw.strip(" ,.;")
             if re.search(r"Ltd|Inc|Co|Corp|L\.L\.C|S\.A|B\.V", raw[-6:]):
                 name = raw.strip(" ,;")  # keep "Ltd." / "Inc." whole
-            name = re.sub(r"^(?:the|and|between|by)\s+", "", name, flags=re.I)
-            start = match.start(key)
-            yield Party(
-                _role(groups["label"], groups.get("role") or ""), name, start,
-                start + len(raw.rstrip(" ,;")),
-            )  # fmt: skip
+            name = re.sub(r"^(?:.*\bbetween\s+|(?:the|and|by)\s+)", "", name, flags=re.I)
+            end = match.start(key) + len(raw.rstrip(" ,;"))
+            start = end - len(name)
+            if re.match(r"[\u4e00-\u9fff]", name):  # Chinese names keep full-width brackets
+                name = name.replace("(", "（").replace(")", "）")
+            yield Party(_role(groups["label"], groups.get("role") or ""), name, start, end)

@@ -118,7 +118,7 @@ def sentences(pages: list[str]) -> list[Sentence]:
         label = ""
         for paragraph in _paragraphs(normalise(page)):
             for piece in _split(paragraph):
-                if _LABEL_ONLY.match(piece) or (_FRAGMENT.match(piece) and len(label) < 60):
+                if _LABEL_ONLY.match(piece) or (_FRAGMENT.match(piece) and len(label) < 120):
                     label = f"{label} {piece}".strip() if label else piece
                     continue  # "甲方：" on a line of its own: the value is the next line
                 joiner = (
