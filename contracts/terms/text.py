@@ -41,7 +41,8 @@ _CLAUSE_START = re.compile(
 # space and a capital, a digit or a clause number follow, and the word before it is no
 # abbreviation.
 _ABBREVIATIONS = re.compile(
-    r"(?:\b(?:No|Co|Ltd|Inc|Corp|Pty|Pte|LLC|Mr|Ms|Dr|St|e\.g|i\.e|etc|U\.S|approx|Art|Sec|vs)"
+    r"(?:\b(?:No|Co|Ltd|Inc|Corp|Pty|Pte|LLC|Mr|Ms|Dr|St|e\.g|i\.e|etc|U\.S|approx|Art|Sec|vs|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
     r"|\b[A-Z])$"
 )
 _TERMINATOR = re.compile(r"[。；;!?！？]|\.(?=\s+[A-Z0-9(\"“第])")
@@ -82,13 +83,28 @@ def _paragraphs(page: str) -> Iterator[str]:
         if not current:
             current = last = line
             continue
-        wrapped = _OPEN_END.search(current) or (
-            len(last) >= 0.8 * width
-            and not _LINE_END.search(current)
-            and not _CLAUSE_START.match(line)
+        # A table cell wraps inside a number ("人民币12" / "0,000.00") or a bracket ("(tax" /
+        # "inclusive)"): the line goes on.
+        split_number = bool(
+            re.search(r"(?<![\d\-/.:])\d{1,3}$", last) and re.match(r"\d{0,3}[,.]\d", line)
+        )
+        unclosed = last.count("(") > last.count(")")
+        wrapped = (
+            split_number
+            or unclosed
+            or _OPEN_END.search(current)
+            or (
+                len(last) >= 0.8 * width
+                and not _LINE_END.search(current)
+                and not _CLAUSE_START.match(line)
+            )
         )
         if wrapped:
-            joiner = "" if re.search(rf"[{CJK}]$", current) or re.match(rf"[{CJK}]", line) else " "
+            joiner = (
+                ""
+                if split_number or re.search(rf"[{CJK}]$", current) or re.match(rf"[{CJK}]", line)
+                else " "
+            )
             current, last = f"{current}{joiner}{line}", line
         else:
             yield current
