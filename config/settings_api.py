@@ -50,5 +50,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "SubscriptionCategoryEnum": "renewals.inventory.models.subscriptions.Category",
+        # A contract's billing cycle and a subscription's (or quote's) are different choice sets
+        # of one name.
+        "ContractBillingCycleEnum": "contracts.models.BillingCycle",
+        "BillingCycleEnum": "renewals.inventory.models.subscriptions.BillingCycle",
     },
 }
