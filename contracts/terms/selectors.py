@@ -5,6 +5,7 @@ queries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -53,7 +54,7 @@ def display(field: str, value: Any) -> str:
             "n": value
         }
     if field == TermField.PRICE_CAP:
-        return f"{float(value):g}%"
+        return f"{Decimal(str(value)).normalize():f}%"  # "5.00" -> "5%", "7.50" -> "7.5%"
     if field == TermField.DATA_LOCATION:
         return str(LOCATIONS.get(value, value))
     return str(value)
