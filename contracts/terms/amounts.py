@@ -33,7 +33,7 @@ CAPITAL = "零壹贰叁肆伍陆柒捌玖拾佰仟万亿"
 _MONEY = re.compile(
     rf"(?P<pre>{CURRENCY})\s*(?:\(\s*(?:大写|小写)?\s*\)\s*)?[:：]?\s*(?P<n1>{ARABIC})\s*"
     rf"(?P<u1>万|亿|million|thousand|k\b|m\b)?\s*(?P<post1>{CURRENCY})?"
-    rf"|(?P<n2>{ARABIC})\s*(?P<u2>万|亿|million|thousand)?\s*(?P<post2>{CURRENCY})"
+    rf"|(?<![\d,.])(?P<n2>{ARABIC})\s*(?P<u2>万|亿|million|thousand)?\s*(?P<post2>{CURRENCY})"
     rf"|(?P<cap>[{CAPITAL}]{{2,}}元(?:[{CAPITAL}]角)?(?:[{CAPITAL}]分)?整?)",
     re.IGNORECASE,
 )

@@ -51,11 +51,15 @@ RULES: list[Rule] = [
 
 def _found(sentence: Sentence) -> Iterator[Found]:
     for rule in RULES:
-        for field, value, start, end, problem in rule(sentence.text):
-            yield Found(
-                field, value, sentence.text[start:end], sentence.text, sentence.page, start, end,
-                problem=problem,
-            )  # fmt: skip
+        yield from _found_by(rule, sentence)
+
+
+def _found_by(rule: Rule, sentence: Sentence) -> Iterator[Found]:
+    for field, value, start, end, problem in rule(sentence.text):
+        yield Found(
+            field, value, sentence.text[start:end], sentence.text, sentence.page, start, end,
+            problem=problem,
+        )  # fmt: skip
 
 
 def extract_terms(pages: list[str]) -> list[Found]:
@@ -72,6 +76,9 @@ def extract_terms(pages: list[str]) -> list[Found]:
             if found.field == "amount" and found.value["tax_included"] is None and tax is not None:
                 found = replace(found, value={**found.value, "tax_included": tax})
             by_field.setdefault(found.field, {}).setdefault(found.key, found)
+    if "seats" not in by_field:
+        for found in _table_across(read):
+            by_field.setdefault(found.field, {}).setdefault(found.key, found)
     _weigh_termination(by_field, positions)
     result = []
     for field in FIELD_ORDER:
@@ -79,6 +86,18 @@ def extract_terms(pages: list[str]) -> list[Found]:
         clash = len(values) > 1
         result += [replace(found, conflict=clash and not found.problem) for found in values]
     return result
+
+
+def _table_across(read: list[Sentence]) -> Iterator[Found]:
+    """An order table whose header and first row were read as two sentences (OCR puts a blank
+    line between a table's rows): the seats from the header and the row together."""
+    for sentence, following in zip(read, read[1:], strict=False):
+        if sentence.page == following.page and rules.quantity_header(sentence.text):
+            joined = Sentence(sentence.page, f"{sentence.text} {following.text}")
+            found = list(_found_by(rules.seats, joined))
+            if found:
+                yield from found
+                return
 
 
 # "甲方向乙方提供…服务" (甲方 is the vendor), "乙方应向甲方支付" (乙方 pays: the customer).

@@ -62,6 +62,10 @@ class Party:
     end: int
 
 
+_ROLE_IN_NAME = re.compile(r"盖章|签章|签字|甲方|乙方|需方|供方")
+_NO_NAME = re.compile(r"(?:[\u4e00-\u9fff]?(?:有限|责任|股份|公司|集团)){1,4}")
+
+
 def _role(label: str, role: str) -> str:
     if role and _CUSTOMER_ROLE.search(role):
         return "customer"
@@ -95,4 +99,6 @@ def parties(sentence: str) -> Iterator[Party]:
             start = end - len(name)
             if re.match(r"[\u4e00-\u9fff]", name):  # Chinese names keep full-width brackets
                 name = name.replace("(", "（").replace(")", "）")
+            if _NO_NAME.fullmatch(name) or _ROLE_IN_NAME.search(name):
+                continue  # "公司公司", "乙方（盖章）公司": a seal's letters, read by OCR
             yield Party(_role(groups["label"], groups.get("role") or ""), name, start, end)

@@ -49,7 +49,10 @@ _RANGE_JOIN = re.compile(
     r"\s+on|,?\s*(?:and\s+)?(?:ending|expiring)\s+on)\s*(?:the\s+)?$",
     I,
 )
-_VALIDITY = r"effective|有效期|期限|服务期|订阅期|合同期|起至|至.*止|\bterm\b|valid|commenc|subscription period|period"
+_VALIDITY = (
+    r"effective|有效期|期限|服务期|订阅期|合同期|起至|至.*止|起算|为期|\bterm\b|valid|commenc|"
+    r"subscription period|period"
+)
 _START_LABEL = re.compile(
     r"(?:开始日期|起始日期|生效日期|服务开始日期|订阅开始日期|服务起始日|(?:Subscription |Service )?"
     r"(?:Start|Commencement) Date)\s*[:：]?\s*$",
@@ -70,7 +73,7 @@ _TO_AROUND = re.compile(
     I,
 )
 _SIGNED_LABEL = re.compile(
-    r"(?:(?:^|[\s:：)）])(?:日期|Date)\s*[:：]|签订日期|签署日期|签约日期|签订时间|签署时间|Date of (?:Signature|Execution)|Signature Date|"
+    r"(?:(?:^|[\s:：)）日])(?:日期|Date)\s*[:：]|签订日期|签署日期|签约日期|签订时间|签署时间|Date of (?:Signature|Execution)|Signature Date|"
     r"Execution Date|Signed (?:on|at)|Date Signed)\s*[:：]?\s*$",
     I,
 )
@@ -177,20 +180,33 @@ _NOT_SEATS = (
 # An order form's table: the header "Quantity (users)" / "数量（账号）", then the product row whose
 # first whole number before a price ("… Professional 60 USD 600.00", "…旗舰版 50 3,600.00") is it.
 _QUANTITY_HEADER = re.compile(
-    r"(?:Quantity\s*)?\(\s*(?:users?|seats?|licen[cs]es?|accounts?)\s*\)|(?:数量\s*)?\(\s*(?:账\s*号|用户|许可|席位)\s*\)",
+    r"(?:Quantity\s*)?\(\s*(?:users?|seats?|licen[cs]es?|accounts?)\s*\)|(?:数量\s*)?\(\s*(?:账\s*号|用户|许可|席位)\s*\)"
+    r"|数量(?=[^。]{0,30}\(\s*账(?!\s*号))",  # OCR: the cell "数量（账号）" broken over lines
     I,
 )
 _ROW_QUANTITY = re.compile(
     r"(?<![\d.,/])(?P<n>\d{1,6})(?:\s*\((?:套|个|users?)\))?\s+(?:[A-Z]{3}\s*|[¥$€£]\s*)?"
-    r"(?:\d{1,3}(?:,\d{3})*\.\d{2}\b|[—–])"
+    r"(?:\d{1,3}(?:,\d{3})*\.\d{2}\b|[—–]|一(?=\s))"  # OCR reads a dash "—" as 一
 )
+
+
+# OCR reads the dash of an empty unit price as 一 (or 二), and the spaces around it are gone in Chinese.
+_ROW_QUANTITY_DASH = re.compile(
+    r"(?<![\d.,/])(?P<n>\d{1,6})\s*[一二](?![\d一二三四五六七八九十年月日个])"
+)
+
+
+def quantity_header(text: str) -> bool:
+    """The sentence has an order table's quantity header ("Quantity (users)", "数量（账号）")."""
+    return _QUANTITY_HEADER.search(text) is not None
 
 
 def _table_seats(text: str) -> Iterator[Hit]:
     header = _QUANTITY_HEADER.search(text)
     if header is None:
         return
-    row = _ROW_QUANTITY.search(text, header.end())
+    rows = [_ROW_QUANTITY.search(text, header.end()), _ROW_QUANTITY_DASH.search(text, header.end())]
+    row = min((r for r in rows if r is not None), key=lambda r: r.start(), default=None)
     if row is not None and 0 < int(row.group("n")) < 1_000_000:
         yield "seats", int(row.group("n")), row.start("n"), row.end("n"), ""
 

@@ -74,11 +74,11 @@ def _paragraphs(page: str) -> Iterator[str]:
     lengths = sorted(len(line) for line in lines if line)
     width = max(lengths[int(len(lengths) * 0.75)], int(0.6 * lengths[-1])) if lengths else 0
     current = last = ""  # the paragraph so far, and its last line as printed
-    for line in lines:
+    for index, line in enumerate(lines):
         if not line:
-            if current:
+            if current and not _goes_on(current, lines, index):
                 yield current
-            current = ""
+                current = ""
             continue
         if not current:
             current = last = line
@@ -111,6 +111,13 @@ def _paragraphs(page: str) -> Iterator[str]:
             current = last = line
     if current:
         yield current
+
+
+def _goes_on(current: str, lines: list[str], index: int) -> bool:
+    """A blank line inside a sentence (OCR's page layout sometimes puts one there): the paragraph
+    has no end and the next line starts in lower case."""
+    following = next((line for line in lines[index + 1 :] if line), "")
+    return bool(re.match(r"[a-z]", following)) and not _LINE_END.search(current)
 
 
 def _split(paragraph: str) -> Iterator[str]:

@@ -23,7 +23,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
-from contracts import services
+from contracts import ocr, services
 from contracts.models import Contract, ContractDocument
 from contracts.selectors import contract_list, contract_search
 from contracts.textread import TextResult, read_text
@@ -264,6 +264,49 @@ def test_a_text_layer_that_matches_its_scan_is_kept(tmp_path: Path) -> None:
     result = read(tmp_path, "scanned.pdf", hidden_layer(CLAUSE, CLAUSE), "application/pdf")
     assert (result.status, result.source, result.note) == ("done", "layer", "")
     assert CLAUSE in result.pages[0].replace("\n", "")
+
+
+PARTIES = "<p><b>甲方：</b>上海星河科技有限公司</p><p><b>乙方：</b>北京云帆软件有限公司</p>"
+TERMINATION = "<p>Either party may terminate this Agreement for convenience.</p>"
+
+
+@pytest.mark.parametrize(
+    ("bodies", "chinese"),
+    [((PARTIES, PARTIES, TERMINATION), True), ((TERMINATION, TERMINATION), False)],
+    ids=["Chinese with an English page", "English"],
+)
+def test_each_page_is_read_with_its_own_scripts_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bodies: tuple[str, ...], chinese: bool
+) -> None:
+    # Read together, Tesseract's English model outbid the Chinese one on short bold words (甲方
+    # came out as "AA"): the first page is read in Chinese; an English document then in English,
+    # and an English page of a Chinese document again in English.
+    calls: list[tuple[int, tuple[str, ...]]] = []
+    real = ocr._ocrmypdf
+
+    def spy(source: str, count: int, job: ocr.Job, languages: list[str], dpi: Any) -> list[str]:
+        calls.append((count, tuple(languages)))
+        return real(source, count, job, languages, dpi)
+
+    monkeypatch.setattr(ocr, "_ocrmypdf", spy)
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(image_pdf([rasterize(typeset(body))[0] for body in bodies]))
+    work = tmp_path / "work"
+    work.mkdir()
+    job = ocr.Job("chi_sim+eng", 60_000_000, time.monotonic() + 120, work)
+    pages = ocr.read_pdf_pages(str(path), list(range(len(bodies))), job)
+    assert calls[0][1] == ("chi_sim",)
+    assert ("chi_sim", "eng") not in [languages for _, languages in calls]
+    english = [number for number, body in enumerate(bodies) if body == TERMINATION]
+    assert [c for c in calls if c[1] == ("eng",)] == [(len(english), ("eng",))]
+    for number, body in enumerate(bodies):
+        if body == PARTIES:
+            assert "甲方" in pages[number] and "乙方" in pages[number]
+        else:
+            assert "Either party may terminate this Agreement" in pages[number]
+    assert sum(count for count, languages in calls if languages == ("chi_sim",)) == (
+        len(bodies) if chinese else min(len(bodies), ocr._workers())
+    )
 
 
 @pytest.mark.parametrize("seconds", [1, 8])

@@ -167,3 +167,40 @@ def test_ocr_spacing_and_full_width_characters_are_read_like_text() -> None:
         "auto_renew": True,
         "notice_days": 60,
     }
+
+
+def test_an_order_table_read_by_ocr_as_two_sentences_still_gives_its_seats() -> None:
+    # OCR leaves a blank line between a table's header and its row, and reads the dash of an
+    # empty unit price as 一 with the spaces around it gone.
+    header = "产品名称 版本 数量 单价(元/ 服务期 小计\n(账 账号/年)"
+    row = "简道低代码开发平台 标准版 150 一 见下文 432,000.00"
+    assert read(f"二、订购明细\n{header}\n\n{row}")["seats"] == 150
+    english = (
+        "Product Edition Quantity (users) Unit Price / user / year\n\nEndpoint Standard 2000 — "
+    )
+    assert read(english)["seats"] == 2000
+
+
+def test_a_blank_line_inside_an_english_sentence_does_not_end_it() -> None:
+    text = (
+        "5.3 Subscriber may terminate this Agreement without cause on 30 days' written notice.\n"
+        "5.4 Either party may terminate this Agreement by written notice if the other party\n\n"
+        "materially breaches this Agreement and fails to cure the breach within ten (10) days.\n"
+    )
+    assert read(text)["termination"] == "customer"
+
+
+def test_a_seals_letters_are_no_party() -> None:
+    found = read(
+        "供方：上海简道网络科技有限公司\n\n(以下无正文)\n需方(盖章)：上澄明德供方(盖章)：公司公司"
+    )
+    assert found["vendor"] == "上海简道网络科技有限公司"
+
+
+def test_ocr_misreadings_give_no_value_rather_than_a_wrong_one() -> None:
+    # "¥900,000.00" with its first digit misread: the 大写 amount beside it is the answer.
+    found = read("3.1 本合同总金额为竟00,000.00元(大写: 人民币玖拾万元整)，该金额不含增值税。")
+    assert found["amount"] == {"amount": "900000.00", "currency": "CNY", "tax_included": False}
+    assert "customer" not in read("甲方(盖章)乙方(盖章)公司")
+    signed = read("法定代表人或授权代表\n2024年09月13日 日期: 2024年09月13日")
+    assert signed["signed_on"] == "2024-09-13"
