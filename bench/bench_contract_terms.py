@@ -5,11 +5,12 @@ field, and the reading + extraction time per page, on a generated corpus with kn
     .venv/bin/python bench/bench_contract_terms.py [--count 40] [--scans 12] [--seed 22]
                                                    [--corpus DIR] [--errors 3]
 
-The corpus (bench/contract_corpus.py): ``--count`` Chinese and English software-subscription
-contracts (five layouts, several wordings per term, 2-4 pages each) as text PDFs, and ``--scans``
-of them scanned (an image-only PDF of every page, or one page as a PNG or JPEG). It is written to
-a temporary folder and removed afterwards, or with ``--corpus DIR`` written there once and reused
-by later runs (a folder that already has a truth.json is read, not regenerated).
+The corpus (bench/contract_corpus.py, its parts in bench/corpus/): ``--count`` Chinese and English
+software-subscription contracts (five layouts, several wordings per term, 2-4 pages each) as text
+PDFs, and ``--scans`` of them scanned (an image-only PDF of every page, or one page as a PNG or
+JPEG). It is written to a temporary folder and removed afterwards, or with ``--corpus DIR`` written
+there once and reused by later runs (a folder that already has a truth.json is read, not
+regenerated).
 
 Each document goes through what the application runs: ``contracts.textread.read_text`` (the text
 layer, or OCR in its child process) and ``contracts.terms.extract.extract_terms``. The answer for a

@@ -1,0 +1,1 @@
+"""The contract corpus of bench/contract_corpus.py, split by concern."""
