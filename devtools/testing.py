@@ -40,6 +40,8 @@ def run_pytest_shards(py: str, env: dict[str, str]) -> int:
     running = []
     for number, (name, args) in enumerate(shards.items()):
         log = logs / f"pytest-{number}.log"
+        # Every test's time, for finding where the suite's minutes go (var/test-logs/*.xml).
+        args = [*args, f"--junitxml={logs / f'pytest-{number}.xml'}"]
         shard_env = {**env, "TEST_DATABASE_NAME": f"{base}_{number}"}
         with log.open("w") as out:
             proc = subprocess.Popen(

@@ -130,6 +130,8 @@ def main_pages(user: User, cast: Cast, scene: Scene) -> list[str]:
         pages.append("/suggestions/")
     if "rates" in may:
         pages.append("/exchange-rates/")
+    if "tiers" in may:
+        pages.append("/approval-tiers/")  # its table stacks into cards on phones
     return pages
 
 
