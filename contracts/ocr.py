@@ -139,14 +139,8 @@ def _flattened(image: Any) -> Any:
 
 def read_pdf_pages(path: str, pages: list[int], job: Job) -> list[str]:
     """The text of the given pages (0-based) of a PDF, read by OCR, in that order."""
-    import pikepdf
-
-    selected = job.work / "pages.pdf"
-    with pikepdf.open(path) as source, pikepdf.new() as target:
-        for number in pages:
-            target.pages.append(source.pages[number])
-        target.save(selected)
-    return _read(str(selected), len(pages), job, image_dpi=None)
+    selected = _subset(path, pages, job, None, name="pages")
+    return _read(selected, len(pages), job, image_dpi=None)
 
 
 def _read(source: str, count: int, job: Job, *, image_dpi: int | None) -> list[str]:
@@ -169,14 +163,15 @@ def _read(source: str, count: int, job: Job, *, image_dpi: int | None) -> list[s
     pages = head
     if count > len(lead):
         rest = list(range(len(lead), count))
-        pages += _ocrmypdf(_subset(source, rest, job, image_dpi), len(rest), job, first, None)
+        pages += _ocrmypdf(_subset(source, rest, job, image_dpi), len(rest), job, first, image_dpi)
     again: dict[str, list[int]] = {}
     for number, text in enumerate(pages):
         if (script := page_script(text)) != "cjk":
             again.setdefault(script, []).append(number)
     for script, numbers in again.items():
         names = others if script == "latin" else languages
-        texts = _ocrmypdf(_subset(source, numbers, job, image_dpi), len(numbers), job, names, None)
+        subset = _subset(source, numbers, job, image_dpi)
+        texts = _ocrmypdf(subset, len(numbers), job, names, image_dpi)
         for number, text in zip(numbers, texts, strict=True):
             pages[number] = text
     return [tidy(page) for page in pages]
@@ -186,13 +181,17 @@ def _workers() -> int:
     return min(4, len(os.sched_getaffinity(0)))
 
 
-def _subset(source: str, numbers: list[int], job: Job, image_dpi: int | None) -> str:
-    """A PDF of the given pages (0-based) of the PDF ``source``; an image is its only page."""
+def _subset(
+    source: str, numbers: list[int], job: Job, image_dpi: int | None, *, name: str = ""
+) -> str:
+    """A PDF of the given pages (0-based) of the PDF ``source``, in that order, in the job's
+    folder; an image (``image_dpi`` given) is its own only page."""
     if image_dpi is not None:
         return source
     import pikepdf
 
-    subset = job.work / f"pages-{'-'.join(map(str, numbers[:3]))}-{len(numbers)}.pdf"
+    name = name or f"pages-{'-'.join(map(str, numbers[:3]))}-{len(numbers)}"
+    subset = job.work / f"{name}.pdf"
     with pikepdf.open(source) as whole, pikepdf.new() as target:
         for number in numbers:
             target.pages.append(whole.pages[number])

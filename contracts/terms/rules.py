@@ -185,14 +185,10 @@ _QUANTITY_HEADER = re.compile(
     I,
 )
 _ROW_QUANTITY = re.compile(
-    r"(?<![\d.,/])(?P<n>\d{1,6})(?:\s*\((?:套|个|users?)\))?\s+(?:[A-Z]{3}\s*|[¥$€£]\s*)?"
-    r"(?:\d{1,3}(?:,\d{3})*\.\d{2}\b|[—–]|一(?=\s))"  # OCR reads a dash "—" as 一
-)
-
-
-# OCR reads the dash of an empty unit price as 一 (or 二), and the spaces around it are gone in Chinese.
-_ROW_QUANTITY_DASH = re.compile(
-    r"(?<![\d.,/])(?P<n>\d{1,6})\s*[一二](?![\d一二三四五六七八九十年月日个])"
+    r"(?<![\d.,/])(?P<n>\d{1,6})(?:\s*\((?:套|个|users?)\))?(?:\s+(?:[A-Z]{3}\s*|[¥$€£]\s*)?"
+    r"(?:\d{1,3}(?:,\d{3})*\.\d{2}\b|[—–])"
+    # OCR reads the dash of an empty unit price as 一 (or 二), the spaces around it gone in Chinese.
+    r"|\s*[一二](?![\d一二三四五六七八九十年月日个]))"
 )
 
 
@@ -205,8 +201,7 @@ def _table_seats(text: str) -> Iterator[Hit]:
     header = _QUANTITY_HEADER.search(text)
     if header is None:
         return
-    rows = [_ROW_QUANTITY.search(text, header.end()), _ROW_QUANTITY_DASH.search(text, header.end())]
-    row = min((r for r in rows if r is not None), key=lambda r: r.start(), default=None)
+    row = _ROW_QUANTITY.search(text, header.end())
     if row is not None and 0 < int(row.group("n")) < 1_000_000:
         yield "seats", int(row.group("n")), row.start("n"), row.end("n"), ""
 

@@ -11,13 +11,12 @@ English with nothing left in the other language; an auditor reads them without e
 send-again or mapping controls.
 
 Tasks run in-process (Q_CLUSTER "sync" in config/settings_test.py): the card is sent while the
-submit (or "Send again") commits. Screenshots go to /tmp/chat_shots/<language>/ for review."""
+submit (or "Send again") commits. Screenshots go to var/screenshots/chat-<language>/ for review."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -38,7 +37,6 @@ from tests.fakes.feishu_chat import FakeFeishuChat
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/chat_shots")
 SECRETS = {
     "app_secret": "fake-app-secret",
     "verification_token": "vt-5512-feishu",
@@ -48,17 +46,6 @@ APP_NAME = "飞书审批"
 BAD_REQUEST = "Failed to load resource: the server responded with a status of 400 (Bad Request)"
 FORBIDDEN = "Failed to load resource: the server responded with a status of 403 (Forbidden)"
 REFUSED_BY_FEISHU = "Bot has NO availability to this user."  # the fake's message (code 230013)
-
-
-class ChatShots(Shots):
-    """As the directory journey's, in /tmp/chat_shots/<language>/."""
-
-    def __init__(self, language: str) -> None:
-        self.folder = SHOTS / language
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for old in self.folder.glob("*.png"):
-            old.unlink()
-        self.count = 0
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +81,7 @@ def test_an_it_admin_adds_a_feishu_app_maps_people_and_sends_a_dead_letter_again
 ) -> None:
     base = live_server.url  # type: ignore[attr-defined]
     language = "zh-hans"
-    shots, checks = ChatShots(language), Checks(base, ())
+    shots, checks = Shots(language, "chat"), Checks(base, ())
     errors: list[str] = []
     set_label, duplicate = said(
         language, "set", "Another user is already mapped to this id on the app."
@@ -244,7 +231,10 @@ def test_an_it_admin_adds_a_feishu_app_maps_people_and_sends_a_dead_letter_again
     )
     request_path = reverse("renewals:request-detail", args=[request.pk])
     for lang in ("zh-hans", "en"):
-        page, lang_shots = tab(cast.it_admin, lang), shots if lang == language else ChatShots(lang)
+        page, lang_shots = (
+            tab(cast.it_admin, lang),
+            shots if lang == language else Shots(lang, "chat"),
+        )
         for path, name in pages:
             checks.page(page, path, lang, lang_shots, name, cast.it_admin)
         # The edit form is the add form's template with the app's values: its width only.
@@ -267,7 +257,7 @@ def test_an_it_admin_adds_a_feishu_app_maps_people_and_sends_a_dead_letter_again
     # and no link to a page they may not open (the forms answer 403).
     for lang in ("en", "zh-hans"):
         reader = tab(cast.auditor, lang)
-        reader_shots = ChatShots(f"{lang}-auditor")
+        reader_shots = Shots(f"{lang}-auditor", "chat")
         for path in ("/integrations/chat/add/?kind=feishu", edit_path):
             assert reader.goto(base + path).status == 403  # type: ignore[attr-defined]
             errors.remove(FORBIDDEN)

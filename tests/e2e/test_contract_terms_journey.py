@@ -16,7 +16,7 @@ open, in Chinese and English.
 
 Only one page is read by OCR (a few seconds); the pages are checked in both languages from the
 one journey. Tasks run in-process (Q_CLUSTER "sync" in config/settings_test.py): the upload's
-POST returns once the text and the terms are read. Screenshots go to /tmp/terms_shots/<language>/.
+POST returns once the text and the terms are read. Screenshots go to var/screenshots/terms-<language>/.
 
 The translations of the feature's new strings come last (locale/ is done separately): texts are
 found by data-testid, labels compared in the language the page was shown in, and text left in the
@@ -56,22 +56,10 @@ from tests.renewals.requests.conftest import open_request, roles_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/terms_shots")
 LANGUAGES = ("zh-hans", "en")
 DPI = 200
 RENEWAL_COMMENT = "六十日通知期偏长，已在日历设置提醒，续约前两个月书面通知乙方。"
 OCR_SECONDS = 60  # one page, scanned at 200 dpi: a few seconds on a laptop
-
-
-class TermsShots(Shots):
-    """As the directory journey's, in /tmp/terms_shots/<language>/."""
-
-    def __init__(self, language: str) -> None:
-        self.folder = SHOTS / language
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for old in self.folder.glob("*.png"):
-            old.unlink()
-        self.count = 0
 
 
 # --- the files -------------------------------------------------------------------------------
@@ -157,7 +145,7 @@ def test_contract_terms_are_read_accepted_flagged_and_reviewed_by_legal(
     browser: object, live_server: object, cast: Cast, tmp_path: Path
 ) -> None:
     base = live_server.url  # type: ignore[attr-defined]
-    shots = {language: TermsShots(language) for language in LANGUAGES}
+    shots = {language: Shots(language, "terms") for language in LANGUAGES}
     checks = Checks(base, ())
     errors: list[str] = []
     problems: list[str] = []  # found along the way, asserted at the end with the checks'
